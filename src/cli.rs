@@ -1,0 +1,147 @@
+//! The command line (SPEC section 2): clap definitions only. Each subcommand's arguments are
+//! resolved into settings by the module that runs it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "billrisk",
+    version,
+    about = "Receivables aging, budget forecasts, billing reconciliation and explained risk scores for cloud resellers",
+    long_about = None,
+    after_help = "Examples:\n  billrisk run                                  # bundled sample data -> ./billrisk-out\n  billrisk run --input exports/ --out out/ --fail-on high\n  billrisk validate --input exports/\n  billrisk query -f queries/review_queue.sql --out out/\n  billrisk generate --customers 1000 --days 90 --seed 7 --out gen/\n  billrisk init > billrisk.toml"
+)]
+pub struct Cli {
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail on stderr (timings per stage, files read).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline and write tables, reports and action lists.
+    #[command(after_help = "Examples:\n  billrisk run\n  billrisk run --input exports/ --out out/ --as-of 2026-10-31\n  billrisk run --input exports/ --config billrisk.toml --fail-on critical --reporting-currency EUR\n\nExit codes: 0 success; 1 the run failed (--out unchanged); 2 usage or config error;\n3 success, but a customer reached the --fail-on tier.")]
+    Run(RunArgs),
+    /// Read and check every input, print a per-source summary; writes no tables.
+    #[command(after_help = "Examples:\n  billrisk validate --input exports/\n  billrisk validate   # the bundled sample data")]
+    Validate(ValidateArgs),
+    /// SQL over every input and output table.
+    #[command(after_help = "Examples:\n  billrisk query 'SELECT * FROM risk_scores ORDER BY risk_score DESC LIMIT 10'\n  billrisk query -f queries/review_queue.sql --out billrisk-out/\n  billrisk query -f queries/anomalies_last_7_days.sql --param as_of=2026-10-19 --output a.csv")]
+    Query(QueryArgs),
+    /// Write deterministic synthetic inputs with planted risk scenarios.
+    #[command(after_help = "Examples:\n  billrisk generate --customers 100 --days 75 --seed 42 --out sample/\n  billrisk generate --customers 20000 --days 60 --seed 1 --out big/")]
+    Generate(GenerateArgs),
+    /// Print a commented default config (TOML) with every threshold and weight.
+    #[command(after_help = "Examples:\n  billrisk init > billrisk.toml\n  billrisk init --out billrisk.toml")]
+    Init(InitArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Tier {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Low => "low",
+            Tier::Medium => "medium",
+            Tier::High => "high",
+            Tier::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Input folder (SPEC section 3 layout). Default: the bundled sample data.
+    #[arg(long, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+    /// TOML config file (see `billrisk init`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// As-of date A. Default: the last usage date in the data.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// Show converted totals in this currency as well (needs fx_rates).
+    #[arg(long, value_name = "CUR")]
+    pub reporting_currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output folder; replaced in one step when the run succeeds.
+    #[arg(long, value_name = "DIR", default_value = "billrisk-out")]
+    pub out: PathBuf,
+    /// Exit 3 when any customer reaches this risk tier.
+    #[arg(long, value_name = "TIER")]
+    pub fail_on: Option<Tier>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// The SQL statement (or use -f).
+    #[arg(value_name = "SQL", required_unless_present = "file", conflicts_with = "file")]
+    pub sql: Option<String>,
+    /// Read the SQL from a file, e.g. queries/review_queue.sql.
+    #[arg(short = 'f', long = "file", value_name = "FILE.sql")]
+    pub file: Option<PathBuf>,
+    /// Read tables from an earlier run's output folder instead of computing them.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the result to FILE.csv, FILE.parquet or FILE.json instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace {{name}} in the SQL with value, e.g. --param as_of=2026-10-19.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Number of customers (planted scenarios included).
+    #[arg(long, default_value_t = 100)]
+    pub customers: usize,
+    /// Number of days of usage, ending on --end.
+    #[arg(long, default_value_t = 75)]
+    pub days: u32,
+    /// Random seed: the same seed and sizes give byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last usage date (the natural as-of date of the data).
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2026-11-15")]
+    pub end: String,
+    /// Output folder (created; must be empty or absent).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also write usage as Parquet instead of CSV.
+    #[arg(long)]
+    pub parquet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Write to this file instead of standard output (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}

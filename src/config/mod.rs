@@ -1,0 +1,131 @@
+//! Settings: documented defaults, overridden by a TOML config file, overridden by flags.
+//! `billrisk init` writes `default.toml` (beside this file), which lists every key with a comment;
+//! a test keeps that template and `Config::default()` equal. Unknown keys are errors (exit 2) so a
+//! typo cannot silently fall back to a default.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::aging::AgingConfig;
+use crate::analysis::anomalies::AnomalyConfig;
+use crate::analysis::budgets::BudgetConfig;
+use crate::analysis::collections::CollectionsConfig;
+use crate::analysis::risk::RiskConfig;
+use crate::error::{Error, Result};
+
+/// The commented default config written by `billrisk init`.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// ISO code that converted totals are shown in (needs fx_rates); None = per currency only.
+    pub reporting_currency: Option<String>,
+    pub input: InputConfig,
+    pub aging: AgingConfig,
+    pub collections: CollectionsConfig,
+    pub budgets: BudgetConfig,
+    pub anomalies: AnomalyConfig,
+    pub risk: RiskConfig,
+    pub report: ReportConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            reporting_currency: None,
+            input: InputConfig::default(),
+            aging: AgingConfig::default(),
+            collections: CollectionsConfig::default(),
+            budgets: BudgetConfig::default(),
+            anomalies: AnomalyConfig::default(),
+            risk: RiskConfig::default(),
+            report: ReportConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputConfig {
+    /// A source whose rejected share of rows passes this fraction fails the run (exit 1).
+    pub max_rejected_share: f64,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            max_rejected_share: 0.05,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    /// How many customers the report's top tables and anomaly series show.
+    pub top_customers: usize,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig { top_customers: 10 }
+    }
+}
+
+impl Config {
+    /// Parses a config file's text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
+        toml::from_str(text).map_err(|e| Error::Config {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            origin: path.display().to_string(),
+            message: format!("cannot read the file: {e}"),
+        })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_template_equals_default_config() {
+        let parsed = Config::from_toml(DEFAULT_TOML, "default.toml").unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn every_key_is_in_the_template() {
+        // Serialise the defaults and check each key appears in the commented template.
+        let value = toml::Value::try_from(Config::default()).unwrap();
+        fn keys(v: &toml::Value, out: &mut Vec<String>) {
+            if let toml::Value::Table(t) = v {
+                for (k, v) in t {
+                    out.push(k.clone());
+                    keys(v, out);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        keys(&value, &mut all);
+        for k in all {
+            assert!(DEFAULT_TOML.contains(&k), "config key {k} is not in default.toml");
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_a_config_error() {
+        let err = Config::from_toml("[aging]\nbuckets_typo = 1\n", "x.toml").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("x.toml"));
+    }
+}

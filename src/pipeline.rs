@@ -1,0 +1,1 @@
+//! The one orchestrator: ingest, analyses, collect, write.

@@ -1,0 +1,1 @@
+//! TODO(owner): SQL over every table.

@@ -1,0 +1,387 @@
+//! Table and column names of every canonical input table and every output table, with their
+//! dtypes. This module is the one place a column name is spelled; ingestion, analyses, reports,
+//! queries and tests all refer to these constants, so `aging_customers` is `aging_customers` all
+//! the way through.
+//!
+//! Money dtypes (also in README.md):
+//! - ledger money (invoices.amount, payments.amount and everything derived from them in the aging
+//!   tables) is `Decimal(38, 4)`: exact to a hundredth of a cent;
+//! - rated usage, billed line items, budgets, credit limits, forecasts and exposure are `Float64`:
+//!   Partner Center rates usage with 8+ decimals and scientific notation, and these figures are
+//!   estimates, not ledger balances.
+
+use polars::prelude::*;
+
+/// Exact ledger money: DECIMAL(38, 4).
+pub const LEDGER_PRECISION: usize = 38;
+pub const LEDGER_SCALE: usize = 4;
+
+pub fn ledger_money() -> DataType {
+    DataType::Decimal(LEDGER_PRECISION, LEDGER_SCALE)
+}
+
+/// TIMESTAMP UTC, microseconds.
+pub fn timestamp_utc() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+}
+
+/// Provenance columns present on every canonical input table.
+pub const SOURCE_FILE: &str = "source_file";
+pub const SOURCE_LINE: &str = "source_line";
+
+/// A table: its stable name and its columns with dtypes, in output order.
+pub struct TableDef {
+    pub name: &'static str,
+    pub columns: fn() -> Vec<(&'static str, DataType)>,
+}
+
+impl TableDef {
+    pub fn schema(&self) -> Schema {
+        (self.columns)()
+            .into_iter()
+            .map(|(n, d)| Field::new(n.into(), d))
+            .collect()
+    }
+
+    pub fn column_names(&self) -> Vec<&'static str> {
+        (self.columns)().into_iter().map(|(n, _)| n).collect()
+    }
+
+    /// An empty frame of this table, for optional sources that are absent.
+    pub fn empty(&self) -> DataFrame {
+        DataFrame::empty_with_schema(&self.schema())
+    }
+}
+
+macro_rules! table {
+    ($modname:ident, $tname:literal, { $($cname:ident : $cstr:literal => $dtype:expr),* $(,)? }) => {
+        pub mod $modname {
+            #[allow(unused_imports)]
+            use super::*;
+            pub const TABLE: &str = $tname;
+            $(pub const $cname: &str = $cstr;)*
+            pub const DEF: TableDef = TableDef { name: TABLE, columns };
+            fn columns() -> Vec<(&'static str, DataType)> {
+                vec![$(($cstr, $dtype)),*]
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical input tables (SPEC section 3). customer_id, entitlement_id and subscription_id are
+// trimmed and lower-cased GUIDs; currencies are upper-case ISO codes.
+// ---------------------------------------------------------------------------------------------
+
+table!(usage, "usage", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    CUSTOMER_COUNTRY: "customer_country" => DataType::String,
+    INVOICE_NUMBER: "invoice_number" => DataType::String, // null while unbilled
+    SUBSCRIPTION_ID: "subscription_id" => DataType::String, // billing subscription (Azure plan)
+    ENTITLEMENT_ID: "entitlement_id" => DataType::String,   // the Azure subscription id
+    USAGE_DATE: "usage_date" => DataType::Date,
+    METER_CATEGORY: "meter_category" => DataType::String,
+    METER_SUBCATEGORY: "meter_subcategory" => DataType::String,
+    METER_NAME: "meter_name" => DataType::String,
+    METER_ID: "meter_id" => DataType::String,
+    REGION: "region" => DataType::String, // ResourceLocation, else MeterRegion; lower-case
+    RESOURCE_ID: "resource_id" => DataType::String,
+    CHARGE_TYPE: "charge_type" => DataType::String,
+    UNIT_PRICE: "unit_price" => DataType::Float64,
+    QUANTITY: "quantity" => DataType::Float64,
+    UNIT: "unit" => DataType::String,
+    COST: "cost" => DataType::Float64, // BillingPreTaxTotal (FOCUS: BilledCost)
+    CURRENCY: "currency" => DataType::String, // BillingCurrency
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(billed, "billed", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    INVOICE_NUMBER: "invoice_number" => DataType::String,
+    SUBSCRIPTION_ID: "subscription_id" => DataType::String,
+    PRODUCT_NAME: "product_name" => DataType::String,
+    CHARGE_TYPE: "charge_type" => DataType::String, // lower-case
+    CHARGE_START_DATE: "charge_start_date" => DataType::Date,
+    CHARGE_END_DATE: "charge_end_date" => DataType::Date,
+    QUANTITY: "quantity" => DataType::Float64,
+    TOTAL: "total" => DataType::Float64,
+    CURRENCY: "currency" => DataType::String,
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(invoices, "invoices", {
+    INVOICE_ID: "invoice_id" => DataType::String,
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    ISSUE_DATE: "issue_date" => DataType::Date,
+    DUE_DATE: "due_date" => DataType::Date,
+    AMOUNT: "amount" => ledger_money(), // negative = credit note
+    CURRENCY: "currency" => DataType::String,
+    SERVICE_MONTH: "service_month" => DataType::String, // YYYY-MM, may be null
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(payments, "payments", {
+    PAYMENT_ID: "payment_id" => DataType::String,
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    INVOICE_ID: "invoice_id" => DataType::String, // null = unapplied
+    PAYMENT_DATE: "payment_date" => DataType::Date,
+    AMOUNT: "amount" => ledger_money(), // negative = refund
+    CURRENCY: "currency" => DataType::String,
+    INSTRUMENT: "instrument" => DataType::String, // card, prepaid_card, bank_transfer, direct_debit, other
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(activity, "activity", {
+    EVENT_TIME: "event_time" => timestamp_utc(),
+    CUSTOMER_ID: "customer_id" => DataType::String, // null when no usage row maps the subscription
+    SUBSCRIPTION_ID: "subscription_id" => DataType::String, // Azure subscription id, lower-case
+    TENANT_ID: "tenant_id" => DataType::String,
+    OPERATION: "operation" => DataType::String, // as written
+    OPERATION_LOWER: "operation_lower" => DataType::String,
+    STATUS: "status" => DataType::String, // Started, Accepted, Succeeded, Failed
+    CALLER: "caller" => DataType::String,
+    CLIENT_IP: "client_ip" => DataType::String,
+    RESOURCE_ID: "resource_id" => DataType::String,
+    CATEGORY: "category" => DataType::String,
+    LEVEL: "level" => DataType::String,
+    LOCATION: "location" => DataType::String, // region, lower-case, may be null
+    ROLE: "role" => DataType::String, // role name of a role assignment, when known
+    CORRELATION_ID: "correlation_id" => DataType::String,
+    SHAPE: "shape" => DataType::String, // diagnostic, rest, portal_csv
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(audit_records, "audit_records", {
+    OPERATION_DATE: "operation_date" => timestamp_utc(),
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    USER_PRINCIPAL_NAME: "user_principal_name" => DataType::String,
+    APPLICATION_ID: "application_id" => DataType::String,
+    RESOURCE_TYPE: "resource_type" => DataType::String,
+    OPERATION_TYPE: "operation_type" => DataType::String, // snake_case, e.g. increase_spending_limit
+    OPERATION_STATUS: "operation_status" => DataType::String,
+    RESOURCE_OLD_VALUE: "resource_old_value" => DataType::String,
+    RESOURCE_NEW_VALUE: "resource_new_value" => DataType::String,
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(budgets, "budgets", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    MONTH: "month" => DataType::String, // YYYY-MM; null = every month (standing budget)
+    BUDGET: "budget" => DataType::Float64,
+    CURRENCY: "currency" => DataType::String,
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(customers, "customers", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    COUNTRY: "country" => DataType::String,
+    CREATED_DATE: "created_date" => DataType::Date,
+    VERIFIED: "verified" => DataType::Boolean,
+    CREDIT_LIMIT: "credit_limit" => DataType::Float64,
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(fraud_events, "fraud_events", {
+    EVENT_TIME: "event_time" => timestamp_utc(),
+    EVENT_ID: "event_id" => DataType::String,
+    CUSTOMER_ID: "customer_id" => DataType::String, // customerTenantId
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    SUBSCRIPTION_ID: "subscription_id" => DataType::String,
+    ENTITY_ID: "entity_id" => DataType::String,
+    ENTITY_NAME: "entity_name" => DataType::String,
+    HIT_COUNT: "hit_count" => DataType::Int64,
+    EVENT_STATUS: "event_status" => DataType::String, // Active, Investigating, Resolved
+    RESOLVED_REASON: "resolved_reason" => DataType::String, // Fraud, Ignore
+    FIRST_OCCURRENCE: "first_occurrence" => timestamp_utc(),
+    LAST_OCCURRENCE: "last_occurrence" => timestamp_utc(), // null for 9999-12-31 ("not yet")
+    EVENT_TYPE: "event_type" => DataType::String,
+    SEVERITY: "severity" => DataType::String, // Low, Medium, High
+    CONFIDENCE_LEVEL: "confidence_level" => DataType::String,
+    DESCRIPTION: "description" => DataType::String,
+    COUNTRY: "country" => DataType::String,
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(fx_rates, "fx_rates", {
+    DATE: "date" => DataType::Date,
+    CURRENCY: "currency" => DataType::String,
+    RATE: "rate" => DataType::Float64, // 1 unit of currency = rate units of the reporting currency
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+table!(dispositions, "dispositions", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    REASON_CODE: "reason_code" => DataType::String, // a reason code, a family, or *
+    VERDICT: "verdict" => DataType::String, // legitimate, fraud, planned
+    VALID_UNTIL: "valid_until" => DataType::Date,
+    ANALYST: "analyst" => DataType::String,
+    NOTE: "note" => DataType::String,
+    SOURCE_FILE: "source_file" => DataType::String,
+    SOURCE_LINE: "source_line" => DataType::Int64,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Output tables (SPEC section 5).
+// ---------------------------------------------------------------------------------------------
+
+table!(usage_daily, "usage_daily", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    ENTITLEMENT_ID: "entitlement_id" => DataType::String,
+    METER_CATEGORY: "meter_category" => DataType::String,
+    USAGE_DATE: "usage_date" => DataType::Date,
+    CURRENCY: "currency" => DataType::String,
+    COST: "cost" => DataType::Float64,
+    QUANTITY: "quantity" => DataType::Float64,
+    ROWS: "rows" => DataType::UInt32,
+});
+
+table!(rejected_rows, "rejected_rows", {
+    SOURCE: "source" => DataType::String,
+    FILE: "file" => DataType::String,
+    LINE: "line" => DataType::Int64,
+    COLUMN: "column" => DataType::String,
+    REASON: "reason" => DataType::String,
+    RAW: "raw" => DataType::String,
+});
+
+table!(aging_invoices, "aging_invoices", {
+    INVOICE_ID: "invoice_id" => DataType::String,
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    ISSUE_DATE: "issue_date" => DataType::Date,
+    DUE_DATE: "due_date" => DataType::Date,
+    AMOUNT: "amount" => ledger_money(),
+    PAID: "paid" => ledger_money(),
+    OUTSTANDING: "outstanding" => ledger_money(),
+    DAYS_PAST_DUE: "days_past_due" => DataType::Int64,
+    BUCKET: "bucket" => DataType::String,
+});
+
+table!(aging_customers, "aging_customers", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    BUCKET_CURRENT: "bucket_current" => ledger_money(),
+    BUCKET_1_30: "bucket_1_30" => ledger_money(),
+    BUCKET_31_60: "bucket_31_60" => ledger_money(),
+    BUCKET_61_90: "bucket_61_90" => ledger_money(),
+    BUCKET_91_120: "bucket_91_120" => ledger_money(),
+    BUCKET_120_PLUS: "bucket_120_plus" => ledger_money(),
+    TOTAL_OUTSTANDING: "total_outstanding" => ledger_money(),
+    UNAPPLIED_CREDIT: "unapplied_credit" => ledger_money(),
+    NET_OUTSTANDING: "net_outstanding" => ledger_money(),
+    OLDEST_DAYS_PAST_DUE: "oldest_days_past_due" => DataType::Int64,
+    DSO_90D: "dso_90d" => DataType::Float64,
+    ACTION: "action" => DataType::String,
+});
+
+table!(collections_actions, "collections_actions", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    PAST_DUE: "past_due" => ledger_money(),
+    OLDEST_DAYS_PAST_DUE: "oldest_days_past_due" => DataType::Int64,
+    ACTION: "action" => DataType::String, // reminder, second_notice, final_notice, suspend, write_off_review
+    REASON: "reason" => DataType::String,
+});
+
+table!(budget_status, "budget_status", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    MONTH: "month" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    BUDGET: "budget" => DataType::Float64,
+    MTD_SPEND: "mtd_spend" => DataType::Float64,
+    UTILIZATION: "utilization" => DataType::Float64,
+    FORECAST: "forecast" => DataType::Float64,
+    STATUS: "status" => DataType::String, // over, forecast_over, warning, ok, no_budget
+    WARNING_CROSSED_ON: "warning_crossed_on" => DataType::Date,
+    BUDGET_CROSSED_ON: "budget_crossed_on" => DataType::Date,
+});
+
+table!(budget_daily, "budget_daily", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    USAGE_DATE: "usage_date" => DataType::Date,
+    SPEND: "spend" => DataType::Float64,
+    CUMULATIVE_SPEND: "cumulative_spend" => DataType::Float64,
+    BUDGET: "budget" => DataType::Float64,
+});
+
+table!(reconciliation, "reconciliation", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    SERVICE_MONTH: "service_month" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    COST: "cost" => DataType::Float64,
+    INVOICED: "invoiced" => DataType::Float64,
+    MARGIN: "margin" => DataType::Float64,
+    STATUS: "status" => DataType::String,
+});
+
+table!(anomalies, "anomalies", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    ENTITY: "entity" => DataType::String,
+    FAMILY: "family" => DataType::String,
+    SIGNAL: "signal" => DataType::String,
+    DATE: "date" => DataType::Date,
+    ACTUAL: "actual" => DataType::Float64,
+    EXPECTED: "expected" => DataType::Float64,
+    SCORE: "score" => DataType::Float64,
+    REASON: "reason" => DataType::String,
+    SUPPRESSED: "suppressed" => DataType::Boolean,
+});
+
+table!(risk_scores, "risk_scores", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    RISK_SCORE: "risk_score" => DataType::Float64,
+    TIER: "tier" => DataType::String, // low, medium, high, critical
+    EXPOSURE: "exposure" => DataType::Float64,
+    CURRENCY: "currency" => DataType::String,
+    TOP_REASONS: "top_reasons" => DataType::String,
+    USAGE: "usage" => DataType::Float64,
+    ACTIVITY: "activity" => DataType::Float64,
+    PAYMENT: "payment" => DataType::Float64,
+    FRAUD: "fraud" => DataType::Float64,
+});
+
+/// Every canonical input table, in SPEC order.
+pub const INPUT_TABLES: [&TableDef; 11] = [
+    &usage::DEF,
+    &billed::DEF,
+    &invoices::DEF,
+    &payments::DEF,
+    &activity::DEF,
+    &audit_records::DEF,
+    &budgets::DEF,
+    &customers::DEF,
+    &fraud_events::DEF,
+    &fx_rates::DEF,
+    &dispositions::DEF,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_input_table_has_provenance_columns() {
+        for t in INPUT_TABLES {
+            let names = t.column_names();
+            assert!(names.contains(&SOURCE_FILE), "{} lacks source_file", t.name);
+            assert!(names.contains(&SOURCE_LINE), "{} lacks source_line", t.name);
+            assert_eq!(t.empty().height(), 0);
+        }
+    }
+}
