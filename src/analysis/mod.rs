@@ -15,3 +15,4 @@ pub mod fx;
 pub mod reasons;
 pub mod reconciliation;
 pub mod risk;
+pub mod usage_daily;

@@ -7,7 +7,7 @@
 //! and cannot take "1 to 9 fractional digits or none, zone or no zone" in one pattern, and the
 //! shapes here are few and fixed by FORMATS.md.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 /// Strips spaces, a surrounding pair of quotes and a leading apostrophe guard ('22.000000).
 pub fn clean(s: &str) -> &str {
@@ -43,7 +43,8 @@ struct Parsed {
 /// Parses "+01:00", "-0800", "+01", "Z", "UTC".
 fn parse_offset(s: &str) -> Option<i32> {
     let s = s.trim();
-    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("gmt") {
+    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("gmt")
+    {
         return Some(0);
     }
     let (sign, rest) = match s.as_bytes().first()? {
@@ -56,7 +57,11 @@ fn parse_offset(s: &str) -> Option<i32> {
         return None;
     }
     let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    let m: i32 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
     if h > 14 || m > 59 {
         return None;
     }
@@ -122,7 +127,9 @@ fn parse_any(s: &str) -> Option<Parsed> {
     let clock = tokens.next()?;
     let mut next = tokens.next();
     let (mut time, zone_glued) = parse_time(clock)?;
-    if let Some(ampm) = next.filter(|t| t.eq_ignore_ascii_case("am") || t.eq_ignore_ascii_case("pm")) {
+    if let Some(ampm) =
+        next.filter(|t| t.eq_ignore_ascii_case("am") || t.eq_ignore_ascii_case("pm"))
+    {
         let h = time.format("%H").to_string().parse::<u32>().ok()?;
         if h == 0 || h > 12 {
             return None;
@@ -365,7 +372,9 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
     fn ts(s: &str) -> String {
-        parse_timestamp_utc(s).map(|t| t.to_string()).unwrap_or_default()
+        parse_timestamp_utc(s)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -375,7 +384,10 @@ mod tests {
         assert_eq!(parse_date("2/28/2019 23:59"), Some(d(2019, 2, 28)));
         assert_eq!(parse_date("2025-11-01"), Some(d(2025, 11, 1)));
         assert_eq!(parse_date("2021-05-01T00:00:00"), Some(d(2021, 5, 1)));
-        assert_eq!(parse_date("2019-02-04T09:22:40.17-08:00"), Some(d(2019, 2, 4)));
+        assert_eq!(
+            parse_date("2019-02-04T09:22:40.17-08:00"),
+            Some(d(2019, 2, 4))
+        );
         assert_eq!(parse_date("'11/01/2025"), Some(d(2025, 11, 1)));
         assert_eq!(parse_date("13/45/2025"), None);
         assert_eq!(parse_date("2025-02-30"), None);
@@ -385,15 +397,24 @@ mod tests {
 
     #[test]
     fn timestamps_in_every_shape() {
-        assert_eq!(ts("2021-05-20T18:30:06.6045692Z"), "2021-05-20 18:30:06.604569200");
+        assert_eq!(
+            ts("2021-05-20T18:30:06.6045692Z"),
+            "2021-05-20 18:30:06.604569200"
+        );
         assert_eq!(ts("2021-05-01T00:00:00"), "2021-05-01 00:00:00");
-        assert_eq!(ts("2019-02-04T09:22:40.17-08:00"), "2019-02-04 17:22:40.170");
+        assert_eq!(
+            ts("2019-02-04T09:22:40.17-08:00"),
+            "2019-02-04 17:22:40.170"
+        );
         assert_eq!(ts("11/14/2025 1:48:53 AM"), "2025-11-14 01:48:53");
         assert_eq!(ts("11/14/2025 12:05:00 AM"), "2025-11-14 00:05:00");
         assert_eq!(ts("11/14/2025 12:05:00 PM"), "2025-11-14 12:05:00");
         assert_eq!(ts("11/14/2025 1:48:53 PM"), "2025-11-14 13:48:53");
         assert_eq!(ts("1/9/2007 10:41:00 AM +01:00"), "2007-01-09 09:41:00");
-        assert_eq!(ts("2025-11-14 01:02:03.123456789+0530"), "2025-11-13 19:32:03.123456789");
+        assert_eq!(
+            ts("2025-11-14 01:02:03.123456789+0530"),
+            "2025-11-13 19:32:03.123456789"
+        );
         assert_eq!(ts("9999-12-31T23:59:59.997"), "9999-12-31 23:59:59.997");
         assert_eq!(ts("2025-11-14T25:00:00Z"), "");
         assert_eq!(ts("11/14/2025 13:00:00 PM"), "");
@@ -421,7 +442,10 @@ mod tests {
         assert_eq!(parse_decimal("0.0001", 4), Ok(1));
         assert_eq!(parse_decimal("1.5E+03", 4), Ok(15_000_000));
         assert_eq!(parse_decimal("'22.000000", 4), Ok(220_000));
-        assert_eq!(parse_decimal("0.00001", 4), Err(DecimalError::TooManyDecimals));
+        assert_eq!(
+            parse_decimal("0.00001", 4),
+            Err(DecimalError::TooManyDecimals)
+        );
         assert_eq!(parse_decimal("12a", 4), Err(DecimalError::NotANumber));
         assert_eq!(parse_decimal("1e40", 4), Err(DecimalError::TooLarge));
         assert_eq!(parse_decimal("-0.00", 4), Ok(0));
