@@ -134,13 +134,14 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<String> {
 
 /// Writes a table as Parquet (zstd, statistics) and returns (rows, sha256 of the file).
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
-    if let Some(p) = path.parent() {
-        fs::create_dir_all(p).map_err(|e| out_err(p, e))?;
-    }
+    // One chunk and a fixed row-group size: the file's bytes then depend on the data alone, not
+    // on how many threads produced it (byte-identical tables, SPEC 6).
+    df.rechunk_mut_par();
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::default())
+        .with_row_group_size(Some(256 * 1024))
         .finish(df)
         .map_err(|e| out_err(path, e))?;
     let sha = write_bytes(path, &buf)?;

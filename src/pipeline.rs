@@ -207,6 +207,16 @@ pub fn resolve_as_of(inputs: &Inputs, given: Option<NaiveDate>) -> Result<NaiveD
     }
 }
 
+const INPUT_PREFIX: &str = "input:";
+
+/// Canonical inputs in a stable order: by file and line, as they were read.
+fn sort_input(_name: &str, lf: LazyFrame) -> LazyFrame {
+    lf.sort(
+        [schema::SOURCE_FILE, schema::SOURCE_LINE],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}
+
 /// Collects named plans together, so Polars optimises and runs them as one.
 fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataFrame>> {
     let (names, frames): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
