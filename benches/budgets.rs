@@ -29,7 +29,9 @@ fn usage_frame(rows: usize) -> DataFrame {
         .map(|i| NaiveDate::from_ymd_opt(2026, 11, 1 + (i % 24) as u32).expect("a valid date"))
         .collect();
     // Deterministic costs between 0 and 99.9 (a multiplicative hash, no RNG needed).
-    let costs: Vec<f64> = (0..rows).map(|i| ((i * 7919) % 1000) as f64 / 10.0).collect();
+    let costs: Vec<f64> = (0..rows)
+        .map(|i| ((i * 7919) % 1000) as f64 / 10.0)
+        .collect();
     df!(
         u::CUSTOMER_ID => ids,
         u::CURRENCY => currencies,

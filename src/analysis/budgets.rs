@@ -167,7 +167,10 @@ pub fn budget_status(
                 .sum()
                 .alias(WINDOW_SPEND),
             col(bd::USAGE_DATE)
-                .filter(reached(col(bd::CUMULATIVE_SPEND), col(bd::BUDGET) * lit(share)))
+                .filter(reached(
+                    col(bd::CUMULATIVE_SPEND),
+                    col(bd::BUDGET) * lit(share),
+                ))
                 .min()
                 .alias(bs::WARNING_CROSSED_ON),
             col(bd::USAGE_DATE)
@@ -204,7 +207,11 @@ pub fn budget_status(
             .eq(lit(status::FORECAST_OVER))
             .and(col(bs::DAILY_RATE).gt(lit(0.0))),
     )
-    .then((lit(as_of_days) + days_to_budget).cast(DataType::Int32).cast(DataType::Date))
+    .then(
+        (lit(as_of_days) + days_to_budget)
+            .cast(DataType::Int32)
+            .cast(DataType::Date),
+    )
     .otherwise(lit(NULL).cast(DataType::Date));
 
     let label = m.label.clone();
@@ -250,8 +257,17 @@ pub fn budget_status(
             note.alias(bs::BUDGET_NOTE),
             lit(m.label.clone()).alias(bs::MONTH),
         ])
-        .select(bs::DEF.column_names().into_iter().map(col).collect::<Vec<_>>())
-        .sort([bs::CUSTOMER_ID, bs::CURRENCY], SortMultipleOptions::default())
+        .select(
+            bs::DEF
+                .column_names()
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>(),
+        )
+        .sort(
+            [bs::CUSTOMER_ID, bs::CURRENCY],
+            SortMultipleOptions::default(),
+        )
 }
 
 /// Customers to contact about their budget: status over, forecast_over, warning or
@@ -319,8 +335,10 @@ pub fn budget_alerts(budget_status: LazyFrame, customers: LazyFrame) -> LazyFram
             JoinArgs::new(JoinType::Left),
         )
         .with_columns([
-            row_text(ba::ACTION, text_inputs(), move |r, i| Some(row(r, i).action()))
-                .alias(ba::ACTION),
+            row_text(ba::ACTION, text_inputs(), move |r, i| {
+                Some(row(r, i).action())
+            })
+            .alias(ba::ACTION),
             row_text(ba::WHY, text_inputs(), move |r, i| Some(row(r, i).why())).alias(ba::WHY),
             when(is(status::OVER))
                 .then(lit(0))
@@ -343,7 +361,13 @@ pub fn budget_alerts(budget_status: LazyFrame, customers: LazyFrame) -> LazyFram
                 .with_nulls_last(true)
                 .with_maintain_order(true),
         )
-        .select(ba::DEF.column_names().into_iter().map(col).collect::<Vec<_>>())
+        .select(
+            ba::DEF
+                .column_names()
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>(),
+        )
 }
 
 /// The shared core: (the zero-filled daily grid with cumulative spend and budget, the chosen
@@ -394,8 +418,8 @@ fn burn_up(
     );
 
     // Rate 1 for the reporting currency; when it is unknown, an empty name that matches nothing.
-    let rates = rates_at(fx_rates, as_of, reporting_currency.unwrap_or(""))
-        .filter(col(RATE).gt(lit(0.0)));
+    let rates =
+        rates_at(fx_rates, as_of, reporting_currency.unwrap_or("")).filter(col(RATE).gt(lit(0.0)));
     let same = || col(SAME_CURRENCY).fill_null(lit(false));
     let chosen = keys
         .clone()
@@ -406,20 +430,28 @@ fn burn_up(
             JoinArgs::new(JoinType::Left),
         )
         .join(
-            rates
-                .clone()
-                .select([col(fx::CURRENCY).alias(bs::BUDGET_CURRENCY), col(RATE).alias(RATE_BUDGET)]),
+            rates.clone().select([
+                col(fx::CURRENCY).alias(bs::BUDGET_CURRENCY),
+                col(RATE).alias(RATE_BUDGET),
+            ]),
             [col(bs::BUDGET_CURRENCY)],
             [col(bs::BUDGET_CURRENCY)],
             JoinArgs::new(JoinType::Left),
         )
         .join(
-            rates.select([col(fx::CURRENCY).alias(bs::CURRENCY), col(RATE).alias(RATE_USAGE)]),
+            rates.select([
+                col(fx::CURRENCY).alias(bs::CURRENCY),
+                col(RATE).alias(RATE_USAGE),
+            ]),
             [col(bs::CURRENCY)],
             [col(bs::CURRENCY)],
             JoinArgs::new(JoinType::Left),
         )
-        .with_column(col(bs::BUDGET_CURRENCY).eq(col(bs::CURRENCY)).alias(SAME_CURRENCY))
+        .with_column(
+            col(bs::BUDGET_CURRENCY)
+                .eq(col(bs::CURRENCY))
+                .alias(SAME_CURRENCY),
+        )
         .with_column(
             when(same())
                 .then(col(bs::BUDGET_ORIGINAL))
@@ -459,7 +491,9 @@ fn burn_up(
         )
         .with_column(col(bd::SPEND).fill_null(lit(0.0)))
         .join(
-            chosen.clone().select([col(bs::CUSTOMER_ID), col(bs::CURRENCY), col(bs::BUDGET)]),
+            chosen
+                .clone()
+                .select([col(bs::CUSTOMER_ID), col(bs::CURRENCY), col(bs::BUDGET)]),
             keys2(),
             keys2(),
             JoinArgs::new(JoinType::Left),
@@ -495,9 +529,18 @@ fn effective_budgets(budgets: LazyFrame, label: &str) -> LazyFrame {
                 .is_not_null()
                 .and(col(b::CURRENCY).is_not_null())
                 .and(col(b::BUDGET).is_not_null())
-                .and(col(b::MONTH).eq(lit(label.to_string())).or(col(b::MONTH).is_null())),
+                .and(
+                    col(b::MONTH)
+                        .eq(lit(label.to_string()))
+                        .or(col(b::MONTH).is_null()),
+                ),
         )
-        .with_column(col(b::MONTH).is_null().cast(DataType::Int32).alias(PRIORITY));
+        .with_column(
+            col(b::MONTH)
+                .is_null()
+                .cast(DataType::Int32)
+                .alias(PRIORITY),
+        );
     let best = rows
         .clone()
         .group_by([col(b::CUSTOMER_ID)])
@@ -509,22 +552,22 @@ fn effective_budgets(budgets: LazyFrame, label: &str) -> LazyFrame {
         JoinArgs::new(JoinType::Semi),
     )
     .group_by([col(b::CUSTOMER_ID), col(b::CURRENCY)])
-        .agg([
-            col(b::BUDGET)
-                .sort_by(
-                    [col(b::SOURCE_FILE), col(b::SOURCE_LINE)],
-                    SortMultipleOptions::default(),
-                )
-                .last()
-                .alias(bs::BUDGET_ORIGINAL),
-            col(PRIORITY).first().eq(lit(1)).alias(STANDING),
-        ])
-        .select([
-            col(b::CUSTOMER_ID).alias(bs::CUSTOMER_ID),
-            col(b::CURRENCY).alias(bs::BUDGET_CURRENCY),
-            col(bs::BUDGET_ORIGINAL),
-            col(STANDING),
-        ])
+    .agg([
+        col(b::BUDGET)
+            .sort_by(
+                [col(b::SOURCE_FILE), col(b::SOURCE_LINE)],
+                SortMultipleOptions::default(),
+            )
+            .last()
+            .alias(bs::BUDGET_ORIGINAL),
+        col(PRIORITY).first().eq(lit(1)).alias(STANDING),
+    ])
+    .select([
+        col(b::CUSTOMER_ID).alias(bs::CUSTOMER_ID),
+        col(b::CURRENCY).alias(bs::BUDGET_CURRENCY),
+        col(bs::BUDGET_ORIGINAL),
+        col(STANDING),
+    ])
 }
 
 /// One row per day from `start` to `end` inclusive, in column usage_date.
@@ -583,7 +626,7 @@ pub fn money(x: f64) -> String {
     let digits = (cents / 100).to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(ch);
@@ -662,7 +705,9 @@ impl AlertFacts {
     }
 
     fn on(date: &Option<String>) -> String {
-        date.as_ref().map(|d| format!(" on {d}")).unwrap_or_default()
+        date.as_ref()
+            .map(|d| format!(" on {d}"))
+            .unwrap_or_default()
     }
 
     fn action(&self) -> String {
@@ -696,7 +741,10 @@ impl AlertFacts {
 
     fn why(&self) -> String {
         let budget = self.amount(self.budget.unwrap_or(0.0));
-        let used = self.utilization.map(percent).unwrap_or_else(|| "n/a".into());
+        let used = self
+            .utilization
+            .map(percent)
+            .unwrap_or_else(|| "n/a".into());
         match self.status.as_str() {
             status::OVER | status::WARNING => format!(
                 "month-to-date spend {} is {used} of the {budget} budget",
@@ -771,7 +819,12 @@ mod tests {
         BudgetConfig::default()
     }
 
-    fn status_of(usage: LazyFrame, budgets: LazyFrame, fx: LazyFrame, as_of: NaiveDate) -> DataFrame {
+    fn status_of(
+        usage: LazyFrame,
+        budgets: LazyFrame,
+        fx: LazyFrame,
+        as_of: NaiveDate,
+    ) -> DataFrame {
         budget_status(usage, budgets, fx, as_of, Some("USD"), &cfg())
             .collect()
             .unwrap()
@@ -804,7 +857,10 @@ mod tests {
     }
 
     fn names(df: &DataFrame) -> Vec<&str> {
-        df.get_column_names().into_iter().map(|n| n.as_str()).collect()
+        df.get_column_names()
+            .into_iter()
+            .map(|n| n.as_str())
+            .collect()
     }
 
     fn close(a: Option<f64>, b: f64) -> bool {
@@ -817,7 +873,10 @@ mod tests {
         assert_eq!((first.start, first.end), (d(2026, 11, 1), d(2026, 11, 30)));
         assert_eq!((first.days_elapsed, first.days_left, first.k), (1, 29, 1));
         let last = MonthWindow::new(d(2026, 12, 31), 7);
-        assert_eq!((last.days_left, last.k, last.window_start), (0, 7, d(2026, 12, 25)));
+        assert_eq!(
+            (last.days_left, last.k, last.window_start),
+            (0, 7, d(2026, 12, 25))
+        );
         assert_eq!(MonthWindow::new(d(2028, 2, 10), 7).end, d(2028, 2, 29));
         assert_eq!(MonthWindow::new(d(2026, 2, 10), 7).end, d(2026, 2, 28));
         assert_eq!(MonthWindow::new(d(2026, 11, 5), 0).k, 1);
@@ -829,7 +888,10 @@ mod tests {
         // forecast = 40 + 40 x 29 = 1,200 >= 1,000 -> forecast_over. October usage never counts.
         // Budget reached on day ceil((1000 - 0.005 - 40) / 40) = 24 after A: 2026-11-25.
         let out = status_of(
-            usage(&[("a", "USD", d(2026, 10, 31), 500.0), ("a", "USD", d(2026, 11, 1), 40.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 10, 31), 500.0),
+                ("a", "USD", d(2026, 11, 1), 40.0),
+            ]),
             budgets(&[("a", None, 1000.0, "USD")]),
             no_rates(),
             d(2026, 11, 1),
@@ -840,7 +902,10 @@ mod tests {
         assert_eq!(floats(&out, bs::FORECAST), [Some(1200.0)]);
         assert_eq!(floats(&out, bs::UTILIZATION), [Some(0.04)]);
         assert_eq!(strs(&out, bs::STATUS), [Some("forecast_over".into())]);
-        assert_eq!(dates(&out, bs::FORECAST_CROSSED_ON), [Some(d(2026, 11, 25))]);
+        assert_eq!(
+            dates(&out, bs::FORECAST_CROSSED_ON),
+            [Some(d(2026, 11, 25))]
+        );
         assert_eq!(strs(&out, bs::MONTH), [Some("2026-11".into())]);
     }
 
@@ -848,13 +913,19 @@ mod tests {
     fn as_of_on_last_day_of_month_forecast_equals_mtd() {
         // A = 2026-11-30: 0 days left, so forecast = mtd = 100 + 200 = 300; 300 < 0.8 x 1,000.
         let out = status_of(
-            usage(&[("a", "USD", d(2026, 11, 2), 100.0), ("a", "USD", d(2026, 11, 30), 200.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 11, 2), 100.0),
+                ("a", "USD", d(2026, 11, 30), 200.0),
+            ]),
             budgets(&[("a", None, 1000.0, "USD")]),
             no_rates(),
             d(2026, 11, 30),
         );
         assert_eq!(floats(&out, bs::FORECAST), [Some(300.0)]);
-        assert_eq!(out.column(bs::DAYS_LEFT).unwrap().i64().unwrap().get(0), Some(0));
+        assert_eq!(
+            out.column(bs::DAYS_LEFT).unwrap().i64().unwrap().get(0),
+            Some(0)
+        );
         assert_eq!(strs(&out, bs::STATUS), [Some("ok".into())]);
         assert_eq!(dates(&out, bs::FORECAST_CROSSED_ON), [None]);
     }
@@ -881,22 +952,56 @@ mod tests {
 
     #[test]
     fn budget_hit_exactly_is_over_even_through_float_sums() {
-        // 0.1 + 0.2 = 0.30000000000000004 in floats, 0.7 + ... : mtd of 0.1 + 0.2 + 0.7 = 1.0
-        // (a hair off in binary) against a budget of 1.00 -> over, crossed on 11-03.
+        // a: 600 + 400 = 1,000 = the budget exactly -> over, crossed on 11-02 (warning too:
+        // cumulative 600 < 800, then 1,000).
+        // f: 0.7 + 0.2 + 0.1 is 0.9999999999999999 in binary floats, i.e. exactly the 1.00
+        // budget in cents -> over as well, crossed on 11-03 (cumulative 0.7, 0.9, 1.0; the
+        // warning level 0.8 is first reached on 11-02).
         let out = status_of(
             usage(&[
-                ("a", "USD", d(2026, 11, 1), 0.1),
-                ("a", "USD", d(2026, 11, 2), 0.2),
-                ("a", "USD", d(2026, 11, 3), 0.7),
+                ("a", "USD", d(2026, 11, 1), 600.0),
+                ("a", "USD", d(2026, 11, 2), 400.0),
+                ("f", "USD", d(2026, 11, 1), 0.7),
+                ("f", "USD", d(2026, 11, 2), 0.2),
+                ("f", "USD", d(2026, 11, 3), 0.1),
             ]),
-            budgets(&[("a", None, 1.0, "USD")]),
+            budgets(&[("a", None, 1000.0, "USD"), ("f", None, 1.0, "USD")]),
             no_rates(),
             d(2026, 11, 10),
         );
-        assert_eq!(strs(&out, bs::STATUS), [Some("over".into())]);
-        assert_eq!(dates(&out, bs::BUDGET_CROSSED_ON), [Some(d(2026, 11, 3))]);
-        // warning at 0.8: cumulative 0.1, 0.3, 1.0 -> first reached on 11-03 too.
-        assert_eq!(dates(&out, bs::WARNING_CROSSED_ON), [Some(d(2026, 11, 3))]);
+        assert_eq!(
+            strs(&out, bs::STATUS),
+            [Some("over".into()), Some("over".into())]
+        );
+        assert_eq!(
+            dates(&out, bs::BUDGET_CROSSED_ON),
+            [Some(d(2026, 11, 2)), Some(d(2026, 11, 3))]
+        );
+        assert_eq!(
+            dates(&out, bs::WARNING_CROSSED_ON),
+            [Some(d(2026, 11, 2)), Some(d(2026, 11, 2))]
+        );
+    }
+
+    #[test]
+    fn empty_inputs_give_empty_outputs() {
+        let i = crate::ingest::Inputs::empty();
+        let a = d(2026, 11, 10);
+        let st = budget_status(
+            i.usage.clone(),
+            i.budgets.clone(),
+            i.fx_rates.clone(),
+            a,
+            Some("USD"),
+            &cfg(),
+        );
+        let daily = budget_daily(i.usage, i.budgets, i.fx_rates, a, None, &cfg());
+        assert_eq!(st.clone().collect().unwrap().height(), 0);
+        assert_eq!(daily.collect().unwrap().height(), 0);
+        assert_eq!(
+            budget_alerts(st, i.customers).collect().unwrap().height(),
+            0
+        );
     }
 
     #[test]
@@ -904,19 +1009,34 @@ mod tests {
         // a: usage 50, no budget -> no_budget, budget null. b: budget 300 EUR, no usage in M
         // (only in October) -> one EUR row with mtd 0, ok.
         let out = status_of(
-            usage(&[("a", "USD", d(2026, 11, 5), 50.0), ("b", "EUR", d(2026, 10, 3), 90.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 11, 5), 50.0),
+                ("b", "EUR", d(2026, 10, 3), 90.0),
+            ]),
             budgets(&[("b", None, 300.0, "EUR")]),
             no_rates(),
             d(2026, 11, 10),
         );
-        assert_eq!(strs(&out, bs::CUSTOMER_ID), [Some("a".into()), Some("b".into())]);
-        assert_eq!(strs(&out, bs::CURRENCY), [Some("USD".into()), Some("EUR".into())]);
-        assert_eq!(strs(&out, bs::STATUS), [Some("no_budget".into()), Some("ok".into())]);
+        assert_eq!(
+            strs(&out, bs::CUSTOMER_ID),
+            [Some("a".into()), Some("b".into())]
+        );
+        assert_eq!(
+            strs(&out, bs::CURRENCY),
+            [Some("USD".into()), Some("EUR".into())]
+        );
+        assert_eq!(
+            strs(&out, bs::STATUS),
+            [Some("no_budget".into()), Some("ok".into())]
+        );
         assert_eq!(floats(&out, bs::BUDGET), [None, Some(300.0)]);
         assert_eq!(floats(&out, bs::MTD_SPEND), [Some(50.0), Some(0.0)]);
         // a's forecast still exists: 11-05 is in the window 11-04..11-10, r = 50 / 7, 20 days
         // left: 50 + 50/7 x 20 = 192.857...
-        assert!(close(floats(&out, bs::FORECAST)[0], 50.0 + 50.0 / 7.0 * 20.0));
+        assert!(close(
+            floats(&out, bs::FORECAST)[0],
+            50.0 + 50.0 / 7.0 * 20.0
+        ));
     }
 
     #[test]
@@ -926,7 +1046,10 @@ mod tests {
         // b: standing 1,000 and a budget for 2026-10 only -> the standing 1,000 applies; a later
         // standing line (1,200) replaces the earlier one.
         let out = status_of(
-            usage(&[("a", "USD", d(2026, 11, 10), 450.0), ("b", "USD", d(2026, 11, 10), 10.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 11, 10), 450.0),
+                ("b", "USD", d(2026, 11, 10), 10.0),
+            ]),
             budgets(&[
                 ("a", None, 1000.0, "USD"),
                 ("a", Some("2026-11"), 500.0, "USD"),
@@ -940,7 +1063,10 @@ mod tests {
         assert_eq!(floats(&out, bs::BUDGET), [Some(500.0), Some(1200.0)]);
         let notes = strs(&out, bs::BUDGET_NOTE);
         assert_eq!(notes[0].as_deref(), Some("budget for 2026-11: 500.00 USD"));
-        assert_eq!(notes[1].as_deref(), Some("standing monthly budget: 1,200.00 USD"));
+        assert_eq!(
+            notes[1].as_deref(),
+            Some("standing monthly budget: 1,200.00 USD")
+        );
         assert_eq!(strs(&out, bs::STATUS)[0].as_deref(), Some("forecast_over"));
     }
 
@@ -950,16 +1076,28 @@ mod tests {
         // (the 11-20 rate is after A) -> 1,000 x 1.08 / 1 = 1,080 USD.
         // b: usage GBP, budget 1,000 EUR, no GBP rate -> currency_mismatch, budget null.
         let out = status_of(
-            usage(&[("a", "USD", d(2026, 11, 5), 100.0), ("b", "GBP", d(2026, 11, 5), 100.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 11, 5), 100.0),
+                ("b", "GBP", d(2026, 11, 5), 100.0),
+            ]),
             budgets(&[("a", None, 1000.0, "EUR"), ("b", None, 1000.0, "EUR")]),
             rates(&[(d(2026, 11, 1), "EUR", 1.08), (d(2026, 11, 20), "EUR", 2.0)]),
             d(2026, 11, 10),
         );
         assert!(close(floats(&out, bs::BUDGET)[0], 1080.0));
         assert_eq!(floats(&out, bs::BUDGET)[1], None);
-        assert_eq!(floats(&out, bs::BUDGET_ORIGINAL), [Some(1000.0), Some(1000.0)]);
-        assert_eq!(strs(&out, bs::BUDGET_CURRENCY), [Some("EUR".into()), Some("EUR".into())]);
-        assert_eq!(strs(&out, bs::STATUS), [Some("ok".into()), Some("currency_mismatch".into())]);
+        assert_eq!(
+            floats(&out, bs::BUDGET_ORIGINAL),
+            [Some(1000.0), Some(1000.0)]
+        );
+        assert_eq!(
+            strs(&out, bs::BUDGET_CURRENCY),
+            [Some("EUR".into()), Some("EUR".into())]
+        );
+        assert_eq!(
+            strs(&out, bs::STATUS),
+            [Some("ok".into()), Some("currency_mismatch".into())]
+        );
         let notes = strs(&out, bs::BUDGET_NOTE);
         assert_eq!(
             notes[0].as_deref(),
@@ -976,12 +1114,18 @@ mod tests {
         // a spends 10 USD and 20 EUR; its budget is 100 USD: the USD row uses it as is, the EUR
         // row converts it: 100 x 1 / 1.25 = 80 EUR.
         let out = status_of(
-            usage(&[("a", "EUR", d(2026, 11, 2), 20.0), ("a", "USD", d(2026, 11, 2), 10.0)]),
+            usage(&[
+                ("a", "EUR", d(2026, 11, 2), 20.0),
+                ("a", "USD", d(2026, 11, 2), 10.0),
+            ]),
             budgets(&[("a", None, 100.0, "USD")]),
             rates(&[(d(2026, 11, 1), "EUR", 1.25)]),
             d(2026, 11, 2),
         );
-        assert_eq!(strs(&out, bs::CURRENCY), [Some("EUR".into()), Some("USD".into())]);
+        assert_eq!(
+            strs(&out, bs::CURRENCY),
+            [Some("EUR".into()), Some("USD".into())]
+        );
         assert_eq!(floats(&out, bs::BUDGET), [Some(80.0), Some(100.0)]);
     }
 
@@ -1007,7 +1151,10 @@ mod tests {
         assert_eq!(floats(&early, bs::FORECAST), [Some(5250.0)]);
         assert_eq!(dates(&early, bs::WARNING_CROSSED_ON), [None]);
         assert_eq!(dates(&early, bs::BUDGET_CROSSED_ON), [None]);
-        assert_eq!(dates(&early, bs::FORECAST_CROSSED_ON), [Some(d(2026, 11, 6))]);
+        assert_eq!(
+            dates(&early, bs::FORECAST_CROSSED_ON),
+            [Some(d(2026, 11, 6))]
+        );
 
         let late = status_of(series, budget, no_rates(), d(2026, 11, 6));
         assert_eq!(strs(&late, bs::STATUS), [Some("over".into())]);
@@ -1021,7 +1168,10 @@ mod tests {
         // As of the last day 11-30: mtd 850 >= 800 and forecast = mtd (no days left) < 1,000.
         // Warning crossed when cumulative reached 800: 500 (11-10), 850 (11-30) -> 11-30.
         let out = status_of(
-            usage(&[("a", "USD", d(2026, 11, 10), 500.0), ("a", "USD", d(2026, 11, 30), 350.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 11, 10), 500.0),
+                ("a", "USD", d(2026, 11, 30), 350.0),
+            ]),
             budgets(&[("a", None, 1000.0, "USD")]),
             no_rates(),
             d(2026, 11, 30),
@@ -1034,7 +1184,10 @@ mod tests {
     fn usage_after_as_of_is_ignored() {
         // The 11-11 row (5,000) is after A = 11-10: mtd stays 10, nothing crossed.
         let out = status_of(
-            usage(&[("a", "USD", d(2026, 11, 10), 10.0), ("a", "USD", d(2026, 11, 11), 5000.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 11, 10), 10.0),
+                ("a", "USD", d(2026, 11, 11), 5000.0),
+            ]),
             budgets(&[("a", None, 1000.0, "USD")]),
             no_rates(),
             d(2026, 11, 10),
@@ -1064,10 +1217,19 @@ mod tests {
         .unwrap();
         assert_eq!(
             dates(&out, bd::USAGE_DATE),
-            [d(2026, 11, 1), d(2026, 11, 2), d(2026, 11, 3), d(2026, 11, 4)].map(Some)
+            [
+                d(2026, 11, 1),
+                d(2026, 11, 2),
+                d(2026, 11, 3),
+                d(2026, 11, 4)
+            ]
+            .map(Some)
         );
         assert_eq!(floats(&out, bd::SPEND), [0.0, 12.0, 0.0, 3.0].map(Some));
-        assert_eq!(floats(&out, bd::CUMULATIVE_SPEND), [0.0, 12.0, 12.0, 15.0].map(Some));
+        assert_eq!(
+            floats(&out, bd::CUMULATIVE_SPEND),
+            [0.0, 12.0, 12.0, 15.0].map(Some)
+        );
         assert_eq!(floats(&out, bd::BUDGET), [Some(100.0); 4]);
         assert_eq!(names(&out), bd::DEF.column_names());
     }
@@ -1122,7 +1284,10 @@ mod tests {
             strs(&out, ba::CUSTOMER_NAME),
             [Some("Contoso".into()), Some("Fabrikam".into()), None]
         );
-        assert_eq!(dates(&out, ba::FORECAST_CROSSED_ON), [None, Some(d(2026, 11, 27)), None]);
+        assert_eq!(
+            dates(&out, ba::FORECAST_CROSSED_ON),
+            [None, Some(d(2026, 11, 27)), None]
+        );
         let actions = strs(&out, ba::ACTION);
         assert_eq!(
             actions[1].as_deref(),
@@ -1164,7 +1329,10 @@ mod tests {
     #[test]
     fn outputs_have_exactly_the_schema_of_schema_rs() {
         let (u1, b1) = (
-            usage(&[("a", "USD", d(2026, 11, 2), 5.0), ("z", "USD", d(2026, 11, 2), 5.0)]),
+            usage(&[
+                ("a", "USD", d(2026, 11, 2), 5.0),
+                ("z", "USD", d(2026, 11, 2), 5.0),
+            ]),
             budgets(&[("a", None, 6.0, "USD")]),
         );
         let a = d(2026, 11, 4);
@@ -1172,7 +1340,10 @@ mod tests {
         let daily = budget_daily(u1, b1, no_rates(), a, None, &cfg());
         let alerts = budget_alerts(st.clone(), c::DEF.empty().lazy());
         assert_eq!(st.collect().unwrap().schema().as_ref(), &bs::DEF.schema());
-        assert_eq!(daily.collect().unwrap().schema().as_ref(), &bd::DEF.schema());
+        assert_eq!(
+            daily.collect().unwrap().schema().as_ref(),
+            &bd::DEF.schema()
+        );
         let alerts = alerts.collect().unwrap();
         assert_eq!(alerts.schema().as_ref(), &ba::DEF.schema());
         // a: 5 of 6 = 83 %, warning; z has no budget and is no alert.

@@ -90,8 +90,17 @@ pub fn exposure(
             (col(ex::NET_OUTSTANDING) + col(ex::UNBILLED_USAGE) + col(ex::FORECAST_TO_MONTH_END))
                 .alias(ex::EXPOSURE),
         )
-        .select(ex::DEF.column_names().into_iter().map(col).collect::<Vec<_>>())
-        .sort([ex::CUSTOMER_ID, ex::CURRENCY], SortMultipleOptions::default())
+        .select(
+            ex::DEF
+                .column_names()
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>(),
+        )
+        .sort(
+            [ex::CUSTOMER_ID, ex::CURRENCY],
+            SortMultipleOptions::default(),
+        )
 }
 
 #[cfg(test)]
@@ -145,12 +154,21 @@ mod tests {
         )
         .unwrap()
         .lazy();
-        let out = exposure(aging, usage, invoices, status, as_of).collect().unwrap();
+        let out = exposure(aging, usage, invoices, status, as_of)
+            .collect()
+            .unwrap();
         assert_eq!(out.schema().as_ref(), &ex::DEF.schema());
         let f = |name: &str| -> Vec<Option<f64>> {
             out.column(name).unwrap().f64().unwrap().iter().collect()
         };
-        let ids: Vec<_> = out.column(ex::CUSTOMER_ID).unwrap().str().unwrap().iter().flatten().collect();
+        let ids: Vec<_> = out
+            .column(ex::CUSTOMER_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
         assert_eq!(ids, ["a", "b"]);
         // a: October is invoiced (i1, issued 11-05 <= A); November 100 + 50 is not; the 11-12 row
         // (999) is after A. unbilled 150; forecast to month end 600 - 150 = 450;
@@ -178,8 +196,13 @@ mod tests {
         )
         .unwrap()
         .lazy();
-        let out = exposure(aging, usage, invoices, status, d(2026, 11, 10)).collect().unwrap();
+        let out = exposure(aging, usage, invoices, status, d(2026, 11, 10))
+            .collect()
+            .unwrap();
         assert_eq!(out.height(), 1);
-        assert_eq!(out.column(ex::EXPOSURE).unwrap().f64().unwrap().get(0), Some(60.0));
+        assert_eq!(
+            out.column(ex::EXPOSURE).unwrap().f64().unwrap().get(0),
+            Some(60.0)
+        );
     }
 }
