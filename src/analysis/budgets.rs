@@ -984,6 +984,44 @@ mod tests {
     }
 
     #[test]
+    fn config_window_and_warning_share_change_rate_and_status() {
+        // Usage 11-01: 300, 11-08: 30, 11-10: 30; budget 1,000; A = 11-10 (20 days left).
+        // window 3 (11-08..11-10): r = 60 / 3 = 20, forecast = 360 + 20 x 20 = 760;
+        //   warning_share 0.3: 360 >= 300 -> warning, crossed on 11-01 (cumulative 300).
+        // defaults (window 7: 11-04..11-10): r = 60 / 7, forecast = 360 + 60/7 x 20 = 531.43;
+        //   360 < 800 -> ok.
+        let series = usage(&[
+            ("a", "USD", d(2026, 11, 1), 300.0),
+            ("a", "USD", d(2026, 11, 8), 30.0),
+            ("a", "USD", d(2026, 11, 10), 30.0),
+        ]);
+        let budget = budgets(&[("a", None, 1000.0, "USD")]);
+        let tight = BudgetConfig {
+            warning_share: 0.3,
+            forecast_window_days: 3,
+        };
+        let out = budget_status(
+            series.clone(),
+            budget.clone(),
+            no_rates(),
+            d(2026, 11, 10),
+            None,
+            &tight,
+        )
+        .collect()
+        .unwrap();
+        assert_eq!(floats(&out, bs::FORECAST), [Some(760.0)]);
+        assert_eq!(strs(&out, bs::STATUS), [Some("warning".into())]);
+        assert_eq!(dates(&out, bs::WARNING_CROSSED_ON), [Some(d(2026, 11, 1))]);
+        let out = status_of(series, budget, no_rates(), d(2026, 11, 10));
+        assert!(close(
+            floats(&out, bs::FORECAST)[0],
+            360.0 + 60.0 / 7.0 * 20.0
+        ));
+        assert_eq!(strs(&out, bs::STATUS), [Some("ok".into())]);
+    }
+
+    #[test]
     fn empty_inputs_give_empty_outputs() {
         let i = crate::ingest::Inputs::empty();
         let a = d(2026, 11, 10);
