@@ -286,10 +286,37 @@ pub fn compute(
         .into_iter()
         .map(|(name, lf)| (format!("{INPUT_PREFIX}{name}"), sort_input(lf)))
         .collect();
-    plans.push((
-        schema::usage_daily::TABLE.to_string(),
-        analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
-    ));
+    let reporting = config.reporting_currency.as_deref();
+    let budget_status = analysis::budgets::budget_status(
+        inputs.usage.clone(),
+        inputs.budgets.clone(),
+        inputs.fx_rates.clone(),
+        as_of,
+        reporting,
+        &config.budgets,
+    );
+    plans.extend([
+        (
+            schema::usage_daily::TABLE.to_string(),
+            analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+        ),
+        (
+            schema::budget_daily::TABLE.to_string(),
+            analysis::budgets::budget_daily(
+                inputs.usage.clone(),
+                inputs.budgets.clone(),
+                inputs.fx_rates.clone(),
+                as_of,
+                reporting,
+                &config.budgets,
+            ),
+        ),
+        (
+            schema::budget_alerts::TABLE.to_string(),
+            analysis::budgets::budget_alerts(budget_status.clone(), inputs.customers.clone()),
+        ),
+        (schema::budget_status::TABLE.to_string(), budget_status),
+    ]);
     let collected = progress.stage("analyses", || collect_all(plans))?;
     let mut tables = BTreeMap::new();
     let mut input_tables = BTreeMap::new();
