@@ -44,7 +44,7 @@ const SHAPE_PORTAL_CSV: &str = "portal_csv";
 pub fn read_activity_file(path: &Path, display_name: &str) -> Result<Vec<RawRead>> {
     let loaded = load_file(path)?;
     let data = strip_bom(&loaded.bytes);
-    let mut found = Found::default();
+    let mut found = FileContent::default();
 
     match layout(display_name, data) {
         Layout::Json => read_json_records(data, &mut found),
@@ -63,7 +63,7 @@ pub fn read_activity_file(path: &Path, display_name: &str) -> Result<Vec<RawRead
 
 /// What one file held, before it becomes `RawRead`s.
 #[derive(Default)]
-struct Found {
+struct FileContent {
     activity: Vec<ActivityRow>,
     activity_faults: Vec<RowFault>,
     audit: Vec<AuditRow>,
@@ -72,7 +72,7 @@ struct Found {
     unclassified: Vec<RowFault>,
 }
 
-impl Found {
+impl FileContent {
     fn into_raw_reads(self, display_name: &str) -> Result<Vec<RawRead>> {
         let has_activity = !self.activity.is_empty() || !self.activity_faults.is_empty();
         let has_audit = !self.audit.is_empty() || !self.audit_faults.is_empty();
@@ -115,8 +115,8 @@ fn raw_read(table: &'static str, frame: DataFrame, mut faults: Vec<RowFault>, fi
     }
 }
 
-fn read_json_records(data: &[u8], found: &mut Found) {
-    for record in scan_json(data) {
+fn read_json_records(data: &[u8], found: &mut FileContent) {
+    for_each_json_record(data, |record| {
         match record {
             JsonRecord::Object { line, start, end, object } => {
                 if audit::is_audit_record(&object) {
@@ -138,10 +138,10 @@ fn read_json_records(data: &[u8], found: &mut Found) {
                 raw: raw_text(data, start, end),
             }),
         }
-    }
+    });
 }
 
-fn read_csv_records(data: &[u8], path: &Path, found: &mut Found) -> Result<()> {
+fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result<()> {
     let csv = read_csv(data);
     if csv.header.is_empty() {
         return Ok(());
@@ -609,6 +609,13 @@ pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
         reason: e.to_string(),
     };
     let raw = std::fs::read(path).map_err(input_error)?;
+    // Parquet is columnar and typed: none of the shapes these readers know.
+    if raw.starts_with(b"PAR1") {
+        return Err(Error::InputFile {
+            path: path.to_path_buf(),
+            reason: "expected JSON, JSON lines or CSV (optionally .gz), found a Parquet file".into(),
+        });
+    }
     let named_gz = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
@@ -690,25 +697,26 @@ pub(crate) enum JsonRecord {
 /// a wrapper object holding an array under records/value/items (pretty-printed or not). Broken
 /// JSON becomes `Bad` stretches and reading resumes at the next line that starts an object;
 /// a truncated tail is one `Bad` at the line it starts on.
-pub(crate) fn scan_json(data: &[u8]) -> Vec<JsonRecord> {
+/// Records are handed over one by one, so a large file never holds all its parsed objects.
+pub(crate) fn for_each_json_record(data: &[u8], mut sink: impl FnMut(JsonRecord)) {
     Scanner {
         data,
         line_pos: 0,
         line: 1,
-        out: Vec::new(),
+        sink: &mut sink,
     }
     .run()
 }
 
 const TRUNCATED: &str = "expected a complete JSON object, found the end of the file (truncated)";
 
-struct Scanner<'a> {
+struct Scanner<'a, 's> {
     data: &'a [u8],
     /// Line number (1-based) of byte `line_pos`: offsets are asked in increasing order, so
     /// counting newlines from the last answer keeps the scan linear.
     line_pos: usize,
     line: i64,
-    out: Vec<JsonRecord>,
+    sink: &'s mut dyn FnMut(JsonRecord),
 }
 
 /// A JSON value that did not parse: at the end of the data (truncated) or on a syntax error.
@@ -724,8 +732,8 @@ enum ObjectOutcome {
     Failed(Fail),
 }
 
-impl Scanner<'_> {
-    fn run(mut self) -> Vec<JsonRecord> {
+impl Scanner<'_, '_> {
+    fn run(mut self) {
         let len = self.data.len();
         let mut p = 0;
         loop {
@@ -742,7 +750,6 @@ impl Scanner<'_> {
                 }
             };
         }
-        self.out
     }
 
     fn top_object(&mut self, open: usize) -> usize {
@@ -909,7 +916,7 @@ impl Scanner<'_> {
     fn push(&mut self, start: usize, end: usize, value: Value) {
         let line = self.line_at(start);
         match value {
-            Value::Object(object) => self.out.push(JsonRecord::Object { line, start, end, object }),
+            Value::Object(object) => (self.sink)(JsonRecord::Object { line, start, end, object }),
             other => {
                 let kind = match other {
                     Value::Array(_) => "an array",
@@ -918,7 +925,7 @@ impl Scanner<'_> {
                     Value::Bool(_) => "a boolean",
                     _ => "null",
                 };
-                self.out.push(JsonRecord::Bad {
+                (self.sink)(JsonRecord::Bad {
                     line,
                     start,
                     end,
@@ -930,7 +937,7 @@ impl Scanner<'_> {
 
     fn bad(&mut self, start: usize, end: usize, reason: String) {
         let line = self.line_at(start);
-        self.out.push(JsonRecord::Bad { line, start, end, reason });
+        (self.sink)(JsonRecord::Bad { line, start, end, reason });
     }
 
     fn line_at(&mut self, offset: usize) -> i64 {
@@ -1397,17 +1404,54 @@ mod tests {
     }
 
     #[test]
+    fn truncated_last_json_line_is_one_rejected_row_at_its_line() {
+        let content = "{\"time\": \"2025-11-14T01:00:00Z\"}\n{\"time\": \"2025-11-14T02:00:00Z\"}\n{\"time\": \"2025-11-14T03:0";
+        let r = &read("t.jsonl", content)[0];
+        assert_eq!(lines(&r.frame), vec![1, 2]);
+        assert_eq!(r.rejected.len(), 1);
+        assert_eq!((r.rejected[0].line, r.rejected[0].reason.as_str()), (3, TRUNCATED));
+        assert_eq!(r.rejected[0].raw, "{\"time\": \"2025-11-14T03:0");
+        assert_eq!(r.rows_read, 3);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        // A small linear congruential generator over bytes that matter to JSON and CSV parsers.
+        let alphabet = b"{}[]\",:\n\r 0a\\t\xff\xc3";
+        let mut state: u64 = 7;
+        for _ in 0..300 {
+            let bytes: Vec<u8> = (0..64)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(state >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let mut found = FileContent::default();
+            read_json_records(&bytes, &mut found);
+            let _ = read_csv(&bytes);
+        }
+    }
+
+    #[test]
+    fn parquet_file_is_an_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "a.parquet", b"PAR1\x00\x00PAR1");
+        assert!(matches!(read_activity_file(&path, "a.parquet"), Err(Error::InputFile { .. })));
+    }
+
+    #[test]
     fn truncated_json_lines_and_non_json_never_panic() {
         // Every prefix of a sample must read without panic and with consistent counts.
         let sample = format!("{DIAGNOSTIC}[{{\"value\": [1]}}, 3]\nnot json at all\n{{\"records\": [{{\"time\": \"2025-01-01\"}}]}}");
         for cut in 0..sample.len() {
             let Some(prefix) = sample.get(..cut) else { continue };
-            let records = scan_json(prefix.as_bytes());
-            let mut found = Found::default();
+            let mut records = 0;
+            for_each_json_record(prefix.as_bytes(), |_| records += 1);
+            let mut found = FileContent::default();
             read_json_records(prefix.as_bytes(), &mut found);
             assert_eq!(
                 found.activity.len() + found.activity_faults.len() + found.unclassified.len(),
-                records.len()
+                records
             );
         }
         let r = &read("junk.json", "hello\nworld\n")[0];

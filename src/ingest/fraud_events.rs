@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 
 use super::activity::{
     assemble, field, i64_column, join_fields, json_text, layout, line_count, load_file, non_null,
-    parse_time_value, raw_text, read_csv, scan_json, str_column, strip_bom, ts_column, CsvRecord,
+    parse_time_value, raw_text, read_csv, for_each_json_record, str_column, strip_bom, ts_column, CsvRecord,
     FieldFault, JsonRecord, Layout, RowFault,
 };
 use super::values::{is_open_ended, normalize_id, parse_f64, parse_timestamp_utc};
@@ -47,7 +47,7 @@ pub fn read_fraud_events_file(path: &Path, display_name: &str) -> Result<RawRead
 
     match layout(display_name, data) {
         Layout::Json => {
-            for record in scan_json(data) {
+            for_each_json_record(data, |record| {
                 match record {
                     JsonRecord::Object { line, start, end, object } => {
                         let get = |names: &[&str]| names.iter().find_map(|n| json_text(field(&object, n)));
@@ -63,7 +63,7 @@ pub fn read_fraud_events_file(path: &Path, display_name: &str) -> Result<RawRead
                         raw: raw_text(data, start, end),
                     }),
                 }
-            }
+            });
         }
         Layout::Csv => {
             let csv = read_csv(data);
