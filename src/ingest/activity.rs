@@ -70,6 +70,8 @@ struct FileContent {
     audit_faults: Vec<RowFault>,
     /// Faults that cannot be tied to a table (broken JSON): they go to the file's main table.
     unclassified: Vec<RowFault>,
+    /// What a CSV header said the file holds (true: audit records), even without rows.
+    header_says_audit: Option<bool>,
 }
 
 impl FileContent {
@@ -80,7 +82,10 @@ impl FileContent {
         let home_is_audit = if has_activity {
             false
         } else {
-            has_audit || display_name.to_ascii_lowercase().contains("audit")
+            has_audit
+                || self
+                    .header_says_audit
+                    .unwrap_or_else(|| display_name.to_ascii_lowercase().contains("audit"))
         };
         let (mut activity_faults, mut audit_faults) = (self.activity_faults, self.audit_faults);
         if home_is_audit {
@@ -147,6 +152,7 @@ fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result
         return Ok(());
     }
     if audit::is_audit_header(&csv) {
+        found.header_says_audit = Some(true);
         for record in &csv.records {
             match record {
                 CsvRecord::Row { line, fields } => match audit::audit_from_csv(&csv, fields, *line) {
@@ -166,6 +172,7 @@ fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result
             .into(),
         found: csv.header.join(", "),
     })?;
+    found.header_says_audit = Some(false);
     for record in &csv.records {
         match record {
             CsvRecord::Row { line, fields } => match portal.row(&csv, fields, *line) {
@@ -1468,6 +1475,13 @@ mod tests {
             assert_eq!(reads[0].frame.schema().as_ref(), &schema::activity::DEF.schema());
         }
         let reads = read("audit_2025.json", "");
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].table, schema::audit_records::TABLE);
+        // A header outweighs the name.
+        let reads = read("audit_2025.csv", "Time,Operation name\n");
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].table, schema::activity::TABLE);
+        let reads = read("activity.csv", "Date-Time,Action\n");
         assert_eq!(reads.len(), 1);
         assert_eq!(reads[0].table, schema::audit_records::TABLE);
     }
