@@ -97,21 +97,39 @@ impl FileContent {
         let mut reads = Vec::new();
         if !self.activity.is_empty() || !activity_faults.is_empty() || !home_is_audit {
             let frame = activity_frame(&self.activity, display_name)?;
-            reads.push(raw_read(schema::activity::TABLE, frame, activity_faults, display_name));
+            reads.push(raw_read(
+                schema::activity::TABLE,
+                frame,
+                activity_faults,
+                display_name,
+            ));
         }
         // An empty file yields its main table alone, with zero rows.
         if !self.audit.is_empty() || !audit_faults.is_empty() || home_is_audit {
             let frame = audit::audit_frame(&self.audit, display_name)?;
-            reads.push(raw_read(schema::audit_records::TABLE, frame, audit_faults, display_name));
+            reads.push(raw_read(
+                schema::audit_records::TABLE,
+                frame,
+                audit_faults,
+                display_name,
+            ));
         }
         Ok(reads)
     }
 }
 
-fn raw_read(table: &'static str, frame: DataFrame, mut faults: Vec<RowFault>, file: &str) -> RawRead {
+fn raw_read(
+    table: &'static str,
+    frame: DataFrame,
+    mut faults: Vec<RowFault>,
+    file: &str,
+) -> RawRead {
     // Broken JSON and unusable records were collected apart: give them back in file order.
     faults.sort_by_key(|f| f.line);
-    let rejected: Vec<Rejected> = faults.into_iter().map(|f| f.into_rejected(table, file)).collect();
+    let rejected: Vec<Rejected> = faults
+        .into_iter()
+        .map(|f| f.into_rejected(table, file))
+        .collect();
     RawRead {
         table,
         rows_read: (frame.height() + rejected.len()) as u64,
@@ -121,28 +139,40 @@ fn raw_read(table: &'static str, frame: DataFrame, mut faults: Vec<RowFault>, fi
 }
 
 fn read_json_records(data: &[u8], found: &mut FileContent) {
-    for_each_json_record(data, |record| {
-        match record {
-            JsonRecord::Object { line, start, end, object } => {
-                if audit::is_audit_record(&object) {
-                    match audit::audit_from_json(&object, line) {
-                        Ok(row) => found.audit.push(row),
-                        Err(fault) => found.audit_faults.push(fault.at(line, raw_text(data, start, end))),
-                    }
-                } else {
-                    match activity_from_json(&object, line) {
-                        Ok(row) => found.activity.push(row),
-                        Err(fault) => found.activity_faults.push(fault.at(line, raw_text(data, start, end))),
-                    }
+    for_each_json_record(data, |record| match record {
+        JsonRecord::Object {
+            line,
+            start,
+            end,
+            object,
+        } => {
+            if audit::is_audit_record(&object) {
+                match audit::audit_from_json(&object, line) {
+                    Ok(row) => found.audit.push(row),
+                    Err(fault) => found
+                        .audit_faults
+                        .push(fault.at(line, raw_text(data, start, end))),
+                }
+            } else {
+                match activity_from_json(&object, line) {
+                    Ok(row) => found.activity.push(row),
+                    Err(fault) => found
+                        .activity_faults
+                        .push(fault.at(line, raw_text(data, start, end))),
                 }
             }
-            JsonRecord::Bad { line, start, end, reason } => found.unclassified.push(RowFault {
-                line,
-                column: String::new(),
-                reason,
-                raw: raw_text(data, start, end),
-            }),
         }
+        JsonRecord::Bad {
+            line,
+            start,
+            end,
+            reason,
+        } => found.unclassified.push(RowFault {
+            line,
+            column: String::new(),
+            reason,
+            raw: raw_text(data, start, end),
+        }),
     });
 }
 
@@ -155,9 +185,12 @@ fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result
         found.header_says_audit = Some(true);
         for record in &csv.records {
             match record {
-                CsvRecord::Row { line, fields } => match audit::audit_from_csv(&csv, fields, *line) {
+                CsvRecord::Row { line, fields } => match audit::audit_from_csv(&csv, fields, *line)
+                {
                     Ok(row) => found.audit.push(row),
-                    Err(fault) => found.audit_faults.push(fault.at(*line, join_fields(fields))),
+                    Err(fault) => found
+                        .audit_faults
+                        .push(fault.at(*line, join_fields(fields))),
                 },
                 CsvRecord::Bad(fault) => found.audit_faults.push(fault.clone()),
             }
@@ -167,9 +200,10 @@ fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result
     let portal = PortalColumns::find(&csv).ok_or_else(|| Error::MissingColumn {
         path: path.to_path_buf(),
         column: "Time".into(),
-        expected: "Time with Operation name, Correlation id or Event category (portal activity log CSV), \
+        expected:
+            "Time with Operation name, Correlation id or Event category (portal activity log CSV), \
                    or Date-Time with Action (Partner Center audit records CSV)"
-            .into(),
+                .into(),
         found: csv.header.join(", "),
     })?;
     found.header_says_audit = Some(false);
@@ -177,7 +211,9 @@ fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result
         match record {
             CsvRecord::Row { line, fields } => match portal.row(&csv, fields, *line) {
                 Ok(row) => found.activity.push(row),
-                Err(fault) => found.activity_faults.push(fault.at(*line, join_fields(fields))),
+                Err(fault) => found
+                    .activity_faults
+                    .push(fault.at(*line, join_fields(fields))),
             },
             CsvRecord::Bad(fault) => found.activity_faults.push(fault.clone()),
         }
@@ -215,7 +251,9 @@ fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow
     let rest = field(obj, "eventTimestamp").is_some()
         || matches!(field(obj, "operationName"), Some(Value::Object(_)));
     let time_key = if rest { "eventTimestamp" } else { "time" };
-    let time_value = field(obj, time_key).or_else(|| field(obj, "time")).or_else(|| field(obj, "eventTimestamp"));
+    let time_value = field(obj, time_key)
+        .or_else(|| field(obj, "time"))
+        .or_else(|| field(obj, "eventTimestamp"));
     let event_time = parse_time_value(time_key, time_value)?;
 
     let identity = object_of(field(obj, "identity"));
@@ -253,7 +291,9 @@ fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow
         .or_else(|| claim(NAME_CLAIM))
         .or_else(|| claim("appid"));
     let client_ip = text(field(obj, "callerIpAddress"))
-        .or_else(|| object_of(field(obj, "httpRequest")).and_then(|h| text(field(&h, "clientIpAddress"))))
+        .or_else(|| {
+            object_of(field(obj, "httpRequest")).and_then(|h| text(field(&h, "clientIpAddress")))
+        })
         .or_else(|| claim("ipaddr"));
     let location = text(field(obj, "location"))
         .or_else(|| property("location"))
@@ -295,7 +335,10 @@ fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow
 const BUILT_IN_ROLES: [(&str, &str); 4] = [
     ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
     ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor"),
-    ("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator"),
+    (
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+        "User Access Administrator",
+    ),
     ("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader"),
 ];
 
@@ -306,7 +349,9 @@ fn role_from_properties(props: &Map<String, Value>) -> Option<String> {
     let named = |m: &Map<String, Value>| {
         text(field(m, "roleName")).or_else(|| text(field(m, "roleDefinitionName")))
     };
-    let by_id = |m: &Map<String, Value>| text(field(m, "roleDefinitionId")).and_then(|id| role_of_definition(&id));
+    let by_id = |m: &Map<String, Value>| {
+        text(field(m, "roleDefinitionId")).and_then(|id| role_of_definition(&id))
+    };
     if let Some(r) = named(props) {
         return Some(r);
     }
@@ -323,7 +368,12 @@ fn role_from_properties(props: &Map<String, Value>) -> Option<String> {
 }
 
 fn role_of_definition(id: &str) -> Option<String> {
-    let last = id.trim().trim_end_matches('/').rsplit('/').next()?.to_ascii_lowercase();
+    let last = id
+        .trim()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()?
+        .to_ascii_lowercase();
     if last.is_empty() {
         return None;
     }
@@ -375,7 +425,9 @@ impl PortalColumns {
         let time_text = get(Some(self.time));
         let event_time = match &time_text {
             None => return Err(FieldFault::missing(csv.name(self.time))),
-            Some(t) => parse_timestamp_utc(t).ok_or_else(|| FieldFault::bad(csv.name(self.time), t))?,
+            Some(t) => {
+                parse_timestamp_utc(t).ok_or_else(|| FieldFault::bad(csv.name(self.time), t))?
+            }
         };
         let resource = get(self.resource);
         let subscription = get(self.subscription).filter(|s| looks_like_guid(s));
@@ -420,7 +472,8 @@ fn resource_path(
     }
     match (subscription, group, kind) {
         (Some(s), Some(g), Some(k)) if k.contains('/') => Some(
-            format!("/subscriptions/{s}/resourcegroups/{g}/providers/{k}/{resource}").to_ascii_lowercase(),
+            format!("/subscriptions/{s}/resourcegroups/{g}/providers/{k}/{resource}")
+                .to_ascii_lowercase(),
         ),
         _ => Some(resource.to_ascii_lowercase()),
     }
@@ -449,7 +502,8 @@ fn activity_frame(rows: &[ActivityRow], file: &str) -> Result<DataFrame> {
         s(a::OPERATION, |r| r.operation.as_deref()),
         str_column(
             a::OPERATION_LOWER,
-            rows.iter().map(|r| r.operation.as_ref().map(|o| o.to_lowercase())),
+            rows.iter()
+                .map(|r| r.operation.as_ref().map(|o| o.to_lowercase())),
         ),
         s(a::STATUS, |r| r.status.as_deref()),
         s(a::CALLER, |r| r.caller.as_deref()),
@@ -526,7 +580,10 @@ impl FieldFault {
 }
 
 /// A required instant from a JSON field: a string in any shape `parse_timestamp_utc` reads.
-pub(crate) fn parse_time_value(column: &str, value: Option<&Value>) -> Result<NaiveDateTime, FieldFault> {
+pub(crate) fn parse_time_value(
+    column: &str,
+    value: Option<&Value>,
+) -> Result<NaiveDateTime, FieldFault> {
     match value {
         None => Err(FieldFault::missing(column)),
         Some(Value::String(s)) if is_null_token(s) => Err(FieldFault::missing(column)),
@@ -542,7 +599,11 @@ pub(crate) fn parse_time_value(column: &str, value: Option<&Value>) -> Result<Na
 /// A field by name, exact first, then ignoring case; JSON null counts as absent.
 pub(crate) fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     obj.get(name)
-        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+        .or_else(|| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        })
         .filter(|v| !v.is_null())
 }
 
@@ -576,10 +637,12 @@ pub(crate) fn json_text(v: Option<&Value>) -> Option<String> {
 pub(crate) fn object_of(v: Option<&Value>) -> Option<Cow<'_, Map<String, Value>>> {
     match v? {
         Value::Object(m) => Some(Cow::Borrowed(m)),
-        Value::String(s) if s.trim_start().starts_with('{') => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Object(m)) => Some(Cow::Owned(m)),
-            _ => None,
-        },
+        Value::String(s) if s.trim_start().starts_with('{') => {
+            match serde_json::from_str::<Value>(s) {
+                Ok(Value::Object(m)) => Some(Cow::Owned(m)),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -620,14 +683,18 @@ pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
     if raw.starts_with(b"PAR1") {
         return Err(Error::InputFile {
             path: path.to_path_buf(),
-            reason: "expected JSON, JSON lines or CSV (optionally .gz), found a Parquet file".into(),
+            reason: "expected JSON, JSON lines or CSV (optionally .gz), found a Parquet file"
+                .into(),
         });
     }
     let named_gz = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     if !(named_gz || raw.starts_with(&[0x1f, 0x8b])) || raw.is_empty() {
-        return Ok(Loaded { bytes: raw, decode_error: None });
+        return Ok(Loaded {
+            bytes: raw,
+            decode_error: None,
+        });
     }
     let mut bytes = Vec::new();
     // read_to_end keeps what it decoded before an error: a truncated archive still yields rows.
@@ -635,7 +702,10 @@ pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
         .read_to_end(&mut bytes)
         .err()
         .map(|e| e.to_string());
-    Ok(Loaded { bytes, decode_error })
+    Ok(Loaded {
+        bytes,
+        decode_error,
+    })
 }
 
 pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -773,7 +843,11 @@ impl Scanner<'_, '_> {
             }
             ObjectOutcome::Failed(Fail { message, .. }) => {
                 let q = self.resync(open, true);
-                self.bad(open, q, format!("expected a JSON object, found invalid JSON ({message})"));
+                self.bad(
+                    open,
+                    q,
+                    format!("expected a JSON object, found invalid JSON ({message})"),
+                );
                 q
             }
         }
@@ -835,16 +909,23 @@ impl Scanner<'_, '_> {
                     Ok(_) => fail(false, "expected a key".into()),
                     Err(f) => f,
                 },
-                Some(_) => fail(false, format!("expected a key, found {:?}", self.snippet(p))),
+                Some(_) => fail(
+                    false,
+                    format!("expected a key, found {:?}", self.snippet(p)),
+                ),
             };
             if !wrapper {
                 return ObjectOutcome::Failed(failure);
             }
             // The wrapper's records are in; what breaks after them is one rejected stretch.
             let reason = if failure.eof {
-                "expected `}` closing the file's object, found the end of the file (truncated)".to_string()
+                "expected `}` closing the file's object, found the end of the file (truncated)"
+                    .to_string()
             } else {
-                format!("expected `}}` closing the file's object, found invalid JSON ({})", failure.message)
+                format!(
+                    "expected `}}` closing the file's object, found invalid JSON ({})",
+                    failure.message
+                )
             };
             self.bad(p, len, reason);
             return ObjectOutcome::Wrapper(len);
@@ -855,7 +936,10 @@ impl Scanner<'_, '_> {
     fn is_wrapped_array(&self, key: &str, p: usize) -> bool {
         WRAPPER_KEYS.iter().any(|w| key.eq_ignore_ascii_case(w))
             && self.byte(p) == Some(b'[')
-            && matches!(self.byte(self.skip_ws(p + 1)), Some(b'{') | Some(b']') | None)
+            && matches!(
+                self.byte(self.skip_ws(p + 1)),
+                Some(b'{') | Some(b']') | None
+            )
     }
 
     /// The records of an array starting at `open` (`[`). Returns the offset after `]`, or None
@@ -887,7 +971,11 @@ impl Scanner<'_, '_> {
                     }
                     Err(Fail { message, .. }) => {
                         let q = self.resync(p, false);
-                        self.bad(p, q, format!("expected a JSON object, found invalid JSON ({message})"));
+                        self.bad(
+                            p,
+                            q,
+                            format!("expected a JSON object, found invalid JSON ({message})"),
+                        );
                         if q >= len {
                             return None;
                         }
@@ -911,7 +999,10 @@ impl Scanner<'_, '_> {
                     Some(i) => message[..i].to_string(),
                     None => message,
                 };
-                Err(Fail { eof: e.is_eof(), message })
+                Err(Fail {
+                    eof: e.is_eof(),
+                    message,
+                })
             }
             None => Err(Fail {
                 eof: true,
@@ -923,7 +1014,12 @@ impl Scanner<'_, '_> {
     fn push(&mut self, start: usize, end: usize, value: Value) {
         let line = self.line_at(start);
         match value {
-            Value::Object(object) => (self.sink)(JsonRecord::Object { line, start, end, object }),
+            Value::Object(object) => (self.sink)(JsonRecord::Object {
+                line,
+                start,
+                end,
+                object,
+            }),
             other => {
                 let kind = match other {
                     Value::Array(_) => "an array",
@@ -944,7 +1040,12 @@ impl Scanner<'_, '_> {
 
     fn bad(&mut self, start: usize, end: usize, reason: String) {
         let line = self.line_at(start);
-        (self.sink)(JsonRecord::Bad { line, start, end, reason });
+        (self.sink)(JsonRecord::Bad {
+            line,
+            start,
+            end,
+            reason,
+        });
     }
 
     fn line_at(&mut self, offset: usize) -> i64 {
@@ -968,7 +1069,11 @@ impl Scanner<'_, '_> {
         let len = self.data.len();
         let mut i = p;
         loop {
-            let Some(nl) = self.data.get(i..).and_then(|s| s.iter().position(|&b| b == b'\n')) else {
+            let Some(nl) = self
+                .data
+                .get(i..)
+                .and_then(|s| s.iter().position(|&b| b == b'\n'))
+            else {
                 return len;
             };
             let line_start = i + nl + 1;
@@ -984,8 +1089,14 @@ impl Scanner<'_, '_> {
 
     fn snippet(&self, p: usize) -> String {
         let rest = self.data.get(p..).unwrap_or(&[]);
-        let line_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()).min(40);
-        String::from_utf8_lossy(rest.get(..line_end).unwrap_or(&[])).trim().to_string()
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(rest.len())
+            .min(40);
+        String::from_utf8_lossy(rest.get(..line_end).unwrap_or(&[]))
+            .trim()
+            .to_string()
     }
 
     fn byte(&self, p: usize) -> Option<u8> {
@@ -1071,13 +1182,22 @@ pub(crate) fn read_csv(data: &[u8]) -> CsvFile {
             }
         }
         let line = record.position().map_or(line, |p| p.line() as i64);
-        if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if record.len() == 1
+            && record
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
             continue; // a blank line
         }
         if header.is_empty() {
             header = record
                 .iter()
-                .map(|f| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').trim().to_string())
+                .map(|f| {
+                    String::from_utf8_lossy(f)
+                        .trim_start_matches('\u{feff}')
+                        .trim()
+                        .to_string()
+                })
                 .collect();
             continue;
         }
@@ -1132,7 +1252,10 @@ pub(crate) fn join_fields(fields: &[String]) -> String {
 // Frames in the exact schema of their table.
 // ---------------------------------------------------------------------------------------------
 
-pub(crate) fn str_column<S: AsRef<str>>(name: &str, values: impl Iterator<Item = Option<S>>) -> Column {
+pub(crate) fn str_column<S: AsRef<str>>(
+    name: &str,
+    values: impl Iterator<Item = Option<S>>,
+) -> Column {
     StringChunked::from_iter_options(name.into(), values).into_column()
 }
 
@@ -1148,13 +1271,19 @@ pub(crate) fn ts_column(name: &str, values: impl Iterator<Item = Option<NaiveDat
 }
 
 /// The columns in the order and dtypes of the table definition; a mismatch is a bug here.
-pub(crate) fn assemble(def: &TableDef, height: usize, mut columns: Vec<Column>) -> Result<DataFrame> {
+pub(crate) fn assemble(
+    def: &TableDef,
+    height: usize,
+    mut columns: Vec<Column>,
+) -> Result<DataFrame> {
     let mut ordered = Vec::with_capacity(columns.len());
     for (name, dtype) in (def.columns)() {
         let i = columns
             .iter()
             .position(|c| c.name().as_str() == name)
-            .ok_or_else(|| Error::Internal(format!("reader of {} builds no column {name}", def.name)))?;
+            .ok_or_else(|| {
+                Error::Internal(format!("reader of {} builds no column {name}", def.name))
+            })?;
         let column = columns.swap_remove(i);
         if column.dtype() != &dtype {
             return Err(Error::Internal(format!(
@@ -1192,7 +1321,10 @@ mod tests {
     }
 
     fn activity(reads: &[RawRead]) -> &RawRead {
-        reads.iter().find(|r| r.table == schema::activity::TABLE).unwrap()
+        reads
+            .iter()
+            .find(|r| r.table == schema::activity::TABLE)
+            .unwrap()
     }
 
     fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
@@ -1210,15 +1342,32 @@ mod tests {
     }
 
     fn lines(df: &DataFrame) -> Vec<i64> {
-        df.column(schema::SOURCE_LINE).unwrap().i64().unwrap().iter().flatten().collect()
+        df.column(schema::SOURCE_LINE)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect()
     }
 
     fn times(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
-        df.column(name).unwrap().datetime().unwrap().physical().iter().collect()
+        df.column(name)
+            .unwrap()
+            .datetime()
+            .unwrap()
+            .physical()
+            .iter()
+            .collect()
     }
 
     fn micros(y: i32, mo: u32, d: u32, h: u32, mi: u32, sec: u32, us: u32) -> i64 {
-        timestamp_micros(NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_micro_opt(h, mi, sec, us).unwrap())
+        timestamp_micros(
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_micro_opt(h, mi, sec, us)
+                .unwrap(),
+        )
     }
 
     const DIAGNOSTIC: &str = r#"{"time": "2025-11-14T01:48:53.1234567Z", "resourceId": "/SUBSCRIPTIONS/AB12CD34-0000-4000-8000-00000000FFFF/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1", "operationName": "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", "category": "Administrative", "resultType": " Succeeded ", "durationMs": "1234", "callerIpAddress": "203.0.113.7", "correlationId": "AAAA-1", "level": "Information", "location": "WestEurope", "identity": {"authorization": {"action": "Microsoft.Compute/virtualMachines/write", "scope": "/subscriptions/ab12", "evidence": {"role": "Contributor", "principalType": "User"}}, "claims": {"ipaddr": "198.51.100.1", "name": "Mallory", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "mallory@contoso.com", "http://schemas.microsoft.com/identity/claims/tenantid": "TENANT-A", "appid": "app-1"}}, "properties": {"statusCode": "Created", "responseBody": "{\"id\": \"x\"}"}}
@@ -1245,16 +1394,34 @@ mod tests {
             ]
         );
         use schema::activity as a;
-        assert_eq!(strs(df, a::SUBSCRIPTION_ID), vec![s("ab12cd34-0000-4000-8000-00000000ffff"), s("ab12"), None]);
-        assert_eq!(strs(df, a::CALLER), vec![s("mallory@contoso.com"), s("Eve"), s("app-9")]);
+        assert_eq!(
+            strs(df, a::SUBSCRIPTION_ID),
+            vec![s("ab12cd34-0000-4000-8000-00000000ffff"), s("ab12"), None]
+        );
+        assert_eq!(
+            strs(df, a::CALLER),
+            vec![s("mallory@contoso.com"), s("Eve"), s("app-9")]
+        );
         // callerIpAddress wins over the ipaddr claim; without it the claim is used.
-        assert_eq!(strs(df, a::CLIENT_IP), vec![s("203.0.113.7"), s("198.51.100.2"), None]);
+        assert_eq!(
+            strs(df, a::CLIENT_IP),
+            vec![s("203.0.113.7"), s("198.51.100.2"), None]
+        );
         // The assigned role (Owner, from the request body) wins over the caller's evidence role.
         assert_eq!(strs(df, a::ROLE), vec![s("Contributor"), s("Owner"), None]);
         assert_eq!(strs(df, a::TENANT_ID), vec![s("tenant-a"), None, None]);
-        assert_eq!(strs(df, a::STATUS), vec![s("Succeeded"), s("Started"), None]);
-        assert_eq!(strs(df, a::OPERATION)[0], s("MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE"));
-        assert_eq!(strs(df, a::OPERATION_LOWER)[0], s("microsoft.compute/virtualmachines/write"));
+        assert_eq!(
+            strs(df, a::STATUS),
+            vec![s("Succeeded"), s("Started"), None]
+        );
+        assert_eq!(
+            strs(df, a::OPERATION)[0],
+            s("MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE")
+        );
+        assert_eq!(
+            strs(df, a::OPERATION_LOWER)[0],
+            s("microsoft.compute/virtualmachines/write")
+        );
         assert_eq!(
             strs(df, a::RESOURCE_ID)[0],
             s("/subscriptions/ab12cd34-0000-4000-8000-00000000ffff/resourcegroups/rg1/providers/microsoft.compute/virtualmachines/vm1")
@@ -1295,11 +1462,20 @@ mod tests {
         // 09:22:40.17 at -08:00 is 17:22:40.17 UTC.
         assert_eq!(
             times(df, a::EVENT_TIME),
-            vec![Some(micros(2019, 2, 4, 17, 22, 40, 170_000)), Some(micros(2019, 2, 4, 10, 0, 0, 0))]
+            vec![
+                Some(micros(2019, 2, 4, 17, 22, 40, 170_000)),
+                Some(micros(2019, 2, 4, 10, 0, 0, 0))
+            ]
         );
         // The resourceId's subscription wins over subscriptionId; without one, subscriptionId.
         assert_eq!(strs(df, a::SUBSCRIPTION_ID), vec![s("sub-9"), s("sub-7")]);
-        assert_eq!(strs(df, a::OPERATION), vec![s("Microsoft.Compute/virtualMachineScaleSets/write"), s("Only localized")]);
+        assert_eq!(
+            strs(df, a::OPERATION),
+            vec![
+                s("Microsoft.Compute/virtualMachineScaleSets/write"),
+                s("Only localized")
+            ]
+        );
         assert_eq!(strs(df, a::STATUS), vec![s("Failed"), None]);
         assert_eq!(strs(df, a::CATEGORY), vec![s("Administrative"), None]);
         assert_eq!(strs(df, a::CALLER), vec![s("ops@fabrikam.com"), None]);
@@ -1333,9 +1509,15 @@ mod tests {
         // 10:41 AM at +01:00 is 09:41 UTC.
         assert_eq!(
             times(df, a::EVENT_TIME),
-            vec![Some(micros(2007, 1, 9, 9, 41, 0, 0)), Some(micros(2025, 11, 14, 13, 48, 53, 0))]
+            vec![
+                Some(micros(2007, 1, 9, 9, 41, 0, 0)),
+                Some(micros(2025, 11, 14, 13, 48, 53, 0))
+            ]
         );
-        assert_eq!(strs(df, a::SUBSCRIPTION_ID), vec![s("ab12cd34-0000-4000-8000-00000000ffff"), None]);
+        assert_eq!(
+            strs(df, a::SUBSCRIPTION_ID),
+            vec![s("ab12cd34-0000-4000-8000-00000000ffff"), None]
+        );
         assert_eq!(
             strs(df, a::RESOURCE_ID),
             vec![
@@ -1343,15 +1525,27 @@ mod tests {
                 None
             ]
         );
-        assert_eq!(strs(df, a::CALLER), vec![s("eve@contoso.com"), s("bob@contoso.com")]);
+        assert_eq!(
+            strs(df, a::CALLER),
+            vec![s("eve@contoso.com"), s("bob@contoso.com")]
+        );
         assert_eq!(strs(df, a::STATUS), vec![s("Succeeded"), s("Failed")]);
         assert_eq!(strs(df, a::CORRELATION_ID), vec![s("c-9"), s("c-2")]);
         assert_eq!(strs(df, a::SHAPE), vec![s("portal_csv"); 2]);
         assert_eq!(lines(df), vec![2, 3]);
         assert_eq!(r.rejected.len(), 2);
-        assert_eq!((r.rejected[0].line, r.rejected[0].reason.as_str()), (4, "expected 11 fields, found 3"));
-        assert_eq!((r.rejected[1].line, r.rejected[1].column.as_str()), (5, "TIME"));
-        assert_eq!(r.rejected[1].reason, "expected a date-time, found \"not a time\"");
+        assert_eq!(
+            (r.rejected[0].line, r.rejected[0].reason.as_str()),
+            (4, "expected 11 fields, found 3")
+        );
+        assert_eq!(
+            (r.rejected[1].line, r.rejected[1].column.as_str()),
+            (5, "TIME")
+        );
+        assert_eq!(
+            r.rejected[1].reason,
+            "expected a date-time, found \"not a time\""
+        );
         assert_eq!(r.rejected[0].source, "activity");
         assert_eq!(r.rows_read, 4);
     }
@@ -1367,7 +1561,10 @@ mod tests {
         let r = activity(&reads);
         assert_eq!(r.frame.height(), 1);
         assert_eq!(r.rejected.len(), 1);
-        assert_eq!((r.rejected[0].line, r.rejected[0].column.as_str()), (3, "Operation name"));
+        assert_eq!(
+            (r.rejected[0].line, r.rejected[0].column.as_str()),
+            (3, "Operation name")
+        );
         assert_eq!(r.rows_read, 2);
     }
 
@@ -1376,7 +1573,10 @@ mod tests {
         let content = "{\n  \"records\": [\n    {\n      \"time\": \"2025-11-14T01:00:00Z\",\n      \"operationName\": \"A\"\n    },\n    {\n      \"time\": \"2025-11-14T02:00:00Z\",\n      \"properties\": {\n        \"x\": 1\n      },\n      \"operationName\": \"B\"\n    }, {\"time\": \"2025-11-14T03:00:00Z\", \"operationName\": \"C\"}\n  ]\n}\n";
         let r = &read("records.json", content)[0];
         assert!(r.rejected.is_empty(), "{:?}", r.rejected);
-        assert_eq!(strs(&r.frame, schema::activity::OPERATION), vec![s("A"), s("B"), s("C")]);
+        assert_eq!(
+            strs(&r.frame, schema::activity::OPERATION),
+            vec![s("A"), s("B"), s("C")]
+        );
         // Braces open on lines 3, 7 and 13 (the third shares its line with the second's end).
         assert_eq!(lines(&r.frame), vec![3, 7, 13]);
         assert_eq!(r.rows_read, 3);
@@ -1386,13 +1586,24 @@ mod tests {
     fn bad_json_line_is_rejected_with_its_line_and_the_rest_kept() {
         let content = "{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": \"A\"}\n{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": }\n\n{\"operationName\": \"no time\"}\n{\"time\": \"2025-11-14T04:00:00Z\", \"operationName\": \"D\"}\n";
         let r = &read("a.json", content)[0];
-        assert_eq!(strs(&r.frame, schema::activity::OPERATION), vec![s("A"), s("D")]);
+        assert_eq!(
+            strs(&r.frame, schema::activity::OPERATION),
+            vec![s("A"), s("D")]
+        );
         assert_eq!(lines(&r.frame), vec![1, 5]);
         assert_eq!(r.rejected.len(), 2);
         let bad = &r.rejected[0];
         assert_eq!((bad.line, bad.column.as_str()), (2, ""));
-        assert!(bad.reason.starts_with("expected a JSON object, found invalid JSON"), "{}", bad.reason);
-        assert_eq!(bad.raw, "{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": }");
+        assert!(
+            bad.reason
+                .starts_with("expected a JSON object, found invalid JSON"),
+            "{}",
+            bad.reason
+        );
+        assert_eq!(
+            bad.raw,
+            "{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": }"
+        );
         let no_time = &r.rejected[1];
         assert_eq!((no_time.line, no_time.column.as_str()), (4, "time"));
         assert_eq!(no_time.reason, "expected a date-time, found no value");
@@ -1403,7 +1614,10 @@ mod tests {
     fn truncated_records_file_keeps_the_complete_records() {
         let content = "{\"records\": [\n{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": \"A\"},\n{\"time\": \"2025-11-14T02:00:00Z\", \"operationName\": \"B\"},\n{\"time\": \"2025-11-14T03:00:00Z\", \"operat";
         let r = &read("t.json", content)[0];
-        assert_eq!(strs(&r.frame, schema::activity::OPERATION), vec![s("A"), s("B")]);
+        assert_eq!(
+            strs(&r.frame, schema::activity::OPERATION),
+            vec![s("A"), s("B")]
+        );
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].line, 4);
         assert_eq!(r.rejected[0].reason, TRUNCATED);
@@ -1416,7 +1630,10 @@ mod tests {
         let r = &read("t.jsonl", content)[0];
         assert_eq!(lines(&r.frame), vec![1, 2]);
         assert_eq!(r.rejected.len(), 1);
-        assert_eq!((r.rejected[0].line, r.rejected[0].reason.as_str()), (3, TRUNCATED));
+        assert_eq!(
+            (r.rejected[0].line, r.rejected[0].reason.as_str()),
+            (3, TRUNCATED)
+        );
         assert_eq!(r.rejected[0].raw, "{\"time\": \"2025-11-14T03:0");
         assert_eq!(r.rows_read, 3);
     }
@@ -1429,7 +1646,9 @@ mod tests {
         for _ in 0..300 {
             let bytes: Vec<u8> = (0..64)
                 .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     alphabet[(state >> 33) as usize % alphabet.len()]
                 })
                 .collect();
@@ -1443,7 +1662,10 @@ mod tests {
     fn parquet_file_is_an_input_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "a.parquet", b"PAR1\x00\x00PAR1");
-        assert!(matches!(read_activity_file(&path, "a.parquet"), Err(Error::InputFile { .. })));
+        assert!(matches!(
+            read_activity_file(&path, "a.parquet"),
+            Err(Error::InputFile { .. })
+        ));
     }
 
     #[test]
@@ -1451,7 +1673,9 @@ mod tests {
         // Every prefix of a sample must read without panic and with consistent counts.
         let sample = format!("{DIAGNOSTIC}[{{\"value\": [1]}}, 3]\nnot json at all\n{{\"records\": [{{\"time\": \"2025-01-01\"}}]}}");
         for cut in 0..sample.len() {
-            let Some(prefix) = sample.get(..cut) else { continue };
+            let Some(prefix) = sample.get(..cut) else {
+                continue;
+            };
             let mut records = 0;
             for_each_json_record(prefix.as_bytes(), |_| records += 1);
             let mut found = FileContent::default();
@@ -1462,17 +1686,28 @@ mod tests {
             );
         }
         let r = &read("junk.json", "hello\nworld\n")[0];
-        assert_eq!((r.frame.height(), r.rejected.len(), r.rejected[0].line), (0, 1, 1));
+        assert_eq!(
+            (r.frame.height(), r.rejected.len(), r.rejected[0].line),
+            (0, 1, 1)
+        );
     }
 
     #[test]
     fn empty_and_zero_byte_files_give_zero_rows() {
-        for (name, content) in [("e.json", ""), ("e.csv", ""), ("e.jsonl", "\n  \n"), ("x", "")] {
+        for (name, content) in [
+            ("e.json", ""),
+            ("e.csv", ""),
+            ("e.jsonl", "\n  \n"),
+            ("x", ""),
+        ] {
             let reads = read(name, content);
             assert_eq!(reads.len(), 1, "{name}");
             assert_eq!(reads[0].table, schema::activity::TABLE);
             assert_eq!((reads[0].frame.height(), reads[0].rows_read), (0, 0));
-            assert_eq!(reads[0].frame.schema().as_ref(), &schema::activity::DEF.schema());
+            assert_eq!(
+                reads[0].frame.schema().as_ref(),
+                &schema::activity::DEF.schema()
+            );
         }
         let reads = read("audit_2025.json", "");
         assert_eq!(reads.len(), 1);
@@ -1499,7 +1734,10 @@ mod tests {
         let path = write(&dir, "cut.jsonl.gz", &bytes[..bytes.len() - 10]);
         let reads = read_activity_file(&path, "cut.jsonl.gz").unwrap();
         let r = activity(&reads);
-        assert!(r.rejected.iter().any(|f| f.reason.starts_with("expected a complete gzip stream")));
+        assert!(r
+            .rejected
+            .iter()
+            .any(|f| f.reason.starts_with("expected a complete gzip stream")));
         assert_eq!(r.rows_read, (r.frame.height() + r.rejected.len()) as u64);
     }
 
@@ -1526,8 +1764,14 @@ mod tests {
         assert_eq!(activity(&reads).frame.height(), 1);
         // Broken JSON belongs to the file's main table: activity, since it has activity rows.
         assert_eq!(activity(&reads).rejected.len(), 1);
-        let audit = reads.iter().find(|r| r.table == schema::audit_records::TABLE).unwrap();
-        assert_eq!(strs(&audit.frame, schema::audit_records::OPERATION_TYPE), vec![s("increase_spending_limit")]);
+        let audit = reads
+            .iter()
+            .find(|r| r.table == schema::audit_records::TABLE)
+            .unwrap();
+        assert_eq!(
+            strs(&audit.frame, schema::audit_records::OPERATION_TYPE),
+            vec![s("increase_spending_limit")]
+        );
         assert_eq!(lines(&audit.frame), vec![2]);
         assert_eq!(audit.rows_read, 1);
     }

@@ -11,8 +11,8 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 use super::activity::{
-    assemble, field, i64_column, json_text, looks_like_guid, non_null, parse_time_value, str_column,
-    ts_column, CsvFile, FieldFault,
+    assemble, field, i64_column, json_text, looks_like_guid, non_null, parse_time_value,
+    str_column, ts_column, CsvFile, FieldFault,
 };
 use super::values::{normalize_id, parse_timestamp_utc};
 use crate::error::Result;
@@ -63,9 +63,19 @@ pub(crate) fn audit_from_json(obj: &Map<String, Value>, line: i64) -> Result<Aud
     Ok(audit_row(operation_date, get, line))
 }
 
-pub(crate) fn audit_from_csv(csv: &CsvFile, fields: &[String], line: i64) -> Result<AuditRow, FieldFault> {
-    let get = |names: &[&str]| csv.index(names).and_then(|i| fields.get(i)).and_then(|v| non_null(v));
-    let column = csv.index(OPERATION_DATE).map_or("operationDate", |i| csv.name(i));
+pub(crate) fn audit_from_csv(
+    csv: &CsvFile,
+    fields: &[String],
+    line: i64,
+) -> Result<AuditRow, FieldFault> {
+    let get = |names: &[&str]| {
+        csv.index(names)
+            .and_then(|i| fields.get(i))
+            .and_then(|v| non_null(v))
+    };
+    let column = csv
+        .index(OPERATION_DATE)
+        .map_or("operationDate", |i| csv.name(i));
     let operation_date = match get(OPERATION_DATE) {
         None => return Err(FieldFault::missing(column)),
         Some(t) => parse_timestamp_utc(&t).ok_or_else(|| FieldFault::bad(column, &t))?,
@@ -73,7 +83,11 @@ pub(crate) fn audit_from_csv(csv: &CsvFile, fields: &[String], line: i64) -> Res
     Ok(audit_row(operation_date, get, line))
 }
 
-fn audit_row(operation_date: NaiveDateTime, get: impl Fn(&[&str]) -> Option<String>, line: i64) -> AuditRow {
+fn audit_row(
+    operation_date: NaiveDateTime,
+    get: impl Fn(&[&str]) -> Option<String>,
+    line: i64,
+) -> AuditRow {
     let customer_name = get(CUSTOMER_NAME);
     // The portal export names the customer; when it shows the tenant id instead, that is the id.
     let customer_id = get(CUSTOMER_ID)
@@ -86,7 +100,9 @@ fn audit_row(operation_date: NaiveDateTime, get: impl Fn(&[&str]) -> Option<Stri
         user_principal_name: get(USER_PRINCIPAL_NAME),
         application_id: get(APPLICATION_ID),
         resource_type: get(RESOURCE_TYPE),
-        operation_type: get(OPERATION_TYPE).map(|t| snake_case(&t)).filter(|t| !t.is_empty()),
+        operation_type: get(OPERATION_TYPE)
+            .map(|t| snake_case(&t))
+            .filter(|t| !t.is_empty()),
         operation_status: get(OPERATION_STATUS),
         resource_old_value: get(RESOURCE_OLD_VALUE),
         resource_new_value: get(RESOURCE_NEW_VALUE),
@@ -106,11 +122,18 @@ pub fn snake_case(s: &str) -> String {
             continue;
         }
         if c.is_uppercase() && !out.is_empty() {
-            let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied().unwrap_or(' ');
+            let prev = i
+                .checked_sub(1)
+                .and_then(|p| chars.get(p))
+                .copied()
+                .unwrap_or(' ');
             let next = chars.get(i + 1).copied().unwrap_or(' ');
             // A word starts at a capital after a small letter or digit, or at the last capital
             // of an acronym followed by a small letter (ABCDef -> abc_def).
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next.is_lowercase()) {
+            if prev.is_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_uppercase() && next.is_lowercase())
+            {
                 separate = true;
             }
         }
@@ -127,7 +150,10 @@ pub(crate) fn audit_frame(rows: &[AuditRow], file: &str) -> Result<polars::prelu
     use schema::audit_records as a;
     let s = |name: &str, f: fn(&AuditRow) -> Option<&str>| str_column(name, rows.iter().map(f));
     let columns = vec![
-        ts_column(a::OPERATION_DATE, rows.iter().map(|r| Some(r.operation_date))),
+        ts_column(
+            a::OPERATION_DATE,
+            rows.iter().map(|r| Some(r.operation_date)),
+        ),
         s(a::CUSTOMER_ID, |r| r.customer_id.as_deref()),
         s(a::CUSTOMER_NAME, |r| r.customer_name.as_deref()),
         s(a::USER_PRINCIPAL_NAME, |r| r.user_principal_name.as_deref()),
@@ -164,7 +190,13 @@ mod tests {
     }
 
     fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-        df.column(name).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+        df.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
     }
 
     fn s(v: &str) -> Option<String> {
@@ -173,11 +205,26 @@ mod tests {
 
     #[test]
     fn operation_types_become_snake_case() {
-        assert_eq!(snake_case("IncreaseSpendingLimit"), "increase_spending_limit");
-        assert_eq!(snake_case("increase_spending_limit"), "increase_spending_limit");
-        assert_eq!(snake_case("AzureFraudEventDetected"), "azure_fraud_event_detected");
-        assert_eq!(snake_case("resetCustomerUserPassword"), "reset_customer_user_password");
-        assert_eq!(snake_case(" Update customer spending budget "), "update_customer_spending_budget");
+        assert_eq!(
+            snake_case("IncreaseSpendingLimit"),
+            "increase_spending_limit"
+        );
+        assert_eq!(
+            snake_case("increase_spending_limit"),
+            "increase_spending_limit"
+        );
+        assert_eq!(
+            snake_case("AzureFraudEventDetected"),
+            "azure_fraud_event_detected"
+        );
+        assert_eq!(
+            snake_case("resetCustomerUserPassword"),
+            "reset_customer_user_password"
+        );
+        assert_eq!(
+            snake_case(" Update customer spending budget "),
+            "update_customer_spending_budget"
+        );
         assert_eq!(snake_case("ADD_CUSTOMER"), "add_customer");
         assert_eq!(snake_case("ABCDef"), "abc_def");
         assert_eq!(snake_case("create-order"), "create_order");
@@ -201,22 +248,50 @@ mod tests {
         use schema::audit_records as a;
         assert_eq!(df.schema().as_ref(), &a::DEF.schema());
         // 09:30:00.5 at -05:00 is 14:30:00.5 UTC.
-        let t = NaiveDate::from_ymd_opt(2025, 11, 14).unwrap().and_hms_milli_opt(14, 30, 0, 500).unwrap();
-        let got: Vec<Option<i64>> = df.column(a::OPERATION_DATE).unwrap().datetime().unwrap().physical().iter().collect();
+        let t = NaiveDate::from_ymd_opt(2025, 11, 14)
+            .unwrap()
+            .and_hms_milli_opt(14, 30, 0, 500)
+            .unwrap();
+        let got: Vec<Option<i64>> = df
+            .column(a::OPERATION_DATE)
+            .unwrap()
+            .datetime()
+            .unwrap()
+            .physical()
+            .iter()
+            .collect();
         assert_eq!(got, vec![Some(timestamp_micros(t))]);
         assert_eq!(strs(df, a::CUSTOMER_ID), vec![s("0b1c-aa")]);
         assert_eq!(strs(df, a::CUSTOMER_NAME), vec![s("Contoso")]);
-        assert_eq!(strs(df, a::USER_PRINCIPAL_NAME), vec![s("admin@partner.com")]);
+        assert_eq!(
+            strs(df, a::USER_PRINCIPAL_NAME),
+            vec![s("admin@partner.com")]
+        );
         assert_eq!(strs(df, a::APPLICATION_ID), vec![s("app-1")]);
         assert_eq!(strs(df, a::RESOURCE_TYPE), vec![s("customer")]);
-        assert_eq!(strs(df, a::OPERATION_TYPE), vec![s("update_customer_spending_budget")]);
+        assert_eq!(
+            strs(df, a::OPERATION_TYPE),
+            vec![s("update_customer_spending_budget")]
+        );
         assert_eq!(strs(df, a::OPERATION_STATUS), vec![s("succeeded")]);
-        assert_eq!(strs(df, a::RESOURCE_OLD_VALUE), vec![s(r#"{"amount":100,"currency":"EUR"}"#)]);
-        assert_eq!(strs(df, a::RESOURCE_NEW_VALUE), vec![s(r#"{"amount": 5000}"#)]);
-        assert_eq!(df.column(a::SOURCE_LINE).unwrap().i64().unwrap().get(0), Some(2));
+        assert_eq!(
+            strs(df, a::RESOURCE_OLD_VALUE),
+            vec![s(r#"{"amount":100,"currency":"EUR"}"#)]
+        );
+        assert_eq!(
+            strs(df, a::RESOURCE_NEW_VALUE),
+            vec![s(r#"{"amount": 5000}"#)]
+        );
+        assert_eq!(
+            df.column(a::SOURCE_LINE).unwrap().i64().unwrap().get(0),
+            Some(2)
+        );
         assert_eq!(r.rejected.len(), 1);
         let bad = &r.rejected[0];
-        assert_eq!((bad.source.as_str(), bad.line, bad.column.as_str()), ("audit_records", 6, "operationDate"));
+        assert_eq!(
+            (bad.source.as_str(), bad.line, bad.column.as_str()),
+            ("audit_records", 6, "operationDate")
+        );
         assert_eq!(bad.reason, "expected a date-time, found \"not a date\"");
         assert_eq!(r.rows_read, 2);
     }
@@ -231,13 +306,48 @@ mod tests {
         let df = &reads[0].frame;
         use schema::audit_records as a;
         assert_eq!(reads[0].table, a::TABLE);
-        assert_eq!(strs(df, a::OPERATION_TYPE), vec![s("increase_spending_limit"), s("azure_fraud_event_detected")]);
-        assert_eq!(strs(df, a::CUSTOMER_NAME), vec![s("Contoso Ltd"), s("0B1C2D3E-0000-4000-8000-000000000001")]);
+        assert_eq!(
+            strs(df, a::OPERATION_TYPE),
+            vec![
+                s("increase_spending_limit"),
+                s("azure_fraud_event_detected")
+            ]
+        );
+        assert_eq!(
+            strs(df, a::CUSTOMER_NAME),
+            vec![s("Contoso Ltd"), s("0B1C2D3E-0000-4000-8000-000000000001")]
+        );
         // Only a tenant id shown as the customer becomes customer_id.
-        assert_eq!(strs(df, a::CUSTOMER_ID), vec![None, s("0b1c2d3e-0000-4000-8000-000000000001")]);
-        assert_eq!(strs(df, a::USER_PRINCIPAL_NAME), vec![s("agent@partner.com"), None]);
-        let t = NaiveDate::from_ymd_opt(2025, 11, 14).unwrap().and_hms_opt(15, 5, 0).unwrap();
-        assert_eq!(df.column(a::OPERATION_DATE).unwrap().datetime().unwrap().physical().get(0), Some(timestamp_micros(t)));
-        assert_eq!(df.column(a::SOURCE_LINE).unwrap().i64().unwrap().iter().flatten().collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(
+            strs(df, a::CUSTOMER_ID),
+            vec![None, s("0b1c2d3e-0000-4000-8000-000000000001")]
+        );
+        assert_eq!(
+            strs(df, a::USER_PRINCIPAL_NAME),
+            vec![s("agent@partner.com"), None]
+        );
+        let t = NaiveDate::from_ymd_opt(2025, 11, 14)
+            .unwrap()
+            .and_hms_opt(15, 5, 0)
+            .unwrap();
+        assert_eq!(
+            df.column(a::OPERATION_DATE)
+                .unwrap()
+                .datetime()
+                .unwrap()
+                .physical()
+                .get(0),
+            Some(timestamp_micros(t))
+        );
+        assert_eq!(
+            df.column(a::SOURCE_LINE)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+            vec![2, 3]
+        );
     }
 }

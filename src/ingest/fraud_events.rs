@@ -9,9 +9,9 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 
 use super::activity::{
-    assemble, field, i64_column, join_fields, json_text, layout, line_count, load_file, non_null,
-    parse_time_value, raw_text, read_csv, for_each_json_record, str_column, strip_bom, ts_column, CsvRecord,
-    FieldFault, JsonRecord, Layout, RowFault,
+    assemble, field, for_each_json_record, i64_column, join_fields, json_text, layout, line_count,
+    load_file, non_null, parse_time_value, raw_text, read_csv, str_column, strip_bom, ts_column,
+    CsvRecord, FieldFault, JsonRecord, Layout, RowFault,
 };
 use super::values::{is_open_ended, normalize_id, parse_f64, parse_timestamp_utc};
 use super::RawRead;
@@ -47,22 +47,31 @@ pub fn read_fraud_events_file(path: &Path, display_name: &str) -> Result<RawRead
 
     match layout(display_name, data) {
         Layout::Json => {
-            for_each_json_record(data, |record| {
-                match record {
-                    JsonRecord::Object { line, start, end, object } => {
-                        let get = |names: &[&str]| names.iter().find_map(|n| json_text(field(&object, n)));
-                        match parse_time_value("eventTime", field(&object, "eventTime")) {
-                            Ok(t) => rows.push(fraud_row(t, get, line)),
-                            Err(fault) => faults.push(fault.at(line, raw_text(data, start, end))),
-                        }
+            for_each_json_record(data, |record| match record {
+                JsonRecord::Object {
+                    line,
+                    start,
+                    end,
+                    object,
+                } => {
+                    let get =
+                        |names: &[&str]| names.iter().find_map(|n| json_text(field(&object, n)));
+                    match parse_time_value("eventTime", field(&object, "eventTime")) {
+                        Ok(t) => rows.push(fraud_row(t, get, line)),
+                        Err(fault) => faults.push(fault.at(line, raw_text(data, start, end))),
                     }
-                    JsonRecord::Bad { line, start, end, reason } => faults.push(RowFault {
-                        line,
-                        column: String::new(),
-                        reason,
-                        raw: raw_text(data, start, end),
-                    }),
                 }
+                JsonRecord::Bad {
+                    line,
+                    start,
+                    end,
+                    reason,
+                } => faults.push(RowFault {
+                    line,
+                    column: String::new(),
+                    reason,
+                    raw: raw_text(data, start, end),
+                }),
             });
         }
         Layout::Csv => {
@@ -79,11 +88,14 @@ pub fn read_fraud_events_file(path: &Path, display_name: &str) -> Result<RawRead
                     match record {
                         CsvRecord::Row { line, fields } => {
                             let get = |names: &[&str]| {
-                                csv.index(names).and_then(|i| fields.get(i)).and_then(|v| non_null(v))
+                                csv.index(names)
+                                    .and_then(|i| fields.get(i))
+                                    .and_then(|v| non_null(v))
                             };
                             let time = match get(EVENT_TIME) {
                                 None => Err(FieldFault::missing(&time_column)),
-                                Some(t) => parse_timestamp_utc(&t).ok_or_else(|| FieldFault::bad(&time_column, &t)),
+                                Some(t) => parse_timestamp_utc(&t)
+                                    .ok_or_else(|| FieldFault::bad(&time_column, &t)),
                             };
                             match time {
                                 Ok(t) => rows.push(fraud_row(t, get, *line)),
@@ -142,7 +154,11 @@ struct FraudRow {
 
 /// An unreadable hit count or occurrence time leaves that value null rather than dropping the
 /// event: a fraud notification is worth keeping with a gap.
-fn fraud_row(event_time: NaiveDateTime, get: impl Fn(&[&str]) -> Option<String>, line: i64) -> FraudRow {
+fn fraud_row(
+    event_time: NaiveDateTime,
+    get: impl Fn(&[&str]) -> Option<String>,
+    line: i64,
+) -> FraudRow {
     let occurrence = |names: &[&str]| {
         get(names)
             .and_then(|t| parse_timestamp_utc(&t))
@@ -219,16 +235,31 @@ mod tests {
         std::fs::write(&path, content).unwrap();
         let r = read_fraud_events_file(&path, name).unwrap();
         assert_eq!(r.rows_read, (r.frame.height() + r.rejected.len()) as u64);
-        assert_eq!(r.frame.schema().as_ref(), &schema::fraud_events::DEF.schema());
+        assert_eq!(
+            r.frame.schema().as_ref(),
+            &schema::fraud_events::DEF.schema()
+        );
         r
     }
 
     fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-        df.column(name).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+        df.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
     }
 
     fn times(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
-        df.column(name).unwrap().datetime().unwrap().physical().iter().collect()
+        df.column(name)
+            .unwrap()
+            .datetime()
+            .unwrap()
+            .physical()
+            .iter()
+            .collect()
     }
 
     fn ints(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
@@ -240,7 +271,12 @@ mod tests {
     }
 
     fn micros(y: i32, mo: u32, d: u32, h: u32, mi: u32, sec: u32, ms: u32) -> Option<i64> {
-        Some(timestamp_micros(NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_milli_opt(h, mi, sec, ms).unwrap()))
+        Some(timestamp_micros(
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_milli_opt(h, mi, sec, ms)
+                .unwrap(),
+        ))
     }
 
     #[test]
@@ -274,15 +310,36 @@ mod tests {
         let r = read("fraud.json", content);
         let df = &r.frame;
         use schema::fraud_events as f;
-        assert_eq!(times(df, f::EVENT_TIME), vec![micros(2025, 11, 14, 1, 2, 3, 123), micros(2025, 11, 15, 0, 0, 0, 0)]);
-        assert_eq!(strs(df, f::CUSTOMER_ID), vec![s("ab12cd34-0000-4000-8000-00000000ffff"), None]);
+        assert_eq!(
+            times(df, f::EVENT_TIME),
+            vec![
+                micros(2025, 11, 14, 1, 2, 3, 123),
+                micros(2025, 11, 15, 0, 0, 0, 0)
+            ]
+        );
+        assert_eq!(
+            strs(df, f::CUSTOMER_ID),
+            vec![s("ab12cd34-0000-4000-8000-00000000ffff"), None]
+        );
         assert_eq!(strs(df, f::SUBSCRIPTION_ID), vec![s("sub-1"), None]);
         assert_eq!(ints(df, f::HIT_COUNT), vec![Some(12), Some(3)]);
-        assert_eq!(times(df, f::FIRST_OCCURRENCE), vec![micros(2025, 11, 13, 22, 0, 0, 0), None]);
+        assert_eq!(
+            times(df, f::FIRST_OCCURRENCE),
+            vec![micros(2025, 11, 13, 22, 0, 0, 0), None]
+        );
         // 9999-12-31 means "not yet": null.
-        assert_eq!(times(df, f::LAST_OCCURRENCE), vec![None, micros(2025, 11, 15, 1, 0, 0, 0)]);
-        assert_eq!(strs(df, f::EVENT_TYPE), vec![s("BrandNewDetector"), s("UsageAnomalyDetection")]);
-        assert_eq!(strs(df, f::DESCRIPTION), vec![s("Connections to mining pools"), s("Only display")]);
+        assert_eq!(
+            times(df, f::LAST_OCCURRENCE),
+            vec![None, micros(2025, 11, 15, 1, 0, 0, 0)]
+        );
+        assert_eq!(
+            strs(df, f::EVENT_TYPE),
+            vec![s("BrandNewDetector"), s("UsageAnomalyDetection")]
+        );
+        assert_eq!(
+            strs(df, f::DESCRIPTION),
+            vec![s("Connections to mining pools"), s("Only display")]
+        );
         assert_eq!(strs(df, f::RESOLVED_REASON), vec![None, None]);
         assert_eq!(strs(df, f::EVENT_STATUS), vec![s("Active"), None]);
         assert_eq!(strs(df, f::ENTITY_NAME), vec![s("vm1"), None]);
@@ -293,7 +350,10 @@ mod tests {
         assert_eq!(ints(df, f::SOURCE_LINE), vec![Some(2), Some(24)]);
         assert_eq!(r.rejected.len(), 1);
         let bad = &r.rejected[0];
-        assert_eq!((bad.source.as_str(), bad.line, bad.column.as_str()), ("fraud_events", 25, "eventTime"));
+        assert_eq!(
+            (bad.source.as_str(), bad.line, bad.column.as_str()),
+            ("fraud_events", 25, "eventTime")
+        );
         assert_eq!(r.rows_read, 3);
     }
 
@@ -307,15 +367,27 @@ mod tests {
         let df = &r.frame;
         use schema::fraud_events as f;
         // 05:00 at +02:00 is 03:00 UTC.
-        assert_eq!(times(df, f::EVENT_TIME), vec![micros(2025, 11, 14, 1, 48, 53, 0), micros(2025, 11, 14, 3, 0, 0, 0)]);
+        assert_eq!(
+            times(df, f::EVENT_TIME),
+            vec![
+                micros(2025, 11, 14, 1, 48, 53, 0),
+                micros(2025, 11, 14, 3, 0, 0, 0)
+            ]
+        );
         assert_eq!(strs(df, f::EVENT_ID), vec![s("e1"), s("e2")]);
         assert_eq!(strs(df, f::CUSTOMER_ID), vec![s("ten-1"), s("ten-2")]);
         assert_eq!(ints(df, f::HIT_COUNT), vec![Some(12), Some(7)]);
-        assert_eq!(times(df, f::LAST_OCCURRENCE), vec![None, micros(2025, 11, 14, 6, 0, 0, 0)]);
+        assert_eq!(
+            times(df, f::LAST_OCCURRENCE),
+            vec![None, micros(2025, 11, 14, 6, 0, 0, 0)]
+        );
         assert_eq!(strs(df, f::EVENT_STATUS), vec![s("Resolved"), s("Active")]);
         assert_eq!(ints(df, f::SOURCE_LINE), vec![Some(2), Some(3)]);
         assert_eq!(r.rejected.len(), 1);
-        assert_eq!((r.rejected[0].line, r.rejected[0].column.as_str()), (4, "EventTime"));
+        assert_eq!(
+            (r.rejected[0].line, r.rejected[0].column.as_str()),
+            (4, "EventTime")
+        );
         assert_eq!(r.rows_read, 3);
     }
 
@@ -325,12 +397,24 @@ mod tests {
             "fraud.jsonl",
             "{\"eventTime\": \"2025-11-14T01:00:00\", \"hitCount\": \"1.0\"}\n{oops\n{\"eventTime\": \"2025-11-14T02:00:00\", \"hitCount\": \"many\"}\n",
         );
-        assert_eq!(ints(&r.frame, schema::fraud_events::HIT_COUNT), vec![Some(1), None]);
+        assert_eq!(
+            ints(&r.frame, schema::fraud_events::HIT_COUNT),
+            vec![Some(1), None]
+        );
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].line, 2);
-        for (name, content) in [("f.json", ""), ("f.csv", ""), ("f.json", "[]"), ("f.json", "{\"value\": []}")] {
+        for (name, content) in [
+            ("f.json", ""),
+            ("f.csv", ""),
+            ("f.json", "[]"),
+            ("f.json", "{\"value\": []}"),
+        ] {
             let r = read(name, content);
-            assert_eq!((r.frame.height(), r.rows_read), (0, 0), "{name} {content:?}");
+            assert_eq!(
+                (r.frame.height(), r.rows_read),
+                (0, 0),
+                "{name} {content:?}"
+            );
         }
     }
 
@@ -339,6 +423,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.csv");
         std::fs::write(&path, "eventId,hitCount\ne1,2\n").unwrap();
-        assert!(matches!(read_fraud_events_file(&path, "f.csv"), Err(Error::MissingColumn { .. })));
+        assert!(matches!(
+            read_fraud_events_file(&path, "f.csv"),
+            Err(Error::MissingColumn { .. })
+        ));
     }
 }
