@@ -608,3 +608,6 @@ fn fraud_reader(_path: &Path, display: &str) -> Result<RawRead> {
         }],
     })
 }
+pub mod activity;
+pub mod audit;
+pub mod fraud_events;

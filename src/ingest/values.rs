@@ -115,7 +115,8 @@ fn parse_any(s: &str) -> Option<Parsed> {
     let split = s.find(['T', ' ']).unwrap_or(s.len());
     let (date_part, rest) = s.split_at(split);
     let rest = rest.strip_prefix(['T', ' ']).unwrap_or(rest).trim();
-    let date = parse_date_only(date_part)?;
+    // Browsers' en-US toLocaleString puts a comma after the date: "11/14/2025, 1:48:53 AM".
+    let date = parse_date_only(date_part.strip_suffix(',').unwrap_or(date_part))?;
     if rest.is_empty() {
         return Some(Parsed {
             local: date.and_hms_opt(0, 0, 0)?,
@@ -411,6 +412,8 @@ mod tests {
         assert_eq!(ts("11/14/2025 12:05:00 PM"), "2025-11-14 12:05:00");
         assert_eq!(ts("11/14/2025 1:48:53 PM"), "2025-11-14 13:48:53");
         assert_eq!(ts("1/9/2007 10:41:00 AM +01:00"), "2007-01-09 09:41:00");
+        assert_eq!(ts("11/14/2025, 1:48:53 PM"), "2025-11-14 13:48:53");
+        assert_eq!(ts("11/14/2025,, 1:48:53 PM"), "");
         assert_eq!(
             ts("2025-11-14 01:02:03.123456789+0530"),
             "2025-11-13 19:32:03.123456789"
