@@ -9,7 +9,6 @@
 //! RFC 3339 UTC.
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -271,6 +270,8 @@ fn write_json(df: &DataFrame, writer: &mut impl Write) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
+
     use super::*;
 
     fn sample() -> DataFrame {

@@ -353,6 +353,20 @@ fn every_ready_query_runs_and_matches_its_snapshot() {
 }
 
 #[test]
+fn readme_lists_every_ready_query_with_its_parameters() {
+    let readme = std::fs::read_to_string(queries_dir().join("README.md")).unwrap();
+    for path in ready_queries() {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {file} |")))
+            .unwrap_or_else(|| panic!("queries/README.md has no row for {file}"));
+        let params = placeholders(&std::fs::read_to_string(&path).unwrap()).join(", ");
+        assert!(row.trim_end().ends_with(&format!("| {params} |").replace("|  |", "| |")), "{row}");
+    }
+}
+
+#[test]
 fn prepaid_forecast_over_budget_finds_the_planted_customer() {
     let catalog = catalog();
     let df = run_file(&catalog, &queries_dir().join("prepaid_forecast_over_budget.sql")).unwrap();
