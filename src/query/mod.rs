@@ -7,9 +7,11 @@
 //!
 //! Polars SQL is a subset of SQL: CTEs, inner/left/full/cross joins, `IN (subquery)`, window
 //! functions (`ROW_NUMBER() OVER (...)`), `CASE`, `DATE 'YYYY-MM-DD'`, `date ± INTERVAL '7 days'`,
-//! `STRFTIME` and `DATE_PART` work; scalar subqueries in comparisons (`= (SELECT MAX(..))`) do
-//! not (use `IN (SELECT ..)`), nor does subtracting two dates to a number of days (compare
-//! against `date - INTERVAL 'N days'`, or subtract `CAST(d AS INTEGER)`, the days since 1970).
+//! `STRFTIME`, `DATE_PART` and `SHOW TABLES` work. Scalar subqueries in comparisons
+//! (`= (SELECT MAX(..))`) do not (use `IN (SELECT ..)`); a window's `ORDER BY` cannot mix ASC and
+//! DESC; two dates subtract to a duration, not a number (subtract `CAST(d AS INTEGER)`, the days
+//! since 1970, for a day count). A test pins each of these, so a Polars upgrade that lifts one
+//! shows up.
 
 mod output;
 mod sql_text;

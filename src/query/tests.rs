@@ -525,3 +525,27 @@ fn from_out_dir_without_tables_says_what_it_expected() {
     assert!(msg.contains("broken.parquet"), "{msg}");
     assert!(msg.contains("not a readable Parquet table"), "{msg}");
 }
+
+/// The limits of Polars SQL that queries/README.md and the module doc tell analysts about.
+#[test]
+fn polars_sql_limits_documented_for_analysts_hold() {
+    let catalog = catalog();
+    let run = |sql: &str| run_sql(&catalog, sql, "command line");
+    let err = run("SELECT * FROM budget_daily WHERE usage_date = (SELECT MAX(usage_date) FROM budget_daily)")
+        .unwrap_err();
+    assert!(err.to_string().contains("use 'IN' instead"), "{err}");
+    let err = run(
+        "SELECT ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY cost DESC, meter_category) AS n FROM usage_daily",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("mixed asc/desc"), "{err}");
+    // 2026-10-31 - 2026-10-19 = 12 days, through days since 1970.
+    let df = run("SELECT CAST(DATE '2026-10-31' AS INTEGER) - CAST(DATE '2026-10-19' AS INTEGER) AS days FROM customers LIMIT 1")
+        .unwrap();
+    assert_eq!(df.column("days").unwrap().get(0).unwrap().extract::<i64>(), Some(12));
+    let df = run("SELECT DATE '2026-10-31' - DATE '2026-10-19' AS gap FROM customers LIMIT 1").unwrap();
+    assert!(matches!(df.column("gap").unwrap().dtype(), DataType::Duration(_)));
+    assert!(format_table(&df).contains("12d"));
+    let tables = run("SHOW TABLES").unwrap();
+    assert_eq!(strings(&tables, tables.get_column_names()[0]).len(), catalog.names().len());
+}
