@@ -63,10 +63,15 @@ impl Catalog {
         let mut output_tables = 0usize;
         for sub in [TABLES_DIR, INPUTS_DIR] {
             for path in parquet_files(&out.join(sub))? {
-                let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
+                let Some(name) = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .map(str::to_string)
+                else {
                     return Err(Error::InputFile {
                         path,
-                        reason: "the file name is not valid UTF-8, so it cannot name a table".into(),
+                        reason: "the file name is not valid UTF-8, so it cannot name a table"
+                            .into(),
                     });
                 };
                 if let Some(first) = origin_of.get(&name) {
@@ -112,7 +117,9 @@ impl Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog").field("tables", &self.names()).finish()
+        f.debug_struct("Catalog")
+            .field("tables", &self.names())
+            .finish()
     }
 }
 
@@ -195,7 +202,11 @@ pub fn run_sql(catalog: &Catalog, sql: &str, origin: &str) -> Result<DataFrame> 
         context.register(name, frame.clone());
     }
     let explain = |e: PolarsError| query_error(explain_polars_error(catalog, e));
-    context.execute(sql).map_err(explain)?.collect().map_err(explain)
+    context
+        .execute(sql)
+        .map_err(explain)?
+        .collect()
+        .map_err(explain)
 }
 
 /// Polars' own message (it quotes the offending part of the SQL), without the query plan it

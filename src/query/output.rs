@@ -41,7 +41,11 @@ pub fn format_table_rows(df: &DataFrame, limit: usize) -> String {
             let dtype = column.dtype();
             let right = dtype.is_primitive_numeric() || dtype.is_decimal();
             let cells = (0..shown)
-                .map(|i| column.get(i).map_or_else(|e| e.to_string(), |v| cell_text(&v)))
+                .map(|i| {
+                    column
+                        .get(i)
+                        .map_or_else(|e| e.to_string(), |v| cell_text(&v))
+                })
                 .map(|text| for_terminal(&text))
                 .collect();
             (for_terminal(column.name()), right, cells)
@@ -76,13 +80,22 @@ pub fn format_table_rows(df: &DataFrame, limit: usize) -> String {
         out.push_str(parts.join(" | ").trim_end());
         out.push('\n');
     };
-    line(columns.iter().map(|(n, _, _)| (n.as_str(), false)).collect(), &mut out);
+    line(
+        columns
+            .iter()
+            .map(|(n, _, _)| (n.as_str(), false))
+            .collect(),
+        &mut out,
+    );
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     out.push_str(&rule.join("-+-"));
     out.push('\n');
     for i in 0..shown {
         line(
-            columns.iter().map(|(_, right, cells)| (cells[i].as_str(), *right)).collect(),
+            columns
+                .iter()
+                .map(|(_, right, cells)| (cells[i].as_str(), *right))
+                .collect(),
             &mut out,
         );
     }
@@ -144,8 +157,10 @@ fn decimal_text(value: i128, scale: usize) -> String {
 }
 
 fn date_text(days: i32) -> String {
-    NaiveDate::from_num_days_from_ce_opt(days + 719_163)
-        .map_or_else(|| format!("{days} days after 1970-01-01"), |d| d.to_string())
+    NaiveDate::from_num_days_from_ce_opt(days + 719_163).map_or_else(
+        || format!("{days} days after 1970-01-01"),
+        |d| d.to_string(),
+    )
 }
 
 /// Timestamps are instants stored in UTC; with a time zone they print as UTC (`Z`), without one
@@ -170,8 +185,9 @@ fn json_value(value: &AnyValue) -> String {
         AnyValue::Null => "null".into(),
         AnyValue::Boolean(b) => b.to_string(),
         AnyValue::Float32(f) if f.is_finite() => f.to_string(),
-        AnyValue::Float64(f) if f.is_finite() => serde_json::Number::from_f64(*f)
-            .map_or_else(|| "null".into(), |n| n.to_string()),
+        AnyValue::Float64(f) if f.is_finite() => {
+            serde_json::Number::from_f64(*f).map_or_else(|| "null".into(), |n| n.to_string())
+        }
         AnyValue::Float32(_) | AnyValue::Float64(_) => "null".into(),
         // Exact decimal text is a valid JSON number: no detour through binary floating point.
         AnyValue::Decimal(v, _, scale) => decimal_text(*v, *scale),
@@ -191,7 +207,8 @@ pub fn write_result(df: &mut DataFrame, output: &Path) -> Result<()> {
         _ => {
             return Err(Error::Output {
                 path: output.to_path_buf(),
-                reason: "unknown format: expected a file name ending in .csv, .parquet or .json".into(),
+                reason: "unknown format: expected a file name ending in .csv, .parquet or .json"
+                    .into(),
             })
         }
     };
@@ -223,7 +240,8 @@ pub fn write_result(df: &mut DataFrame, output: &Path) -> Result<()> {
         }
         writer.flush().map_err(|e| failed(e.to_string()))?;
     }
-    temp.persist(output).map_err(|e| failed(e.error.to_string()))?;
+    temp.persist(output)
+        .map_err(|e| failed(e.error.to_string()))?;
     Ok(())
 }
 
@@ -235,10 +253,14 @@ fn spreadsheet_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
         .filter(|c| c.dtype() == &DataType::String)
         .map(|c| {
             let name = c.name().clone();
-            when(col(name.clone()).str().contains(lit(r"^[=+\-@\t\r]"), false))
-                .then(concat_str([lit("'"), col(name.clone())], "", false))
-                .otherwise(col(name.clone()))
-                .alias(name)
+            when(
+                col(name.clone())
+                    .str()
+                    .contains(lit(r"^[=+\-@\t\r]"), false),
+            )
+            .then(concat_str([lit("'"), col(name.clone())], "", false))
+            .otherwise(col(name.clone()))
+            .alias(name)
         })
         .collect();
     df.clone().lazy().with_columns(text_columns).collect()
@@ -306,7 +328,10 @@ mod tests {
         assert_eq!(decimal_text(-5, 0), "-5");
         // 20_380 days after 1970-01-01 = 2025-10-19 (2025-01-01 is day 20_089; + 291 days).
         assert_eq!(date_text(20_380), "2025-10-19");
-        assert_eq!(datetime_text(1_000_000, TimeUnit::Microseconds, true), "1970-01-01T00:00:01Z");
+        assert_eq!(
+            datetime_text(1_000_000, TimeUnit::Microseconds, true),
+            "1970-01-01T00:00:01Z"
+        );
     }
 
     #[test]
@@ -315,7 +340,16 @@ mod tests {
         let text = format_table_rows(&df, 2);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 5, "{text}");
-        for name in ["customer_id", "customer_name", "risk_score", "hits", "flag", "amount", "day", "at"] {
+        for name in [
+            "customer_id",
+            "customer_name",
+            "risk_score",
+            "hits",
+            "flag",
+            "amount",
+            "day",
+            "at",
+        ] {
             assert!(lines[0].contains(name), "{text}");
         }
         assert!(lines[2].contains("1234.5600"), "{text}");
@@ -341,7 +375,11 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("result.xlsx"), "{msg}");
         assert!(msg.contains(".csv, .parquet or .json"), "{msg}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no stray temp file");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no stray temp file"
+        );
     }
 
     #[test]
@@ -350,7 +388,9 @@ mod tests {
         let path = dir.path().join("result.parquet");
         let mut df = sample();
         write_result(&mut df, &path).unwrap();
-        let back = ParquetReader::new(File::open(&path).unwrap()).finish().unwrap();
+        let back = ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
         assert!(back.equals_missing(&df), "{back}\n{df}");
         assert_eq!(back.schema(), df.schema());
     }
@@ -373,9 +413,15 @@ mod tests {
         assert_eq!(names.get(1), Some("Beta \"B\" Ltd"));
         assert_eq!(names.get(2), None);
         let hits = back.column("hits").unwrap().i64().unwrap();
-        assert_eq!(hits.iter().collect::<Vec<_>>(), vec![Some(3), Some(0), Some(-2)]);
+        assert_eq!(
+            hits.iter().collect::<Vec<_>>(),
+            vec![Some(3), Some(0), Some(-2)]
+        );
         let scores = back.column("risk_score").unwrap().f64().unwrap();
-        assert_eq!(scores.iter().collect::<Vec<_>>(), vec![Some(82.5), None, Some(0.1)]);
+        assert_eq!(
+            scores.iter().collect::<Vec<_>>(),
+            vec![Some(82.5), None, Some(0.1)]
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("1234.5600"), "{text}");
         assert!(text.contains("2023-10-19"), "{text}");
@@ -388,7 +434,10 @@ mod tests {
         let mut df = sample();
         write_result(&mut df, &path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("[\n{\"customer_id\":\"c1\",\"customer_name\":"), "{text}");
+        assert!(
+            text.starts_with("[\n{\"customer_id\":\"c1\",\"customer_name\":"),
+            "{text}"
+        );
         let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0]["customer_name"], "=HYPERLINK(\"x\")");

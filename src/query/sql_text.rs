@@ -32,9 +32,10 @@ fn runs(sql: &str) -> Vec<(Lexeme, &str)> {
         let special = match bytes[i] {
             b'\'' => Some((Lexeme::SingleQuoted, quoted_end(bytes, i, b'\''))),
             b'"' => Some((Lexeme::DoubleQuoted, quoted_end(bytes, i, b'"'))),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                Some((Lexeme::Comment, find(bytes, i + 2, b"\n").unwrap_or(bytes.len())))
-            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => Some((
+                Lexeme::Comment,
+                find(bytes, i + 2, b"\n").unwrap_or(bytes.len()),
+            )),
             b'/' if bytes.get(i + 1) == Some(&b'*') => Some((
                 Lexeme::Comment,
                 find(bytes, i + 2, b"*/").map_or(bytes.len(), |p| p + 2),
@@ -168,10 +169,14 @@ fn parse_params(params: &[String]) -> Result<BTreeMap<String, String>> {
             )));
         }
         if value.is_empty() {
-            return Err(param_error(format!("parameter {name} has no value: expected {name}=VALUE")));
+            return Err(param_error(format!(
+                "parameter {name} has no value: expected {name}=VALUE"
+            )));
         }
         if values.insert(name.to_string(), value.to_string()).is_some() {
-            return Err(param_error(format!("parameter {name} is given more than once")));
+            return Err(param_error(format!(
+                "parameter {name} is given more than once"
+            )));
         }
     }
     Ok(values)
@@ -180,7 +185,9 @@ fn parse_params(params: &[String]) -> Result<BTreeMap<String, String>> {
 /// A value written into code (not into quotes) must be one token: a number or a plain name.
 fn is_bare_literal(value: &str) -> bool {
     let numeric = value.parse::<f64>().is_ok_and(f64::is_finite)
-        && value.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c));
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE".contains(c));
     numeric || is_name(value)
 }
 
@@ -228,7 +235,10 @@ pub fn substitute_params(sql: &str, params: &[String]) -> Result<String> {
     }
     if !missing.is_empty() {
         let uses: Vec<String> = missing.iter().map(|n| format!("{{{{{n}}}}}")).collect();
-        let flags: Vec<String> = missing.iter().map(|n| format!("--param {n}=VALUE")).collect();
+        let flags: Vec<String> = missing
+            .iter()
+            .map(|n| format!("--param {n}=VALUE"))
+            .collect();
         return Err(param_error(format!(
             "the SQL uses {} but no value was given: add {}",
             uses.join(", "),
@@ -274,15 +284,22 @@ mod tests {
     fn statements_ignore_semicolons_in_strings_and_comments() {
         assert_eq!(count_statements("SELECT 1"), 1);
         assert_eq!(count_statements("SELECT 1;\n-- done; really\n"), 1);
-        assert_eq!(count_statements("SELECT ';' AS a, \"x;y\" FROM t /* ; */"), 1);
+        assert_eq!(
+            count_statements("SELECT ';' AS a, \"x;y\" FROM t /* ; */"),
+            1
+        );
         assert_eq!(count_statements("SELECT 1; SELECT 2"), 2);
         assert_eq!(count_statements("SELECT 'it''s; fine'; ;"), 1);
-        assert_eq!(count_statements("-- only a comment\n /* and another */ ;"), 0);
+        assert_eq!(
+            count_statements("-- only a comment\n /* and another */ ;"),
+            0
+        );
     }
 
     #[test]
     fn quoted_values_are_escaped_for_their_quote() {
-        let sql = "SELECT * FROM customers WHERE customer_name = '{{name}}' AND \"{{col}}\" = {{n}}";
+        let sql =
+            "SELECT * FROM customers WHERE customer_name = '{{name}}' AND \"{{col}}\" = {{n}}";
         let out = substitute_params(sql, &params(&["name=O'Hara", "col=a\"b", "n=12.5"])).unwrap();
         assert_eq!(
             out,
@@ -292,7 +309,10 @@ mod tests {
 
     #[test]
     fn injection_through_an_unquoted_placeholder_is_refused() {
-        let err = substitute_params("SELECT * FROM t LIMIT {{n}}", &params(&["n=1; DROP TABLE t"]));
+        let err = substitute_params(
+            "SELECT * FROM t LIMIT {{n}}",
+            &params(&["n=1; DROP TABLE t"]),
+        );
         let msg = message(err.unwrap_err());
         assert!(msg.contains("must be quoted"), "{msg}");
         assert!(msg.contains("'{{n}}'"), "{msg}");
@@ -319,9 +339,8 @@ mod tests {
             substitute_params(sql, &params(&["as_of=2026-10-19"])).unwrap(),
             "-- {{as_of}} in a comment is documentation, not a use\nSELECT DATE '2026-10-19'"
         );
-        let msg = message(
-            substitute_params(sql, &params(&["as_of=2026-10-19", "days=7"])).unwrap_err(),
-        );
+        let msg =
+            message(substitute_params(sql, &params(&["as_of=2026-10-19", "days=7"])).unwrap_err());
         assert_eq!(
             msg,
             "query --param: parameter days is not used: the SQL has no {{days}} (it takes as_of)"

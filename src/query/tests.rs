@@ -16,10 +16,19 @@ const AS_OF: &str = "2026-10-19";
 /// null), every other column all null.
 fn table(def: &TableDef, columns: &[&str], rows: &[&[&str]]) -> (&'static str, DataFrame) {
     for c in columns {
-        assert!(def.column_names().contains(c), "{} has no column {c}", def.name);
+        assert!(
+            def.column_names().contains(c),
+            "{} has no column {c}",
+            def.name
+        );
     }
     for r in rows {
-        assert_eq!(r.len(), columns.len(), "row of {} has the wrong width: {r:?}", def.name);
+        assert_eq!(
+            r.len(),
+            columns.len(),
+            "row of {} has the wrong width: {r:?}",
+            def.name
+        );
     }
     let height = rows.len();
     let series: Vec<Column> = (def.columns)()
@@ -28,8 +37,10 @@ fn table(def: &TableDef, columns: &[&str], rows: &[&[&str]]) -> (&'static str, D
             let Some(idx) = columns.iter().position(|c| *c == name) else {
                 return Column::full_null(name.into(), height, &dtype);
             };
-            let cells: Vec<Option<&str>> =
-                rows.iter().map(|r| Some(r[idx]).filter(|s| !s.is_empty())).collect();
+            let cells: Vec<Option<&str>> = rows
+                .iter()
+                .map(|r| Some(r[idx]).filter(|s| !s.is_empty()))
+                .collect();
             typed(name, &dtype, &cells).into_column()
         })
         .collect();
@@ -38,26 +49,40 @@ fn table(def: &TableDef, columns: &[&str], rows: &[&[&str]]) -> (&'static str, D
 
 fn typed(name: &str, dtype: &DataType, cells: &[Option<&str>]) -> Series {
     let name: PlSmallStr = name.into();
-    let parsed = |f: &dyn Fn(&str) -> i64| -> Vec<Option<i64>> { cells.iter().map(|c| c.map(f)).collect() };
+    let parsed =
+        |f: &dyn Fn(&str) -> i64| -> Vec<Option<i64>> { cells.iter().map(|c| c.map(f)).collect() };
     match dtype {
         DataType::String => Series::new(name, cells.to_vec()),
         DataType::Boolean => Series::new(
             name,
-            cells.iter().map(|c| c.map(|s| s.parse::<bool>().unwrap())).collect::<Vec<_>>(),
+            cells
+                .iter()
+                .map(|c| c.map(|s| s.parse::<bool>().unwrap()))
+                .collect::<Vec<_>>(),
         ),
         DataType::Float64 => Series::new(
             name,
-            cells.iter().map(|c| c.map(|s| s.parse::<f64>().unwrap())).collect::<Vec<_>>(),
+            cells
+                .iter()
+                .map(|c| c.map(|s| s.parse::<f64>().unwrap()))
+                .collect::<Vec<_>>(),
         ),
         DataType::Int64 => Series::new(name, parsed(&|s| s.parse().unwrap())),
         DataType::UInt32 => Series::new(
             name,
-            cells.iter().map(|c| c.map(|s| s.parse::<u32>().unwrap())).collect::<Vec<_>>(),
+            cells
+                .iter()
+                .map(|c| c.map(|s| s.parse::<u32>().unwrap()))
+                .collect::<Vec<_>>(),
         ),
         DataType::Date => {
             let days: Vec<Option<i32>> = cells
                 .iter()
-                .map(|c| c.map(|s| (date(s) - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32))
+                .map(|c| {
+                    c.map(|s| {
+                        (date(s) - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+                    })
+                })
                 .collect();
             Series::new(name, days).cast(&DataType::Date).unwrap()
         }
@@ -295,10 +320,19 @@ fn catalog() -> Catalog {
     let mut catalog = Catalog::new();
     for def in defs {
         let frame = fixture(def.name);
-        assert_eq!(frame.schema().as_ref(), &def.schema(), "fixture of {}", def.name);
+        assert_eq!(
+            frame.schema().as_ref(),
+            &def.schema(),
+            "fixture of {}",
+            def.name
+        );
         catalog.register(def.name, frame.lazy());
     }
-    assert_eq!(catalog.names().len(), world().len(), "a fixture table is not in schema.rs");
+    assert_eq!(
+        catalog.names().len(),
+        world().len(),
+        "a fixture table is not in schema.rs"
+    );
     catalog
 }
 
@@ -334,7 +368,11 @@ fn run_file(catalog: &Catalog, path: &Path) -> Result<DataFrame> {
 fn every_ready_query_runs_and_matches_its_snapshot() {
     let catalog = catalog();
     let files = ready_queries();
-    assert!(files.len() >= 12, "only {} queries in queries/", files.len());
+    assert!(
+        files.len() >= 12,
+        "only {} queries in queries/",
+        files.len()
+    );
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         assert!(
@@ -344,7 +382,11 @@ fn every_ready_query_runs_and_matches_its_snapshot() {
         );
         assert_eq!(sql_text::count_statements(&text), 1, "{}", path.display());
         let df = run_file(&catalog, path).unwrap_or_else(|e| panic!("{e}"));
-        assert!(df.height() > 0, "{} returns no rows on the test world", path.display());
+        assert!(
+            df.height() > 0,
+            "{} returns no rows on the test world",
+            path.display()
+        );
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         insta::with_settings!({ description => format!("queries/{name}.sql on the test world, as_of {AS_OF}") }, {
             insta::assert_snapshot!(name, format_table(&df));
@@ -362,14 +404,22 @@ fn readme_lists_every_ready_query_with_its_parameters() {
             .find(|l| l.starts_with(&format!("| {file} |")))
             .unwrap_or_else(|| panic!("queries/README.md has no row for {file}"));
         let params = placeholders(&std::fs::read_to_string(&path).unwrap()).join(", ");
-        assert!(row.trim_end().ends_with(&format!("| {params} |").replace("|  |", "| |")), "{row}");
+        assert!(
+            row.trim_end()
+                .ends_with(&format!("| {params} |").replace("|  |", "| |")),
+            "{row}"
+        );
     }
 }
 
 #[test]
 fn prepaid_forecast_over_budget_finds_the_planted_customer() {
     let catalog = catalog();
-    let df = run_file(&catalog, &queries_dir().join("prepaid_forecast_over_budget.sql")).unwrap();
+    let df = run_file(
+        &catalog,
+        &queries_dir().join("prepaid_forecast_over_budget.sql"),
+    )
+    .unwrap();
     // Independently, from the fixture: customers with status over/forecast_over are c1, c2, c3;
     // prepaid_card payers are c2 (p2, p5) and c4 (p3); the intersection is c2 alone.
     let status = fixture(schema::budget_status::TABLE);
@@ -397,7 +447,14 @@ fn prepaid_forecast_over_budget_finds_the_planted_customer() {
         row.column("prepaid_amount").unwrap().get(0).unwrap(),
         AnyValue::Decimal(1_200_000, 38, 4)
     );
-    assert_eq!(row.column("forecast_overrun").unwrap().f64().unwrap().get(0), Some(1900.0));
+    assert_eq!(
+        row.column("forecast_overrun")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(0),
+        Some(1900.0)
+    );
 }
 
 #[test]
@@ -414,12 +471,18 @@ fn anomalies_window_is_the_seven_days_up_to_as_of() {
 fn unknown_table_lists_the_tables_that_exist() {
     let mut catalog = Catalog::new();
     catalog.register("payments", schema::payments::DEF.empty().lazy());
-    catalog.register("aging_customers", schema::aging_customers::DEF.empty().lazy());
+    catalog.register(
+        "aging_customers",
+        schema::aging_customers::DEF.empty().lazy(),
+    );
     let err = run_sql(&catalog, "SELECT * FROM payment", "command line").unwrap_err();
     let msg = err.to_string();
     assert!(msg.starts_with("query command line: "), "{msg}");
     assert!(msg.contains("'payment'"), "{msg}");
-    assert!(msg.ends_with("the tables are: aging_customers, payments"), "{msg}");
+    assert!(
+        msg.ends_with("the tables are: aging_customers, payments"),
+        "{msg}"
+    );
     // The same inside a join.
     let err = run_sql(
         &catalog,
@@ -428,7 +491,10 @@ fn unknown_table_lists_the_tables_that_exist() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("'invoices'"), "{err}");
-    assert!(err.to_string().ends_with("aging_customers, payments"), "{err}");
+    assert!(
+        err.to_string().ends_with("aging_customers, payments"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -436,15 +502,27 @@ fn bad_sql_names_the_file_and_the_offending_part() {
     let catalog = catalog();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.sql");
-    std::fs::write(&path, "-- broken on purpose\nSELECT customer_id FROM customers WHERE AND country = 'DE'").unwrap();
+    std::fs::write(
+        &path,
+        "-- broken on purpose\nSELECT customer_id FROM customers WHERE AND country = 'DE'",
+    )
+    .unwrap();
     let err = run_file(&catalog, &path).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with(&format!("query {}: ", path.display())), "{msg}");
+    assert!(
+        msg.starts_with(&format!("query {}: ", path.display())),
+        "{msg}"
+    );
     // Polars (sqlparser) quotes the token it stumbled on and where.
     assert!(msg.contains("found: country at Line: 2"), "{msg}");
     assert!(matches!(err, Error::Query { .. }));
 
-    let err = run_sql(&catalog, "SELECT no_such_column FROM customers", "command line").unwrap_err();
+    let err = run_sql(
+        &catalog,
+        "SELECT no_such_column FROM customers",
+        "command line",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("no_such_column"), "{err}");
 }
 
@@ -459,7 +537,12 @@ fn more_than_one_statement_is_refused() {
     let err = run_sql(&catalog, "-- nothing here\n", "command line").unwrap_err();
     assert!(err.to_string().contains("no SQL statement"), "{err}");
     // A trailing semicolon and a `;` inside a string are one statement.
-    let df = run_sql(&catalog, "SELECT 'a;b' AS s FROM customers LIMIT 1;", "command line").unwrap();
+    let df = run_sql(
+        &catalog,
+        "SELECT 'a;b' AS s FROM customers LIMIT 1;",
+        "command line",
+    )
+    .unwrap();
     assert_eq!(df.column("s").unwrap().str().unwrap().get(0), Some("a;b"));
 }
 
@@ -485,12 +568,26 @@ fn from_out_dir_reads_tables_and_inputs_by_stem() {
     std::fs::create_dir_all(out.join(INPUTS_DIR)).unwrap();
     let write = |path: PathBuf, df: &DataFrame| {
         let mut df = df.clone();
-        ParquetWriter::new(std::fs::File::create(path).unwrap()).finish(&mut df).unwrap();
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(&mut df)
+            .unwrap();
     };
-    write(out.join(TABLES_DIR).join("aging_customers.parquet"), &fixture(schema::aging_customers::TABLE));
-    write(out.join(TABLES_DIR).join("budget_status.parquet"), &fixture(schema::budget_status::TABLE));
-    write(out.join(INPUTS_DIR).join("customers.parquet"), &fixture(schema::customers::TABLE));
-    write(out.join(INPUTS_DIR).join("payments.parquet"), &fixture(schema::payments::TABLE));
+    write(
+        out.join(TABLES_DIR).join("aging_customers.parquet"),
+        &fixture(schema::aging_customers::TABLE),
+    );
+    write(
+        out.join(TABLES_DIR).join("budget_status.parquet"),
+        &fixture(schema::budget_status::TABLE),
+    );
+    write(
+        out.join(INPUTS_DIR).join("customers.parquet"),
+        &fixture(schema::customers::TABLE),
+    );
+    write(
+        out.join(INPUTS_DIR).join("payments.parquet"),
+        &fixture(schema::payments::TABLE),
+    );
     std::fs::write(out.join(TABLES_DIR).join("notes.txt"), "not a table").unwrap();
     std::fs::write(out.join("report.html"), "<html></html>").unwrap();
 
@@ -499,12 +596,24 @@ fn from_out_dir_reads_tables_and_inputs_by_stem() {
         catalog.names(),
         vec!["aging_customers", "budget_status", "customers", "payments"]
     );
-    let df = run_file(&catalog, &queries_dir().join("prepaid_forecast_over_budget.sql")).unwrap();
+    let df = run_file(
+        &catalog,
+        &queries_dir().join("prepaid_forecast_over_budget.sql"),
+    )
+    .unwrap();
     let ids = strings(&df, "customer_id");
     assert_eq!(ids, vec!["c2"]);
     // Ledger money keeps its exact dtype through Parquet: 250 + 280 + 320 + 250 = 1100.0000.
-    let total = run_sql(&catalog, "SELECT SUM(net_outstanding) AS n FROM aging_customers", "command line").unwrap();
-    assert_eq!(total.column("n").unwrap().get(0).unwrap(), AnyValue::Decimal(11_000_000, 38, 4));
+    let total = run_sql(
+        &catalog,
+        "SELECT SUM(net_outstanding) AS n FROM aging_customers",
+        "command line",
+    )
+    .unwrap();
+    assert_eq!(
+        total.column("n").unwrap().get(0).unwrap(),
+        AnyValue::Decimal(11_000_000, 38, 4)
+    );
 }
 
 #[test]
@@ -516,11 +625,17 @@ fn from_out_dir_without_tables_says_what_it_expected() {
     assert!(msg.contains("tables/*.parquet"), "{msg}");
     assert!(msg.contains("found report.html"), "{msg}");
 
-    let msg = Catalog::from_out_dir(&dir.path().join("missing")).unwrap_err().to_string();
+    let msg = Catalog::from_out_dir(&dir.path().join("missing"))
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("not a folder"), "{msg}");
 
     std::fs::create_dir_all(dir.path().join(TABLES_DIR)).unwrap();
-    std::fs::write(dir.path().join(TABLES_DIR).join("broken.parquet"), "not parquet").unwrap();
+    std::fs::write(
+        dir.path().join(TABLES_DIR).join("broken.parquet"),
+        "not parquet",
+    )
+    .unwrap();
     let msg = Catalog::from_out_dir(dir.path()).unwrap_err().to_string();
     assert!(msg.contains("broken.parquet"), "{msg}");
     assert!(msg.contains("not a readable Parquet table"), "{msg}");
@@ -531,8 +646,10 @@ fn from_out_dir_without_tables_says_what_it_expected() {
 fn polars_sql_limits_documented_for_analysts_hold() {
     let catalog = catalog();
     let run = |sql: &str| run_sql(&catalog, sql, "command line");
-    let err = run("SELECT * FROM budget_daily WHERE usage_date = (SELECT MAX(usage_date) FROM budget_daily)")
-        .unwrap_err();
+    let err = run(
+        "SELECT * FROM budget_daily WHERE usage_date = (SELECT MAX(usage_date) FROM budget_daily)",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("use 'IN' instead"), "{err}");
     let err = run(
         "SELECT ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY cost DESC, meter_category) AS n FROM usage_daily",
@@ -542,10 +659,20 @@ fn polars_sql_limits_documented_for_analysts_hold() {
     // 2026-10-31 - 2026-10-19 = 12 days, through days since 1970.
     let df = run("SELECT CAST(DATE '2026-10-31' AS INTEGER) - CAST(DATE '2026-10-19' AS INTEGER) AS days FROM customers LIMIT 1")
         .unwrap();
-    assert_eq!(df.column("days").unwrap().get(0).unwrap().extract::<i64>(), Some(12));
-    let df = run("SELECT DATE '2026-10-31' - DATE '2026-10-19' AS gap FROM customers LIMIT 1").unwrap();
-    assert!(matches!(df.column("gap").unwrap().dtype(), DataType::Duration(_)));
+    assert_eq!(
+        df.column("days").unwrap().get(0).unwrap().extract::<i64>(),
+        Some(12)
+    );
+    let df =
+        run("SELECT DATE '2026-10-31' - DATE '2026-10-19' AS gap FROM customers LIMIT 1").unwrap();
+    assert!(matches!(
+        df.column("gap").unwrap().dtype(),
+        DataType::Duration(_)
+    ));
     assert!(format_table(&df).contains("12d"));
     let tables = run("SHOW TABLES").unwrap();
-    assert_eq!(strings(&tables, tables.get_column_names()[0]).len(), catalog.names().len());
+    assert_eq!(
+        strings(&tables, tables.get_column_names()[0]).len(),
+        catalog.names().len()
+    );
 }
