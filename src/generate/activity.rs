@@ -391,7 +391,7 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
                     e.status.to_string(),
                     e.category.to_string(),
                     if e.status == "Failed" { "Error".into() } else { "Informational".into() },
-                    e.time.format("%-m/%-d/%Y, %-I:%M:%S %p").to_string(),
+                    e.time.format("%-m/%-d/%Y %-I:%M:%S %p").to_string(),
                     e.subscription.clone(),
                     e.caller.clone(),
                     e.resource_type.clone(),

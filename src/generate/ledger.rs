@@ -263,7 +263,8 @@ pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
                     continue;
                 }
                 Scenario::StolenCard => continue,
-                Scenario::LatePayer => due + Duration::days(40 + rng.random_range(-3..=3)),
+                // ~45-50 days late: at any as-of date one invoice usually sits in 31-60 days past due.
+                Scenario::LatePayer => due + Duration::days(rng.random_range(46..=50)),
                 _ => match c.pay_style {
                     super::world::PayStyle::Prompt => due - Duration::days(rng.random_range(0..=12)),
                     super::world::PayStyle::AroundDue => due + Duration::days(rng.random_range(-5..=5)),

@@ -619,9 +619,10 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
         _ => ((base_daily_usd * 30.0 * 3.0 / 1000.0).ceil() * 1000.0).max(2000.0),
     };
     let markup = round_to(rng.random_range(1.05..1.15), 4);
-    let net_days = match rng.random_range(0..10) {
-        0 => 15,
-        1 => 45,
+    let net_days = match (scenario, rng.random_range(0..10)) {
+        (S::LatePayer, _) => 30,
+        (_, 0) => 15,
+        (_, 1) => 45,
         _ => 30,
     };
     let instrument = match scenario {
@@ -777,7 +778,16 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
         }
     }
     // Spend shares (tiny ops have no share: they cost fractions of a cent).
-    let weights: Vec<f64> = chosen.iter().map(|m| if *m == M_TINY { 0.0 } else { rng.random_range(0.3..1.0) }).collect();
+    let weights: Vec<f64> = chosen
+        .iter()
+        .enumerate()
+        .map(|(k, m)| match (*m, c.scenario, k) {
+            (M_TINY, _, _) => 0.0,
+            // the Saturday batch job is most of this customer's spend
+            (_, S::WeeklyBatch, 0) => 4.0,
+            _ => rng.random_range(0.3..1.0),
+        })
+        .collect();
     let mut wsum: f64 = weights.iter().sum();
     if wsum <= 0.0 {
         wsum = 1.0;
@@ -858,12 +868,24 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
             }
         }
         S::BudgetBlowout => {
-            // Spend ramps up from ~10 days before end within the month of end, to ~3x.
-            let start_ramp = w.dates.iter().position(|d| *d >= end_month && *d >= w.end - Duration::days(10)).unwrap_or(n_days);
+            // Spend ramps up from 8 days before end (within the month of end) to a peak p chosen
+            // so that mtd at end is 1.18 months of normal spend: the budget (set between mtd the
+            // day before end and mtd at end, ~1.12 normal months) is then crossed by the forecast
+            // a few days into the ramp and by mtd only on the last day.
+            let start_ramp = w.dates.iter().position(|d| *d >= end_month && *d >= w.end - Duration::days(8)).unwrap_or(n_days);
+            let cost = |u: &MeterUse, d: usize| u.qty[d] * w.meters[u.meter].price;
+            let day_total = |d: usize| c.uses.iter().map(|u| cost(u, d)).sum::<f64>();
+            let before: Vec<f64> = (0..n_days).filter(|d| w.dates[*d] < end_month).map(day_total).collect();
+            let normal_daily = if before.is_empty() { c.base_daily_usd } else { before.iter().sum::<f64>() / before.len() as f64 };
+            let target = 1.18 * normal_daily * days_in_month(w.end) as f64;
+            let pre: f64 = (0..start_ramp).filter(|d| w.dates[*d] >= end_month).map(day_total).sum();
+            let ramp = |d: usize| ((d - start_ramp + 1) as f64 / 4.0).min(1.0);
+            let s0: f64 = (start_ramp..n_days).map(day_total).sum();
+            let s1: f64 = (start_ramp..n_days).map(|d| day_total(d) * ramp(d)).sum();
+            let peak = if s1 > 0.0 { (1.0 + (target - pre - s0) / s1).clamp(1.5, 6.0) } else { 1.0 };
             for u in c.uses.iter_mut() {
                 for d in start_ramp..n_days {
-                    let step = (d - start_ramp + 1) as f64;
-                    u.qty[d] *= 1.0 + 2.0 * (step / 4.0).min(1.0);
+                    u.qty[d] *= 1.0 + (peak - 1.0) * ramp(d);
                 }
             }
         }
