@@ -125,11 +125,24 @@ fn validate(args: ValidateArgs, progress: &mut Progress) -> Result<u8> {
     }
 }
 
-fn generate(args: GenerateArgs, _progress: &Progress) -> Result<u8> {
-    let _ = parse_date_flag("--end", &args.end)?;
-    Err(Error::Internal(
-        "billrisk generate lands with the generator".into(),
-    ))
+fn generate(args: GenerateArgs, progress: &Progress) -> Result<u8> {
+    let end = parse_date_flag("--end", &args.end)?;
+    let spec = crate::generate::GenerateSpec {
+        customers: args.customers,
+        days: args.days,
+        seed: args.seed,
+        end,
+        out: args.out.clone(),
+        parquet: args.parquet,
+    };
+    let summary = crate::generate::generate(&spec)?;
+    progress.note(&format!(
+        "wrote {} files, {} usage rows, to {}",
+        summary.files.len(),
+        summary.usage_rows,
+        args.out.display()
+    ));
+    Ok(EXIT_OK)
 }
 
 /// `billrisk query`: every table of an earlier run's --out, or of a run computed now.

@@ -88,10 +88,46 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
     let loaded = progress.stage("reading inputs", || {
         ingest::load(&input_dir, scratch.path())
     })?;
-    let rejected = progress.stage("checking rows", || -> Result<DataFrame> {
-        let df = loaded.rejected.clone().collect().stage("rejected rows")?;
-        ingest::fill_raw(df, &loaded.files)
-    })?;
+    // Every input is parsed once, here, in one parallel plan together with its rejected rows;
+    // the analyses then read the typed tables instead of re-parsing the files per analysis.
+    let (inputs, rejected) =
+        progress.stage("checking rows", || -> Result<(Inputs, DataFrame)> {
+            let mut plans: Vec<(String, LazyFrame)> = loaded
+                .inputs
+                .named()
+                .into_iter()
+                .map(|(name, lf)| (name.to_string(), sort_input(lf)))
+                .collect();
+            plans.push((REJECTED.to_string(), loaded.rejected.clone()));
+            let mut frames = collect_all(plans)?;
+            let rejected = frames.remove(REJECTED).unwrap_or_default();
+            let mut take = |name: &str| {
+                frames
+                    .remove(name)
+                    .map(|df| df.lazy())
+                    .ok_or_else(|| Error::Internal(format!("input table {name} was not collected")))
+            };
+            let usage = take(schema::usage::TABLE)?;
+            let activity = take(schema::activity::TABLE)?;
+            let mut inputs = Inputs {
+                activity: activity.clone(),
+                usage,
+                billed: take(schema::billed::TABLE)?,
+                invoices: take(schema::invoices::TABLE)?,
+                payments: take(schema::payments::TABLE)?,
+                audit_records: take(schema::audit_records::TABLE)?,
+                budgets: take(schema::budgets::TABLE)?,
+                customers: take(schema::customers::TABLE)?,
+                fraud_events: take(schema::fraud_events::TABLE)?,
+                fx_rates: take(schema::fx_rates::TABLE)?,
+                dispositions: take(schema::dispositions::TABLE)?,
+            };
+            inputs.activity = ingest::map_activity_to_customers(activity, &inputs.usage)
+                .collect()
+                .stage("activity")?
+                .lazy();
+            Ok((inputs, ingest::fill_raw(rejected, &loaded.files)?))
+        })?;
     let per_file_rejected = count_by(&rejected, schema::rejected_rows::FILE)?;
     let mut sources: BTreeMap<String, SourceCounts> = BTreeMap::new();
     for def in schema::INPUT_TABLES {
@@ -126,7 +162,7 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
         s.accepted = s.rows_read.saturating_sub(s.rejected);
     }
     Ok(Ingested {
-        inputs: loaded.inputs,
+        inputs,
         rejected,
         files: loaded.files,
         per_file_rejected,
@@ -257,6 +293,7 @@ pub struct Computed {
 }
 
 const INPUT_PREFIX: &str = "input:";
+const REJECTED: &str = "__rejected";
 
 /// Canonical inputs in a stable order: by file and line, as they were read.
 fn sort_input(lf: LazyFrame) -> LazyFrame {
@@ -284,7 +321,7 @@ pub fn compute(
     let mut plans: Vec<(String, LazyFrame)> = inputs
         .named()
         .into_iter()
-        .map(|(name, lf)| (format!("{INPUT_PREFIX}{name}"), sort_input(lf)))
+        .map(|(name, lf)| (format!("{INPUT_PREFIX}{name}"), lf))
         .collect();
     let reporting = config.reporting_currency.as_deref();
     let budget_status = analysis::budgets::budget_status(

@@ -433,9 +433,8 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
             Some(frames) => concat(frames, UnionArgs::default()).stage("ingest"),
         }
     };
-    let usage = table(&schema::usage::DEF)?;
-    let mut inputs = Inputs {
-        usage,
+    let inputs = Inputs {
+        usage: table(&schema::usage::DEF)?,
         billed: table(&schema::billed::DEF)?,
         invoices: table(&schema::invoices::DEF)?,
         payments: table(&schema::payments::DEF)?,
@@ -447,7 +446,6 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
         fx_rates: table(&schema::fx_rates::DEF)?,
         dispositions: table(&schema::dispositions::DEF)?,
     };
-    inputs.activity = map_activity_to_customers(inputs.activity, &inputs.usage);
     Ok(Loaded {
         inputs,
         rejected,
@@ -456,8 +454,8 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
 }
 
 /// Activity events name an Azure subscription (usage entitlement_id) or a tenant (customer_id):
-/// the subscription wins, then the tenant when it is a known customer.
-fn map_activity_to_customers(activity: LazyFrame, usage: &LazyFrame) -> LazyFrame {
+/// the subscription wins, then the tenant when it is a known customer. Run on collected usage.
+pub fn map_activity_to_customers(activity: LazyFrame, usage: &LazyFrame) -> LazyFrame {
     use schema::activity as a;
     use schema::usage as u;
     let by_subscription = usage
