@@ -1050,4 +1050,324 @@ mod tests {
         assert_eq!(strs(&out, ct::MISSING_RATES), [None, Some("JPY".into())]);
         assert_eq!(strs(&out, ct::CURRENCY), [Some("USD".into()), Some("USD".into())]);
     }
+
+    /// Seeded synthetic ledger for the differential test: unique invoice ids, several currencies,
+    /// dates around A, partial, full, over-, split and late payments, refunds, credit notes,
+    /// unapplied payments, unknown invoices and currency mismatches. Besides the canonical columns
+    /// each frame carries plain integers (days since 1970, amounts in 10^-4) that only the SQL side
+    /// reads, so the two computations share nothing but the raw numbers.
+    fn synthetic_ledger(n_invoices: usize, seed: u64, as_of: NaiveDate) -> (DataFrame, DataFrame) {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let a_day = epoch_days(as_of);
+        let currencies = ["EUR", "USD", "GBP", "CHF"];
+        let n_customers = (n_invoices / 30).max(1);
+        let main_currency: Vec<&str> =
+            (0..n_customers).map(|_| currencies[rng.random_range(0..3)]).collect();
+        let date = |day: i64| NaiveDate::default() + chrono::Duration::days(day);
+
+        let (mut i_id, mut i_cust, mut i_cur, mut i_issue, mut i_due, mut i_amt) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut p_id, mut p_cust, mut p_inv, mut p_day, mut p_amt, mut p_cur) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut pay = |cust: String, inv: Option<String>, day: i64, amt: i128, cur: &str| {
+            p_id.push(format!("P-{:07}", p_id.len()));
+            p_cust.push(cust);
+            p_inv.push(inv);
+            p_day.push(day);
+            p_amt.push(amt);
+            p_cur.push(cur.to_string());
+        };
+        for k in 0..n_invoices {
+            let c = rng.random_range(0..n_customers);
+            let cust = format!("c{c:05}");
+            let cur = if rng.random_bool(0.95) { main_currency[c] } else { currencies[rng.random_range(0..4)] };
+            let mut issue = a_day - rng.random_range(0..=400);
+            if rng.random_bool(0.05) {
+                issue = a_day + rng.random_range(1..=30);
+            }
+            let due = issue + [0, 14, 30, 45, 60][rng.random_range(0..5)];
+            let cents = rng.random_bool(0.8);
+            let amount: i128 = if rng.random_bool(0.04) {
+                -(rng.random_range(1..=1_000_000i128))
+            } else if cents {
+                rng.random_range(0..=500_000i128) * 100
+            } else {
+                rng.random_range(0..=50_000_000i128)
+            };
+            let id = format!("INV-{k:07}");
+            let roll: f64 = rng.random();
+            let pay_cur = if rng.random_bool(0.03) { currencies[rng.random_range(0..4)] } else { cur };
+            let pay_day = issue + rng.random_range(0..=120);
+            if amount < 0 {
+                // A refund against some credit notes, partial or whole.
+                if roll < 0.4 {
+                    let refund = if rng.random_bool(0.5) { amount } else { amount / 3 };
+                    pay(cust.clone(), Some(id.clone()), pay_day, refund, pay_cur);
+                }
+            } else if roll < 0.45 {
+                pay(cust.clone(), Some(id.clone()), pay_day, amount, pay_cur);
+            } else if roll < 0.65 {
+                // Partial, in whole cents.
+                let part = amount * rng.random_range(1..=99) / 100 / 100 * 100;
+                pay(cust.clone(), Some(id.clone()), pay_day, part, pay_cur);
+            } else if roll < 0.75 {
+                // Split in two; the second may land after A.
+                let first = amount / 2;
+                pay(cust.clone(), Some(id.clone()), pay_day, first, pay_cur);
+                pay(cust.clone(), Some(id.clone()), pay_day + rng.random_range(0..=60), amount - first, cur);
+            } else if roll < 0.82 {
+                let extra = rng.random_range(1..=20_000i128);
+                pay(cust.clone(), Some(id.clone()), pay_day, amount + extra, pay_cur);
+            } else if roll < 0.84 {
+                // Paid, then partly refunded.
+                pay(cust.clone(), Some(id.clone()), pay_day, amount, pay_cur);
+                pay(cust.clone(), Some(id.clone()), pay_day + 5, -(amount / 4), pay_cur);
+            }
+            if issue > a_day && rng.random_bool(0.3) {
+                // Paid ahead of an invoice issued after A.
+                pay(cust.clone(), Some(id.clone()), a_day - rng.random_range(0..=10), amount, cur);
+            }
+            if rng.random_bool(0.03) {
+                let amt = rng.random_range(-100_000..=2_000_000i128);
+                pay(cust.clone(), None, a_day - rng.random_range(-10..=200), amt, cur);
+            }
+            if rng.random_bool(0.01) {
+                let ghost = format!("INV-X{k:06}");
+                pay(cust.clone(), Some(ghost), a_day - rng.random_range(-10..=200), 123_400, cur);
+            }
+            i_id.push(id);
+            i_cust.push(cust);
+            i_cur.push(cur.to_string());
+            i_issue.push(issue);
+            i_due.push(due);
+            i_amt.push(amount);
+        }
+        let n = i_id.len();
+        let dec = |name: &str, v: Vec<i128>| {
+            Int128Chunked::from_vec(name.into(), v)
+                .into_decimal_unchecked(schema::LEDGER_PRECISION, schema::LEDGER_SCALE)
+                .into_series()
+                .into_column()
+        };
+        let as_i64 = |v: &[i128]| v.iter().map(|&x| x as i64).collect::<Vec<_>>();
+        let mut invoices = df!(
+            inv::INVOICE_ID => &i_id,
+            inv::CUSTOMER_ID => &i_cust,
+            inv::ISSUE_DATE => i_issue.iter().map(|&x| date(x)).collect::<Vec<_>>(),
+            inv::DUE_DATE => i_due.iter().map(|&x| date(x)).collect::<Vec<_>>(),
+            inv::CURRENCY => &i_cur,
+            inv::SERVICE_MONTH => vec![None::<&str>; n],
+            inv::SOURCE_FILE => vec!["invoices.csv"; n],
+            inv::SOURCE_LINE => (2..n as i64 + 2).collect::<Vec<_>>(),
+            "issue_day" => &i_issue,
+            "due_day" => &i_due,
+            "amount_units" => as_i64(&i_amt),
+        )
+        .unwrap();
+        invoices.with_column(dec(inv::AMOUNT, i_amt)).unwrap();
+        let m = p_id.len();
+        let mut payments = df!(
+            pay::PAYMENT_ID => &p_id,
+            pay::CUSTOMER_ID => &p_cust,
+            pay::INVOICE_ID => &p_inv,
+            pay::PAYMENT_DATE => p_day.iter().map(|&x| date(x)).collect::<Vec<_>>(),
+            pay::CURRENCY => &p_cur,
+            pay::INSTRUMENT => vec!["card"; m],
+            pay::SOURCE_FILE => vec!["payments.csv"; m],
+            pay::SOURCE_LINE => (2..m as i64 + 2).collect::<Vec<_>>(),
+            "pay_day" => &p_day,
+            "amount_units" => as_i64(&p_amt),
+        )
+        .unwrap();
+        payments.with_column(dec(pay::AMOUNT, p_amt)).unwrap();
+        (invoices, payments)
+    }
+
+    /// Per (customer, currency): i64 columns of a collected SQL result, after the two key columns.
+    fn sql_map(df: &DataFrame, cols: &[&str]) -> std::collections::HashMap<(String, String), Vec<i128>> {
+        let cust = strs(df, "customer_id");
+        let cur = strs(df, "currency");
+        let values: Vec<Vec<Option<i64>>> = cols
+            .iter()
+            .map(|c| {
+                let s = df.column(c).unwrap().cast(&DataType::Int64).unwrap();
+                s.i64().unwrap().iter().collect()
+            })
+            .collect();
+        (0..df.height())
+            .map(|r| {
+                let key = (cust[r].clone().unwrap(), cur[r].clone().unwrap());
+                (key, values.iter().map(|v| v[r].unwrap_or(0) as i128).collect())
+            })
+            .collect()
+    }
+
+    fn dec_sum(df: &DataFrame, c: &str) -> i128 {
+        decs(df, c).into_iter().map(|v| v.unwrap()).sum()
+    }
+
+    #[test]
+    fn differential_against_sql_on_100k_invoices() {
+        let as_of = a();
+        let a_day = epoch_days(as_of);
+        let (invoices, payments) = synthetic_ledger(100_000, 20261031, as_of);
+        assert!(payments.height() > 80_000, "payments: {}", payments.height());
+        let cfg = AgingConfig::default();
+        let ai_lf = aging_invoices(invoices.clone().lazy(), payments.clone().lazy(), as_of, &cfg);
+        let cr_lf = unapplied_credit(invoices.clone().lazy(), payments.clone().lazy(), as_of);
+        let ac_lf = aging_customers(ai_lf.clone(), cr_lf.clone(), invoices.clone().lazy(), as_of, &cfg);
+        let (aged, credit, cust) =
+            (ai_lf.collect().unwrap(), cr_lf.collect().unwrap(), ac_lf.collect().unwrap());
+
+        let mut ctx = polars::sql::SQLContext::new();
+        ctx.register("invoices", invoices.lazy());
+        ctx.register("payments", payments.lazy());
+        let state = format!(
+            "WITH inv AS (
+                SELECT invoice_id AS inv_id, customer_id, currency AS inv_currency, due_day,
+                       amount_units, 1 AS found
+                FROM invoices WHERE issue_day <= {a_day}),
+             applied AS (
+                SELECT p.invoice_id, SUM(p.amount_units) AS paid
+                FROM payments p INNER JOIN inv i ON p.invoice_id = i.inv_id
+                WHERE p.pay_day <= {a_day} AND p.currency = i.inv_currency
+                GROUP BY p.invoice_id),
+             state AS (
+                SELECT i.customer_id, i.inv_currency AS currency, i.due_day, i.amount_units,
+                       COALESCE(x.paid, 0) AS paid, i.amount_units - COALESCE(x.paid, 0) AS rest
+                FROM inv i LEFT JOIN applied x ON i.inv_id = x.invoice_id)"
+        );
+        let run = |ctx: &mut polars::sql::SQLContext, q: String| ctx.execute(&q).unwrap().collect().unwrap();
+        let buckets = run(
+            &mut ctx,
+            format!(
+                "{state}
+                SELECT customer_id, currency,
+                  SUM(CASE WHEN {a_day} - due_day <= 0 THEN rest ELSE 0 END) AS b_current,
+                  SUM(CASE WHEN {a_day} - due_day BETWEEN 1 AND 30 THEN rest ELSE 0 END) AS b_1_30,
+                  SUM(CASE WHEN {a_day} - due_day BETWEEN 31 AND 60 THEN rest ELSE 0 END) AS b_31_60,
+                  SUM(CASE WHEN {a_day} - due_day BETWEEN 61 AND 90 THEN rest ELSE 0 END) AS b_61_90,
+                  SUM(CASE WHEN {a_day} - due_day BETWEEN 91 AND 120 THEN rest ELSE 0 END) AS b_91_120,
+                  SUM(CASE WHEN {a_day} - due_day > 120 THEN rest ELSE 0 END) AS b_120_plus,
+                  SUM(rest) AS total
+                FROM state WHERE amount_units >= 0 AND rest > 50
+                GROUP BY customer_id, currency"
+            ),
+        );
+        let invoice_credit = run(
+            &mut ctx,
+            format!(
+                "{state}
+                SELECT customer_id, currency,
+                  SUM(CASE WHEN amount_units < 0 OR rest < 0 THEN -rest ELSE 0 END) AS credit,
+                  SUM(CASE WHEN (amount_units < 0 AND rest <> 0) OR (amount_units >= 0 AND rest < 0)
+                      THEN 1 ELSE 0 END) AS credit_rows
+                FROM state GROUP BY customer_id, currency"
+            ),
+        );
+        let payment_credit = run(
+            &mut ctx,
+            format!(
+                "WITH inv AS (
+                    SELECT invoice_id AS inv_id, currency AS inv_currency, 1 AS found
+                    FROM invoices WHERE issue_day <= {a_day})
+                SELECT p.customer_id, p.currency, SUM(p.amount_units) AS credit, COUNT(*) AS credit_rows
+                FROM payments p LEFT JOIN inv i ON p.invoice_id = i.inv_id
+                WHERE p.pay_day <= {a_day}
+                  AND (p.invoice_id IS NULL OR i.found IS NULL OR i.inv_currency <> p.currency)
+                GROUP BY p.customer_id, p.currency"
+            ),
+        );
+        let totals = run(
+            &mut ctx,
+            format!(
+                "{state}
+                SELECT SUM(amount_units) AS amount, SUM(paid) AS paid, COUNT(*) AS n FROM state"
+            ),
+        );
+        let all_paid = run(
+            &mut ctx,
+            format!("SELECT SUM(amount_units) AS paid FROM payments WHERE pay_day <= {a_day}"),
+        );
+
+        // Expected per (customer, currency): 6 buckets, total, credit; and whether a row is due.
+        let mut expected: std::collections::HashMap<(String, String), (Vec<i128>, bool)> = Default::default();
+        let bucket_cols = ["b_current", "b_1_30", "b_31_60", "b_61_90", "b_91_120", "b_120_plus", "total"];
+        for (k, v) in sql_map(&buckets, &bucket_cols) {
+            let e = expected.entry(k).or_insert((vec![0; 8], false));
+            e.0[..7].copy_from_slice(&v);
+            e.1 = true;
+        }
+        for credit in [&invoice_credit, &payment_credit] {
+            for (k, v) in sql_map(credit, &["credit", "credit_rows"]) {
+                let e = expected.entry(k).or_insert((vec![0; 8], false));
+                e.0[7] += v[0];
+                e.1 |= v[1] > 0;
+            }
+        }
+        expected.retain(|_, (_, has_row)| *has_row);
+
+        let got_cols = [
+            ac::BUCKET_CURRENT,
+            ac::BUCKET_1_30,
+            ac::BUCKET_31_60,
+            ac::BUCKET_61_90,
+            ac::BUCKET_91_120,
+            ac::BUCKET_120_PLUS,
+            ac::TOTAL_OUTSTANDING,
+            ac::UNAPPLIED_CREDIT,
+        ];
+        let got_vals: Vec<Vec<Option<i128>>> = got_cols.iter().map(|c| decs(&cust, c)).collect();
+        let keys: Vec<(String, String)> = strs(&cust, ac::CUSTOMER_ID)
+            .into_iter()
+            .zip(strs(&cust, ac::CURRENCY))
+            .map(|(a, b)| (a.unwrap(), b.unwrap()))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "aging_customers is sorted by customer_id, currency");
+        assert_eq!(keys.len(), expected.len(), "one row per customer and currency with open invoices or credit");
+        assert!(keys.len() > 3000, "rows: {}", keys.len());
+        for (r, key) in keys.iter().enumerate() {
+            let got: Vec<i128> = got_vals.iter().map(|v| v[r].unwrap()).collect();
+            let (want, _) = expected.get(key).unwrap_or_else(|| panic!("unexpected row {key:?}"));
+            assert_eq!(&got, want, "{key:?}: buckets, total, credit");
+        }
+        // Net = total - credit, row by row.
+        let net = decs(&cust, ac::NET_OUTSTANDING);
+        for r in 0..keys.len() {
+            assert_eq!(net[r].unwrap(), got_vals[6][r].unwrap() - got_vals[7][r].unwrap());
+        }
+
+        // Ledger identity, exact: issued amounts - applied payments = outstanding - credit, with
+        // issued amounts and applied payments also equal to the SQL sums.
+        let sql_amount = totals.column("amount").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap() as i128;
+        let sql_paid = totals.column("paid").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap() as i128;
+        let (amount, paid) = (dec_sum(&aged, ai::AMOUNT), dec_sum(&aged, ai::PAID));
+        let (outstanding, inv_credit) = (dec_sum(&aged, ai::OUTSTANDING), dec_sum(&aged, ai::CREDIT));
+        assert_eq!((amount, paid), (sql_amount, sql_paid));
+        assert_eq!(amount - paid, outstanding - inv_credit);
+        // And every payment dated by A is either applied or a credit row.
+        let payment_credit_sum: i128 = decs(&credit, uc::AMOUNT)
+            .into_iter()
+            .zip(strs(&credit, uc::KIND))
+            .filter(|(_, k)| !matches!(k.as_deref(), Some(KIND_OVERPAYMENT | KIND_CREDIT_NOTE)))
+            .map(|(v, _)| v.unwrap())
+            .sum();
+        let all = all_paid.column("paid").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap() as i128;
+        assert_eq!(paid + payment_credit_sum, all);
+        // The generator reached every kind of credit and every status.
+        let mut kinds: Vec<_> = strs(&credit, uc::KIND).into_iter().flatten().collect();
+        kinds.sort();
+        kinds.dedup();
+        assert_eq!(kinds.len(), 7, "{kinds:?}");
+        let mut statuses: Vec<_> = strs(&aged, ai::STATUS).into_iter().flatten().collect();
+        statuses.sort();
+        statuses.dedup();
+        assert_eq!(statuses, ["credit_note", "open", "overpaid", "paid"]);
+        // Every invoice issued by A is in aging_invoices, once.
+        let sql_n = totals.column("n").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap();
+        assert_eq!(aged.height() as i64, sql_n);
+    }
 }
