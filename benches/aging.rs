@@ -24,10 +24,22 @@ fn ledger(n: usize, as_of: NaiveDate) -> (DataFrame, DataFrame) {
     let customers = (n / 30).max(1);
     let date = |d: i64| epoch + chrono::Duration::days(d);
 
-    let (mut i_id, mut i_cust, mut i_cur, mut i_issue, mut i_due, mut i_amt) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut p_id, mut p_cust, mut p_inv, mut p_date, mut p_amt, mut p_cur) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut i_id, mut i_cust, mut i_cur, mut i_issue, mut i_due, mut i_amt) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut p_id, mut p_cust, mut p_inv, mut p_date, mut p_amt, mut p_cur) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     for k in 0..n {
         let c = rng.random_range(0..customers);
         let cust = format!("c{c:06}");
@@ -84,7 +96,9 @@ fn ledger(n: usize, as_of: NaiveDate) -> (DataFrame, DataFrame) {
         inv::SOURCE_LINE => (2..n as i64 + 2).collect::<Vec<_>>(),
     )
     .expect("invoice frame");
-    invoices.with_column(dec(inv::AMOUNT, i_amt)).expect("invoice amounts");
+    invoices
+        .with_column(dec(inv::AMOUNT, i_amt))
+        .expect("invoice amounts");
     let m = p_id.len();
     let mut payments = df!(
         pay::PAYMENT_ID => p_id,
@@ -97,7 +111,9 @@ fn ledger(n: usize, as_of: NaiveDate) -> (DataFrame, DataFrame) {
         pay::SOURCE_LINE => (2..m as i64 + 2).collect::<Vec<_>>(),
     )
     .expect("payment frame");
-    payments.with_column(dec(pay::AMOUNT, p_amt)).expect("payment amounts");
+    payments
+        .with_column(dec(pay::AMOUNT, p_amt))
+        .expect("payment amounts");
     (invoices, payments)
 }
 
@@ -108,7 +124,9 @@ fn bench_aging(c: &mut Criterion) {
     group.sample_size(10);
     for n in [100_000usize, 1_000_000] {
         let (invoices, payments) = ledger(n, as_of);
-        group.throughput(Throughput::Elements((invoices.height() + payments.height()) as u64));
+        group.throughput(Throughput::Elements(
+            (invoices.height() + payments.height()) as u64,
+        ));
         group.bench_function(format!("aging_invoices+aging_customers/{n}"), |b| {
             b.iter(|| {
                 let (i, p) = (invoices.clone().lazy(), payments.clone().lazy());

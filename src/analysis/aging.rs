@@ -105,7 +105,10 @@ impl AgingConfig {
         if self.dso_window_days < 1 {
             return Err(Error::Config {
                 origin: "aging.dso_window_days".into(),
-                message: format!("expected a positive number of days, found {}", self.dso_window_days),
+                message: format!(
+                    "expected a positive number of days, found {}",
+                    self.dso_window_days
+                ),
             });
         }
         Ok(())
@@ -114,7 +117,12 @@ impl AgingConfig {
     /// The edges actually used: invalid ones are dropped rather than panicking, should a caller
     /// skip `validate`.
     fn edges(&self) -> Vec<i64> {
-        let mut e: Vec<i64> = self.bucket_edges.iter().copied().filter(|&e| e >= 1).collect();
+        let mut e: Vec<i64> = self
+            .bucket_edges
+            .iter()
+            .copied()
+            .filter(|&e| e >= 1)
+            .collect();
         e.sort_unstable();
         e.dedup();
         e
@@ -136,7 +144,10 @@ impl AgingConfig {
     /// aging_customers column of each bucket, in order: `bucket_current`, `bucket_1_30`, ...,
     /// `bucket_120_plus` by default (schema::aging_customers::BUCKET_*).
     pub fn bucket_columns(&self) -> Vec<String> {
-        self.bucket_labels().iter().map(|l| bucket_column(l)).collect()
+        self.bucket_labels()
+            .iter()
+            .map(|l| bucket_column(l))
+            .collect()
     }
 
     fn window_days(&self) -> i64 {
@@ -183,7 +194,15 @@ pub fn aging_invoices(
                 .collect::<Vec<_>>(),
         )
         .sort(
-            [ai::CUSTOMER_ID, ai::CURRENCY, ai::INVOICE_ID, ai::ISSUE_DATE, ai::DUE_DATE, ai::AMOUNT, ai::PAID],
+            [
+                ai::CUSTOMER_ID,
+                ai::CURRENCY,
+                ai::INVOICE_ID,
+                ai::ISSUE_DATE,
+                ai::DUE_DATE,
+                ai::AMOUNT,
+                ai::PAID,
+            ],
             SortMultipleOptions::default().with_maintain_order(true),
         )
 }
@@ -194,10 +213,14 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
     let Ledger { issued, payments } = ledger(invoices, payments, as_of);
     let amount = col(pay::AMOUNT);
     let is_refund = amount.clone().lt(money(0));
-    let magnitude = when(is_refund.clone()).then(money(0) - amount.clone()).otherwise(amount.clone());
+    let magnitude = when(is_refund.clone())
+        .then(money(0) - amount.clone())
+        .otherwise(amount.clone());
     let what = concat_str(
         [
-            when(is_refund).then(lit("refund ")).otherwise(lit("payment ")),
+            when(is_refund)
+                .then(lit("refund "))
+                .otherwise(lit("payment ")),
             text(col(pay::PAYMENT_ID)),
             lit(" of "),
             money_text(magnitude),
@@ -212,12 +235,33 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
     );
     let invoice = text(col(pay::INVOICE_ID));
     let why = when(col(KIND).eq(lit(KIND_UNKNOWN_INVOICE)))
-        .then(concat_str([lit("names invoice "), invoice.clone(), lit(", which is not in the ledger")], "", false))
+        .then(concat_str(
+            [
+                lit("names invoice "),
+                invoice.clone(),
+                lit(", which is not in the ledger"),
+            ],
+            "",
+            false,
+        ))
         .when(col(KIND).eq(lit(KIND_NOT_YET_ISSUED)))
-        .then(concat_str([lit("names invoice "), invoice.clone(), lit(", not issued by the as-of date")], "", false))
+        .then(concat_str(
+            [
+                lit("names invoice "),
+                invoice.clone(),
+                lit(", not issued by the as-of date"),
+            ],
+            "",
+            false,
+        ))
         .when(col(KIND).eq(lit(KIND_CURRENCY_MISMATCH)))
         .then(concat_str(
-            [lit("names invoice "), invoice, lit(", which is in "), text(col(INV_CURRENCY))],
+            [
+                lit("names invoice "),
+                invoice,
+                lit(", which is in "),
+                text(col(INV_CURRENCY)),
+            ],
             "",
             false,
         ))
@@ -245,9 +289,25 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
             lit(" "),
             text(col(ai::CURRENCY)),
             when(paid.clone().lt(money(0)))
-                .then(concat_str([lit(", less "), money_text(money(0) - paid.clone()), lit(" refunded against it")], "", false))
+                .then(concat_str(
+                    [
+                        lit(", less "),
+                        money_text(money(0) - paid.clone()),
+                        lit(" refunded against it"),
+                    ],
+                    "",
+                    false,
+                ))
                 .when(paid.clone().gt(money(0)))
-                .then(concat_str([lit(", plus "), money_text(paid.clone()), lit(" paid against it")], "", false))
+                .then(concat_str(
+                    [
+                        lit(", plus "),
+                        money_text(paid.clone()),
+                        lit(" paid against it"),
+                    ],
+                    "",
+                    false,
+                ))
                 .otherwise(lit("")),
         ],
         "",
@@ -280,12 +340,23 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
         col(ai::INVOICE_ID).alias(uc::SOURCE_ID),
         col(ai::ISSUE_DATE).alias(uc::DATE),
         col(ai::CREDIT).alias(uc::AMOUNT),
-        when(is_note).then(note_reason).otherwise(over_reason).alias(uc::REASON),
+        when(is_note)
+            .then(note_reason)
+            .otherwise(over_reason)
+            .alias(uc::REASON),
     ]);
     concat([from_payments, from_invoices], UnionArgs::default())
         .unwrap_or_else(|_| uc::DEF.empty().lazy())
         .sort(
-            [uc::CUSTOMER_ID, uc::CURRENCY, uc::DATE, uc::KIND, uc::SOURCE_ID, uc::AMOUNT, uc::REASON],
+            [
+                uc::CUSTOMER_ID,
+                uc::CURRENCY,
+                uc::DATE,
+                uc::KIND,
+                uc::SOURCE_ID,
+                uc::AMOUNT,
+                uc::REASON,
+            ],
             SortMultipleOptions::default().with_maintain_order(true),
         )
 }
@@ -414,12 +485,23 @@ pub fn aging_customers(
 /// `reporting_currency` (converted_totals' columns), with `rates` from `fx::rates_at`. A customer
 /// with any currency lacking a rate gets nulls and the currencies in `missing_rates`: a partial sum
 /// would understate what is owed.
-pub fn converted_totals(aging_customers: LazyFrame, rates: LazyFrame, reporting_currency: &str) -> LazyFrame {
+pub fn converted_totals(
+    aging_customers: LazyFrame,
+    rates: LazyFrame,
+    reporting_currency: &str,
+) -> LazyFrame {
     let missing = col(fx::RATE).is_null();
     let converted = |name: &str| {
         when(missing.clone().any(true))
             .then(lit(NULL).cast(DataType::Float64))
-            .otherwise((col(name).cast(DataType::Float64) * col(fx::RATE)).sum())
+            // Each converted row rounded to 10^-6 and summed exactly: the same total whatever
+            // the order the currencies arrive in.
+            .otherwise(
+                (col(name).cast(DataType::Float64) * col(fx::RATE))
+                    .cast(DataType::Decimal(38, 6))
+                    .sum()
+                    .cast(DataType::Float64),
+            )
             .alias(name)
     };
     let mut left = JoinArgs::new(JoinType::Left);
@@ -452,13 +534,23 @@ pub fn converted_totals(aging_customers: LazyFrame, rates: LazyFrame, reporting_
                 .otherwise(col(ct::MISSING_RATES))
                 .alias(ct::MISSING_RATES),
         ])
-        .select(ct::DEF.column_names().into_iter().map(col).collect::<Vec<_>>())
+        .select(
+            ct::DEF
+                .column_names()
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>(),
+        )
         .sort([ct::CUSTOMER_ID], SortMultipleOptions::default())
 }
 
 /// A ledger money literal: `units` in 10^-4 of the currency, as Decimal(38, 4).
 pub fn money(units: i128) -> Expr {
-    lit(Scalar::new_decimal(units, schema::LEDGER_PRECISION, schema::LEDGER_SCALE))
+    lit(Scalar::new_decimal(
+        units,
+        schema::LEDGER_PRECISION,
+        schema::LEDGER_SCALE,
+    ))
 }
 
 /// Decimal money as text for people: rounded half away from zero to cents, thousands separated
@@ -485,7 +577,11 @@ pub fn format_money(units: i128, scale: usize) -> String {
     let mut cents = units.unsigned_abs();
     if scale >= 2 {
         let div = 10u128.pow((scale - 2) as u32);
-        cents = if div > 1 { (cents + div / 2) / div } else { cents };
+        cents = if div > 1 {
+            (cents + div / 2) / div
+        } else {
+            cents
+        };
     } else {
         cents *= 10u128.pow((2 - scale) as u32);
     }
@@ -556,7 +652,11 @@ fn ledger(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDate) -> Ledger 
         )
         .when(col(FOUND).is_null())
         .then(lit(KIND_UNKNOWN_INVOICE))
-        .when(col(INV_ISSUE_DATE).is_null().or(col(INV_ISSUE_DATE).gt(a())))
+        .when(
+            col(INV_ISSUE_DATE)
+                .is_null()
+                .or(col(INV_ISSUE_DATE).gt(a())),
+        )
         .then(lit(KIND_NOT_YET_ISSUED))
         .when(col(INV_CURRENCY).neq_missing(col(pay::CURRENCY)))
         .then(lit(KIND_CURRENCY_MISMATCH))
@@ -647,7 +747,11 @@ mod tests {
         let (w, f) = s.split_once('.').unwrap_or((s, ""));
         let f = format!("{f:0<4}");
         let v = w.parse::<i128>().unwrap() * 10_000 + f[..4].parse::<i128>().unwrap();
-        if neg { -v } else { v }
+        if neg {
+            -v
+        } else {
+            v
+        }
     }
 
     /// (invoice_id, customer_id, currency, issue, due, amount)
@@ -693,12 +797,22 @@ mod tests {
     }
 
     fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
-        df.column(c).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+        df.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
     }
 
     fn decs(df: &DataFrame, c: &str) -> Vec<Option<i128>> {
         let col = df.column(c).unwrap();
-        assert_eq!(col.dtype(), &schema::ledger_money(), "{c} must be ledger money");
+        assert_eq!(
+            col.dtype(),
+            &schema::ledger_money(),
+            "{c} must be ledger money"
+        );
         col.decimal().unwrap().physical().iter().collect()
     }
 
@@ -707,7 +821,9 @@ mod tests {
     }
 
     fn aged(i: LazyFrame, p: LazyFrame, as_of: NaiveDate) -> DataFrame {
-        aging_invoices(i, p, as_of, &AgingConfig::default()).collect().unwrap()
+        aging_invoices(i, p, as_of, &AgingConfig::default())
+            .collect()
+            .unwrap()
     }
 
     fn customers(i: LazyFrame, p: LazyFrame, as_of: NaiveDate) -> DataFrame {
@@ -720,7 +836,10 @@ mod tests {
     #[test]
     fn default_labels_and_columns_match_the_schema() {
         let cfg = AgingConfig::default();
-        assert_eq!(cfg.bucket_labels(), ["current", "1-30", "31-60", "61-90", "91-120", "120+"]);
+        assert_eq!(
+            cfg.bucket_labels(),
+            ["current", "1-30", "31-60", "61-90", "91-120", "120+"]
+        );
         assert_eq!(
             cfg.bucket_columns(),
             [
@@ -733,7 +852,10 @@ mod tests {
             ]
         );
         assert!(cfg.validate().is_ok());
-        let bad = AgingConfig { bucket_edges: vec![30, 30, 90], ..Default::default() };
+        let bad = AgingConfig {
+            bucket_edges: vec![30, 30, 90],
+            ..Default::default()
+        };
         assert_eq!(bad.validate().unwrap_err().exit_code(), 2);
     }
 
@@ -753,12 +875,23 @@ mod tests {
         // Due dates so that A - due = -5, 0, 1, 30, 31, 60, 61, 90, 91, 120, 121 days.
         let days = [-5i64, 0, 1, 30, 31, 60, 61, 90, 91, 120, 121];
         let ids: Vec<String> = days.iter().map(|x| format!("INV-{:03}", x + 100)).collect();
-        let dues: Vec<String> =
-            days.iter().map(|x| (a() - chrono::Duration::days(*x)).to_string()).collect();
+        let dues: Vec<String> = days
+            .iter()
+            .map(|x| (a() - chrono::Duration::days(*x)).to_string())
+            .collect();
         let rows: Vec<_> = ids
             .iter()
             .zip(&dues)
-            .map(|(id, due)| (id.as_str(), "c1", "EUR", "2026-01-01", due.as_str(), "10.00"))
+            .map(|(id, due)| {
+                (
+                    id.as_str(),
+                    "c1",
+                    "EUR",
+                    "2026-01-01",
+                    due.as_str(),
+                    "10.00",
+                )
+            })
             .collect();
         let out = aged(invoices(&rows), no_payments(), a());
         assert_eq!(ints(&out, ai::DAYS_PAST_DUE), days.map(Some));
@@ -766,7 +899,10 @@ mod tests {
             "current", "current", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "91-120",
             "91-120", "120+",
         ];
-        assert_eq!(strs(&out, ai::BUCKET), expected.map(|s| Some(s.to_string())));
+        assert_eq!(
+            strs(&out, ai::BUCKET),
+            expected.map(|s| Some(s.to_string()))
+        );
 
         let c = customers(invoices(&rows), no_payments(), a());
         assert_eq!(c.height(), 1);
@@ -789,7 +925,10 @@ mod tests {
 
     #[test]
     fn custom_edges_relabel_the_buckets() {
-        let cfg = AgingConfig { bucket_edges: vec![15, 45], ..Default::default() };
+        let cfg = AgingConfig {
+            bucket_edges: vec![15, 45],
+            ..Default::default()
+        };
         assert_eq!(cfg.bucket_labels(), ["current", "1-15", "16-45", "45+"]);
         assert_eq!(cfg.bucket_columns()[3], "bucket_45_plus");
         let rows = [
@@ -797,8 +936,13 @@ mod tests {
             ("I2", "c1", "EUR", "2026-01-01", "2026-10-15", "1.00"), // 16 days
             ("I3", "c1", "EUR", "2026-01-01", "2026-09-15", "1.00"), // 46 days
         ];
-        let out = aging_invoices(invoices(&rows), no_payments(), a(), &cfg).collect().unwrap();
-        assert_eq!(strs(&out, ai::BUCKET), ["1-15", "16-45", "45+"].map(|s| Some(s.to_string())));
+        let out = aging_invoices(invoices(&rows), no_payments(), a(), &cfg)
+            .collect()
+            .unwrap();
+        assert_eq!(
+            strs(&out, ai::BUCKET),
+            ["1-15", "16-45", "45+"].map(|s| Some(s.to_string()))
+        );
     }
 
     #[test]
@@ -812,7 +956,13 @@ mod tests {
         assert_eq!(strs(&out, ai::BUCKET), [Some("1-30".into())]);
         assert_eq!(strs(&out, ai::STATUS), [Some("open".into())]);
         // Nor is it credit.
-        assert_eq!(unapplied_credit(i.clone(), p.clone(), a()).collect().unwrap().height(), 0);
+        assert_eq!(
+            unapplied_credit(i.clone(), p.clone(), a())
+                .collect()
+                .unwrap()
+                .height(),
+            0
+        );
         // A = 2026-11-02: paid, closed, no bucket.
         let later = aged(i, p, d("2026-11-02"));
         assert_eq!(decs(&later, ai::OUTSTANDING), [Some(0)]);
@@ -833,8 +983,14 @@ mod tests {
         let out = aged(i.clone(), p.clone(), a());
         // INV-1: 1000.00 - 400.00 - 199.99 = 400.01, 92 days -> 91-120.
         assert_eq!(decs(&out, ai::PAID), [Some(units("599.99")), Some(0)]);
-        assert_eq!(decs(&out, ai::OUTSTANDING), [Some(units("400.01")), Some(units("250"))]);
-        assert_eq!(strs(&out, ai::BUCKET), [Some("91-120".into()), Some("current".into())]);
+        assert_eq!(
+            decs(&out, ai::OUTSTANDING),
+            [Some(units("400.01")), Some(units("250"))]
+        );
+        assert_eq!(
+            strs(&out, ai::BUCKET),
+            [Some("91-120".into()), Some("current".into())]
+        );
         assert_eq!(ints(&out, ai::DAYS_PAST_DUE), [Some(92), Some(-19)]);
         let c = customers(i, p, a());
         assert_eq!(decs(&c, ac::BUCKET_91_120), [Some(units("400.01"))]);
@@ -852,7 +1008,9 @@ mod tests {
         let p = payments(&[("P1", "c1", "INV-2", "2026-10-30", "70.00", "EUR")]);
         let out = aged(i.clone(), p.clone(), a());
         assert_eq!(strs(&out, ai::INVOICE_ID), [Some("INV-1".into())]);
-        let cr = unapplied_credit(i.clone(), p.clone(), a()).collect().unwrap();
+        let cr = unapplied_credit(i.clone(), p.clone(), a())
+            .collect()
+            .unwrap();
         assert_eq!(strs(&cr, uc::KIND), [Some(KIND_NOT_YET_ISSUED.into())]);
         assert_eq!(decs(&cr, uc::AMOUNT), [Some(units("70"))]);
         let c = customers(i, p, a());
@@ -867,29 +1025,40 @@ mod tests {
     fn credit_sources_each_reported_with_kind_and_reason() {
         let i = invoices(&[
             ("INV-1", "c1", "EUR", "2026-09-01", "2026-10-01", "100.00"), // overpaid by 20.00
-            ("CN-1", "c1", "EUR", "2026-09-10", "2026-09-10", "-50.00"),  // credit note, 10.00 refunded
+            ("CN-1", "c1", "EUR", "2026-09-10", "2026-09-10", "-50.00"), // credit note, 10.00 refunded
             ("INV-2", "c2", "EUR", "2026-09-01", "2026-10-01", "300.00"), // paid in USD: stays open
         ]);
         let p = payments(&[
             ("P1", "c1", "INV-1", "2026-09-20", "120.00", "EUR"),
             ("R1", "c1", "CN-1", "2026-09-25", "-10.00", "EUR"),
-            ("P2", "c1", "", "2026-10-05", "5.55", "EUR"),       // unapplied
-            ("R2", "c1", "", "2026-10-06", "-1.11", "EUR"),      // refund naming no invoice
+            ("P2", "c1", "", "2026-10-05", "5.55", "EUR"), // unapplied
+            ("R2", "c1", "", "2026-10-06", "-1.11", "EUR"), // refund naming no invoice
             ("P3", "c2", "INV-404", "2026-10-07", "30.00", "EUR"), // unknown invoice
-            ("P4", "c2", "INV-2", "2026-10-08", "300.00", "USD"),  // currency mismatch
+            ("P4", "c2", "INV-2", "2026-10-08", "300.00", "USD"), // currency mismatch
         ]);
         let out = aged(i.clone(), p.clone(), a());
-        assert_eq!(strs(&out, ai::INVOICE_ID), ["CN-1", "INV-1", "INV-2"].map(|s| Some(s.into())));
+        assert_eq!(
+            strs(&out, ai::INVOICE_ID),
+            ["CN-1", "INV-1", "INV-2"].map(|s| Some(s.into()))
+        );
         assert_eq!(
             strs(&out, ai::STATUS),
             ["credit_note", "overpaid", "open"].map(|s| Some(s.into()))
         );
         // CN-1: -50 - (-10) = -40 -> outstanding 0, credit 40; INV-1: 100 - 120 = -20 -> credit 20.
-        assert_eq!(decs(&out, ai::OUTSTANDING), [Some(0), Some(0), Some(units("300"))]);
-        assert_eq!(decs(&out, ai::CREDIT), [Some(units("40")), Some(units("20")), Some(0)]);
+        assert_eq!(
+            decs(&out, ai::OUTSTANDING),
+            [Some(0), Some(0), Some(units("300"))]
+        );
+        assert_eq!(
+            decs(&out, ai::CREDIT),
+            [Some(units("40")), Some(units("20")), Some(0)]
+        );
         assert_eq!(strs(&out, ai::BUCKET), [None, None, Some("1-30".into())]);
 
-        let cr = unapplied_credit(i.clone(), p.clone(), a()).collect().unwrap();
+        let cr = unapplied_credit(i.clone(), p.clone(), a())
+            .collect()
+            .unwrap();
         let kinds = strs(&cr, uc::KIND);
         assert_eq!(
             kinds,
@@ -913,9 +1082,18 @@ mod tests {
         );
         let reasons = strs(&cr, uc::REASON);
         // Sorted by date within customer and currency: INV-1 (09-01) before CN-1 (09-10).
-        assert_eq!(reasons[0].as_deref(), Some("invoice INV-1 of 100.00 EUR paid 120.00: 20.00 overpaid"));
-        assert_eq!(reasons[1].as_deref(), Some("credit note CN-1 of 50.00 EUR, less 10.00 refunded against it"));
-        assert_eq!(reasons[2].as_deref(), Some("payment P2 of 5.55 EUR on 2026-10-05 names no invoice"));
+        assert_eq!(
+            reasons[0].as_deref(),
+            Some("invoice INV-1 of 100.00 EUR paid 120.00: 20.00 overpaid")
+        );
+        assert_eq!(
+            reasons[1].as_deref(),
+            Some("credit note CN-1 of 50.00 EUR, less 10.00 refunded against it")
+        );
+        assert_eq!(
+            reasons[2].as_deref(),
+            Some("payment P2 of 5.55 EUR on 2026-10-05 names no invoice")
+        );
         assert_eq!(
             reasons[3].as_deref(),
             Some("refund R2 of 1.11 EUR on 2026-10-06 names no invoice; it lowers the customer's credit")
@@ -930,19 +1108,32 @@ mod tests {
         );
 
         let c = customers(i, p, a());
-        assert_eq!(strs(&c, ac::CUSTOMER_ID), ["c1", "c2", "c2"].map(|s| Some(s.into())));
-        assert_eq!(strs(&c, ac::CURRENCY), ["EUR", "EUR", "USD"].map(|s| Some(s.into())));
+        assert_eq!(
+            strs(&c, ac::CUSTOMER_ID),
+            ["c1", "c2", "c2"].map(|s| Some(s.into()))
+        );
+        assert_eq!(
+            strs(&c, ac::CURRENCY),
+            ["EUR", "EUR", "USD"].map(|s| Some(s.into()))
+        );
         // c1 EUR: nothing open; credit 40 + 20 + 5.55 - 1.11 = 64.44; net -64.44.
         // c2 EUR: 300.00 open (30 days), credit 30.00 (unknown invoice), net 270.00.
         // c2 USD: credit 300.00 (not mixed with EUR), net -300.00.
-        assert_eq!(decs(&c, ac::TOTAL_OUTSTANDING), [Some(0), Some(units("300")), Some(0)]);
+        assert_eq!(
+            decs(&c, ac::TOTAL_OUTSTANDING),
+            [Some(0), Some(units("300")), Some(0)]
+        );
         assert_eq!(
             decs(&c, ac::UNAPPLIED_CREDIT),
             [Some(units("64.44")), Some(units("30")), Some(units("300"))]
         );
         assert_eq!(
             decs(&c, ac::NET_OUTSTANDING),
-            [Some(units("-64.44")), Some(units("270")), Some(units("-300"))]
+            [
+                Some(units("-64.44")),
+                Some(units("270")),
+                Some(units("-300"))
+            ]
         );
         assert_eq!(ints(&c, ac::OLDEST_DAYS_PAST_DUE), [None, Some(30), None]);
         assert_eq!(strs(&c, ac::ACTION), [None, None, None]);
@@ -986,7 +1177,13 @@ mod tests {
         );
         assert_eq!(
             decs(&out, ai::OUTSTANDING),
-            [Some(0), Some(49), Some(51), Some(units("0.1")), Some(units("0.2"))]
+            [
+                Some(0),
+                Some(49),
+                Some(51),
+                Some(units("0.1")),
+                Some(units("0.2"))
+            ]
         );
         let c = customers(i, p, a());
         // Open: 0.0051 + 0.10 + 0.20 = 0.3051 exactly, all 30 days past due.
@@ -1009,7 +1206,13 @@ mod tests {
         let c = customers(i, p, a());
         assert_eq!(decs(&c, ac::INVOICED_WINDOW), [Some(units("900"))]);
         assert_eq!(decs(&c, ac::TOTAL_OUTSTANDING), [Some(units("450"))]);
-        let dso: Vec<_> = c.column(ac::DSO_90D).unwrap().f64().unwrap().iter().collect();
+        let dso: Vec<_> = c
+            .column(ac::DSO_90D)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
         assert_eq!(dso, [Some(45.0)]);
         // Nothing invoiced in the window: null.
         let old = invoices(&[("INV-9", "c1", "EUR", "2026-01-01", "2026-02-01", "10.00")]);
@@ -1044,11 +1247,20 @@ mod tests {
         .unwrap()
         .lazy();
         let out = converted_totals(c, rates, "USD").collect().unwrap();
-        let total: Vec<_> = out.column(ct::TOTAL_OUTSTANDING).unwrap().f64().unwrap().iter().collect();
+        let total: Vec<_> = out
+            .column(ct::TOTAL_OUTSTANDING)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
         // c1: 100 x 1.5 + 50 x 1 = 200; c2: JPY has no rate -> null.
         assert_eq!(total, [Some(200.0), None]);
         assert_eq!(strs(&out, ct::MISSING_RATES), [None, Some("JPY".into())]);
-        assert_eq!(strs(&out, ct::CURRENCY), [Some("USD".into()), Some("USD".into())]);
+        assert_eq!(
+            strs(&out, ct::CURRENCY),
+            [Some("USD".into()), Some("USD".into())]
+        );
     }
 
     /// Seeded synthetic ledger for the differential test: unique invoice ids, several currencies,
@@ -1062,8 +1274,9 @@ mod tests {
         let a_day = epoch_days(as_of);
         let currencies = ["EUR", "USD", "GBP", "CHF"];
         let n_customers = (n_invoices / 30).max(1);
-        let main_currency: Vec<&str> =
-            (0..n_customers).map(|_| currencies[rng.random_range(0..3)]).collect();
+        let main_currency: Vec<&str> = (0..n_customers)
+            .map(|_| currencies[rng.random_range(0..3)])
+            .collect();
         let date = |day: i64| NaiveDate::default() + chrono::Duration::days(day);
 
         let (mut i_id, mut i_cust, mut i_cur, mut i_issue, mut i_due, mut i_amt) =
@@ -1081,7 +1294,11 @@ mod tests {
         for k in 0..n_invoices {
             let c = rng.random_range(0..n_customers);
             let cust = format!("c{c:05}");
-            let cur = if rng.random_bool(0.95) { main_currency[c] } else { currencies[rng.random_range(0..4)] };
+            let cur = if rng.random_bool(0.95) {
+                main_currency[c]
+            } else {
+                currencies[rng.random_range(0..4)]
+            };
             let mut issue = a_day - rng.random_range(0..=400);
             if rng.random_bool(0.05) {
                 issue = a_day + rng.random_range(1..=30);
@@ -1097,12 +1314,20 @@ mod tests {
             };
             let id = format!("INV-{k:07}");
             let roll: f64 = rng.random();
-            let pay_cur = if rng.random_bool(0.03) { currencies[rng.random_range(0..4)] } else { cur };
+            let pay_cur = if rng.random_bool(0.03) {
+                currencies[rng.random_range(0..4)]
+            } else {
+                cur
+            };
             let pay_day = issue + rng.random_range(0..=120);
             if amount < 0 {
                 // A refund against some credit notes, partial or whole.
                 if roll < 0.4 {
-                    let refund = if rng.random_bool(0.5) { amount } else { amount / 3 };
+                    let refund = if rng.random_bool(0.5) {
+                        amount
+                    } else {
+                        amount / 3
+                    };
                     pay(cust.clone(), Some(id.clone()), pay_day, refund, pay_cur);
                 }
             } else if roll < 0.45 {
@@ -1115,26 +1340,62 @@ mod tests {
                 // Split in two; the second may land after A.
                 let first = amount / 2;
                 pay(cust.clone(), Some(id.clone()), pay_day, first, pay_cur);
-                pay(cust.clone(), Some(id.clone()), pay_day + rng.random_range(0..=60), amount - first, cur);
+                pay(
+                    cust.clone(),
+                    Some(id.clone()),
+                    pay_day + rng.random_range(0..=60),
+                    amount - first,
+                    cur,
+                );
             } else if roll < 0.82 {
                 let extra = rng.random_range(1..=20_000i128);
-                pay(cust.clone(), Some(id.clone()), pay_day, amount + extra, pay_cur);
+                pay(
+                    cust.clone(),
+                    Some(id.clone()),
+                    pay_day,
+                    amount + extra,
+                    pay_cur,
+                );
             } else if roll < 0.84 {
                 // Paid, then partly refunded.
                 pay(cust.clone(), Some(id.clone()), pay_day, amount, pay_cur);
-                pay(cust.clone(), Some(id.clone()), pay_day + 5, -(amount / 4), pay_cur);
+                pay(
+                    cust.clone(),
+                    Some(id.clone()),
+                    pay_day + 5,
+                    -(amount / 4),
+                    pay_cur,
+                );
             }
             if issue > a_day && rng.random_bool(0.3) {
                 // Paid ahead of an invoice issued after A.
-                pay(cust.clone(), Some(id.clone()), a_day - rng.random_range(0..=10), amount, cur);
+                pay(
+                    cust.clone(),
+                    Some(id.clone()),
+                    a_day - rng.random_range(0..=10),
+                    amount,
+                    cur,
+                );
             }
             if rng.random_bool(0.03) {
                 let amt = rng.random_range(-100_000..=2_000_000i128);
-                pay(cust.clone(), None, a_day - rng.random_range(-10..=200), amt, cur);
+                pay(
+                    cust.clone(),
+                    None,
+                    a_day - rng.random_range(-10..=200),
+                    amt,
+                    cur,
+                );
             }
             if rng.random_bool(0.01) {
                 let ghost = format!("INV-X{k:06}");
-                pay(cust.clone(), Some(ghost), a_day - rng.random_range(-10..=200), 123_400, cur);
+                pay(
+                    cust.clone(),
+                    Some(ghost),
+                    a_day - rng.random_range(-10..=200),
+                    123_400,
+                    cur,
+                );
             }
             i_id.push(id);
             i_cust.push(cust);
@@ -1185,7 +1446,10 @@ mod tests {
     }
 
     /// Per (customer, currency): i64 columns of a collected SQL result, after the two key columns.
-    fn sql_map(df: &DataFrame, cols: &[&str]) -> std::collections::HashMap<(String, String), Vec<i128>> {
+    fn sql_map(
+        df: &DataFrame,
+        cols: &[&str],
+    ) -> std::collections::HashMap<(String, String), Vec<i128>> {
         let cust = strs(df, "customer_id");
         let cur = strs(df, "currency");
         let values: Vec<Vec<Option<i64>>> = cols
@@ -1198,7 +1462,10 @@ mod tests {
         (0..df.height())
             .map(|r| {
                 let key = (cust[r].clone().unwrap(), cur[r].clone().unwrap());
-                (key, values.iter().map(|v| v[r].unwrap_or(0) as i128).collect())
+                (
+                    key,
+                    values.iter().map(|v| v[r].unwrap_or(0) as i128).collect(),
+                )
             })
             .collect()
     }
@@ -1212,13 +1479,31 @@ mod tests {
         let as_of = a();
         let a_day = epoch_days(as_of);
         let (invoices, payments) = synthetic_ledger(100_000, 20261031, as_of);
-        assert!(payments.height() > 80_000, "payments: {}", payments.height());
+        assert!(
+            payments.height() > 80_000,
+            "payments: {}",
+            payments.height()
+        );
         let cfg = AgingConfig::default();
-        let ai_lf = aging_invoices(invoices.clone().lazy(), payments.clone().lazy(), as_of, &cfg);
+        let ai_lf = aging_invoices(
+            invoices.clone().lazy(),
+            payments.clone().lazy(),
+            as_of,
+            &cfg,
+        );
         let cr_lf = unapplied_credit(invoices.clone().lazy(), payments.clone().lazy(), as_of);
-        let ac_lf = aging_customers(ai_lf.clone(), cr_lf.clone(), invoices.clone().lazy(), as_of, &cfg);
-        let (aged, credit, cust) =
-            (ai_lf.collect().unwrap(), cr_lf.collect().unwrap(), ac_lf.collect().unwrap());
+        let ac_lf = aging_customers(
+            ai_lf.clone(),
+            cr_lf.clone(),
+            invoices.clone().lazy(),
+            as_of,
+            &cfg,
+        );
+        let (aged, credit, cust) = (
+            ai_lf.collect().unwrap(),
+            cr_lf.collect().unwrap(),
+            ac_lf.collect().unwrap(),
+        );
 
         let mut ctx = polars::sql::SQLContext::new();
         ctx.register("invoices", invoices.lazy());
@@ -1238,7 +1523,9 @@ mod tests {
                        COALESCE(x.paid, 0) AS paid, i.amount_units - COALESCE(x.paid, 0) AS rest
                 FROM inv i LEFT JOIN applied x ON i.inv_id = x.invoice_id)"
         );
-        let run = |ctx: &mut polars::sql::SQLContext, q: String| ctx.execute(&q).unwrap().collect().unwrap();
+        let run = |ctx: &mut polars::sql::SQLContext, q: String| {
+            ctx.execute(&q).unwrap().collect().unwrap()
+        };
         let buckets = run(
             &mut ctx,
             format!(
@@ -1292,8 +1579,17 @@ mod tests {
         );
 
         // Expected per (customer, currency): 6 buckets, total, credit; and whether a row is due.
-        let mut expected: std::collections::HashMap<(String, String), (Vec<i128>, bool)> = Default::default();
-        let bucket_cols = ["b_current", "b_1_30", "b_31_60", "b_61_90", "b_91_120", "b_120_plus", "total"];
+        let mut expected: std::collections::HashMap<(String, String), (Vec<i128>, bool)> =
+            Default::default();
+        let bucket_cols = [
+            "b_current",
+            "b_1_30",
+            "b_31_60",
+            "b_61_90",
+            "b_91_120",
+            "b_120_plus",
+            "total",
+        ];
         for (k, v) in sql_map(&buckets, &bucket_cols) {
             let e = expected.entry(k).or_insert((vec![0; 8], false));
             e.0[..7].copy_from_slice(&v);
@@ -1326,26 +1622,55 @@ mod tests {
             .collect();
         let mut sorted = keys.clone();
         sorted.sort();
-        assert_eq!(keys, sorted, "aging_customers is sorted by customer_id, currency");
-        assert_eq!(keys.len(), expected.len(), "one row per customer and currency with open invoices or credit");
+        assert_eq!(
+            keys, sorted,
+            "aging_customers is sorted by customer_id, currency"
+        );
+        assert_eq!(
+            keys.len(),
+            expected.len(),
+            "one row per customer and currency with open invoices or credit"
+        );
         assert!(keys.len() > 3000, "rows: {}", keys.len());
         for (r, key) in keys.iter().enumerate() {
             let got: Vec<i128> = got_vals.iter().map(|v| v[r].unwrap()).collect();
-            let (want, _) = expected.get(key).unwrap_or_else(|| panic!("unexpected row {key:?}"));
+            let (want, _) = expected
+                .get(key)
+                .unwrap_or_else(|| panic!("unexpected row {key:?}"));
             assert_eq!(&got, want, "{key:?}: buckets, total, credit");
         }
         // Net = total - credit, row by row.
         let net = decs(&cust, ac::NET_OUTSTANDING);
         for r in 0..keys.len() {
-            assert_eq!(net[r].unwrap(), got_vals[6][r].unwrap() - got_vals[7][r].unwrap());
+            assert_eq!(
+                net[r].unwrap(),
+                got_vals[6][r].unwrap() - got_vals[7][r].unwrap()
+            );
         }
 
         // Ledger identity, exact: issued amounts - applied payments = outstanding - credit, with
         // issued amounts and applied payments also equal to the SQL sums.
-        let sql_amount = totals.column("amount").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap() as i128;
-        let sql_paid = totals.column("paid").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap() as i128;
+        let sql_amount = totals
+            .column("amount")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap() as i128;
+        let sql_paid = totals
+            .column("paid")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap() as i128;
         let (amount, paid) = (dec_sum(&aged, ai::AMOUNT), dec_sum(&aged, ai::PAID));
-        let (outstanding, inv_credit) = (dec_sum(&aged, ai::OUTSTANDING), dec_sum(&aged, ai::CREDIT));
+        let (outstanding, inv_credit) =
+            (dec_sum(&aged, ai::OUTSTANDING), dec_sum(&aged, ai::CREDIT));
         assert_eq!((amount, paid), (sql_amount, sql_paid));
         assert_eq!(amount - paid, outstanding - inv_credit);
         // And every payment dated by A is either applied or a credit row.
@@ -1355,7 +1680,15 @@ mod tests {
             .filter(|(_, k)| !matches!(k.as_deref(), Some(KIND_OVERPAYMENT | KIND_CREDIT_NOTE)))
             .map(|(v, _)| v.unwrap())
             .sum();
-        let all = all_paid.column("paid").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap() as i128;
+        let all = all_paid
+            .column("paid")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap() as i128;
         assert_eq!(paid + payment_credit_sum, all);
         // The generator reached every kind of credit and every status.
         let mut kinds: Vec<_> = strs(&credit, uc::KIND).into_iter().flatten().collect();
@@ -1367,7 +1700,15 @@ mod tests {
         statuses.dedup();
         assert_eq!(statuses, ["credit_note", "open", "overpaid", "paid"]);
         // Every invoice issued by A is in aging_invoices, once.
-        let sql_n = totals.column("n").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0).unwrap();
+        let sql_n = totals
+            .column("n")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap();
         assert_eq!(aged.height() as i64, sql_n);
     }
 }

@@ -23,7 +23,13 @@ use crate::schema::{
 };
 
 /// The ladder's actions, mildest first; the position + 1 is the action's severity.
-pub const LADDER: [&str; 5] = ["reminder", "second_notice", "final_notice", "suspend", "write_off_review"];
+pub const LADDER: [&str; 5] = [
+    "reminder",
+    "second_notice",
+    "final_notice",
+    "suspend",
+    "write_off_review",
+];
 
 const SEVERITY: &str = "_severity";
 const BASE_SEVERITY: &str = "_base_severity";
@@ -95,7 +101,11 @@ pub fn collections_actions(
 
     let dpd = col(ai::DAYS_PAST_DUE);
     let past_due = aging_invoices
-        .filter(col(ai::STATUS).eq(lit(STATUS_OPEN)).and(dpd.clone().gt(lit(0i64))))
+        .filter(
+            col(ai::STATUS)
+                .eq(lit(STATUS_OPEN))
+                .and(dpd.clone().gt(lit(0i64))),
+        )
         .group_by([col(ai::CUSTOMER_ID), col(ai::CURRENCY)])
         .agg([
             col(ai::OUTSTANDING).sum().alias(ca::PAST_DUE),
@@ -115,18 +125,25 @@ pub fn collections_actions(
     let oldest = col(ca::OLDEST_DAYS_PAST_DUE);
     let mut base = lit(0i32);
     for (i, t) in cfg.thresholds().iter().enumerate() {
-        base = when(oldest.clone().gt_eq(lit(*t))).then(lit(i as i32 + 1)).otherwise(base);
+        base = when(oldest.clone().gt_eq(lit(*t)))
+            .then(lit(i as i32 + 1))
+            .otherwise(base);
     }
 
-    let stepping = risk_tiers.map(|t| stepping_tiers(t, &cfg.risk_step_tiers)).unwrap_or_else(|| {
-        df!(ca::CUSTOMER_ID => Vec::<String>::new(), ca::RISK_TIER => Vec::<String>::new())
-            .map(|d| d.lazy())
-            .unwrap_or_default()
-    });
+    let stepping = risk_tiers
+        .map(|t| stepping_tiers(t, &cfg.risk_step_tiers))
+        .unwrap_or_else(|| {
+            df!(ca::CUSTOMER_ID => Vec::<String>::new(), ca::RISK_TIER => Vec::<String>::new())
+                .map(|d| d.lazy())
+                .unwrap_or_default()
+        });
     let names = customers
         .filter(col(cu::CUSTOMER_ID).is_not_null())
         .group_by([col(cu::CUSTOMER_ID)])
-        .agg([col(cu::CUSTOMER_NAME).drop_nulls().min().alias(ca::CUSTOMER_NAME)]);
+        .agg([col(cu::CUSTOMER_NAME)
+            .drop_nulls()
+            .min()
+            .alias(ca::CUSTOMER_NAME)]);
     let credit = aging_customers.select([
         col(ac::CUSTOMER_ID),
         col(ac::CURRENCY),
@@ -136,14 +153,28 @@ pub fn collections_actions(
     let top = LADDER.len() as i32;
     let stepped = col(ca::RISK_TIER).is_not_null();
     let severity = when(stepped.clone())
-        .then(when(col(BASE_SEVERITY).gt_eq(lit(top))).then(lit(top)).otherwise(col(BASE_SEVERITY) + lit(1)))
+        .then(
+            when(col(BASE_SEVERITY).gt_eq(lit(top)))
+                .then(lit(top))
+                .otherwise(col(BASE_SEVERITY) + lit(1)),
+        )
         .otherwise(col(BASE_SEVERITY));
 
     past_due
         .with_column(base.alias(BASE_SEVERITY))
         .filter(col(BASE_SEVERITY).gt(lit(0i32)))
-        .join(stepping, [col(ca::CUSTOMER_ID)], [col(ca::CUSTOMER_ID)], left.clone())
-        .join(names, [col(ca::CUSTOMER_ID)], [col(cu::CUSTOMER_ID)], left.clone())
+        .join(
+            stepping,
+            [col(ca::CUSTOMER_ID)],
+            [col(ca::CUSTOMER_ID)],
+            left.clone(),
+        )
+        .join(
+            names,
+            [col(ca::CUSTOMER_ID)],
+            [col(cu::CUSTOMER_ID)],
+            left.clone(),
+        )
         .join(credit, key_exprs(), key_exprs(), left)
         .with_columns([
             severity.alias(SEVERITY),
@@ -155,12 +186,23 @@ pub fn collections_actions(
             reason().alias(ca::REASON),
         ])
         .sort_by_exprs(
-            [col(SEVERITY), col(ca::PAST_DUE), col(ca::CUSTOMER_ID), col(ca::CURRENCY)],
+            [
+                col(SEVERITY),
+                col(ca::PAST_DUE),
+                col(ca::CUSTOMER_ID),
+                col(ca::CURRENCY),
+            ],
             SortMultipleOptions::default()
                 .with_order_descending_multi([true, true, false, false])
                 .with_maintain_order(true),
         )
-        .select(ca::DEF.column_names().into_iter().map(col).collect::<Vec<_>>())
+        .select(
+            ca::DEF
+                .column_names()
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>(),
+        )
 }
 
 /// aging_customers with `action` taken from collections_actions (null where none), same rows and
@@ -183,7 +225,10 @@ pub fn with_actions(aging_customers: LazyFrame, collections_actions: LazyFrame) 
         )
         .with_column(col(NEW_ACTION).alias(ac::ACTION))
         .drop(cols([NEW_ACTION]))
-        .sort([ac::CUSTOMER_ID, ac::CURRENCY], SortMultipleOptions::default())
+        .sort(
+            [ac::CUSTOMER_ID, ac::CURRENCY],
+            SortMultipleOptions::default(),
+        )
 }
 
 /// customer_id -> the lowest-sorting matching tier, for customers whose tier steps them up.
@@ -204,7 +249,9 @@ fn stepping_tiers(tiers: LazyFrame, step_tiers: &[String]) -> LazyFrame {
 fn action_name(severity: Expr) -> Expr {
     let mut e = lit(NULL).cast(DataType::String);
     for (i, name) in LADDER.iter().enumerate().rev() {
-        e = when(severity.clone().eq(lit(i as i32 + 1))).then(lit(*name)).otherwise(e);
+        e = when(severity.clone().eq(lit(i as i32 + 1)))
+            .then(lit(*name))
+            .otherwise(e);
     }
     e
 }
@@ -218,19 +265,27 @@ fn reason() -> Expr {
     concat_str(
         [
             n.clone().cast(DataType::String),
-            when(n.eq(lit(1i64))).then(lit(" invoice")).otherwise(lit(" invoices")),
+            when(n.eq(lit(1i64)))
+                .then(lit(" invoice"))
+                .otherwise(lit(" invoices")),
             lit(" past due, oldest "),
             col(ca::OLDEST_INVOICE_ID).fill_null(lit("?")),
             lit(" "),
             days.clone().cast(DataType::String),
-            when(days.eq(lit(1i64))).then(lit(" day")).otherwise(lit(" days")),
+            when(days.eq(lit(1i64)))
+                .then(lit(" day"))
+                .otherwise(lit(" days")),
             lit(" past due; "),
             money_text(col(ca::PAST_DUE)),
             lit(" "),
             currency.clone(),
             lit(" overdue"),
             when(col(ca::RISK_TIER).is_not_null())
-                .then(concat_str([lit("; moved one step up: risk tier "), col(ca::RISK_TIER)], "", false))
+                .then(concat_str(
+                    [lit("; moved one step up: risk tier "), col(ca::RISK_TIER)],
+                    "",
+                    false,
+                ))
                 .otherwise(lit("")),
             when(col(ca::UNAPPLIED_CREDIT).gt(money(0)))
                 .then(concat_str(
@@ -340,7 +395,13 @@ mod tests {
     }
 
     fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
-        df.column(c).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+        df.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
     }
 
     fn some(v: &[&str]) -> Vec<Option<String>> {
@@ -412,10 +473,22 @@ mod tests {
         let (_, actions) = run(invoices(&rows), p, None, &CollectionsConfig::default());
         assert_eq!(strs(&actions, ca::CUSTOMER_ID), some(&["c1", "c2"]));
         assert_eq!(strs(&actions, ca::CURRENCY), some(&["EUR", "USD"]));
-        assert_eq!(strs(&actions, ca::CUSTOMER_NAME), some(&["Contoso", "Fabrikam"]));
-        assert_eq!(strs(&actions, ca::ACTION), some(&["write_off_review", "reminder"]));
-        let past_due: Vec<_> =
-            actions.column(ca::PAST_DUE).unwrap().decimal().unwrap().physical().iter().collect();
+        assert_eq!(
+            strs(&actions, ca::CUSTOMER_NAME),
+            some(&["Contoso", "Fabrikam"])
+        );
+        assert_eq!(
+            strs(&actions, ca::ACTION),
+            some(&["write_off_review", "reminder"])
+        );
+        let past_due: Vec<_> = actions
+            .column(ca::PAST_DUE)
+            .unwrap()
+            .decimal()
+            .unwrap()
+            .physical()
+            .iter()
+            .collect();
         // c1: 3000.00 + 120.00 = 3120.00; c2 USD: 1.00.
         assert_eq!(past_due, [Some(31_200_000), Some(10_000)]);
         assert_eq!(
@@ -427,7 +500,10 @@ mod tests {
             ])
         );
         // Raising the floor to 2.00 drops c2.
-        let cfg = CollectionsConfig { min_past_due: 2.0, ..Default::default() };
+        let cfg = CollectionsConfig {
+            min_past_due: 2.0,
+            ..Default::default()
+        };
         let no_pay = schema::payments::DEF.empty().lazy();
         let (_, actions) = run(invoices(&rows), no_pay, None, &cfg);
         assert_eq!(strs(&actions, ca::CUSTOMER_ID), some(&["c1"]));
@@ -441,11 +517,24 @@ mod tests {
             ("INV-3", "c3", "EUR", 20, "100.00"), // medium: no step
             ("INV-4", "c4", "EUR", 0, "100.00"),  // high, but nothing past due: no action
         ];
-        let risk = tiers(&[("c1", "High"), ("c2", "critical"), ("c3", "medium"), ("c4", "high")]);
+        let risk = tiers(&[
+            ("c1", "High"),
+            ("c2", "critical"),
+            ("c3", "medium"),
+            ("c4", "high"),
+        ]);
         let no_pay = schema::payments::DEF.empty().lazy();
-        let (_, actions) = run(invoices(&rows), no_pay, Some(risk), &CollectionsConfig::default());
+        let (_, actions) = run(
+            invoices(&rows),
+            no_pay,
+            Some(risk),
+            &CollectionsConfig::default(),
+        );
         assert_eq!(strs(&actions, ca::CUSTOMER_ID), some(&["c2", "c1", "c3"]));
-        assert_eq!(strs(&actions, ca::ACTION), some(&["write_off_review", "final_notice", "second_notice"]));
+        assert_eq!(
+            strs(&actions, ca::ACTION),
+            some(&["write_off_review", "final_notice", "second_notice"])
+        );
         assert_eq!(
             strs(&actions, ca::BASE_ACTION),
             some(&["write_off_review", "second_notice", "second_notice"])
@@ -458,6 +547,13 @@ mod tests {
             strs(&actions, ca::REASON)[1].as_deref(),
             Some("1 invoice past due, oldest INV-1 20 days past due; 100.00 EUR overdue; moved one step up: risk tier high")
         );
-        assert_eq!(strs(&actions, ca::CUSTOMER_NAME), [Some("Fabrikam".to_string()), Some("Contoso".to_string()), None]);
+        assert_eq!(
+            strs(&actions, ca::CUSTOMER_NAME),
+            [
+                Some("Fabrikam".to_string()),
+                Some("Contoso".to_string()),
+                None
+            ]
+        );
     }
 }

@@ -15,6 +15,10 @@
 //!   what risk counts as usage not yet invoiced.
 //! - margin_pct = margin / invoiced x 100, null unless invoiced > 0.
 //!
+//! Float sums go through Decimal(38, 10) (`order_free_sum`): rounding each value to 10^-10 and
+//! summing exactly makes the total independent of summation order, so the table is byte-identical
+//! whatever the thread count (SPEC 6), and 0.1 + 0.2 + 0.3 is 0.6.
+//!
 //! Currencies are not converted: cost in EUR and an invoice in USD for the same month are two rows
 //! (unbilled, invoice_without_cost), which is what a reconciler needs to see.
 
@@ -37,10 +41,21 @@ const HALF_CENT: f64 = 0.005;
 
 /// One row per customer, service month and currency with cost or an invoice (reconciliation's
 /// columns), sorted by customer, month, currency.
-pub fn reconciliation(usage: LazyFrame, billed: LazyFrame, invoices: LazyFrame, as_of: NaiveDate) -> LazyFrame {
+pub fn reconciliation(
+    usage: LazyFrame,
+    billed: LazyFrame,
+    invoices: LazyFrame,
+    as_of: NaiveDate,
+) -> LazyFrame {
     let a = || lit(as_of);
     let month = |e: Expr| e.dt().to_string("%Y-%m");
-    let keys = || [col(rc::CUSTOMER_ID), col(rc::SERVICE_MONTH), col(rc::CURRENCY)];
+    let keys = || {
+        [
+            col(rc::CUSTOMER_ID),
+            col(rc::SERVICE_MONTH),
+            col(rc::CURRENCY),
+        ]
+    };
 
     let usage_cost = usage
         .filter(col(us::USAGE_DATE).lt_eq(a()))
@@ -49,7 +64,7 @@ pub fn reconciliation(usage: LazyFrame, billed: LazyFrame, invoices: LazyFrame, 
             month(col(us::USAGE_DATE)).alias(rc::SERVICE_MONTH),
             col(us::CURRENCY).alias(rc::CURRENCY),
         ])
-        .agg([col(us::COST).sum().alias(rc::USAGE_COST)]);
+        .agg([order_free_sum(col(us::COST)).alias(rc::USAGE_COST)]);
     let billed_cost = billed
         .filter(col(bi::CHARGE_START_DATE).lt_eq(a()))
         .group_by([
@@ -57,7 +72,7 @@ pub fn reconciliation(usage: LazyFrame, billed: LazyFrame, invoices: LazyFrame, 
             month(col(bi::CHARGE_START_DATE)).alias(rc::SERVICE_MONTH),
             col(bi::CURRENCY).alias(rc::CURRENCY),
         ])
-        .agg([col(bi::TOTAL).sum().alias(rc::BILLED_COST)]);
+        .agg([order_free_sum(col(bi::TOTAL)).alias(rc::BILLED_COST)]);
     let invoiced = invoices
         .filter(col(inv::ISSUE_DATE).lt_eq(a()))
         .group_by([
@@ -71,7 +86,10 @@ pub fn reconciliation(usage: LazyFrame, billed: LazyFrame, invoices: LazyFrame, 
         ])
         // Summed exactly as Decimal, converted once.
         .agg([
-            col(inv::AMOUNT).sum().cast(DataType::Float64).alias(rc::INVOICED),
+            col(inv::AMOUNT)
+                .sum()
+                .cast(DataType::Float64)
+                .alias(rc::INVOICED),
             len().alias(INVOICE_COUNT),
         ]);
 
@@ -114,13 +132,30 @@ pub fn reconciliation(usage: LazyFrame, billed: LazyFrame, invoices: LazyFrame, 
                 .then(margin / invoiced_amt * lit(100.0))
                 .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias(rc::MARGIN_PCT),
-            when(has_invoice).then(lit(0.0)).otherwise(cost).alias(rc::UNBILLED_COST),
+            when(has_invoice)
+                .then(lit(0.0))
+                .otherwise(cost)
+                .alias(rc::UNBILLED_COST),
         ])
-        .select(rc::DEF.column_names().into_iter().map(col).collect::<Vec<_>>())
+        .select(
+            rc::DEF
+                .column_names()
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>(),
+        )
         .sort(
             [rc::CUSTOMER_ID, rc::SERVICE_MONTH, rc::CURRENCY],
             SortMultipleOptions::default(),
         )
+}
+
+/// Sum of a Float64 column that does not depend on the order of the rows: each value rounded to
+/// 10^-10 (far below any currency's cent), summed exactly as Decimal, converted back.
+pub fn order_free_sum(e: Expr) -> Expr {
+    e.cast(DataType::Decimal(38, 10))
+        .sum()
+        .cast(DataType::Float64)
 }
 
 #[cfg(test)]
@@ -176,7 +211,13 @@ mod tests {
     }
 
     fn strs(df: &DataFrame, c: &str) -> Vec<String> {
-        df.column(c).unwrap().str().unwrap().iter().map(|v| v.unwrap_or("NULL").to_string()).collect()
+        df.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or("NULL").to_string())
+            .collect()
     }
 
     fn floats(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
@@ -203,31 +244,85 @@ mod tests {
             ("c1", "2026-10-05", "2026-09", "-10.00", "EUR"), // credit note nets in
             ("c1", "2026-09-05", "", "40.00", "EUR"),         // no service month: 2026-08
             ("c3", "2026-10-01", "2026-09", "80.00", "EUR"),
-            ("c3", "2026-11-01", "2026-10", "70.00", "EUR"),  // issued after A: ignored
+            ("c3", "2026-11-01", "2026-10", "70.00", "EUR"), // issued after A: ignored
         ]);
         let out = reconciliation(u, b, i, a()).collect().unwrap();
         assert_eq!(strs(&out, rc::CUSTOMER_ID), ["c1", "c1", "c2", "c2", "c3"]);
-        assert_eq!(strs(&out, rc::SERVICE_MONTH), ["2026-08", "2026-09", "2026-09", "2026-10", "2026-09"]);
+        assert_eq!(
+            strs(&out, rc::SERVICE_MONTH),
+            ["2026-08", "2026-09", "2026-09", "2026-10", "2026-09"]
+        );
         assert_eq!(
             strs(&out, rc::STATUS),
-            ["negative_margin", "ok", "unbilled", "in_progress", "invoice_without_cost"]
+            [
+                "negative_margin",
+                "ok",
+                "unbilled",
+                "in_progress",
+                "invoice_without_cost"
+            ]
         );
         // c1 08: cost 50, invoiced 40, margin -10, -25 %.
         // c1 09: cost 60 + 40 + 20 billed = 120, invoiced 160 - 10 = 150, margin 30, 20 %.
         // c2 09: cost 30 unbilled; c2 10: cost 12 in progress (A's month); c3 09: 80 invoiced, no cost.
-        assert_eq!(floats(&out, rc::COST), [50.0, 120.0, 30.0, 12.0, 0.0].map(Some));
-        assert_eq!(floats(&out, rc::BILLED_COST), [0.0, 20.0, 0.0, 0.0, 0.0].map(Some));
-        assert_eq!(floats(&out, rc::INVOICED), [40.0, 150.0, 0.0, 0.0, 80.0].map(Some));
-        assert_eq!(floats(&out, rc::MARGIN), [-10.0, 30.0, -30.0, -12.0, 80.0].map(Some));
-        assert_eq!(floats(&out, rc::MARGIN_PCT), [Some(-25.0), Some(20.0), None, None, Some(100.0)]);
-        assert_eq!(floats(&out, rc::UNBILLED_COST), [0.0, 0.0, 30.0, 12.0, 0.0].map(Some));
+        assert_eq!(
+            floats(&out, rc::COST),
+            [50.0, 120.0, 30.0, 12.0, 0.0].map(Some)
+        );
+        assert_eq!(
+            floats(&out, rc::BILLED_COST),
+            [0.0, 20.0, 0.0, 0.0, 0.0].map(Some)
+        );
+        assert_eq!(
+            floats(&out, rc::INVOICED),
+            [40.0, 150.0, 0.0, 0.0, 80.0].map(Some)
+        );
+        assert_eq!(
+            floats(&out, rc::MARGIN),
+            [-10.0, 30.0, -30.0, -12.0, 80.0].map(Some)
+        );
+        assert_eq!(
+            floats(&out, rc::MARGIN_PCT),
+            [Some(-25.0), Some(20.0), None, None, Some(100.0)]
+        );
+        assert_eq!(
+            floats(&out, rc::UNBILLED_COST),
+            [0.0, 0.0, 30.0, 12.0, 0.0].map(Some)
+        );
+    }
+
+    #[test]
+    fn float_sums_do_not_depend_on_order() {
+        // In f64, 0.1 + 0.2 + 0.3 = 0.6000000000000001 but 0.3 + 0.2 + 0.1 = 0.6.
+        let fwd = usage(&[
+            ("c1", "2026-09-01", 0.1, "EUR"),
+            ("c1", "2026-09-02", 0.2, "EUR"),
+            ("c1", "2026-09-03", 0.3, "EUR"),
+        ]);
+        let rev = usage(&[
+            ("c1", "2026-09-03", 0.3, "EUR"),
+            ("c1", "2026-09-02", 0.2, "EUR"),
+            ("c1", "2026-09-01", 0.1, "EUR"),
+        ]);
+        let none = || schema::invoices::DEF.empty().lazy();
+        let billed_none = || schema::billed::DEF.empty().lazy();
+        let f = reconciliation(fwd, billed_none(), none(), a())
+            .collect()
+            .unwrap();
+        let r = reconciliation(rev, billed_none(), none(), a())
+            .collect()
+            .unwrap();
+        assert_eq!(floats(&f, rc::COST), [Some(0.6)]);
+        assert_eq!(floats(&r, rc::COST), [Some(0.6)]);
     }
 
     #[test]
     fn currencies_are_not_mixed() {
         let u = usage(&[("c1", "2026-09-10", 100.0, "EUR")]);
         let i = invoices(&[("c1", "2026-10-01", "2026-09", "110.00", "USD")]);
-        let out = reconciliation(u, schema::billed::DEF.empty().lazy(), i, a()).collect().unwrap();
+        let out = reconciliation(u, schema::billed::DEF.empty().lazy(), i, a())
+            .collect()
+            .unwrap();
         assert_eq!(strs(&out, rc::CURRENCY), ["EUR", "USD"]);
         assert_eq!(strs(&out, rc::STATUS), ["unbilled", "invoice_without_cost"]);
     }
