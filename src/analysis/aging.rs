@@ -504,14 +504,12 @@ pub fn converted_totals(
             )
             .alias(name)
     };
-    let mut left = JoinArgs::new(JoinType::Left);
-    left.nulls_equal = false;
     aging_customers
         .join(
             rates.select([col(schema::fx_rates::CURRENCY), col(fx::RATE)]),
             [col(ac::CURRENCY)],
             [col(schema::fx_rates::CURRENCY)],
-            left,
+            JoinArgs::new(JoinType::Left),
         )
         .group_by([col(ac::CUSTOMER_ID)])
         .agg([
