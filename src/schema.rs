@@ -268,7 +268,21 @@ table!(aging_invoices, "aging_invoices", {
     PAID: "paid" => ledger_money(),
     OUTSTANDING: "outstanding" => ledger_money(),
     DAYS_PAST_DUE: "days_past_due" => DataType::Int64,
-    BUCKET: "bucket" => DataType::String,
+    BUCKET: "bucket" => DataType::String, // null unless open; labels from aging.bucket_edges
+    STATUS: "status" => DataType::String, // open, paid, overpaid, credit_note
+    CREDIT: "credit" => ledger_money(), // what the invoice leaves as customer credit; amount - paid = outstanding - credit
+});
+
+// Detail of aging_customers.unapplied_credit: one row per payment that could not be applied and
+// per overpaid invoice or credit note. Positive amounts are credit to the customer.
+table!(unapplied_credit, "unapplied_credit", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    KIND: "kind" => DataType::String, // unapplied_payment, refund, unknown_invoice, currency_mismatch, not_yet_issued, overpayment, credit_note
+    SOURCE_ID: "source_id" => DataType::String, // payment_id, or invoice_id for overpayment and credit_note
+    DATE: "date" => DataType::Date, // payment_date, or the invoice's issue_date
+    AMOUNT: "amount" => ledger_money(),
+    REASON: "reason" => DataType::String,
 });
 
 table!(aging_customers, "aging_customers", {
@@ -284,8 +298,21 @@ table!(aging_customers, "aging_customers", {
     UNAPPLIED_CREDIT: "unapplied_credit" => ledger_money(),
     NET_OUTSTANDING: "net_outstanding" => ledger_money(),
     OLDEST_DAYS_PAST_DUE: "oldest_days_past_due" => DataType::Int64,
-    DSO_90D: "dso_90d" => DataType::Float64,
+    DSO_90D: "dso_90d" => DataType::Float64, // over aging.dso_window_days (default 90)
     ACTION: "action" => DataType::String,
+    PAST_DUE: "past_due" => ledger_money(), // open outstanding with days_past_due > 0
+    OPEN_INVOICES: "open_invoices" => DataType::Int64,
+    INVOICED_WINDOW: "invoiced_window" => ledger_money(), // DSO denominator: invoiced over the window
+});
+
+// aging_customers summed per customer in the reporting currency at the as-of rates.
+table!(converted_totals, "converted_totals", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CURRENCY: "currency" => DataType::String, // the reporting currency
+    TOTAL_OUTSTANDING: "total_outstanding" => DataType::Float64, // null when a currency has no rate
+    UNAPPLIED_CREDIT: "unapplied_credit" => DataType::Float64,
+    NET_OUTSTANDING: "net_outstanding" => DataType::Float64,
+    MISSING_RATES: "missing_rates" => DataType::String, // currencies without a rate, comma separated
 });
 
 table!(collections_actions, "collections_actions", {
@@ -296,6 +323,11 @@ table!(collections_actions, "collections_actions", {
     OLDEST_DAYS_PAST_DUE: "oldest_days_past_due" => DataType::Int64,
     ACTION: "action" => DataType::String, // reminder, second_notice, final_notice, suspend, write_off_review
     REASON: "reason" => DataType::String,
+    INVOICES_PAST_DUE: "invoices_past_due" => DataType::Int64,
+    OLDEST_INVOICE_ID: "oldest_invoice_id" => DataType::String,
+    BASE_ACTION: "base_action" => DataType::String, // the ladder's step before any risk step
+    RISK_TIER: "risk_tier" => DataType::String, // set when the tier moved the customer a step up
+    UNAPPLIED_CREDIT: "unapplied_credit" => ledger_money(),
 });
 
 table!(budget_status, "budget_status", {
@@ -359,7 +391,11 @@ table!(reconciliation, "reconciliation", {
     COST: "cost" => DataType::Float64,
     INVOICED: "invoiced" => DataType::Float64,
     MARGIN: "margin" => DataType::Float64,
-    STATUS: "status" => DataType::String,
+    STATUS: "status" => DataType::String, // ok, negative_margin, unbilled, in_progress, invoice_without_cost
+    USAGE_COST: "usage_cost" => DataType::Float64,
+    BILLED_COST: "billed_cost" => DataType::Float64,
+    MARGIN_PCT: "margin_pct" => DataType::Float64, // margin / invoiced; null unless invoiced > 0
+    UNBILLED_COST: "unbilled_cost" => DataType::Float64, // cost of a month with no invoice at all
 });
 
 table!(anomalies, "anomalies", {
