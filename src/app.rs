@@ -61,6 +61,7 @@ pub fn resolve_config(args: &InputArgs) -> Result<Config> {
         })?;
         config.reporting_currency = Some(c);
     }
+    config.aging.validate()?;
     if !(0.0..=1.0).contains(&config.input.max_rejected_share) {
         return Err(Error::Config {
             origin: "input.max_rejected_share".into(),

@@ -324,6 +324,23 @@ pub fn compute(
         .map(|(name, lf)| (format!("{INPUT_PREFIX}{name}"), lf))
         .collect();
     let reporting = config.reporting_currency.as_deref();
+    // Receivables (SPEC 4.1).
+    let aging_invoices = analysis::aging::aging_invoices(
+        inputs.invoices.clone(),
+        inputs.payments.clone(),
+        as_of,
+        &config.aging,
+    );
+    let credit =
+        analysis::aging::unapplied_credit(inputs.invoices.clone(), inputs.payments.clone(), as_of);
+    let aging_base = analysis::aging::aging_customers(
+        aging_invoices.clone(),
+        credit.clone(),
+        inputs.invoices.clone(),
+        as_of,
+        &config.aging,
+    );
+    // Budgets (SPEC 4.2) and exposure (SPEC 4.4).
     let budget_status = analysis::budgets::budget_status(
         inputs.usage.clone(),
         inputs.budgets.clone(),
@@ -332,10 +349,47 @@ pub fn compute(
         reporting,
         &config.budgets,
     );
+    let exposure = analysis::exposure::exposure(
+        aging_base.clone(),
+        inputs.usage.clone(),
+        inputs.invoices.clone(),
+        budget_status.clone(),
+        as_of,
+    );
+    // Collections ladder, one step further for risky customers (risk-driven dunning).
+    let risk_tiers: Option<LazyFrame> = None;
+    let collections = analysis::collections::collections_actions(
+        aging_invoices.clone(),
+        aging_base.clone(),
+        inputs.customers.clone(),
+        risk_tiers,
+        &config.collections,
+    );
+    let aging_customers = analysis::collections::with_actions(aging_base, collections.clone());
+    if let Some(cur) = reporting {
+        let rates = analysis::fx::rates_at(inputs.fx_rates.clone(), as_of, cur);
+        plans.push((
+            schema::converted_totals::TABLE.to_string(),
+            analysis::aging::converted_totals(aging_customers.clone(), rates, cur),
+        ));
+    }
     plans.extend([
         (
             schema::usage_daily::TABLE.to_string(),
             analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+        ),
+        (schema::aging_invoices::TABLE.to_string(), aging_invoices),
+        (schema::unapplied_credit::TABLE.to_string(), credit),
+        (schema::aging_customers::TABLE.to_string(), aging_customers),
+        (schema::collections_actions::TABLE.to_string(), collections),
+        (
+            schema::reconciliation::TABLE.to_string(),
+            analysis::reconciliation::reconciliation(
+                inputs.usage.clone(),
+                inputs.billed.clone(),
+                inputs.invoices.clone(),
+                as_of,
+            ),
         ),
         (
             schema::budget_daily::TABLE.to_string(),
@@ -353,6 +407,7 @@ pub fn compute(
             analysis::budgets::budget_alerts(budget_status.clone(), inputs.customers.clone()),
         ),
         (schema::budget_status::TABLE.to_string(), budget_status),
+        (schema::exposure::TABLE.to_string(), exposure),
     ]);
     let collected = progress.stage("analyses", || collect_all(plans))?;
     let mut tables = BTreeMap::new();
