@@ -25,7 +25,9 @@
 //! - `peer_outlier`: customers with less than `min_history_days` of history (cold start) are
 //!   compared with established peers of the same currency, country and credit-limit band (SPEC's
 //!   size band), falling back to currency and country, then currency alone, when a group has fewer
-//!   than `peer_min_peers` peers. The band comes from customers.credit_limit only: banding a new
+//!   than `peer_min_peers` peers. Peers are established customers with usage in the recent
+//!   window; each side's figure is its average day over the window (a cold start's over the days
+//!   since its first usage). The band comes from customers.credit_limit only: banding a new
 //!   customer by its own early spend would put a fraudster among big spenders and hide it.
 //!
 //! Score (comparable across usage signals): a robust z, (actual - expected) / scale, capped at
@@ -249,7 +251,16 @@ pub fn usage_signals(
     concat(parts, UnionArgs::default())
         .unwrap_or_else(|_| an::DEF.empty().lazy())
         .sort(
-            [an::CUSTOMER_ID, an::SIGNAL, an::ENTITY, an::DATE],
+            // Reason (which names the currency) and actual break the rare ties of a customer
+            // billed in two currencies, so the order never depends on group-by order.
+            [
+                an::CUSTOMER_ID,
+                an::SIGNAL,
+                an::ENTITY,
+                an::DATE,
+                an::REASON,
+                an::ACTUAL,
+            ],
             SortMultipleOptions::default().with_maintain_order(true),
         )
 }
@@ -1137,7 +1148,7 @@ fn plain_amount(x: f64) -> String {
     let digits = whole.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
