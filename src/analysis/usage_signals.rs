@@ -11,7 +11,8 @@
 //!   scale = max(1.4826 x MAD, mad_floor_share x median, abs_floor). A spike also needs
 //!   `min_spike_cost` above the median, `spike_min_baseline_days` of baseline, and a new high
 //!   (above `spike_min_over_max` x the largest baseline day), so a sparse series coming back to its
-//!   usual level is not a spike.
+//!   usual level is not a spike, and a jump to a new steady level is flagged on its first day only
+//!   (new meters, regions and round-the-clock compute describe what follows).
 //! - `new_meter` / `gpu_meter`: a meter (category / subcategory, else category / meter name) first
 //!   seen in the recent window. GPU and high-core series (matched by `gpu_patterns`) are reported as
 //!   `gpu_meter` only, and also when the customer has little history, as long as it never used a
@@ -1899,12 +1900,32 @@ mod tests {
         }
         customers.push(("fake", "de", Some(2_000.0)));
         customers.push(("honest", "DE", Some(3_000.0)));
+        // "nolimit" (no credit limit: a band without peers) falls back to the 6 DE peers:
+        // 500 a day, score (500 - 52.5) / 11.1195 = 40.2446...
+        for d in 0..=2 {
+            lines.push(Line {
+                currency: "EUR",
+                country: "DE",
+                ..vm("nolimit", d, 500.0)
+            });
+        }
+        customers.push(("nolimit", "DE", None));
         let rows = run_with(
             &lines,
             customers_frame(&customers),
             &UsageSignalConfig::default(),
         );
-        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let fallback = &rows[1];
+        assert_eq!(
+            (fallback.customer.as_str(), fallback.entity.as_str()),
+            ("nolimit", "peers DE")
+        );
+        assert!(close(fallback.score, 447.5 / 11.1195), "{}", fallback.score);
+        assert_eq!(
+            fallback.reason,
+            "New customer (3 days of usage) spending 500.00 EUR a day, 9.5x the median of 6 peers (DE): 52.50 EUR a day"
+        );
         let r = &rows[0];
         assert_eq!(
             (
@@ -1926,6 +1947,41 @@ mod tests {
         assert_eq!(
             r.reason,
             "New customer (3 days of usage) spending 1,000.00 EUR a day, 19x the median of 6 peers (DE, credit limit 1,000 to 10,000): 52.50 EUR a day"
+        );
+    }
+
+    #[test]
+    fn size_bands_follow_the_credit_limit_edges() {
+        let limits = [
+            None,
+            Some(999.0),
+            Some(1_000.0),
+            Some(9_999.0),
+            Some(10_000.0),
+        ];
+        let df = df!("limit" => limits.to_vec())
+            .unwrap()
+            .lazy()
+            .select([band_expr(col("limit"), &[10_000.0, 1_000.0]).alias("band")])
+            .collect()
+            .unwrap();
+        let got: Vec<&str> = df
+            .column("band")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                NO_LIMIT_BAND,
+                "under 1,000",
+                "1,000 to 10,000",
+                "1,000 to 10,000",
+                "10,000 and over"
+            ]
         );
     }
 
