@@ -160,6 +160,7 @@ impl Default for UsageSignalConfig {
 // Working columns (never in an output table).
 const DAY: &str = "day"; // usage_date as days since 1970-01-01 (Int32)
 const LAG: &str = "lag";
+const SID: &str = "series_id";
 const BDAY: &str = "baseline_day";
 const BCOST: &str = "baseline_cost";
 const GPU_COST: &str = "gpu_cost";
@@ -314,7 +315,7 @@ fn meter_daily(lines: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
     ];
     let daily = lines.group_by(keys.map(col)).agg([
         col(us::COST).sum(),
-        col(us::CUSTOMER_COUNTRY).drop_nulls().first(),
+        col(us::CUSTOMER_COUNTRY).drop_nulls().min(),
     ]);
     let meter_keys = [us::METER_SUBCATEGORY, us::METER_NAME];
     let meters = daily
@@ -382,7 +383,7 @@ fn customer_history(daily: LazyFrame, w: &Window) -> LazyFrame {
         .group_by([col(us::CUSTOMER_ID)])
         .agg([
             col(DAY).min().alias(FIRST_USE),
-            col(us::CUSTOMER_COUNTRY).drop_nulls().first(),
+            col(us::CUSTOMER_COUNTRY).drop_nulls().min(),
         ])
         .with_column(max2(lit(w.recent_start) - col(FIRST_USE), lit(0)).alias(HISTORY))
 }
@@ -431,12 +432,22 @@ fn usage_spikes(daily: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFr
             col(us::COST).sum(),
             col(us::COST).filter(col(IS_GPU)).sum().alias(GPU_COST),
         ]);
+    // Each series gets a small integer id: the baseline rows (candidates x baseline_days) then
+    // carry and join on two integers instead of four strings. Sorted first, so the ids are the
+    // same however often the plan evaluates this frame.
     let first = days
         .clone()
         .group_by(series.map(col))
-        .agg([col(DAY).min().alias(FIRST)]);
+        .agg([col(DAY).min().alias(FIRST)])
+        .sort(series, SortMultipleOptions::default())
+        .with_row_index(SID, None);
     let window_start = w.recent_start - w.baseline_days;
-    let in_window = days.filter(col(DAY).gt_eq(lit(window_start)));
+    let in_window = days.filter(col(DAY).gt_eq(lit(window_start))).join(
+        first.clone(),
+        series.map(col),
+        series.map(col),
+        JoinArgs::new(JoinType::Inner),
+    );
 
     // Only days that could be spikes get a baseline: a spike costs at least min_spike_cost.
     let lags = Series::new(LAG.into(), (1..=w.baseline_days).collect::<Vec<i32>>())
@@ -450,30 +461,18 @@ fn usage_spikes(daily: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFr
                 .and(col(us::COST).gt_eq(lit(cfg.min_spike_cost)))
                 .and(col(us::COST).gt(lit(0.0))),
         )
-        .join(
-            first,
-            series.map(col),
-            series.map(col),
-            JoinArgs::new(JoinType::Inner),
-        )
+        .select([col(SID), col(DAY), col(FIRST), col(us::COST), col(GPU_COST)])
         .cross_join(lags, None)
         .with_column((col(DAY) - col(LAG)).alias(BDAY))
         // Zero-fill from the series' first day, not before it.
         .filter(col(BDAY).gt_eq(col(FIRST)));
-    let baseline_values = in_window.select(
-        series
-            .iter()
-            .map(|c| col(*c))
-            .chain([col(DAY).alias(BDAY), col(us::COST).alias(BCOST)])
-            .collect::<Vec<_>>(),
-    );
-    let mut left_keys: Vec<Expr> = series.map(col).to_vec();
-    left_keys.push(col(BDAY));
+    let baseline_values =
+        in_window.select([col(SID), col(DAY).alias(BDAY), col(us::COST).alias(BCOST)]);
     let joined = candidates
         .join(
             baseline_values,
-            left_keys.clone(),
-            left_keys,
+            [col(SID), col(BDAY)],
+            [col(SID), col(BDAY)],
             JoinArgs::new(JoinType::Left),
         )
         .with_column(col(BCOST).fill_null(lit(0.0)));
@@ -481,19 +480,17 @@ fn usage_spikes(daily: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFr
     let v = || col(BCOST);
     let same_wd = || (col(LAG) % lit(7)).eq(lit(0));
     let v_wd = || v().filter(same_wd());
-    let stats = joined
-        .group_by(series_day.iter().map(|c| col(*c)).collect::<Vec<_>>())
-        .agg([
-            col(us::COST).first(),
-            col(GPU_COST).first(),
-            len().cast(DataType::Int64).alias(N_ALL),
-            v().median().alias(MED_ALL),
-            (v() - v().median()).abs().median().alias(MAD_ALL),
-            v().max().alias(MAX_ALL),
-            same_wd().cast(DataType::Int64).sum().alias(N_WD),
-            v_wd().median().alias(MED_WD),
-            (v_wd() - v_wd().median()).abs().median().alias(MAD_WD),
-        ]);
+    let stats = joined.group_by([col(SID), col(DAY)]).agg([
+        col(us::COST).first(),
+        col(GPU_COST).first(),
+        len().cast(DataType::Int64).alias(N_ALL),
+        v().median().alias(MED_ALL),
+        (v() - v().median()).abs().median().alias(MAD_ALL),
+        v().max().alias(MAX_ALL),
+        same_wd().cast(DataType::Int64).sum().alias(N_WD),
+        v_wd().median().alias(MED_WD),
+        (v_wd() - v_wd().median()).abs().median().alias(MAD_WD),
+    ]);
 
     let cap = cfg.score_cap;
     let scored = stats
@@ -517,6 +514,18 @@ fn usage_spikes(daily: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFr
                 .and(col(SCORE).gt_eq(lit(cfg.spike_score_threshold)))
                 .and((col(us::COST) - col(MEDIAN)).gt_eq(lit(cfg.min_spike_cost)))
                 .and(col(us::COST).gt(col(MAX_ALL) * lit(cfg.spike_min_over_max))),
+        )
+        .join(
+            first.select(
+                series
+                    .iter()
+                    .map(|c| col(*c))
+                    .chain([col(SID)])
+                    .collect::<Vec<_>>(),
+            ),
+            [col(SID)],
+            [col(SID)],
+            JoinArgs::new(JoinType::Inner),
         );
 
     // "GPU Virtual Machines" when GPU meters make most of the day's cost of the series.
@@ -1500,6 +1509,12 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn empty_usage_gives_an_empty_anomalies_table() {
+        // run() also checks the output schema equals the anomalies table's.
+        assert_eq!(run(&[]), vec![]);
     }
 
     #[test]
