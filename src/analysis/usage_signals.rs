@@ -31,6 +31,13 @@
 //!   since its first usage). The band comes from customers.credit_limit only: banding a new
 //!   customer by its own early spend would put a fraudster among big spenders and hide it.
 //!
+//! Rows (entity; date; actual; expected), one per signal and entity, amounts in the billing currency:
+//! - usage_spike: "<entitlement_id>/<meter category>"; the day; its cost; the baseline median.
+//! - new_meter, gpu_meter: "<category> / <subcategory or meter name>"; first day seen; cost since; 0.
+//! - round_the_clock: "<category> / <meter name>"; first day of the new resources; their cost; 0.
+//! - new_region: the region; first day seen; cost since; 0.
+//! - peer_outlier: "peers <group>"; A; the customer's average day; the peers' median day.
+//!
 //! Score (comparable across usage signals): a robust z, (actual - expected) / scale, capped at
 //! `score_cap`. For spikes, expected and scale come from the series' baseline; for peer outliers,
 //! from the peers' median and MAD; new meters, regions and round-the-clock compute have no
@@ -41,9 +48,12 @@
 //!
 //! Cost: one group-by of all usage lines up to A into daily cost per customer, currency,
 //! subscription, meter and region (linear in rows); every signal then works on that aggregate
-//! (linear in its size), plus a filtered pass over the recent window's compute lines for
-//! round_the_clock. Spike baselines are built only for candidate days (recent days costing at least
-//! `min_spike_cost`), each joined with its `baseline_days` earlier days: linear in candidates.
+//! (linear in its size). round_the_clock reads the recent window's compute lines, and checks the
+//! newness of the few resources it flags with a semi join of the history (linear in rows, hashing
+//! only the flagged customers). Spike baselines are built only for candidate days (recent days
+//! costing at least `min_spike_cost`), each joined on an integer series id with its
+//! `baseline_days` earlier days: linear in candidates. No cross join but candidates x the small
+//! frame of baseline lags; no per-row Rust closure.
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
@@ -850,7 +860,7 @@ fn round_the_clock(
 
     let recent = lines
         .clone()
-        .filter(col(DAY).gt_eq(lit(w.recent_start)).and(compute.clone()))
+        .filter(col(DAY).gt_eq(lit(w.recent_start)).and(compute))
         .with_columns([resource().alias(RESOURCE), hours.alias(HOURS)])
         .group_by(resource_day_keys)
         .agg([col(HOURS).sum(), col(us::COST).sum()]);
@@ -869,11 +879,12 @@ fn round_the_clock(
         ])
         .filter(col(QUAL_LAST).eq(lit(w.rtc_days)));
 
-    // New resources only: drop those seen before the recent window. The history is narrowed to
-    // the flagged customers before resource keys are built, so the string work stays small.
+    // New resources only: drop those seen in any usage before the recent window. The history is
+    // narrowed to the flagged customers before resource keys are built, so the string work stays
+    // small.
     let who = [col(us::CUSTOMER_ID), col(RESOURCE)];
     let old = lines
-        .filter(col(DAY).lt(lit(w.recent_start)).and(compute))
+        .filter(col(DAY).lt(lit(w.recent_start)))
         .join(
             per_resource
                 .clone()
