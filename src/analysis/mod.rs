@@ -7,6 +7,8 @@
 //! - exposure: net outstanding + unbilled usage + forecast to month end (SPEC 4.4)
 //! - reconciliation: cost against invoiced (SPEC 4.3)
 //! - anomalies, risk: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
+//! - usage_signals: the usage family of anomalies (spikes, new meters, GPU, round-the-clock
+//!   compute, new regions, peer outliers; SPEC 4.4)
 
 pub mod aging;
 pub mod anomalies;
@@ -18,3 +20,4 @@ pub mod reasons;
 pub mod reconciliation;
 pub mod risk;
 pub mod usage_daily;
+pub mod usage_signals;
