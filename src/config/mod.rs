@@ -12,6 +12,7 @@ use crate::analysis::anomalies::AnomalyConfig;
 use crate::analysis::budgets::BudgetConfig;
 use crate::analysis::collections::CollectionsConfig;
 use crate::analysis::risk::RiskConfig;
+use crate::analysis::usage_signals::UsageSignalConfig;
 use crate::error::{Error, Result};
 
 /// The commented default config written by `billrisk init`.
@@ -26,6 +27,7 @@ pub struct Config {
     pub aging: AgingConfig,
     pub collections: CollectionsConfig,
     pub budgets: BudgetConfig,
+    pub usage_signals: UsageSignalConfig,
     pub anomalies: AnomalyConfig,
     pub risk: RiskConfig,
     pub report: ReportConfig,
@@ -39,6 +41,7 @@ impl Default for Config {
             aging: AgingConfig::default(),
             collections: CollectionsConfig::default(),
             budgets: BudgetConfig::default(),
+            usage_signals: UsageSignalConfig::default(),
             anomalies: AnomalyConfig::default(),
             risk: RiskConfig::default(),
             report: ReportConfig::default(),
