@@ -5,12 +5,13 @@
 //! - aging, collections: receivables aging and the collections ladder (SPEC 4.1)
 //! - budgets: month-to-date spend, forecast and status (SPEC 4.2)
 //! - reconciliation: cost against invoiced (SPEC 4.3)
-//! - anomalies, risk: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
+//! - anomalies, risk, feedback: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
 
 pub mod aging;
 pub mod anomalies;
 pub mod budgets;
 pub mod collections;
+pub mod feedback;
 pub mod fx;
 pub mod reasons;
 pub mod reconciliation;

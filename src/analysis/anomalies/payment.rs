@@ -1,0 +1,346 @@
+//! Payment signals (SPEC 4.4, family `payment`) from usage, payments, invoices, customer master
+//! data and the aging of receivables: prepaid instruments, consumption far beyond cleared
+//! payments, new customers spending fast, unverified customers, and balances past the credit
+//! limit. Late payment alone is not a signal (the collections ladder handles it), nor is a budget
+//! overrun (the budget alerts do); both count in exposure instead.
+//!
+//! Unbilled usage (for over_credit_limit) is usage after the last service month the partner has
+//! invoiced the customer for: the latest service_month of its invoices issued by A, or, for an
+//! invoice without one, the month before its issue month. A customer never invoiced has all its
+//! usage unbilled. Credit limits carry no currency: each currency's balance is compared with the
+//! limit on its own, and a limit that is missing or not positive means "no limit".
+
+use chrono::{Duration, NaiveDate};
+use polars::prelude::*;
+
+use super::{count_text, date_lit, date_text, money_text, num_text, union, AnomalyConfig};
+use crate::analysis::reasons::{
+    FAMILY_PAYMENT, FAST_NEW_CUSTOMER, OVER_CREDIT_LIMIT, PREPAID_INSTRUMENT, UNVERIFIED,
+    USAGE_BEFORE_PAYMENT,
+};
+use crate::schema::{
+    aging_customers as ag, anomalies as an, customers as cu, invoices as inv, payments as pay,
+    usage as us,
+};
+
+const N: &str = "_n";
+const USED: &str = "_used";
+const PAID: &str = "_paid";
+const FIRST: &str = "_first";
+const UNBILLED: &str = "_unbilled";
+const NET: &str = "_net";
+const COVERED_TO: &str = "_covered_to";
+
+/// Every payment-family anomaly, in the anomalies schema (not yet sorted).
+pub fn payment_signals(
+    usage: LazyFrame,
+    payments: LazyFrame,
+    invoices: LazyFrame,
+    customers: LazyFrame,
+    aging_customers: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
+    let a = date_lit(as_of);
+    let usage = usage.filter(col(us::USAGE_DATE).lt_eq(a.clone()));
+    let payments = payments.filter(col(pay::PAYMENT_DATE).lt_eq(a));
+    let customers = unique_customers(customers);
+    union(vec![
+        prepaid_instrument(&payments, as_of, cfg.payment_lookback_days),
+        usage_before_payment(&usage, &payments, as_of, cfg),
+        fast_new_customer(&usage, &customers, as_of, cfg),
+        unverified(&customers, as_of),
+        over_credit_limit(&usage, invoices, &customers, aging_customers, as_of),
+    ])
+}
+
+/// One row per customer (the first in input order), so joins cannot multiply rows.
+pub(crate) fn unique_customers(customers: LazyFrame) -> LazyFrame {
+    customers
+        .filter(col(cu::CUSTOMER_ID).is_not_null())
+        .unique_stable(Some(cols([cu::CUSTOMER_ID])), UniqueKeepStrategy::First)
+}
+
+fn tagged(signal: &'static str, as_of: NaiveDate) -> [Expr; 4] {
+    [
+        lit(FAMILY_PAYMENT).alias(an::FAMILY),
+        lit(signal).alias(an::SIGNAL),
+        lit(false).alias(an::SUPPRESSED),
+        date_lit(as_of).alias(an::DATE),
+    ]
+}
+
+fn days_between(from: Expr, to: Expr) -> Expr {
+    (to.cast(DataType::Int32) - from.cast(DataType::Int32)).cast(DataType::Float64)
+}
+
+fn cust_currency() -> [Expr; 2] {
+    [col(an::CUSTOMER_ID), col(us::CURRENCY)]
+}
+
+fn prepaid_instrument(payments: &LazyFrame, as_of: NaiveDate, lookback_days: i64) -> LazyFrame {
+    let from = as_of - Duration::days(lookback_days.max(0));
+    payments
+        .clone()
+        .filter(
+            col(pay::INSTRUMENT)
+                .str()
+                .to_lowercase()
+                .eq(lit("prepaid_card"))
+                .and(col(pay::PAYMENT_DATE).gt_eq(date_lit(from)))
+                .and(col(pay::AMOUNT).cast(DataType::Float64).gt(lit(0.0))),
+        )
+        .group_by([col(pay::CUSTOMER_ID), col(pay::CURRENCY)])
+        .agg([
+            len().cast(DataType::Float64).alias(N),
+            col(pay::AMOUNT).cast(DataType::Float64).sum().alias(PAID),
+            col(pay::PAYMENT_DATE).max(),
+        ])
+        .with_columns(tagged(PREPAID_INSTRUMENT, as_of))
+        .with_columns([
+            col(pay::CUSTOMER_ID).alias(an::ENTITY),
+            col(pay::PAYMENT_DATE).alias(an::DATE),
+            col(PAID).alias(an::ACTUAL),
+            lit(0.0).alias(an::EXPECTED),
+            lit(1.0).alias(an::SCORE),
+            concat_str(
+                [
+                    lit("Paid by prepaid card "),
+                    count_text(col(N)),
+                    lit(format!(" time(s) in the last {lookback_days} days: ")),
+                    money_text(col(PAID), col(pay::CURRENCY)),
+                    lit(", the last on "),
+                    date_text(col(pay::PAYMENT_DATE)),
+                ],
+                "",
+                false,
+            )
+            .alias(an::REASON),
+        ])
+}
+
+fn usage_before_payment(
+    usage: &LazyFrame,
+    payments: &LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
+    let used = usage
+        .clone()
+        .group_by(cust_currency())
+        .agg([
+            col(us::COST).sum().alias(USED),
+            col(us::USAGE_DATE).min().alias(FIRST),
+        ]);
+    let paid = payments
+        .clone()
+        .group_by([col(pay::CUSTOMER_ID), col(pay::CURRENCY)])
+        .agg([col(pay::AMOUNT).cast(DataType::Float64).sum().alias(PAID)]);
+    let excess = col(USED) - col(PAID);
+    let share = excess.clone() / col(USED);
+    let min_share = cfg.usage_before_payment_min_share.max(f64::MIN_POSITIVE);
+    used.join(
+        paid,
+        cust_currency(),
+        cust_currency(),
+        JoinArgs::new(JoinType::Left),
+    )
+    .with_column(col(PAID).fill_null(lit(0.0)))
+    .filter(
+        col(USED)
+            .gt(lit(0.0))
+            .and(excess.clone().gt_eq(lit(cfg.usage_before_payment_min_excess)))
+            .and(share.clone().gt_eq(lit(min_share))),
+    )
+    .with_columns(tagged(USAGE_BEFORE_PAYMENT, as_of))
+    .with_columns([
+        col(an::CUSTOMER_ID).alias(an::ENTITY),
+        col(USED).alias(an::ACTUAL),
+        col(PAID).alias(an::EXPECTED),
+        (share.clone() / lit(min_share)).alias(an::SCORE),
+        concat_str(
+            [
+                lit("Usage of "),
+                money_text(col(USED), col(us::CURRENCY)),
+                lit(" since "),
+                date_text(col(FIRST)),
+                lit(" against "),
+                money_text(col(PAID), col(us::CURRENCY)),
+                lit(" of payments received ("),
+                num_text(share * lit(100.0), 0),
+                lit("% unpaid)"),
+            ],
+            "",
+            false,
+        )
+        .alias(an::REASON),
+    ])
+}
+
+fn fast_new_customer(
+    usage: &LazyFrame,
+    customers: &LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
+    const DAYS: &str = "_days";
+    const DAILY: &str = "_daily";
+    let from = as_of - Duration::days(cfg.new_customer_days.max(0));
+    let threshold = cfg.new_customer_daily_spend.max(f64::MIN_POSITIVE);
+    let new_customers = customers
+        .clone()
+        .filter(
+            col(cu::CREATED_DATE)
+                .gt_eq(date_lit(from))
+                .and(col(cu::CREATED_DATE).lt_eq(date_lit(as_of))),
+        )
+        .select([col(cu::CUSTOMER_ID), col(cu::CREATED_DATE)]);
+    usage
+        .clone()
+        .join(
+            new_customers,
+            [col(us::CUSTOMER_ID)],
+            [col(cu::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(us::USAGE_DATE).gt_eq(col(cu::CREATED_DATE)))
+        .group_by(cust_currency())
+        .agg([col(us::COST).sum().alias(USED), col(cu::CREATED_DATE).first()])
+        // The creation day counts: a customer created today has one day of spend.
+        .with_column(
+            (days_between(col(cu::CREATED_DATE), date_lit(as_of)) + lit(1.0)).alias(DAYS),
+        )
+        .with_column((col(USED) / col(DAYS)).alias(DAILY))
+        .filter(col(DAILY).gt_eq(lit(threshold)))
+        .with_columns(tagged(FAST_NEW_CUSTOMER, as_of))
+        .with_columns([
+            col(an::CUSTOMER_ID).alias(an::ENTITY),
+            col(DAILY).alias(an::ACTUAL),
+            lit(threshold).alias(an::EXPECTED),
+            (col(DAILY) / lit(threshold)).alias(an::SCORE),
+            concat_str(
+                [
+                    lit("Customer created on "),
+                    date_text(col(cu::CREATED_DATE)),
+                    lit(" already spends "),
+                    money_text(col(DAILY), col(us::CURRENCY)),
+                    lit(" a day ("),
+                    money_text(col(USED), col(us::CURRENCY)),
+                    lit(" in "),
+                    count_text(col(DAYS)),
+                    lit(" day(s))"),
+                ],
+                "",
+                false,
+            )
+            .alias(an::REASON),
+        ])
+}
+
+fn unverified(customers: &LazyFrame, as_of: NaiveDate) -> LazyFrame {
+    customers
+        .clone()
+        .filter(col(cu::VERIFIED).eq(lit(false)))
+        .with_columns(tagged(UNVERIFIED, as_of))
+        .with_columns([
+            col(cu::CUSTOMER_ID).alias(an::ENTITY),
+            lit(0.0).alias(an::ACTUAL),
+            lit(1.0).alias(an::EXPECTED),
+            lit(1.0).alias(an::SCORE),
+            lit("The customer's identity has not been verified (customer master data)")
+                .alias(an::REASON),
+        ])
+}
+
+fn over_credit_limit(
+    usage: &LazyFrame,
+    invoices: LazyFrame,
+    customers: &LazyFrame,
+    aging_customers: LazyFrame,
+    as_of: NaiveDate,
+) -> LazyFrame {
+    const BALANCE: &str = "_balance";
+    let a = date_lit(as_of);
+    let month_from_service = concat_str([col(inv::SERVICE_MONTH), lit("-01")], "", false)
+        .str()
+        .to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            strict: false,
+            ..Default::default()
+        })
+        .dt()
+        .month_end();
+    let month_before_issue = (col(inv::ISSUE_DATE).dt().month_start().cast(DataType::Int32)
+        - lit(1))
+    .cast(DataType::Date);
+    let covered = invoices
+        .filter(col(inv::ISSUE_DATE).lt_eq(a))
+        .group_by([col(inv::CUSTOMER_ID)])
+        .agg([coalesce(&[month_from_service, month_before_issue])
+            .max()
+            .alias(COVERED_TO)]);
+    let unbilled = usage
+        .clone()
+        .join(
+            covered,
+            [col(us::CUSTOMER_ID)],
+            [col(inv::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .filter(
+            col(COVERED_TO)
+                .is_null()
+                .or(col(us::USAGE_DATE).gt(col(COVERED_TO))),
+        )
+        .group_by(cust_currency())
+        .agg([col(us::COST).sum().alias(UNBILLED)]);
+    let net = aging_customers.select([
+        col(ag::CUSTOMER_ID),
+        col(ag::CURRENCY),
+        col(ag::NET_OUTSTANDING).cast(DataType::Float64).alias(NET),
+    ]);
+    let limits = customers
+        .clone()
+        .filter(col(cu::CREDIT_LIMIT).gt(lit(0.0)))
+        .select([col(cu::CUSTOMER_ID), col(cu::CREDIT_LIMIT)]);
+    net.join(
+        unbilled,
+        cust_currency(),
+        cust_currency(),
+        JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+    )
+    .join(
+        limits,
+        [col(an::CUSTOMER_ID)],
+        [col(cu::CUSTOMER_ID)],
+        JoinArgs::new(JoinType::Inner),
+    )
+    .with_columns([
+        col(NET).fill_null(lit(0.0)),
+        col(UNBILLED).fill_null(lit(0.0)),
+    ])
+    .with_column((col(NET) + col(UNBILLED)).alias(BALANCE))
+    .filter(col(BALANCE).gt(col(cu::CREDIT_LIMIT)))
+    .with_columns(tagged(OVER_CREDIT_LIMIT, as_of))
+    .with_columns([
+        col(an::CUSTOMER_ID).alias(an::ENTITY),
+        col(BALANCE).alias(an::ACTUAL),
+        col(cu::CREDIT_LIMIT).alias(an::EXPECTED),
+        (col(BALANCE) / col(cu::CREDIT_LIMIT)).alias(an::SCORE),
+        concat_str(
+            [
+                lit("Balance of "),
+                money_text(col(BALANCE), col(us::CURRENCY)),
+                lit(" (net outstanding "),
+                money_text(col(NET), col(us::CURRENCY)),
+                lit(" plus unbilled usage "),
+                money_text(col(UNBILLED), col(us::CURRENCY)),
+                lit(") is over the credit limit of "),
+                money_text(col(cu::CREDIT_LIMIT), col(us::CURRENCY)),
+            ],
+            "",
+            false,
+        )
+        .alias(an::REASON),
+    ])
+}
