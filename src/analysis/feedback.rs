@@ -107,3 +107,89 @@ pub fn apply_dispositions(
         .sort([ROW], SortMultipleOptions::default());
     to_anomalies(marked)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomalies::testutil::{bools, d, frame, strs};
+
+    pub(crate) fn anomalies(rows: &[(&str, &str, &str, f64, bool)]) -> LazyFrame {
+        let df = df!(
+            an::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::FAMILY => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            an::SIGNAL => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            an::DATE => rows.iter().map(|_| "2026-10-14").collect::<Vec<_>>(),
+            an::ENTITY => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::SCORE => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            an::REASON => rows.iter().map(|r| format!("{} of {}", r.2, r.0)).collect::<Vec<_>>(),
+            an::SUPPRESSED => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&an::DEF, df)
+    }
+
+    pub(crate) fn dispositions(rows: &[(&str, &str, &str, Option<&str>)]) -> LazyFrame {
+        let df = df!(
+            di::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            di::REASON_CODE => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            di::VERDICT => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            di::VALID_UNTIL => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            di::ANALYST => rows.iter().map(|_| "ann").collect::<Vec<_>>(),
+            di::NOTE => rows.iter().map(|_| "checked").collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&di::DEF, df)
+    }
+
+    #[test]
+    fn dispositions_suppress_by_code_family_and_star_until_valid_until() {
+        let rows = [
+            ("c1", "usage", "usage_spike", 1.0, false),
+            ("c1", "usage", "new_meter", 1.0, false),
+            ("c1", "activity", "new_ip", 1.0, false),
+            ("c1", "payment", "prepaid_instrument", 1.0, false),
+            ("c2", "activity", "new_ip", 1.0, false),
+            ("c3", "payment", "unverified", 1.0, false),
+            ("c3", "fraud", "fraud_event", 1.0, false),
+            ("c4", "fraud", "fraud_event", 1.5, true),
+        ];
+        let disp = dispositions(&[
+            // By code, valid to the end of the month.
+            ("c1", "usage_spike", "legitimate", Some("2026-10-31")),
+            // By family, valid through A itself (A <= valid_until), written loosely.
+            ("c1", " Activity ", "Planned", Some("2026-10-14")),
+            // Expired the day before A: suppresses nothing.
+            ("c2", "*", "legitimate", Some("2026-10-13")),
+            // `*` without an end date: everything of c3.
+            ("c3", "*", "legitimate", None),
+            // A fraud verdict never suppresses.
+            ("c1", "payment", "fraud", None),
+        ]);
+        let out = apply_dispositions(anomalies(&rows), disp, d(2026, 10, 14))
+            .collect()
+            .unwrap();
+        // Every row stays, in order; c4's row was suppressed already (resolved as Ignore).
+        assert_eq!(strs(&out, an::CUSTOMER_ID), ["c1", "c1", "c1", "c1", "c2", "c3", "c3", "c4"]);
+        assert_eq!(
+            bools(&out, an::SUPPRESSED),
+            [true, false, true, false, false, true, true, true]
+        );
+        assert_eq!(out.schema().as_ref(), &an::DEF.schema());
+    }
+
+    #[test]
+    fn all_anomalies_marks_and_sorts() {
+        let a = anomalies(&[("c2", "activity", "new_ip", 1.0, false)]);
+        let b = anomalies(&[
+            ("c1", "payment", "unverified", 1.0, false),
+            ("c1", "activity", "new_ip", 1.0, false),
+        ]);
+        let disp = dispositions(&[("c1", "new_ip", "legitimate", Some("2026-12-31"))]);
+        let out = crate::analysis::anomalies::all_anomalies(vec![a, b], disp, d(2026, 10, 14))
+            .collect()
+            .unwrap();
+        assert_eq!(strs(&out, an::CUSTOMER_ID), ["c1", "c1", "c2"]);
+        assert_eq!(strs(&out, an::SIGNAL), ["new_ip", "unverified", "new_ip"]);
+        assert_eq!(bools(&out, an::SUPPRESSED), [true, false, false]);
+    }
+}

@@ -121,3 +121,47 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
         ]);
     to_anomalies(events)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomalies::testutil::{bools, d, f64s, frame, strs};
+
+    #[test]
+    fn fraud_events_score_by_status_and_severity() {
+        let df = df!(
+            fe::EVENT_TIME => ["2026-10-10", "2026-10-12", "2026-10-11", "2026-10-12", "2026-10-13", "2026-10-13", "2026-10-20"],
+            fe::EVENT_ID => ["e1", "e1", "e2", "e3", "e4", "e5", "e6"],
+            fe::CUSTOMER_ID => ["c1", "c1", "c1", "c2", "c3", "c4", "c4"],
+            fe::ENTITY_NAME => [Some("vm-miner"), Some("vm-miner"), None, None, None, None, None],
+            fe::SUBSCRIPTION_ID => ["sub-1", "sub-1", "sub-2", "sub-3", "sub-4", "sub-5", "sub-5"],
+            fe::HIT_COUNT => [Some(3i64), Some(12), None, Some(1), Some(2), Some(1), Some(1)],
+            fe::EVENT_STATUS => ["Active", "Resolved", "Investigating", "Active", "Resolved", "New", "Active"],
+            fe::RESOLVED_REASON => [None, Some("Fraud"), None, None, Some("Ignore"), None, None],
+            fe::EVENT_TYPE => ["NetworkConnectionsToCryptoMiningPools", "NetworkConnectionsToCryptoMiningPools", "UsageAnomalyDetection", "VirtualMachineDeploymentAnomaly", "UsageAnomalyDetection", "SomethingNew", "UsageAnomalyDetection"],
+            fe::SEVERITY => [Some("High"), Some("High"), Some("Low"), Some("High"), Some("High"), None, Some("High")],
+        )
+        .unwrap();
+        let out = fraud_signals(frame(&fe::DEF, df), d(2026, 10, 14), &AnomalyConfig::default())
+            .sort([an::CUSTOMER_ID, an::DATE], SortMultipleOptions::default())
+            .collect()
+            .unwrap();
+        // e1 listed twice: its latest state (Resolved as Fraud on 10-12) counts, score 2.0.
+        // e2 Investigating, Low: 0.5. e3 Active, High: 1.5. e4 Resolved as Ignore: kept,
+        // suppressed. e5 unknown status and severity: medium, 1.0. e6 is after A.
+        assert_eq!(strs(&out, an::CUSTOMER_ID), ["c1", "c1", "c2", "c3", "c4"]);
+        assert_eq!(strs(&out, an::DATE), ["2026-10-11", "2026-10-12", "2026-10-12", "2026-10-13", "2026-10-13"]);
+        assert_eq!(f64s(&out, an::SCORE), [0.5, 2.0, 1.5, 1.5, 1.0]);
+        assert_eq!(bools(&out, an::SUPPRESSED), [false, false, false, true, false]);
+        assert_eq!(strs(&out, an::ENTITY), ["sub-2", "vm-miner", "sub-3", "sub-4", "sub-5"]);
+        assert!(strs(&out, an::SIGNAL).iter().all(|s| s == "fraud_event"));
+        assert_eq!(
+            strs(&out, an::REASON)[1],
+            "Partner Center fraud alert NetworkConnectionsToCryptoMiningPools (High severity, resolved by Partner Center as fraud) on vm-miner, 12 hit(s), raised on 2026-10-12"
+        );
+        assert_eq!(
+            strs(&out, an::REASON)[3],
+            "Partner Center fraud alert UsageAnomalyDetection (High severity, resolved by Partner Center as Ignore) on sub-4, 2 hit(s), raised on 2026-10-13"
+        );
+    }
+}

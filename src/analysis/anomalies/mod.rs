@@ -89,7 +89,7 @@ impl Default for AnomalyConfig {
             ],
             payment_lookback_days: 180,
             usage_before_payment_min_excess: 1000.0,
-            usage_before_payment_min_share: 0.5,
+            usage_before_payment_min_share: 0.8,
             new_customer_days: 30,
             new_customer_daily_spend: 200.0,
             fraud_score_low: 0.5,

@@ -344,3 +344,104 @@ fn over_credit_limit(
         .alias(an::REASON),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomalies::testutil::{d, f64s, frame, r4, strs};
+
+    fn run() -> DataFrame {
+        let usage = df!(
+            us::CUSTOMER_ID => ["p1", "p1", "p1", "p1", "p1", "p1", "p2", "p2", "p2", "p3", "p3", "p3"],
+            us::USAGE_DATE => ["2026-10-10", "2026-10-11", "2026-10-12", "2026-10-13", "2026-10-14", "2026-10-15",
+                "2026-08-15", "2026-09-15", "2026-10-10", "2026-08-15", "2026-09-15", "2026-10-10"],
+            us::COST => [600.0, 600.0, 600.0, 600.0, 600.0, 9999.0, 4000.0, 4000.0, 3000.0, 1000.0, 1000.0, 1000.0],
+            us::CURRENCY => ["USD"; 12],
+        )
+        .unwrap();
+        let payments = df!(
+            pay::PAYMENT_ID => ["pay1", "pay2", "pay3", "pay4", "pay5"],
+            pay::CUSTOMER_ID => ["p1", "p2", "p2", "p3", "p3"],
+            pay::PAYMENT_DATE => ["2026-10-10", "2026-09-20", "2026-10-20", "2026-08-20", "2026-09-25"],
+            pay::AMOUNT => [100.0, 4000.0, 4000.0, 1000.0, 1000.0],
+            pay::CURRENCY => ["USD"; 5],
+            pay::INSTRUMENT => ["prepaid_card", "bank_transfer", "bank_transfer", "card", "card"],
+        )
+        .unwrap();
+        let invoices = df!(
+            inv::INVOICE_ID => ["INV-8", "INV-9", "INV-3a", "INV-3b"],
+            inv::CUSTOMER_ID => ["p2", "p2", "p3", "p3"],
+            inv::ISSUE_DATE => ["2026-09-01", "2026-10-01", "2026-09-01", "2026-10-01"],
+            inv::AMOUNT => [4000.0, 4000.0, 1000.0, 1000.0],
+            inv::CURRENCY => ["USD"; 4],
+            inv::SERVICE_MONTH => [Some("2026-08"), Some("2026-09"), None, None],
+        )
+        .unwrap();
+        let customers = df!(
+            cu::CUSTOMER_ID => ["p1", "p2", "p3"],
+            cu::CUSTOMER_NAME => ["Stolen", "Established", "Late"],
+            cu::CREATED_DATE => ["2026-10-10", "2025-01-01", "2025-01-01"],
+            cu::VERIFIED => [Some(false), Some(true), None],
+            cu::CREDIT_LIMIT => [Some(5000.0), Some(6000.0), None],
+        )
+        .unwrap();
+        let aging = df!(
+            ag::CUSTOMER_ID => ["p2", "p3"],
+            ag::CURRENCY => ["USD", "USD"],
+            ag::NET_OUTSTANDING => [4000.0, 1000.0],
+        )
+        .unwrap();
+        payment_signals(
+            frame(&us::DEF, usage),
+            frame(&pay::DEF, payments),
+            frame(&inv::DEF, invoices),
+            frame(&cu::DEF, customers),
+            frame(&ag::DEF, aging),
+            d(2026, 10, 14),
+            &AnomalyConfig::default(),
+        )
+        .sort([an::CUSTOMER_ID, an::SIGNAL], SortMultipleOptions::default())
+        .collect()
+        .unwrap()
+    }
+
+    #[test]
+    fn each_payment_signal_fires_on_its_case_only() {
+        let out = run();
+        // p1 (created 10-10, unverified, 600 a day, paid 100 by prepaid card): four signals.
+        // p2 (established, 11,000 used against 4,000 paid: 64 % unpaid < 80 %): only its balance
+        // 4,000 net + 3,000 usage after the last invoiced month (09) = 7,000 > 6,000.
+        // p3 (paid late but paid: 3,000 used, 2,000 paid, 33 % unpaid; no credit limit): nothing.
+        assert_eq!(strs(&out, an::CUSTOMER_ID), ["p1", "p1", "p1", "p1", "p2"]);
+        assert_eq!(
+            strs(&out, an::SIGNAL),
+            [
+                "fast_new_customer",
+                "prepaid_instrument",
+                "unverified",
+                "usage_before_payment",
+                "over_credit_limit"
+            ]
+        );
+        // fast: 5 x 600 = 3,000 over 5 days (10-10..10-14, 10-15 is after A) = 600 a day vs 200:
+        // score 3. usage_before_payment: 3,000 used vs 100 paid, share 2,900 / 3,000 = 0.96667,
+        // score 0.96667 / 0.8 = 1.20833. over_credit_limit: 7,000 / 6,000 = 1.16667.
+        assert_eq!(f64s(&out, an::ACTUAL), [600.0, 100.0, 0.0, 3000.0, 7000.0]);
+        assert_eq!(f64s(&out, an::EXPECTED), [200.0, 0.0, 1.0, 100.0, 6000.0]);
+        assert_eq!(
+            f64s(&out, an::SCORE).into_iter().map(r4).collect::<Vec<_>>(),
+            [3.0, 1.0, 1.0, 1.2083, 1.1667]
+        );
+        assert_eq!(
+            strs(&out, an::REASON),
+            [
+                "Customer created on 2026-10-10 already spends 600.00 USD a day (3,000.00 USD in 5 day(s))",
+                "Paid by prepaid card 1 time(s) in the last 180 days: 100.00 USD, the last on 2026-10-10",
+                "The customer's identity has not been verified (customer master data)",
+                "Usage of 3,000.00 USD since 2026-10-10 against 100.00 USD of payments received (97% unpaid)",
+                "Balance of 7,000.00 USD (net outstanding 4,000.00 USD plus unbilled usage 3,000.00 USD) is over the credit limit of 6,000.00 USD",
+            ]
+        );
+        assert_eq!(strs(&out, an::DATE)[1], "2026-10-10");
+    }
+}
