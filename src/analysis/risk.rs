@@ -12,9 +12,10 @@
 //! verdict of an analyst makes the customer critical whatever its score.
 //!
 //! top_reasons: the reasons of the `top_reasons` strongest contributing signals, strongest first,
-//! joined with "; " (an analyst's fraud verdict comes first). exposure: the customer's exposure in
-//! its one currency; a customer with exposure in several currencies shows the currency with the
-//! largest exposure (amounts in different currencies are never added).
+//! joined with "; " (an analyst's fraud verdict comes first; empty when nothing contributes).
+//! exposure: the customer's exposure in its one currency; a customer with exposure in several
+//! currencies shows the currency with the largest exposure (amounts in different currencies are
+//! never added).
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -479,4 +480,271 @@ pub fn reaches_tier(risk_scores: &DataFrame, tier: &str) -> bool {
         .iter()
         .flatten()
         .any(|t| tier_rank(t).is_some_and(|r| r >= min))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomalies::testutil::{bools, d, f64s, frame, strs};
+    use crate::schema::{anomalies as an, customers as cu, dispositions as di};
+
+    const A: (i32, u32, u32) = (2026, 10, 14);
+
+    /// Anomalies (customer, signal, score, suppressed); family from reasons.rs; reason
+    /// "<signal> <score> of <customer>".
+    fn anomalies(rows: &[(&str, &str, f64, bool)]) -> LazyFrame {
+        let df = df!(
+            an::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::FAMILY => rows.iter().map(|r| reasons::by_code(r.1).unwrap().family).collect::<Vec<_>>(),
+            an::SIGNAL => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            an::DATE => rows.iter().map(|_| "2026-10-14").collect::<Vec<_>>(),
+            an::ENTITY => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::SCORE => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            an::REASON => rows.iter().map(|r| format!("{} {} of {}", r.1, r.2, r.0)).collect::<Vec<_>>(),
+            an::SUPPRESSED => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&an::DEF, df)
+    }
+
+    fn exposure(rows: &[(&str, &str, f64)]) -> LazyFrame {
+        df!(
+            EXPOSURE_CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            EXPOSURE_CURRENCY => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            EXPOSURE => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    fn customers() -> LazyFrame {
+        let df = df!(
+            cu::CUSTOMER_ID => ["r1", "r2", "r1"],
+            cu::CUSTOMER_NAME => ["One", "Two", "One again"],
+        )
+        .unwrap();
+        frame(&cu::DEF, df)
+    }
+
+    fn dispositions(rows: &[(&str, &str, &str, Option<&str>)]) -> LazyFrame {
+        let df = df!(
+            di::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            di::REASON_CODE => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            di::VERDICT => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            di::VALID_UNTIL => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            di::ANALYST => rows.iter().map(|_| "ann").collect::<Vec<_>>(),
+            di::NOTE => rows.iter().map(|_| "chargeback").collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&di::DEF, df)
+    }
+
+    fn no_dispositions() -> LazyFrame {
+        di::DEF.empty().lazy()
+    }
+
+    fn scores(
+        an_rows: &[(&str, &str, f64, bool)],
+        exp: &[(&str, &str, f64)],
+        disp: LazyFrame,
+        cfg: &RiskConfig,
+    ) -> DataFrame {
+        risk_scores(
+            anomalies(an_rows),
+            customers(),
+            exposure(exp),
+            disp,
+            d(A.0, A.1, A.2),
+            cfg,
+        )
+        .collect()
+        .unwrap()
+    }
+
+    #[test]
+    fn every_reason_code_has_a_weight_and_every_family_a_cap() {
+        let cfg = RiskConfig::default();
+        for r in reasons::ALL {
+            assert!(cfg.weights.weight(r.code).is_some(), "{} has no weight", r.code);
+        }
+        for f in FAMILIES {
+            assert!(cfg.family_caps.cap(f).is_some());
+        }
+    }
+
+    #[test]
+    fn score_arithmetic_caps_exposure_and_fraud_verdict() {
+        let rows = [
+            // r1: usage_spike 3.0 is clamped to 2: 12 x 2 = 24; its weaker row (1.0) does not add;
+            // new_region 8 x 1 = 8; usage = 32. new_ip 6 x 1 = 6. unverified 8 x 1 = 8. The
+            // suppressed prepaid card adds nothing. Total 32 + 6 + 8 = 46: medium.
+            ("r1", "usage_spike", 3.0, false),
+            ("r1", "usage_spike", 1.0, false),
+            ("r1", "new_region", 1.0, false),
+            ("r1", "new_ip", 1.0, false),
+            ("r1", "unverified", 1.0, false),
+            ("r1", "prepaid_instrument", 1.0, true),
+            // r2: usage 15x2 + 15x2 + 8x2 = 76 -> cap 50; activity 15x2 + 12x2 = 54 -> 50;
+            // payment 12x2 x 3 = 72 -> 50; fraud 40 x 2 = 80 (cap 80). 230 -> 100: critical.
+            ("r2", "gpu_meter", 2.0, false),
+            ("r2", "round_the_clock", 2.5, false),
+            ("r2", "new_region", 2.0, false),
+            ("r2", "multi_region_deploy", 2.0, false),
+            ("r2", "role_assignment", 2.0, false),
+            ("r2", "usage_before_payment", 2.0, false),
+            ("r2", "fast_new_customer", 2.0, false),
+            ("r2", "prepaid_instrument", 2.0, false),
+            ("r2", "fraud_event", 2.0, false),
+            // r5: unverified, 8: low; its fraud verdict expired on 10-13.
+            ("r5", "unverified", 1.0, false),
+        ];
+        let exp = [
+            // r1: one currency, summed: 100 + 50 = 150 USD.
+            ("r1", "USD", 100.0),
+            ("r1", "USD", 50.0),
+            // r3: no anomaly; two currencies: the largest, 300 EUR, not a sum.
+            ("r3", "EUR", 300.0),
+            ("r3", "USD", 200.0),
+        ];
+        let disp = dispositions(&[
+            // r4: no anomaly, no usage, but an analyst's fraud verdict: listed, critical.
+            ("r4", "*", "Fraud", None),
+            ("r5", "*", "fraud", Some("2026-10-13")),
+        ]);
+        let out = scores(&rows, &exp, disp, &RiskConfig::default());
+        assert_eq!(strs(&out, rs::CUSTOMER_ID), ["r2", "r1", "r5", "r3", "r4"]);
+        assert_eq!(f64s(&out, rs::RISK_SCORE), [100.0, 46.0, 8.0, 0.0, 0.0]);
+        assert_eq!(strs(&out, rs::TIER), ["critical", "medium", "low", "low", "critical"]);
+        assert_eq!(f64s(&out, rs::USAGE), [50.0, 32.0, 0.0, 0.0, 0.0]);
+        assert_eq!(f64s(&out, rs::ACTIVITY), [50.0, 6.0, 0.0, 0.0, 0.0]);
+        assert_eq!(f64s(&out, rs::PAYMENT), [50.0, 8.0, 8.0, 0.0, 0.0]);
+        assert_eq!(f64s(&out, rs::FRAUD), [80.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(strs(&out, rs::CUSTOMER_NAME), ["Two", "One", "<null>", "<null>", "<null>"]);
+        assert_eq!(f64s(&out, rs::EXPOSURE)[1], 150.0);
+        assert_eq!(f64s(&out, rs::EXPOSURE)[3], 300.0);
+        assert_eq!(strs(&out, rs::CURRENCY)[1..4], ["USD", "<null>", "EUR"]);
+        assert_eq!(
+            out.column(rs::SUPPRESSED_COUNT).unwrap().u32().unwrap().iter().collect::<Vec<_>>(),
+            [Some(0), Some(1), Some(0), Some(0), Some(0)]
+        );
+        assert_eq!(bools(&out, rs::FRAUD_VERDICT), [false, false, false, false, true]);
+        // Strongest first; new_region and unverified tie at 8 and go by code.
+        assert_eq!(
+            strs(&out, rs::TOP_REASONS)[1],
+            "usage_spike 3 of r1; new_region 1 of r1; unverified 1 of r1"
+        );
+        assert_eq!(
+            strs(&out, rs::TOP_REASONS)[4],
+            "An analyst marked this customer as fraud (ann): chargeback"
+        );
+        assert_eq!(strs(&out, rs::TOP_REASONS)[3], "");
+        assert_eq!(out.schema().as_ref(), &rs::DEF.schema());
+    }
+
+    #[test]
+    fn tier_edges_are_inclusive() {
+        let mut cfg = RiskConfig::default();
+        cfg.weights.usage_spike = 25.0;
+        cfg.weights.new_ip = 25.0;
+        cfg.weights.gpu_meter = 0.0;
+        let rows = [
+            ("e1", "usage_spike", 1.0, false),    // 25 x 1 = 25.00: medium
+            ("e2", "usage_spike", 0.9996, false), // 24.99: low
+            ("e3", "usage_spike", 2.0, false),    // 50: high
+            ("e4", "usage_spike", 2.0, false),    // 50 + 25 = 75: critical
+            ("e4", "new_ip", 1.0, false),
+            ("e5", "usage_spike", 1.9996, false), // 49.99: medium
+            ("e6", "gpu_meter", 2.0, false),      // weight 0: 0, low, no reasons
+        ];
+        let out = scores(&rows, &[], no_dispositions(), &cfg);
+        assert_eq!(strs(&out, rs::CUSTOMER_ID), ["e4", "e3", "e5", "e1", "e2", "e6"]);
+        assert_eq!(f64s(&out, rs::RISK_SCORE), [75.0, 50.0, 49.99, 25.0, 24.99, 0.0]);
+        assert_eq!(strs(&out, rs::TIER), ["critical", "high", "medium", "medium", "low", "low"]);
+        assert_eq!(strs(&out, rs::TOP_REASONS)[5], "");
+    }
+
+    /// The calibration of the defaults: each profile with every score at 1.0 (the weakest case
+    /// in which its signals fire).
+    fn profiles() -> DataFrame {
+        let mut rows = vec![];
+        let mut add = |c: &'static str, signals: &[&'static str]| {
+            for s in signals {
+                rows.push((c, *s, 1.0, false));
+            }
+        };
+        // usage 15 + 15 + 8 + 12 = 50, fraud 40: 90.
+        add("crypto", &["gpu_meter", "round_the_clock", "new_region", "usage_spike", "fraud_event"]);
+        // payment 12 + 12 + 12 + 8 = 44, usage 10: 54.
+        add("stolen_card", &["prepaid_instrument", "usage_before_payment", "fast_new_customer", "unverified", "peer_outlier"]);
+        // activity 10 + 6 + 12 + 10 + 15 + 12 = 65 -> cap 50.
+        add("takeover", &["new_caller", "new_ip", "role_assignment", "activity_burst", "multi_region_deploy", "spending_limit_raised"]);
+        add("takeover_big", &["new_caller", "new_ip", "role_assignment", "activity_burst", "multi_region_deploy", "spending_limit_raised"]);
+        add("unverified_only", &["unverified"]); // 8
+        add("prepaid_only", &["prepaid_instrument"]); // 12
+        add("over_limit_only", &["over_credit_limit"]); // 10
+        rows.push(("new_ip_only", "new_ip", 5.0, false)); // clamped to 2: 12
+        rows.push(("verdict", "unverified", 1.0, false)); // 8, but a fraud verdict
+        let exp = [
+            // A late payer and an over-budget customer have exposure and no signal.
+            ("late_payer", "USD", 90_000.0),
+            ("over_budget", "USD", 20_000.0),
+            ("takeover", "USD", 100.0),
+            ("takeover_big", "USD", 5_000.0),
+        ];
+        let disp = dispositions(&[("verdict", "*", "fraud", Some("2026-12-31"))]);
+        scores(&rows, &exp, disp, &RiskConfig::default())
+    }
+
+    fn tier_of(out: &DataFrame, customer: &str) -> (String, f64) {
+        let i = strs(out, rs::CUSTOMER_ID).iter().position(|c| c == customer).unwrap();
+        (strs(out, rs::TIER)[i].clone(), f64s(out, rs::RISK_SCORE)[i])
+    }
+
+    #[test]
+    fn fraud_profiles_are_high_or_critical_and_benign_ones_low() {
+        let out = profiles();
+        assert_eq!(tier_of(&out, "crypto"), ("critical".into(), 90.0));
+        assert_eq!(tier_of(&out, "stolen_card"), ("high".into(), 54.0));
+        assert_eq!(tier_of(&out, "takeover"), ("high".into(), 50.0));
+        assert_eq!(tier_of(&out, "unverified_only"), ("low".into(), 8.0));
+        assert_eq!(tier_of(&out, "prepaid_only"), ("low".into(), 12.0));
+        assert_eq!(tier_of(&out, "over_limit_only"), ("low".into(), 10.0));
+        assert_eq!(tier_of(&out, "new_ip_only"), ("low".into(), 12.0));
+        assert_eq!(tier_of(&out, "late_payer"), ("low".into(), 0.0));
+        assert_eq!(tier_of(&out, "over_budget"), ("low".into(), 0.0));
+        assert_eq!(tier_of(&out, "verdict"), ("critical".into(), 8.0));
+    }
+
+    #[test]
+    fn risk_review_lists_worst_first_and_reaches_tier() {
+        let out = profiles();
+        let review = risk_review(out.clone().lazy(), "high").collect().unwrap();
+        // Critical first (crypto 90, then the verdict at 8), then high by score (stolen card 54),
+        // then the two takeovers at 50 by exposure (5,000 before 100).
+        assert_eq!(
+            strs(&review, rv::CUSTOMER_ID),
+            ["crypto", "verdict", "stolen_card", "takeover_big", "takeover"]
+        );
+        assert_eq!(review.schema().as_ref(), &rv::DEF.schema());
+        assert_eq!(risk_review(out.clone().lazy(), "low").collect().unwrap().height(), out.height());
+
+        assert!(reaches_tier(&out, "critical"));
+        assert!(reaches_tier(&out, "HIGH"));
+        assert!(!reaches_tier(&out, "bogus"));
+        let no_critical = out
+            .clone()
+            .lazy()
+            .filter(col(rs::TIER).neq(lit(TIER_CRITICAL)))
+            .collect()
+            .unwrap();
+        assert!(!reaches_tier(&no_critical, "critical"));
+        assert!(reaches_tier(&no_critical, "high"));
+        let lows = out.lazy().filter(col(rs::TIER).eq(lit(TIER_LOW))).collect().unwrap();
+        assert!(!reaches_tier(&lows, "medium"));
+        assert!(reaches_tier(&lows, "low"));
+
+        let tiers = risk_tiers(profiles().lazy()).collect().unwrap();
+        let names: Vec<String> = tiers.get_column_names().iter().map(|n| n.to_string()).collect();
+        assert_eq!(names, [rs::CUSTOMER_ID, rs::TIER]);
+    }
 }
