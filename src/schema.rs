@@ -354,7 +354,7 @@ table!(risk_scores, "risk_scores", {
     ACTIVITY: "activity" => DataType::Float64,
     PAYMENT: "payment" => DataType::Float64,
     FRAUD: "fraud" => DataType::Float64,
-    SUPPRESSED_COUNT: "suppressed_count" => DataType::UInt32, // anomalies suppressed by dispositions
+    SUPPRESSED_COUNT: "suppressed_count" => DataType::UInt32, // suppressed anomalies (dispositions, fraud events resolved as not fraud)
     FRAUD_VERDICT: "fraud_verdict" => DataType::Boolean, // a valid analyst fraud verdict
 });
 

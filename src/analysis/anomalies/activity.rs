@@ -124,10 +124,11 @@ fn tagged(signal: &'static str) -> [Expr; 3] {
     ]
 }
 
-/// Customers with at least one event in their history: "never seen before" means something only
-/// for them.
-fn with_history(hist: &LazyFrame) -> LazyFrame {
-    hist.clone()
+/// Customers with at least one caller (or IP) in their history: "never seen before" means
+/// something only for them (a history from an export without callers or IPs does not count).
+fn with_history(known: &LazyFrame) -> LazyFrame {
+    known
+        .clone()
         .select([col(act::CUSTOMER_ID)])
         .unique(None, UniqueKeepStrategy::Any)
 }
@@ -195,9 +196,9 @@ impl Burst {
                         date_text(col(DAY)),
                         lit(", "),
                         num_text(ratio, 1),
-                        lit("x the customer's usual "),
+                        lit("x the customer's usual rate (taken as "),
                         num_text(col(BASELINE), 1),
-                        lit(" a day"),
+                        lit(" a day)"),
                     ],
                     "",
                     false,
@@ -217,9 +218,9 @@ fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame
     let k = key(&[act::CUSTOMER_ID, act::CALLER]);
     win.clone()
         .filter(col(act::CALLER).is_not_null().and(is_write()).and(is_failed().not()))
-        .join(known, k.clone(), k, JoinArgs::new(JoinType::Anti))
+        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
         .join(
-            with_history(hist),
+            with_history(&known),
             [col(act::CUSTOMER_ID)],
             [col(act::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Semi),
@@ -259,9 +260,9 @@ fn new_ip(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
     let k = key(&[act::CUSTOMER_ID, act::CLIENT_IP]);
     win.clone()
         .filter(col(act::CLIENT_IP).is_not_null())
-        .join(known, k.clone(), k, JoinArgs::new(JoinType::Anti))
+        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
         .join(
-            with_history(hist),
+            with_history(&known),
             [col(act::CUSTOMER_ID)],
             [col(act::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Semi),
@@ -419,8 +420,9 @@ fn multi_region_deploy(win: &LazyFrame, hist: &LazyFrame, min_regions: u32) -> L
                     date_text(col(DAY)),
                     lit(" ("),
                     col(LIST),
-                    lit("); the busiest earlier day had "),
+                    lit("); at most "),
                     count_text(col(HIST_MAX)),
+                    lit(" a day in the customer's history"),
                 ],
                 "",
                 false,
@@ -614,6 +616,9 @@ mod tests {
         evs.push(("2026-10-14", Some("c1"), None, DISK, "Failed", "alice@c1.com", "10.0.0.1", None, None, None));
         // A role assignment of a non-privileged role.
         evs.push(("2026-10-14", Some("c1"), None, ROLE, "Succeeded", "alice@c1.com", "10.0.0.1", None, Some("Reader"), Some("/ra/1")));
+        // c4's history comes from an export without callers or IPs: its window's are not new.
+        evs.push(("2026-09-01", Some("c4"), None, DISK, "Succeeded", "", "", None, None, None));
+        evs.push(("2026-10-14", Some("c4"), None, DISK, "Succeeded", "dan@c4.com", "192.0.2.7", None, None, None));
         let out = signals(&evs, no_audit());
         assert_eq!(out.height(), 0, "{out}");
     }
@@ -681,10 +686,10 @@ mod tests {
         // new_caller: 4 writes by mallory; new_ip: 4 events from 203.0.113.9.
         assert_eq!(f64s(&out, an::ACTUAL), [12.0, 10.0, 3.0, 4.0, 4.0, 1.0, 1.0, 10.0]);
         let reasons = strs(&out, an::REASON);
-        assert_eq!(reasons[0], "12 resource writes on 2026-10-14, 12.0x the customer's usual 1.0 a day");
+        assert_eq!(reasons[0], "12 resource writes on 2026-10-14, 12.0x the customer's usual rate (taken as 1.0 a day)");
         assert_eq!(
             reasons[2],
-            "Virtual machines or scale sets deployed in 3 regions on 2026-10-11 (eastus, southeastasia, westeurope); the busiest earlier day had 1"
+            "Virtual machines or scale sets deployed in 3 regions on 2026-10-11 (eastus, southeastasia, westeurope); at most 1 a day in the customer's history"
         );
         assert_eq!(
             reasons[3],

@@ -17,6 +17,10 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
     const STATUS: &str = "_status";
     const RESOLVED: &str = "_resolved_reason";
     const SEVERITY: &str = "_severity";
+    // An event without its time is dated by its first occurrence.
+    let event_day = coalesce(&[col(fe::EVENT_TIME), col(fe::FIRST_OCCURRENCE)])
+        .dt()
+        .date();
     let resolved = col(STATUS).eq(lit("resolved"));
     let confirmed = resolved.clone().and(col(RESOLVED).eq(lit("fraud")));
     let by_severity = when(col(SEVERITY).eq(lit("high")))
@@ -41,12 +45,13 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
         .filter(
             col(fe::CUSTOMER_ID)
                 .is_not_null()
-                .and(col(fe::EVENT_TIME).dt().date().lt_eq(date_lit(as_of))),
+                .and(event_day.clone().lt_eq(date_lit(as_of))),
         )
         .sort(
             [fe::EVENT_TIME, fe::SOURCE_FILE, fe::SOURCE_LINE],
             SortMultipleOptions::default()
                 .with_order_descending(true)
+                .with_nulls_last(true)
                 .with_maintain_order(true),
         )
         // Events without an id are each their own event.
@@ -79,7 +84,7 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
                 col(fe::EVENT_ID),
             ])
             .alias(an::ENTITY),
-            col(fe::EVENT_TIME).dt().date().alias(an::DATE),
+            event_day.clone().alias(an::DATE),
             col(fe::HIT_COUNT).cast(DataType::Float64).alias(an::ACTUAL),
             lit(NULL).cast(DataType::Float64).alias(an::EXPECTED),
             when(confirmed)
@@ -109,7 +114,7 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
                             false,
                         )),
                     lit(", raised on "),
-                    date_text(col(fe::EVENT_TIME).dt().date()),
+                    date_text(event_day.clone()),
                 ],
                 "",
                 false,

@@ -101,7 +101,7 @@ impl Default for AnomalyConfig {
 }
 
 /// Every family's signals in one table: concatenated, dispositions applied (SPEC 4.5), sorted by
-/// customer_id, family, signal, date, entity, reason.
+/// customer_id, family, signal, date, entity, reason, then the figures.
 pub fn all_anomalies(parts: Vec<LazyFrame>, dispositions: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     let all = union(parts);
     apply_dispositions(all, dispositions, as_of).sort(
@@ -112,8 +112,13 @@ pub fn all_anomalies(parts: Vec<LazyFrame>, dispositions: LazyFrame, as_of: Naiv
             an::DATE,
             an::ENTITY,
             an::REASON,
+            an::SCORE,
+            an::ACTUAL,
+            an::EXPECTED,
         ],
-        SortMultipleOptions::default().with_maintain_order(true),
+        SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(true),
     )
 }
 
