@@ -24,7 +24,13 @@ fn activity(rows: usize) -> LazyFrame {
         "microsoft.authorization/roleassignments/write",
         "microsoft.storage/storageaccounts/read",
     ];
-    const REGIONS: [&str; 5] = ["eastus", "westeurope", "southeastasia", "brazilsouth", "japaneast"];
+    const REGIONS: [&str; 5] = [
+        "eastus",
+        "westeurope",
+        "southeastasia",
+        "brazilsouth",
+        "japaneast",
+    ];
     let customers = (rows / 200).max(1);
     let epoch_days = (as_of() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days();
     let mut time = Vec::with_capacity(rows);
@@ -38,8 +44,16 @@ fn activity(rows: usize) -> LazyFrame {
         op.push(OPS[i % OPS.len()]);
         status.push(if i % 17 == 0 { "Failed" } else { "Succeeded" });
         let recent = day > epoch_days - 7;
-        caller.push(if recent && i % 13 == 0 { format!("new{c}@x.io") } else { format!("u{c}@c.com") });
-        ip.push(if recent && i % 11 == 0 { format!("203.0.113.{}", i % 250) } else { format!("10.0.{}.1", c % 250) });
+        caller.push(if recent && i % 13 == 0 {
+            format!("new{c}@x.io")
+        } else {
+            format!("u{c}@c.com")
+        });
+        ip.push(if recent && i % 11 == 0 {
+            format!("203.0.113.{}", i % 250)
+        } else {
+            format!("10.0.{}.1", c % 250)
+        });
         loc.push(REGIONS[if recent { i % 5 } else { 0 }]);
         role.push(if i % 3 == 0 { "Owner" } else { "Reader" });
     }
@@ -53,7 +67,9 @@ fn activity(rows: usize) -> LazyFrame {
         act::LOCATION => loc,
         act::ROLE => role,
     );
-    let Ok(df) = df else { return act::DEF.empty().lazy() };
+    let Ok(df) = df else {
+        return act::DEF.empty().lazy();
+    };
     let exprs: Vec<Expr> = act::DEF
         .schema()
         .iter()
@@ -85,7 +101,9 @@ fn anomalies(rows: usize) -> LazyFrame {
         an::REASON => (0..rows).map(|i| format!("reason {i}")).collect::<Vec<_>>(),
         an::SUPPRESSED => (0..rows).map(|i| i % 29 == 0).collect::<Vec<_>>(),
     );
-    let Ok(df) = df else { return an::DEF.empty().lazy() };
+    let Ok(df) = df else {
+        return an::DEF.empty().lazy();
+    };
     df.lazy().with_column(col(an::DATE).cast(DataType::Date))
 }
 
@@ -95,7 +113,8 @@ fn exposure(customers: usize) -> LazyFrame {
         "currency" => (0..customers).map(|_| "USD").collect::<Vec<_>>(),
         "exposure" => (0..customers).map(|c| c as f64 * 10.0).collect::<Vec<_>>(),
     );
-    df.map(|d| d.lazy()).unwrap_or_else(|_| DataFrame::empty().lazy())
+    df.map(|d| d.lazy())
+        .unwrap_or_else(|_| DataFrame::empty().lazy())
 }
 
 fn bench_activity(c: &mut Criterion) {
@@ -103,11 +122,15 @@ fn bench_activity(c: &mut Criterion) {
     group.sample_size(10);
     let cfg = AnomalyConfig::default();
     for rows in [10_000usize, 100_000, 1_000_000] {
-        let Ok(events) = activity(rows).collect() else { continue };
+        let Ok(events) = activity(rows).collect() else {
+            continue;
+        };
         let audit = billrisk::schema::audit_records::DEF.empty().lazy();
         group.throughput(Throughput::Elements(rows as u64));
         group.bench_with_input(BenchmarkId::from_parameter(rows), &events, |b, events| {
-            b.iter(|| activity_signals(events.clone().lazy(), audit.clone(), as_of(), &cfg).collect())
+            b.iter(|| {
+                activity_signals(events.clone().lazy(), audit.clone(), as_of(), &cfg).collect()
+            })
         });
     }
     group.finish();
@@ -122,19 +145,23 @@ fn bench_risk(c: &mut Criterion) {
             continue;
         };
         group.throughput(Throughput::Elements(rows as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(rows), &(an, exp), |b, (an, exp)| {
-            b.iter(|| {
-                risk_scores(
-                    an.clone().lazy(),
-                    cu::DEF.empty().lazy(),
-                    exp.clone().lazy(),
-                    di::DEF.empty().lazy(),
-                    as_of(),
-                    &cfg,
-                )
-                .collect()
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(rows),
+            &(an, exp),
+            |b, (an, exp)| {
+                b.iter(|| {
+                    risk_scores(
+                        an.clone().lazy(),
+                        cu::DEF.empty().lazy(),
+                        exp.clone().lazy(),
+                        di::DEF.empty().lazy(),
+                        as_of(),
+                        &cfg,
+                    )
+                    .collect()
+                })
+            },
+        );
     }
     group.finish();
 }

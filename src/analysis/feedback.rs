@@ -38,14 +38,11 @@ pub(crate) fn valid_dispositions(
         .unwrap_or(lit(false));
     dispositions
         .filter(
-            col(di::CUSTOMER_ID)
-                .is_not_null()
-                .and(wanted)
-                .and(
-                    col(di::VALID_UNTIL)
-                        .is_null()
-                        .or(col(di::VALID_UNTIL).gt_eq(date_lit(as_of))),
-                ),
+            col(di::CUSTOMER_ID).is_not_null().and(wanted).and(
+                col(di::VALID_UNTIL)
+                    .is_null()
+                    .or(col(di::VALID_UNTIL).gt_eq(date_lit(as_of))),
+            ),
         )
         .with_column(
             col(di::REASON_CODE)
@@ -66,12 +63,8 @@ pub fn apply_dispositions(
 ) -> LazyFrame {
     const ROW: &str = "_row";
     const HIT: &str = "_hit";
-    let active = valid_dispositions(
-        dispositions,
-        as_of,
-        &[VERDICT_LEGITIMATE, VERDICT_PLANNED],
-    )
-    .select([col(di::CUSTOMER_ID), col(CODE)]);
+    let active = valid_dispositions(dispositions, as_of, &[VERDICT_LEGITIMATE, VERDICT_PLANNED])
+        .select([col(di::CUSTOMER_ID), col(CODE)]);
     let indexed = anomalies.with_row_index(ROW, None);
     let hits = indexed
         .clone()
@@ -169,7 +162,10 @@ mod tests {
             .collect()
             .unwrap();
         // Every row stays, in order; c4's row was suppressed already (resolved as Ignore).
-        assert_eq!(strs(&out, an::CUSTOMER_ID), ["c1", "c1", "c1", "c1", "c2", "c3", "c3", "c4"]);
+        assert_eq!(
+            strs(&out, an::CUSTOMER_ID),
+            ["c1", "c1", "c1", "c1", "c2", "c3", "c3", "c4"]
+        );
         assert_eq!(
             bools(&out, an::SUPPRESSED),
             [true, false, true, false, false, true, true, true]

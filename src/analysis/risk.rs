@@ -21,8 +21,8 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::feedback::{valid_dispositions, VERDICT_FRAUD};
 use crate::analysis::anomalies::payment::unique_customers;
+use crate::analysis::feedback::{valid_dispositions, VERDICT_FRAUD};
 use crate::analysis::reasons::{self, FAMILIES};
 use crate::schema::{
     anomalies as an, customers as cu, dispositions as di, risk_review as rv, risk_scores as rs,
@@ -242,7 +242,14 @@ pub fn risk_scores(
         .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
         .with_column((weight * strength).alias(CONTRIB))
         .sort(
-            [an::CUSTOMER_ID, an::SIGNAL, CONTRIB, an::DATE, an::ENTITY, an::REASON],
+            [
+                an::CUSTOMER_ID,
+                an::SIGNAL,
+                CONTRIB,
+                an::DATE,
+                an::ENTITY,
+                an::REASON,
+            ],
             SortMultipleOptions::default()
                 .with_order_descending_multi([false, false, true, true, false, false])
                 .with_nulls_last(true)
@@ -305,7 +312,11 @@ pub fn risk_scores(
                     lit("An analyst marked this customer as fraud"),
                     when(col(di::ANALYST).is_null())
                         .then(lit(""))
-                        .otherwise(concat_str([lit(" ("), col(di::ANALYST), lit(")")], "", false)),
+                        .otherwise(concat_str(
+                            [lit(" ("), col(di::ANALYST), lit(")")],
+                            "",
+                            false,
+                        )),
                     when(col(di::NOTE).is_null())
                         .then(lit(""))
                         .otherwise(concat_str([lit(": "), col(di::NOTE)], "", false)),
@@ -337,8 +348,12 @@ pub fn risk_scores(
     let ids = concat(
         [
             anomalies.select([col(an::CUSTOMER_ID)]),
-            exposure_one.clone().select([col(EXPOSURE_CUSTOMER_ID).alias(rs::CUSTOMER_ID)]),
-            verdicts.clone().select([col(di::CUSTOMER_ID).alias(rs::CUSTOMER_ID)]),
+            exposure_one
+                .clone()
+                .select([col(EXPOSURE_CUSTOMER_ID).alias(rs::CUSTOMER_ID)]),
+            verdicts
+                .clone()
+                .select([col(di::CUSTOMER_ID).alias(rs::CUSTOMER_ID)]),
         ],
         UnionArgs::default(),
     )
@@ -565,7 +580,11 @@ mod tests {
     fn every_reason_code_has_a_weight_and_every_family_a_cap() {
         let cfg = RiskConfig::default();
         for r in reasons::ALL {
-            assert!(cfg.weights.weight(r.code).is_some(), "{} has no weight", r.code);
+            assert!(
+                cfg.weights.weight(r.code).is_some(),
+                "{} has no weight",
+                r.code
+            );
         }
         for f in FAMILIES {
             assert!(cfg.family_caps.cap(f).is_some());
@@ -614,20 +633,34 @@ mod tests {
         let out = scores(&rows, &exp, disp, &RiskConfig::default());
         assert_eq!(strs(&out, rs::CUSTOMER_ID), ["r2", "r1", "r5", "r3", "r4"]);
         assert_eq!(f64s(&out, rs::RISK_SCORE), [100.0, 46.0, 8.0, 0.0, 0.0]);
-        assert_eq!(strs(&out, rs::TIER), ["critical", "medium", "low", "low", "critical"]);
+        assert_eq!(
+            strs(&out, rs::TIER),
+            ["critical", "medium", "low", "low", "critical"]
+        );
         assert_eq!(f64s(&out, rs::USAGE), [50.0, 32.0, 0.0, 0.0, 0.0]);
         assert_eq!(f64s(&out, rs::ACTIVITY), [50.0, 6.0, 0.0, 0.0, 0.0]);
         assert_eq!(f64s(&out, rs::PAYMENT), [50.0, 8.0, 8.0, 0.0, 0.0]);
         assert_eq!(f64s(&out, rs::FRAUD), [80.0, 0.0, 0.0, 0.0, 0.0]);
-        assert_eq!(strs(&out, rs::CUSTOMER_NAME), ["Two", "One", "<null>", "<null>", "<null>"]);
+        assert_eq!(
+            strs(&out, rs::CUSTOMER_NAME),
+            ["Two", "One", "<null>", "<null>", "<null>"]
+        );
         assert_eq!(f64s(&out, rs::EXPOSURE)[1], 150.0);
         assert_eq!(f64s(&out, rs::EXPOSURE)[3], 300.0);
         assert_eq!(strs(&out, rs::CURRENCY)[1..4], ["USD", "<null>", "EUR"]);
         assert_eq!(
-            out.column(rs::SUPPRESSED_COUNT).unwrap().u32().unwrap().iter().collect::<Vec<_>>(),
+            out.column(rs::SUPPRESSED_COUNT)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
             [Some(0), Some(1), Some(0), Some(0), Some(0)]
         );
-        assert_eq!(bools(&out, rs::FRAUD_VERDICT), [false, false, false, false, true]);
+        assert_eq!(
+            bools(&out, rs::FRAUD_VERDICT),
+            [false, false, false, false, true]
+        );
         // Strongest first; new_region and unverified tie at 8 and go by code.
         assert_eq!(
             strs(&out, rs::TOP_REASONS)[1],
@@ -657,9 +690,18 @@ mod tests {
             ("e6", "gpu_meter", 2.0, false),      // weight 0: 0, low, no reasons
         ];
         let out = scores(&rows, &[], no_dispositions(), &cfg);
-        assert_eq!(strs(&out, rs::CUSTOMER_ID), ["e4", "e3", "e5", "e1", "e2", "e6"]);
-        assert_eq!(f64s(&out, rs::RISK_SCORE), [75.0, 50.0, 49.99, 25.0, 24.99, 0.0]);
-        assert_eq!(strs(&out, rs::TIER), ["critical", "high", "medium", "medium", "low", "low"]);
+        assert_eq!(
+            strs(&out, rs::CUSTOMER_ID),
+            ["e4", "e3", "e5", "e1", "e2", "e6"]
+        );
+        assert_eq!(
+            f64s(&out, rs::RISK_SCORE),
+            [75.0, 50.0, 49.99, 25.0, 24.99, 0.0]
+        );
+        assert_eq!(
+            strs(&out, rs::TIER),
+            ["critical", "high", "medium", "medium", "low", "low"]
+        );
         assert_eq!(strs(&out, rs::TOP_REASONS)[5], "");
     }
 
@@ -673,12 +715,50 @@ mod tests {
             }
         };
         // usage 15 + 15 + 8 + 12 = 50, fraud 40: 90.
-        add("crypto", &["gpu_meter", "round_the_clock", "new_region", "usage_spike", "fraud_event"]);
+        add(
+            "crypto",
+            &[
+                "gpu_meter",
+                "round_the_clock",
+                "new_region",
+                "usage_spike",
+                "fraud_event",
+            ],
+        );
         // payment 12 + 12 + 12 + 8 = 44, usage 10: 54.
-        add("stolen_card", &["prepaid_instrument", "usage_before_payment", "fast_new_customer", "unverified", "peer_outlier"]);
+        add(
+            "stolen_card",
+            &[
+                "prepaid_instrument",
+                "usage_before_payment",
+                "fast_new_customer",
+                "unverified",
+                "peer_outlier",
+            ],
+        );
         // activity 10 + 6 + 12 + 10 + 15 + 12 = 65 -> cap 50.
-        add("takeover", &["new_caller", "new_ip", "role_assignment", "activity_burst", "multi_region_deploy", "spending_limit_raised"]);
-        add("takeover_big", &["new_caller", "new_ip", "role_assignment", "activity_burst", "multi_region_deploy", "spending_limit_raised"]);
+        add(
+            "takeover",
+            &[
+                "new_caller",
+                "new_ip",
+                "role_assignment",
+                "activity_burst",
+                "multi_region_deploy",
+                "spending_limit_raised",
+            ],
+        );
+        add(
+            "takeover_big",
+            &[
+                "new_caller",
+                "new_ip",
+                "role_assignment",
+                "activity_burst",
+                "multi_region_deploy",
+                "spending_limit_raised",
+            ],
+        );
         add("unverified_only", &["unverified"]); // 8
         add("prepaid_only", &["prepaid_instrument"]); // 12
         add("over_limit_only", &["over_credit_limit"]); // 10
@@ -696,7 +776,10 @@ mod tests {
     }
 
     fn tier_of(out: &DataFrame, customer: &str) -> (String, f64) {
-        let i = strs(out, rs::CUSTOMER_ID).iter().position(|c| c == customer).unwrap();
+        let i = strs(out, rs::CUSTOMER_ID)
+            .iter()
+            .position(|c| c == customer)
+            .unwrap();
         (strs(out, rs::TIER)[i].clone(), f64s(out, rs::RISK_SCORE)[i])
     }
 
@@ -723,10 +806,22 @@ mod tests {
         // then the two takeovers at 50 by exposure (5,000 before 100).
         assert_eq!(
             strs(&review, rv::CUSTOMER_ID),
-            ["crypto", "verdict", "stolen_card", "takeover_big", "takeover"]
+            [
+                "crypto",
+                "verdict",
+                "stolen_card",
+                "takeover_big",
+                "takeover"
+            ]
         );
         assert_eq!(review.schema().as_ref(), &rv::DEF.schema());
-        assert_eq!(risk_review(out.clone().lazy(), "low").collect().unwrap().height(), out.height());
+        assert_eq!(
+            risk_review(out.clone().lazy(), "low")
+                .collect()
+                .unwrap()
+                .height(),
+            out.height()
+        );
 
         assert!(reaches_tier(&out, "critical"));
         assert!(reaches_tier(&out, "HIGH"));
@@ -739,12 +834,20 @@ mod tests {
             .unwrap();
         assert!(!reaches_tier(&no_critical, "critical"));
         assert!(reaches_tier(&no_critical, "high"));
-        let lows = out.lazy().filter(col(rs::TIER).eq(lit(TIER_LOW))).collect().unwrap();
+        let lows = out
+            .lazy()
+            .filter(col(rs::TIER).eq(lit(TIER_LOW)))
+            .collect()
+            .unwrap();
         assert!(!reaches_tier(&lows, "medium"));
         assert!(reaches_tier(&lows, "low"));
 
         let tiers = risk_tiers(profiles().lazy()).collect().unwrap();
-        let names: Vec<String> = tiers.get_column_names().iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = tiers
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
         assert_eq!(names, [rs::CUSTOMER_ID, rs::TIER]);
     }
 }

@@ -81,9 +81,17 @@ fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
             ])
             .alias(act::CUSTOMER_ID),
             col(act::EVENT_TIME).dt().date().alias(DAY),
-            coalesce(&[col(act::OPERATION_LOWER), col(act::OPERATION).str().to_lowercase()])
-                .alias(OP),
-            col(act::STATUS).str().to_lowercase().str().strip_chars(lit(NULL)).alias(ST),
+            coalesce(&[
+                col(act::OPERATION_LOWER),
+                col(act::OPERATION).str().to_lowercase(),
+            ])
+            .alias(OP),
+            col(act::STATUS)
+                .str()
+                .to_lowercase()
+                .str()
+                .strip_chars(lit(NULL))
+                .alias(ST),
             blank_to_null(col(act::CALLER).str().to_lowercase()).alias(act::CALLER),
             blank_to_null(col(act::CLIENT_IP).str().to_lowercase()).alias(act::CLIENT_IP),
         ])
@@ -155,7 +163,10 @@ impl Burst {
             .group_by([col(act::CUSTOMER_ID), col(DAY)])
             .agg([
                 len().cast(DataType::Float64).alias(N),
-                col(act::SUBSCRIPTION_ID).drop_nulls().min().alias(an::ENTITY),
+                col(act::SUBSCRIPTION_ID)
+                    .drop_nulls()
+                    .min()
+                    .alias(an::ENTITY),
             ]);
         let baseline = hist
             .clone()
@@ -217,7 +228,12 @@ fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame
         .unique(None, UniqueKeepStrategy::Any);
     let k = key(&[act::CUSTOMER_ID, act::CALLER]);
     win.clone()
-        .filter(col(act::CALLER).is_not_null().and(is_write()).and(is_failed().not()))
+        .filter(
+            col(act::CALLER)
+                .is_not_null()
+                .and(is_write())
+                .and(is_failed().not()),
+        )
         .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
         .join(
             with_history(&known),
@@ -238,7 +254,9 @@ fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame
                 [
                     lit("Caller "),
                     col(act::CALLER),
-                    lit(format!(", never seen in the previous {history_days} days, made ")),
+                    lit(format!(
+                        ", never seen in the previous {history_days} days, made "
+                    )),
                     count_text(col(N)),
                     lit(" write operation(s), the first on "),
                     date_text(col(DAY)),
@@ -280,7 +298,9 @@ fn new_ip(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
                 [
                     lit("Operations from client IP "),
                     col(act::CLIENT_IP),
-                    lit(format!(", never seen in the previous {history_days} days: ")),
+                    lit(format!(
+                        ", never seen in the previous {history_days} days: "
+                    )),
                     count_text(col(N)),
                     lit(" event(s), the first on "),
                     date_text(col(DAY)),
@@ -377,7 +397,11 @@ fn multi_region_deploy(win: &LazyFrame, hist: &LazyFrame, min_regions: u32) -> L
             )
             .group_by([col(act::CUSTOMER_ID), col(DAY)])
             .agg([
-                col(REGION).drop_nulls().n_unique().cast(DataType::Float64).alias(REGIONS),
+                col(REGION)
+                    .drop_nulls()
+                    .n_unique()
+                    .cast(DataType::Float64)
+                    .alias(REGIONS),
                 col(REGION)
                     .drop_nulls()
                     .unique()
@@ -385,7 +409,10 @@ fn multi_region_deploy(win: &LazyFrame, hist: &LazyFrame, min_regions: u32) -> L
                     .str()
                     .join(", ", true)
                     .alias(LIST),
-                col(act::SUBSCRIPTION_ID).drop_nulls().min().alias(an::ENTITY),
+                col(act::SUBSCRIPTION_ID)
+                    .drop_nulls()
+                    .min()
+                    .alias(an::ENTITY),
             ])
     };
     let hist_max = vm_writes(hist)
@@ -449,7 +476,11 @@ fn audit_signals(audit: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame 
     let status = col(aud::OPERATION_STATUS).str().to_lowercase();
     let actor = coalesce(&[
         blank_to_null(col(aud::USER_PRINCIPAL_NAME)),
-        concat_str([lit("application "), blank_to_null(col(aud::APPLICATION_ID))], "", false),
+        concat_str(
+            [lit("application "), blank_to_null(col(aud::APPLICATION_ID))],
+            "",
+            false,
+        ),
     ])
     .fill_null(lit("an unknown user"));
     let raised = col(NEW).gt(col(OLD));
@@ -468,7 +499,12 @@ fn audit_signals(audit: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame 
         .otherwise(lit(NULL).cast(DataType::String));
     let amounts = when(col(OLD).is_not_null().and(col(NEW).is_not_null()))
         .then(concat_str(
-            [lit(" from "), num_text(col(OLD), 2), lit(" to "), num_text(col(NEW), 2)],
+            [
+                lit(" from "),
+                num_text(col(OLD), 2),
+                lit(" to "),
+                num_text(col(NEW), 2),
+            ],
             "",
             false,
         ))
@@ -480,7 +516,9 @@ fn audit_signals(audit: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame 
             false,
         ))
         .when(col(an::SIGNAL).eq(lit(NEW_USER)))
-        .then(lit("Partner Center: a new user was created in the customer's tenant"))
+        .then(lit(
+            "Partner Center: a new user was created in the customer's tenant",
+        ))
         .otherwise(lit("Partner Center: a customer user's password was reset"));
     audit
         .with_columns([
@@ -585,14 +623,46 @@ mod tests {
     /// of 1.0, so the baseline is 1.0.
     fn history() -> Vec<Ev> {
         const DAYS: [&str; 10] = [
-            "2026-09-01", "2026-09-02", "2026-09-03", "2026-09-04", "2026-09-05", "2026-09-06",
-            "2026-09-07", "2026-09-08", "2026-09-09", "2026-09-10",
+            "2026-09-01",
+            "2026-09-02",
+            "2026-09-03",
+            "2026-09-04",
+            "2026-09-05",
+            "2026-09-06",
+            "2026-09-07",
+            "2026-09-08",
+            "2026-09-09",
+            "2026-09-10",
         ];
         let mut evs: Vec<Ev> = DAYS
             .iter()
-            .map(|day| (*day, Some("c1"), None, DISK, "Succeeded", "alice@c1.com", "10.0.0.1", None, None, None))
+            .map(|day| {
+                (
+                    *day,
+                    Some("c1"),
+                    None,
+                    DISK,
+                    "Succeeded",
+                    "alice@c1.com",
+                    "10.0.0.1",
+                    None,
+                    None,
+                    None,
+                )
+            })
             .collect();
-        evs.push(("2026-09-05", Some("c1"), None, VM, "Succeeded", "alice@c1.com", "10.0.0.1", Some("eastus"), None, None));
+        evs.push((
+            "2026-09-05",
+            Some("c1"),
+            None,
+            VM,
+            "Succeeded",
+            "alice@c1.com",
+            "10.0.0.1",
+            Some("eastus"),
+            None,
+            None,
+        ));
         evs
     }
 
@@ -611,54 +681,269 @@ mod tests {
     fn normal_history_and_normal_window_give_nothing() {
         let mut evs = history();
         // The window (10-08..10-14) looks like the history: a write a day, a VM in eastus.
-        evs.push(("2026-10-13", Some("c1"), None, DISK, "Succeeded", "alice@c1.com", "10.0.0.1", None, None, None));
-        evs.push(("2026-10-14", Some("c1"), None, VM, "Succeeded", "alice@c1.com", "10.0.0.1", Some("eastus"), None, None));
-        evs.push(("2026-10-14", Some("c1"), None, DISK, "Failed", "alice@c1.com", "10.0.0.1", None, None, None));
+        evs.push((
+            "2026-10-13",
+            Some("c1"),
+            None,
+            DISK,
+            "Succeeded",
+            "alice@c1.com",
+            "10.0.0.1",
+            None,
+            None,
+            None,
+        ));
+        evs.push((
+            "2026-10-14",
+            Some("c1"),
+            None,
+            VM,
+            "Succeeded",
+            "alice@c1.com",
+            "10.0.0.1",
+            Some("eastus"),
+            None,
+            None,
+        ));
+        evs.push((
+            "2026-10-14",
+            Some("c1"),
+            None,
+            DISK,
+            "Failed",
+            "alice@c1.com",
+            "10.0.0.1",
+            None,
+            None,
+            None,
+        ));
         // A role assignment of a non-privileged role.
-        evs.push(("2026-10-14", Some("c1"), None, ROLE, "Succeeded", "alice@c1.com", "10.0.0.1", None, Some("Reader"), Some("/ra/1")));
+        evs.push((
+            "2026-10-14",
+            Some("c1"),
+            None,
+            ROLE,
+            "Succeeded",
+            "alice@c1.com",
+            "10.0.0.1",
+            None,
+            Some("Reader"),
+            Some("/ra/1"),
+        ));
         // c4's history comes from an export without callers or IPs: its window's are not new.
-        evs.push(("2026-09-01", Some("c4"), None, DISK, "Succeeded", "", "", None, None, None));
-        evs.push(("2026-10-14", Some("c4"), None, DISK, "Succeeded", "dan@c4.com", "192.0.2.7", None, None, None));
+        evs.push((
+            "2026-09-01",
+            Some("c4"),
+            None,
+            DISK,
+            "Succeeded",
+            "",
+            "",
+            None,
+            None,
+            None,
+        ));
+        evs.push((
+            "2026-10-14",
+            Some("c4"),
+            None,
+            DISK,
+            "Succeeded",
+            "dan@c4.com",
+            "192.0.2.7",
+            None,
+            None,
+            None,
+        ));
         let out = signals(&evs, no_audit());
         assert_eq!(out.height(), 0, "{out}");
     }
 
-    #[test]
-    fn each_activity_signal_fires_on_its_case() {
+    /// c1's history plus an account takeover in the window, and c2, c3 and unmapped events.
+    fn takeover_events() -> Vec<Ev> {
         let mut evs = history();
         // activity_burst: 12 disk writes on 10-14 against a baseline of 1.0 a day:
         // 12 >= 10 and 12 >= 5 x 1.0; score = 12 / 1.0 / 5 = 2.4.
         for _ in 0..12 {
-            evs.push(("2026-10-14", Some("c1"), None, DISK, "Succeeded", "alice@c1.com", "10.0.0.1", None, None, None));
+            evs.push((
+                "2026-10-14",
+                Some("c1"),
+                None,
+                DISK,
+                "Succeeded",
+                "alice@c1.com",
+                "10.0.0.1",
+                None,
+                None,
+                None,
+            ));
         }
         // new_caller and new_ip: mallory, never seen, writes twice from a new IP on 10-13, and
         // assigns Owner (a third write) and a role the log does not name (a fourth).
-        evs.push(("2026-10-13", Some("c1"), None, DISK, "Succeeded", "mallory@evil.io", "203.0.113.9", None, None, None));
-        evs.push(("2026-10-13", Some("c1"), None, DISK, "Succeeded", "mallory@evil.io", "203.0.113.9", None, None, None));
-        evs.push(("2026-10-13", Some("c1"), None, ROLE, "Succeeded", "mallory@evil.io", "203.0.113.9", None, Some("Owner"), Some("/ra/2")));
-        evs.push(("2026-10-13", Some("c1"), None, ROLE, "Succeeded", "mallory@evil.io", "203.0.113.9", None, None, Some("/ra/3")));
+        evs.push((
+            "2026-10-13",
+            Some("c1"),
+            None,
+            DISK,
+            "Succeeded",
+            "mallory@evil.io",
+            "203.0.113.9",
+            None,
+            None,
+            None,
+        ));
+        evs.push((
+            "2026-10-13",
+            Some("c1"),
+            None,
+            DISK,
+            "Succeeded",
+            "mallory@evil.io",
+            "203.0.113.9",
+            None,
+            None,
+            None,
+        ));
+        evs.push((
+            "2026-10-13",
+            Some("c1"),
+            None,
+            ROLE,
+            "Succeeded",
+            "mallory@evil.io",
+            "203.0.113.9",
+            None,
+            Some("Owner"),
+            Some("/ra/2"),
+        ));
+        evs.push((
+            "2026-10-13",
+            Some("c1"),
+            None,
+            ROLE,
+            "Succeeded",
+            "mallory@evil.io",
+            "203.0.113.9",
+            None,
+            None,
+            Some("/ra/3"),
+        ));
         // failed_ops_burst: 10 failures on 10-12 (10 >= 10 and >= 5 x 1.0): score 10 / 1 / 5 = 2.
         for _ in 0..10 {
-            evs.push(("2026-10-12", Some("c1"), None, VM, "Failed", "alice@c1.com", "10.0.0.1", Some("eastus"), None, None));
+            evs.push((
+                "2026-10-12",
+                Some("c1"),
+                None,
+                VM,
+                "Failed",
+                "alice@c1.com",
+                "10.0.0.1",
+                Some("eastus"),
+                None,
+                None,
+            ));
         }
         // multi_region_deploy: VMs in 3 regions on 10-11 (history: 1 a day at most);
         // one region comes from the resource id. Score 3 / 3 = 1.
-        evs.push(("2026-10-11", Some("c1"), None, VM, "Succeeded", "alice@c1.com", "10.0.0.1", Some("westeurope"), None, None));
-        evs.push(("2026-10-11", Some("c1"), None, VM, "Succeeded", "alice@c1.com", "10.0.0.1", Some("eastus"), None, None));
-        evs.push(("2026-10-11", Some("c1"), None, VM, "Accepted", "alice@c1.com", "10.0.0.1", None, None, Some("/subscriptions/sub-1/providers/Microsoft.Compute/locations/southeastasia/x")));
+        evs.push((
+            "2026-10-11",
+            Some("c1"),
+            None,
+            VM,
+            "Succeeded",
+            "alice@c1.com",
+            "10.0.0.1",
+            Some("westeurope"),
+            None,
+            None,
+        ));
+        evs.push((
+            "2026-10-11",
+            Some("c1"),
+            None,
+            VM,
+            "Succeeded",
+            "alice@c1.com",
+            "10.0.0.1",
+            Some("eastus"),
+            None,
+            None,
+        ));
+        evs.push((
+            "2026-10-11",
+            Some("c1"),
+            None,
+            VM,
+            "Accepted",
+            "alice@c1.com",
+            "10.0.0.1",
+            None,
+            None,
+            Some("/subscriptions/sub-1/providers/Microsoft.Compute/locations/southeastasia/x"),
+        ));
         // c2 has no history: its callers and IPs are not "new", 3 writes are no burst.
         for _ in 0..3 {
-            evs.push(("2026-10-14", Some("c2"), None, DISK, "Succeeded", "bob@c2.com", "198.51.100.1", None, None, None));
+            evs.push((
+                "2026-10-14",
+                Some("c2"),
+                None,
+                DISK,
+                "Succeeded",
+                "bob@c2.com",
+                "198.51.100.1",
+                None,
+                None,
+                None,
+            ));
         }
         // No customer id: attributed through the tenant (c3, no history): 10 writes are a burst
         // against the floor of 1.0 (score 10 / 1 / 5 = 2). Events with neither are ignored.
         for _ in 0..10 {
-            evs.push(("2026-10-14", None, Some("C3"), DISK, "Succeeded", "carol@c3.com", "192.0.2.1", None, None, None));
-            evs.push(("2026-10-14", None, None, DISK, "Succeeded", "x@y.z", "192.0.2.2", None, None, None));
+            evs.push((
+                "2026-10-14",
+                None,
+                Some("C3"),
+                DISK,
+                "Succeeded",
+                "carol@c3.com",
+                "192.0.2.1",
+                None,
+                None,
+                None,
+            ));
+            evs.push((
+                "2026-10-14",
+                None,
+                None,
+                DISK,
+                "Succeeded",
+                "x@y.z",
+                "192.0.2.2",
+                None,
+                None,
+                None,
+            ));
         }
         // After A: never counts.
-        evs.push(("2026-10-15", Some("c2"), None, ROLE, "Succeeded", "bob@c2.com", "198.51.100.1", None, Some("Owner"), Some("/ra/9")));
+        evs.push((
+            "2026-10-15",
+            Some("c2"),
+            None,
+            ROLE,
+            "Succeeded",
+            "bob@c2.com",
+            "198.51.100.1",
+            None,
+            Some("Owner"),
+            Some("/ra/9"),
+        ));
 
+        evs
+    }
+
+    #[test]
+    fn each_activity_signal_fires_on_its_case() {
+        let evs = takeover_events();
         let out = signals(&evs, no_audit());
         let got: Vec<String> = strs(&out, an::CUSTOMER_ID)
             .iter()
@@ -680,11 +965,17 @@ mod tests {
             ]
         );
         assert_eq!(
-            f64s(&out, an::SCORE).into_iter().map(r4).collect::<Vec<_>>(),
+            f64s(&out, an::SCORE)
+                .into_iter()
+                .map(r4)
+                .collect::<Vec<_>>(),
             [2.4, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0]
         );
         // new_caller: 4 writes by mallory; new_ip: 4 events from 203.0.113.9.
-        assert_eq!(f64s(&out, an::ACTUAL), [12.0, 10.0, 3.0, 4.0, 4.0, 1.0, 1.0, 10.0]);
+        assert_eq!(
+            f64s(&out, an::ACTUAL),
+            [12.0, 10.0, 3.0, 4.0, 4.0, 1.0, 1.0, 10.0]
+        );
         let reasons = strs(&out, an::REASON);
         assert_eq!(reasons[0], "12 resource writes on 2026-10-14, 12.0x the customer's usual rate (taken as 1.0 a day)");
         assert_eq!(
@@ -695,8 +986,14 @@ mod tests {
             reasons[3],
             "Caller mallory@evil.io, never seen in the previous 90 days, made 4 write operation(s), the first on 2026-10-13"
         );
-        assert_eq!(reasons[5], "Privileged role Owner assigned by mallory@evil.io on 2026-10-13");
-        assert_eq!(reasons[6], "A role assignment (role not recorded) by mallory@evil.io on 2026-10-13");
+        assert_eq!(
+            reasons[5],
+            "Privileged role Owner assigned by mallory@evil.io on 2026-10-13"
+        );
+        assert_eq!(
+            reasons[6],
+            "A role assignment (role not recorded) by mallory@evil.io on 2026-10-13"
+        );
         assert!(strs(&out, an::FAMILY).iter().all(|f| f == "activity"));
     }
 
@@ -719,7 +1016,12 @@ mod tests {
         let out = signals(&history(), frame(&aud::DEF, df));
         assert_eq!(
             strs(&out, an::SIGNAL),
-            ["new_user", "password_reset", "spending_limit_raised", "spending_limit_raised"]
+            [
+                "new_user",
+                "password_reset",
+                "spending_limit_raised",
+                "spending_limit_raised"
+            ]
         );
         assert_eq!(f64s(&out, an::ACTUAL)[2..], [2500.5, 5000.0]);
         assert_eq!(f64s(&out, an::EXPECTED)[2..], [2000.0, 1000.0]);
@@ -732,5 +1034,41 @@ mod tests {
             reasons[0],
             "Partner Center: a new user was created in the customer's tenant on 2026-10-12 by admin@partner.com"
         );
+    }
+
+    #[test]
+    fn account_takeover_scores_high() {
+        use crate::analysis::risk::{risk_scores, RiskConfig};
+        use crate::schema::{customers as cu, dispositions as di};
+        let audit = df!(
+            aud::OPERATION_DATE => ["2026-10-13"],
+            aud::CUSTOMER_ID => ["c1"],
+            aud::OPERATION_TYPE => ["increase_spending_limit"],
+        )
+        .unwrap();
+        let anomalies = activity_signals(
+            events(&takeover_events()),
+            frame(&aud::DEF, audit),
+            d(2026, 10, 14),
+            &AnomalyConfig::default(),
+        );
+        let out = risk_scores(
+            anomalies,
+            cu::DEF.empty().lazy(),
+            df!("customer_id" => ["c1"], "currency" => ["USD"], "exposure" => [1.0])
+                .unwrap()
+                .lazy(),
+            di::DEF.empty().lazy(),
+            d(2026, 10, 14),
+            &RiskConfig::default(),
+        )
+        .collect()
+        .unwrap();
+        // c1: burst 10 x 2 (2.4 clamped) + failed 8 x 2 + multi-region 15 + new caller 10 +
+        // new IP 6 + role 12 (twice, counted once) + spending limit 12 = 91 -> activity cap 50:
+        // high. c3: burst 10 x 2 = 20: low.
+        assert_eq!(strs(&out, "customer_id"), ["c1", "c3"]);
+        assert_eq!(f64s(&out, "risk_score"), [50.0, 20.0]);
+        assert_eq!(strs(&out, "tier"), ["high", "low"]);
     }
 }

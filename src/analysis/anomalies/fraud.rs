@@ -59,7 +59,10 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
             coalesce(&[
                 col(fe::EVENT_ID),
                 concat_str(
-                    [col(fe::SOURCE_FILE), col(fe::SOURCE_LINE).cast(DataType::String)],
+                    [
+                        col(fe::SOURCE_FILE),
+                        col(fe::SOURCE_LINE).cast(DataType::String),
+                    ],
                     ":",
                     true,
                 ),
@@ -72,7 +75,10 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
         )
         .with_columns([
             col(fe::EVENT_STATUS).str().to_lowercase().alias(STATUS),
-            col(fe::RESOLVED_REASON).str().to_lowercase().alias(RESOLVED),
+            col(fe::RESOLVED_REASON)
+                .str()
+                .to_lowercase()
+                .alias(RESOLVED),
             col(fe::SEVERITY).str().to_lowercase().alias(SEVERITY),
         ])
         .with_columns([
@@ -147,18 +153,37 @@ mod tests {
             fe::SEVERITY => [Some("High"), Some("High"), Some("Low"), Some("High"), Some("High"), None, Some("High")],
         )
         .unwrap();
-        let out = fraud_signals(frame(&fe::DEF, df), d(2026, 10, 14), &AnomalyConfig::default())
-            .sort([an::CUSTOMER_ID, an::DATE], SortMultipleOptions::default())
-            .collect()
-            .unwrap();
+        let out = fraud_signals(
+            frame(&fe::DEF, df),
+            d(2026, 10, 14),
+            &AnomalyConfig::default(),
+        )
+        .sort([an::CUSTOMER_ID, an::DATE], SortMultipleOptions::default())
+        .collect()
+        .unwrap();
         // e1 listed twice: its latest state (Resolved as Fraud on 10-12) counts, score 2.0.
         // e2 Investigating, Low: 0.5. e3 Active, High: 1.5. e4 Resolved as Ignore: kept,
         // suppressed. e5 unknown status and severity: medium, 1.0. e6 is after A.
         assert_eq!(strs(&out, an::CUSTOMER_ID), ["c1", "c1", "c2", "c3", "c4"]);
-        assert_eq!(strs(&out, an::DATE), ["2026-10-11", "2026-10-12", "2026-10-12", "2026-10-13", "2026-10-13"]);
+        assert_eq!(
+            strs(&out, an::DATE),
+            [
+                "2026-10-11",
+                "2026-10-12",
+                "2026-10-12",
+                "2026-10-13",
+                "2026-10-13"
+            ]
+        );
         assert_eq!(f64s(&out, an::SCORE), [0.5, 2.0, 1.5, 1.5, 1.0]);
-        assert_eq!(bools(&out, an::SUPPRESSED), [false, false, false, true, false]);
-        assert_eq!(strs(&out, an::ENTITY), ["sub-2", "vm-miner", "sub-3", "sub-4", "sub-5"]);
+        assert_eq!(
+            bools(&out, an::SUPPRESSED),
+            [false, false, false, true, false]
+        );
+        assert_eq!(
+            strs(&out, an::ENTITY),
+            ["sub-2", "vm-miner", "sub-3", "sub-4", "sub-5"]
+        );
         assert!(strs(&out, an::SIGNAL).iter().all(|s| s == "fraud_event"));
         assert_eq!(
             strs(&out, an::REASON)[1],

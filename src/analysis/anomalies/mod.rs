@@ -102,7 +102,11 @@ impl Default for AnomalyConfig {
 
 /// Every family's signals in one table: concatenated, dispositions applied (SPEC 4.5), sorted by
 /// customer_id, family, signal, date, entity, reason, then the figures.
-pub fn all_anomalies(parts: Vec<LazyFrame>, dispositions: LazyFrame, as_of: NaiveDate) -> LazyFrame {
+pub fn all_anomalies(
+    parts: Vec<LazyFrame>,
+    dispositions: LazyFrame,
+    as_of: NaiveDate,
+) -> LazyFrame {
     let all = union(parts);
     apply_dispositions(all, dispositions, as_of).sort(
         [
@@ -201,7 +205,10 @@ pub(crate) fn num_text(e: Expr, decimals: usize) -> Expr {
 /// Expression: an amount with thousands separators, 2 decimals and its currency: "3,212.40 USD".
 pub(crate) fn money_text(amount: Expr, currency: Expr) -> Expr {
     concat_str(
-        [num_text(amount, 2), currency.fill_null(lit("(no currency)"))],
+        [
+            num_text(amount, 2),
+            currency.fill_null(lit("(no currency)")),
+        ],
         " ",
         false,
     )
@@ -233,9 +240,13 @@ mod tests {
 
     #[test]
     fn union_of_nothing_is_an_empty_anomalies_frame() {
-        let df = all_anomalies(vec![], crate::schema::dispositions::DEF.empty().lazy(), NaiveDate::default())
-            .collect()
-            .unwrap();
+        let df = all_anomalies(
+            vec![],
+            crate::schema::dispositions::DEF.empty().lazy(),
+            NaiveDate::default(),
+        )
+        .collect()
+        .unwrap();
         assert_eq!(df.height(), 0);
         assert_eq!(df.schema().as_ref(), &an::DEF.schema());
     }
@@ -261,13 +272,17 @@ pub(crate) mod testutil {
             .iter()
             .map(|(name, dtype)| match given.get(name) {
                 None => lit(NULL).cast(dtype.clone()).alias(name.clone()),
-                Some(DataType::String) if matches!(dtype, DataType::Date | DataType::Datetime(..)) => col(name.clone())
-                    .str()
-                    .to_date(StrptimeOptions {
-                        format: Some("%Y-%m-%d".into()),
-                        ..Default::default()
-                    })
-                    .cast(dtype.clone()),
+                Some(DataType::String)
+                    if matches!(dtype, DataType::Date | DataType::Datetime(..)) =>
+                {
+                    col(name.clone())
+                        .str()
+                        .to_date(StrptimeOptions {
+                            format: Some("%Y-%m-%d".into()),
+                            ..Default::default()
+                        })
+                        .cast(dtype.clone())
+                }
                 Some(_) => col(name.clone()).cast(dtype.clone()),
             })
             .collect();
@@ -285,11 +300,21 @@ pub(crate) mod testutil {
 
     pub fn f64s(df: &DataFrame, name: &str) -> Vec<f64> {
         let c = df.column(name).unwrap().cast(&DataType::Float64).unwrap();
-        c.f64().unwrap().iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+        c.f64()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect()
     }
 
     pub fn bools(df: &DataFrame, name: &str) -> Vec<bool> {
-        df.column(name).unwrap().bool().unwrap().iter().map(|v| v.unwrap()).collect()
+        df.column(name)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect()
     }
 
     /// Rounds to 4 decimals so float figures compare exactly.

@@ -125,13 +125,10 @@ fn usage_before_payment(
     as_of: NaiveDate,
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
-    let used = usage
-        .clone()
-        .group_by(cust_currency())
-        .agg([
-            col(us::COST).sum().alias(USED),
-            col(us::USAGE_DATE).min().alias(FIRST),
-        ]);
+    let used = usage.clone().group_by(cust_currency()).agg([
+        col(us::COST).sum().alias(USED),
+        col(us::USAGE_DATE).min().alias(FIRST),
+    ]);
     let paid = payments
         .clone()
         .group_by([col(pay::CUSTOMER_ID), col(pay::CURRENCY)])
@@ -149,7 +146,11 @@ fn usage_before_payment(
     .filter(
         col(USED)
             .gt(lit(0.0))
-            .and(excess.clone().gt_eq(lit(cfg.usage_before_payment_min_excess)))
+            .and(
+                excess
+                    .clone()
+                    .gt_eq(lit(cfg.usage_before_payment_min_excess)),
+            )
             .and(share.clone().gt_eq(lit(min_share))),
     )
     .with_columns(tagged(USAGE_BEFORE_PAYMENT, as_of))
@@ -205,11 +206,12 @@ fn fast_new_customer(
         )
         .filter(col(us::USAGE_DATE).gt_eq(col(cu::CREATED_DATE)))
         .group_by(cust_currency())
-        .agg([col(us::COST).sum().alias(USED), col(cu::CREATED_DATE).first()])
+        .agg([
+            col(us::COST).sum().alias(USED),
+            col(cu::CREATED_DATE).first(),
+        ])
         // The creation day counts: a customer created today has one day of spend.
-        .with_column(
-            (days_between(col(cu::CREATED_DATE), date_lit(as_of)) + lit(1.0)).alias(DAYS),
-        )
+        .with_column((days_between(col(cu::CREATED_DATE), date_lit(as_of)) + lit(1.0)).alias(DAYS))
         .with_column((col(USED) / col(DAYS)).alias(DAILY))
         .filter(col(DAILY).gt_eq(lit(threshold)))
         .with_columns(tagged(FAST_NEW_CUSTOMER, as_of))
@@ -270,7 +272,10 @@ fn over_credit_limit(
         })
         .dt()
         .month_end();
-    let month_before_issue = (col(inv::ISSUE_DATE).dt().month_start().cast(DataType::Int32)
+    let month_before_issue = (col(inv::ISSUE_DATE)
+        .dt()
+        .month_start()
+        .cast(DataType::Int32)
         - lit(1))
     .cast(DataType::Date);
     let covered = invoices
@@ -400,7 +405,10 @@ mod tests {
             d(2026, 10, 14),
             &AnomalyConfig::default(),
         )
-        .sort([an::CUSTOMER_ID, an::SIGNAL], SortMultipleOptions::default())
+        .sort(
+            [an::CUSTOMER_ID, an::SIGNAL],
+            SortMultipleOptions::default(),
+        )
         .collect()
         .unwrap()
     }
@@ -429,7 +437,10 @@ mod tests {
         assert_eq!(f64s(&out, an::ACTUAL), [600.0, 100.0, 0.0, 3000.0, 7000.0]);
         assert_eq!(f64s(&out, an::EXPECTED), [200.0, 0.0, 1.0, 100.0, 6000.0]);
         assert_eq!(
-            f64s(&out, an::SCORE).into_iter().map(r4).collect::<Vec<_>>(),
+            f64s(&out, an::SCORE)
+                .into_iter()
+                .map(r4)
+                .collect::<Vec<_>>(),
             [3.0, 1.0, 1.0, 1.2083, 1.1667]
         );
         assert_eq!(
@@ -443,5 +454,39 @@ mod tests {
             ]
         );
         assert_eq!(strs(&out, an::DATE)[1], "2026-10-10");
+    }
+
+    #[test]
+    fn stolen_card_scores_high() {
+        use crate::analysis::risk::{risk_scores, RiskConfig};
+        use crate::schema::dispositions as di;
+        // p1's four payment signals from payment_signals, plus a usage peer_outlier at 1.0.
+        let peer = df!(
+            an::CUSTOMER_ID => ["p1"],
+            an::FAMILY => ["usage"],
+            an::SIGNAL => ["peer_outlier"],
+            an::SCORE => [1.0],
+            an::SUPPRESSED => [false],
+        )
+        .unwrap();
+        let anomalies = union(vec![run().lazy(), frame(&an::DEF, peer)]);
+        let out = risk_scores(
+            anomalies,
+            cu::DEF.empty().lazy(),
+            df!("customer_id" => ["p1"], "currency" => ["USD"], "exposure" => [1.0])
+                .unwrap()
+                .lazy(),
+            di::DEF.empty().lazy(),
+            d(2026, 10, 14),
+            &RiskConfig::default(),
+        )
+        .collect()
+        .unwrap();
+        // p1: fast 12 x 2 (3.0 clamped) + prepaid 12 + unverified 8 + usage before payment
+        // 12 x 1.20833 = 14.5 -> 58.5 -> payment cap 50; usage 10: 60, high.
+        // p2: over the credit limit 10 x 1.16667 = 11.67: low.
+        assert_eq!(strs(&out, "customer_id"), ["p1", "p2"]);
+        assert_eq!(f64s(&out, "risk_score"), [60.0, 11.67]);
+        assert_eq!(strs(&out, "tier"), ["high", "low"]);
     }
 }
