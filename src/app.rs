@@ -5,7 +5,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::cli::{Cli, Command, GenerateArgs, InitArgs, InputArgs, RunArgs, ValidateArgs};
+use crate::cli::{
+    Cli, Command, GenerateArgs, InitArgs, InputArgs, QueryArgs, RunArgs, ValidateArgs,
+};
 use crate::config::{Config, DEFAULT_TOML};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, InputSource, RunOptions};
@@ -33,9 +35,7 @@ pub fn execute(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(args) => run(args, &mut progress),
         Command::Validate(args) => validate(args, &mut progress),
-        Command::Query(_args) => Err(Error::Internal(
-            "billrisk query lands with its issue".into(),
-        )),
+        Command::Query(args) => query(args, &mut progress),
         Command::Generate(args) => generate(args, &progress),
         Command::Init(args) => init(args),
     }
@@ -130,6 +130,57 @@ fn generate(args: GenerateArgs, _progress: &Progress) -> Result<u8> {
     Err(Error::Internal(
         "billrisk generate lands with the generator".into(),
     ))
+}
+
+/// `billrisk query`: every table of an earlier run's --out, or of a run computed now.
+fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
+    use crate::query::{self, Catalog};
+    let (sql, origin) = match (&args.sql, &args.file) {
+        (Some(sql), None) => (sql.clone(), "command line".to_string()),
+        (None, Some(path)) => (
+            std::fs::read_to_string(path).map_err(|e| Error::Query {
+                origin: path.display().to_string(),
+                message: format!("cannot read the query file: {e}"),
+            })?,
+            path.display().to_string(),
+        ),
+        _ => {
+            return Err(Error::Config {
+                origin: "billrisk query".into(),
+                message: "expected SQL text or -f FILE.sql".into(),
+            })
+        }
+    };
+    let sql = query::substitute_params(&sql, &args.params)?;
+    let catalog = match &args.out {
+        Some(dir) => Catalog::from_out_dir(dir)?,
+        None => {
+            let config = resolve_config(&args.input)?;
+            let as_of = match &args.input.as_of {
+                Some(v) => Some(parse_date_flag("--as-of", v)?),
+                None => None,
+            };
+            let computed = pipeline::compute(&input_source(&args.input), as_of, &config, progress)?;
+            let mut catalog = Catalog::new();
+            for (name, df) in computed.inputs.into_iter().chain(computed.tables) {
+                catalog.register(&name, polars::prelude::IntoLazy::lazy(df));
+            }
+            catalog
+        }
+    };
+    let mut result = query::run_sql(&catalog, &sql, &origin)?;
+    match &args.output {
+        Some(path) => {
+            query::write_result(&mut result, path)?;
+            progress.note(&format!(
+                "wrote {} rows to {}",
+                result.height(),
+                path.display()
+            ));
+        }
+        None => print!("{}", query::format_table(&result)),
+    }
+    Ok(EXIT_OK)
 }
 
 fn init(args: InitArgs) -> Result<u8> {

@@ -207,16 +207,6 @@ pub fn resolve_as_of(inputs: &Inputs, given: Option<NaiveDate>) -> Result<NaiveD
     }
 }
 
-const INPUT_PREFIX: &str = "input:";
-
-/// Canonical inputs in a stable order: by file and line, as they were read.
-fn sort_input(_name: &str, lf: LazyFrame) -> LazyFrame {
-    lf.sort(
-        [schema::SOURCE_FILE, schema::SOURCE_LINE],
-        SortMultipleOptions::default().with_maintain_order(true),
-    )
-}
-
 /// Collects named plans together, so Polars optimises and runs them as one.
 fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataFrame>> {
     let (names, frames): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
@@ -256,36 +246,121 @@ struct Manifest {
     timings_seconds: BTreeMap<String, f64>,
 }
 
-/// `billrisk run`.
-pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
-    let staging = Staging::begin(&opts.out)?;
-    let ing = ingest(&opts.input, progress)?;
-    check_rejected_share(&ing.sources, opts.config.input.max_rejected_share)?;
-    let as_of = resolve_as_of(&ing.inputs, opts.as_of)?;
+/// Everything a run computes, before anything is written.
+pub struct Computed {
+    pub as_of: NaiveDate,
+    pub ingested: Ingested,
+    /// Output tables of SPEC 5 by name (rejected_rows included).
+    pub tables: BTreeMap<String, DataFrame>,
+    /// Canonical input tables by name.
+    pub inputs: BTreeMap<String, DataFrame>,
+}
+
+const INPUT_PREFIX: &str = "input:";
+
+/// Canonical inputs in a stable order: by file and line, as they were read.
+fn sort_input(lf: LazyFrame) -> LazyFrame {
+    lf.sort(
+        [schema::SOURCE_FILE, schema::SOURCE_LINE],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}
+
+/// Ingests, checks and computes every table: shared by `run` and `query`.
+pub fn compute(
+    input: &InputSource,
+    as_of: Option<NaiveDate>,
+    config: &Config,
+    progress: &mut Progress,
+) -> Result<Computed> {
+    let ing = ingest(input, progress)?;
+    check_rejected_share(&ing.sources, config.input.max_rejected_share)?;
+    let as_of = resolve_as_of(&ing.inputs, as_of)?;
     progress.note(&format!("as-of date {as_of}"));
 
     let inputs = &ing.inputs;
-    let plans: Vec<(String, LazyFrame)> = vec![(
-        schema::usage_daily::TABLE.to_string(),
-        analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
-    )];
-    let mut tables = progress.stage("analyses", || collect_all(plans))?;
+    // Canonical inputs are collected in the same plan as the analyses (shared scans) and
+    // written beside the tables, so analysts can query a finished run without its inputs.
+    let mut plans: Vec<(String, LazyFrame)> = inputs
+        .named()
+        .into_iter()
+        .map(|(name, lf)| (format!("{INPUT_PREFIX}{name}"), sort_input(lf)))
+        .collect();
+    let reporting = config.reporting_currency.as_deref();
+    let budget_status = analysis::budgets::budget_status(
+        inputs.usage.clone(),
+        inputs.budgets.clone(),
+        inputs.fx_rates.clone(),
+        as_of,
+        reporting,
+        &config.budgets,
+    );
+    plans.extend([
+        (
+            schema::usage_daily::TABLE.to_string(),
+            analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+        ),
+        (
+            schema::budget_daily::TABLE.to_string(),
+            analysis::budgets::budget_daily(
+                inputs.usage.clone(),
+                inputs.budgets.clone(),
+                inputs.fx_rates.clone(),
+                as_of,
+                reporting,
+                &config.budgets,
+            ),
+        ),
+        (
+            schema::budget_alerts::TABLE.to_string(),
+            analysis::budgets::budget_alerts(budget_status.clone(), inputs.customers.clone()),
+        ),
+        (schema::budget_status::TABLE.to_string(), budget_status),
+    ]);
+    let collected = progress.stage("analyses", || collect_all(plans))?;
+    let mut tables = BTreeMap::new();
+    let mut input_tables = BTreeMap::new();
+    for (name, df) in collected {
+        match name.strip_prefix(INPUT_PREFIX) {
+            Some(input) => input_tables.insert(input.to_string(), df),
+            None => tables.insert(name, df),
+        };
+    }
     tables.insert(
         schema::rejected_rows::TABLE.to_string(),
         ing.rejected.clone(),
     );
+    Ok(Computed {
+        as_of,
+        ingested: ing,
+        tables,
+        inputs: input_tables,
+    })
+}
+
+/// `billrisk run`.
+pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
+    let staging = Staging::begin(&opts.out)?;
+    let Computed {
+        as_of,
+        ingested: ing,
+        mut tables,
+        inputs: mut input_tables,
+    } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
 
     let root = staging.path().to_path_buf();
     let mut outputs = Vec::new();
     progress.stage("writing tables", || -> Result<()> {
-        for (name, df) in tables.iter_mut() {
-            let rel = format!("tables/{name}.parquet");
-            let (rows, sha256) = output::write_parquet(&root.join(&rel), df)?;
-            outputs.push(ManifestOutput {
-                file: rel,
-                rows: Some(rows),
-                sha256,
-            });
+        for (dir, set) in [("tables", &mut tables), ("inputs", &mut input_tables)] {
+            for (name, df) in set.iter_mut() {
+                let rel = format!("{dir}/{name}.parquet");
+                let (rows, sha256) = output::write_parquet(&root.join(&rel), df)?;
+                outputs.push(ManifestOutput {
+                    file: rel,
+                    rows: Some(rows),
+                    sha256,
+                });
+            }
         }
         Ok(())
     })?;
@@ -293,10 +368,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     let manifest = Manifest {
         billrisk_version: env!("CARGO_PKG_VERSION"),
         as_of: as_of.to_string(),
-        input: match &opts.input {
-            InputSource::Bundled => "bundled sample data".into(),
-            InputSource::Folder(p) => p.display().to_string(),
-        },
+        input: describe(&opts.input),
         config_file: opts.config_origin.as_ref().map(|p| p.display().to_string()),
         config: opts.config.clone(),
         inputs: ing

@@ -260,3 +260,33 @@ mod tests {
         assert!(serde_json::from_slice::<Value>(recs[1].1).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn record_splitter_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let recs = records(&bytes);
+            for (line, r) in recs {
+                prop_assert!(line >= 1);
+                prop_assert!(r.len() <= bytes.len());
+            }
+        }
+
+        #[test]
+        fn every_array_element_is_found(n in 0usize..20, pretty in any::<bool>()) {
+            let elems: Vec<String> = (0..n).map(|i| format!("{{\"a\": \"x]{i},\", \"b\": [{i}]}}")).collect();
+            let sep = if pretty { ",\n  " } else { "," };
+            let text = format!("{{\"value\": [{}]}}", elems.join(sep));
+            let recs = records(text.as_bytes());
+            prop_assert_eq!(recs.len(), n);
+            for (i, (line, r)) in recs.iter().enumerate() {
+                prop_assert_eq!(std::str::from_utf8(r).unwrap(), elems[i].as_str());
+                prop_assert_eq!(*line, if pretty { i as i64 + 1 } else { 1 });
+            }
+        }
+    }
+}

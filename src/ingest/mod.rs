@@ -14,6 +14,8 @@ use rayon::prelude::*;
 use crate::error::{Error, PolarsContext, Result};
 use crate::schema;
 
+pub mod activity;
+pub mod audit;
 pub mod billed;
 pub mod budgets;
 pub mod columns;
@@ -21,12 +23,14 @@ pub mod convert;
 pub mod csv_file;
 pub mod customers;
 pub mod dispositions;
+pub mod fraud_events;
 pub mod fx_rates;
 pub mod invoices;
 pub mod json_rows;
 pub mod payments;
 pub mod tabular;
 pub mod usage;
+pub mod values;
 
 /// Every canonical input table as a LazyFrame with the schema of `schema.rs`. Absent optional
 /// sources are empty frames of the right schema, so analyses never branch on presence.
@@ -109,7 +113,6 @@ pub struct RawRead {
     pub rows_read: u64,
     pub rejected: Vec<Rejected>,
 }
-pub mod values;
 
 /// One input file as the manifest reports it.
 #[derive(Debug, Clone)]
@@ -589,22 +592,10 @@ fn raw_readers(f: &Found) -> Result<Vec<RawRead>> {
     }
 }
 
-// Until the activity, audit and fraud event readers land, these sources are read as empty.
-fn activity_reader(_path: &Path, _display: &str) -> Result<Vec<RawRead>> {
-    Ok(Vec::new())
+fn activity_reader(path: &Path, display: &str) -> Result<Vec<RawRead>> {
+    activity::read_activity_file(path, display)
 }
-fn fraud_reader(_path: &Path, display: &str) -> Result<RawRead> {
-    Ok(RawRead {
-        table: schema::fraud_events::TABLE,
-        frame: schema::fraud_events::DEF.empty(),
-        rows_read: 0,
-        rejected: vec![Rejected {
-            source: "fraud_events".into(),
-            file: display.into(),
-            line: 0,
-            column: String::new(),
-            reason: "fraud event reader not built yet".into(),
-            raw: String::new(),
-        }],
-    })
+
+fn fraud_reader(path: &Path, display: &str) -> Result<RawRead> {
+    fraud_events::read_fraud_events_file(path, display)
 }

@@ -115,7 +115,8 @@ fn parse_any(s: &str) -> Option<Parsed> {
     let split = s.find(['T', ' ']).unwrap_or(s.len());
     let (date_part, rest) = s.split_at(split);
     let rest = rest.strip_prefix(['T', ' ']).unwrap_or(rest).trim();
-    let date = parse_date_only(date_part)?;
+    // Browsers' en-US toLocaleString puts a comma after the date: "11/14/2025, 1:48:53 AM".
+    let date = parse_date_only(date_part.strip_suffix(',').unwrap_or(date_part))?;
     if rest.is_empty() {
         return Some(Parsed {
             local: date.and_hms_opt(0, 0, 0)?,
@@ -411,6 +412,8 @@ mod tests {
         assert_eq!(ts("11/14/2025 12:05:00 PM"), "2025-11-14 12:05:00");
         assert_eq!(ts("11/14/2025 1:48:53 PM"), "2025-11-14 13:48:53");
         assert_eq!(ts("1/9/2007 10:41:00 AM +01:00"), "2007-01-09 09:41:00");
+        assert_eq!(ts("11/14/2025, 1:48:53 PM"), "2025-11-14 13:48:53");
+        assert_eq!(ts("11/14/2025,, 1:48:53 PM"), "");
         assert_eq!(
             ts("2025-11-14 01:02:03.123456789+0530"),
             "2025-11-13 19:32:03.123456789"
@@ -471,5 +474,73 @@ mod tests {
             Some("abc")
         );
         assert_eq!(subscription_of_resource("/providers/x"), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! Property tests: no input makes a parser panic, and what is printed is read back.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(s in any::<String>()) {
+            let _ = parse_date(&s);
+            let _ = parse_timestamp_utc(&s);
+            let _ = parse_f64(&s);
+            let _ = parse_decimal(&s, 4);
+            let _ = parse_bool(&s);
+            let _ = parse_month(&s);
+            let _ = subscription_of_resource(&s);
+        }
+
+        #[test]
+        fn parsers_never_panic_on_date_like_text(s in "[0-9/:\\-T .APMZ+]{0,40}") {
+            let _ = parse_date(&s);
+            let _ = parse_timestamp_utc(&s);
+        }
+
+        #[test]
+        fn us_and_iso_dates_round_trip(days in -25_000i32..80_000, padded in any::<bool>()) {
+            let d = date_from_days(days);
+            let us = if padded {
+                d.format("%m/%d/%Y").to_string()
+            } else {
+                format!("{}/{}/{}", d.month(), d.day(), d.year())
+            };
+            prop_assert_eq!(parse_date(&us), Some(d));
+            prop_assert_eq!(parse_date(&d.format("%Y-%m-%d").to_string()), Some(d));
+        }
+
+        #[test]
+        fn timestamps_round_trip_with_offsets(secs in 0i64..4_000_000_000, nanos in 0u32..1_000_000_000, off_min in -720i32..840) {
+            let t = chrono::DateTime::from_timestamp(secs, nanos).unwrap().naive_utc();
+            let local = t + Duration::minutes(off_min as i64);
+            let sign = if off_min < 0 { '-' } else { '+' };
+            let text = format!(
+                "{}{}{:02}:{:02}",
+                local.format("%Y-%m-%dT%H:%M:%S%.9f"),
+                sign,
+                off_min.abs() / 60,
+                off_min.abs() % 60
+            );
+            prop_assert_eq!(parse_timestamp_utc(&text), Some(t));
+        }
+
+        #[test]
+        fn decimals_round_trip_exactly(units in -10i128.pow(20)..10i128.pow(20)) {
+            // units are hundredths of a cent (scale 4).
+            let neg = units < 0;
+            let a = units.abs();
+            let text = format!("{}{}.{:04}", if neg { "-" } else { "" }, a / 10_000, a % 10_000);
+            prop_assert_eq!(parse_decimal(&text, 4), Ok(units));
+        }
+
+        #[test]
+        fn floats_round_trip(v in -1e12f64..1e12) {
+            prop_assert_eq!(parse_f64(&format!("{v:E}")), Some(if v == 0.0 { 0.0 } else { v }));
+            prop_assert_eq!(parse_f64(&format!("'{v}")), Some(if v == 0.0 { 0.0 } else { v }));
+        }
     }
 }

@@ -4,10 +4,9 @@
 //! limit. Late payment alone is not a signal (the collections ladder handles it), nor is a budget
 //! overrun (the budget alerts do); both count in exposure instead.
 //!
-//! Unbilled usage (for over_credit_limit) is usage after the last service month the partner has
-//! invoiced the customer for: the latest service_month of its invoices issued by A, or, for an
-//! invoice without one, the month before its issue month. A customer never invoiced has all its
-//! usage unbilled. Credit limits carry no currency: each currency's balance is compared with the
+//! Unbilled usage (for over_credit_limit) follows exposure.rs: usage up to A in a month for which
+//! the partner has not invoiced the customer (no positive invoice issued by A with that
+//! service_month). Credit limits carry no currency: each currency's balance is compared with the
 //! limit on its own, and a limit that is missing or not positive means "no limit".
 
 use chrono::{Duration, NaiveDate};
@@ -29,7 +28,7 @@ const PAID: &str = "_paid";
 const FIRST: &str = "_first";
 const UNBILLED: &str = "_unbilled";
 const NET: &str = "_net";
-const COVERED_TO: &str = "_covered_to";
+const USAGE_MONTH: &str = "_usage_month";
 
 /// Every payment-family anomaly, in the anomalies schema (not yet sorted).
 pub fn payment_signals(
@@ -263,39 +262,31 @@ fn over_credit_limit(
 ) -> LazyFrame {
     const BALANCE: &str = "_balance";
     let a = date_lit(as_of);
-    let month_from_service = concat_str([col(inv::SERVICE_MONTH), lit("-01")], "", false)
-        .str()
-        .to_date(StrptimeOptions {
-            format: Some("%Y-%m-%d".into()),
-            strict: false,
-            ..Default::default()
-        })
-        .dt()
-        .month_end();
-    let month_before_issue = (col(inv::ISSUE_DATE)
-        .dt()
-        .month_start()
-        .cast(DataType::Int32)
-        - lit(1))
-    .cast(DataType::Date);
-    let covered = invoices
-        .filter(col(inv::ISSUE_DATE).lt_eq(a))
-        .group_by([col(inv::CUSTOMER_ID)])
-        .agg([coalesce(&[month_from_service, month_before_issue])
-            .max()
-            .alias(COVERED_TO)]);
+    // The rule of exposure.rs: a usage row is unbilled while the customer has no invoice
+    // (issued by A, positive, with a service_month) for the row's month.
+    let invoiced_months = invoices
+        .filter(
+            col(inv::ISSUE_DATE)
+                .lt_eq(a)
+                .and(col(inv::AMOUNT).cast(DataType::Float64).gt(lit(0.0)))
+                .and(col(inv::SERVICE_MONTH).is_not_null())
+                .and(col(inv::CUSTOMER_ID).is_not_null()),
+        )
+        .select([col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)])
+        .unique(None, UniqueKeepStrategy::Any);
     let unbilled = usage
         .clone()
-        .join(
-            covered,
-            [col(us::CUSTOMER_ID)],
-            [col(inv::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Left),
+        .with_column(
+            col(us::USAGE_DATE)
+                .dt()
+                .strftime("%Y-%m")
+                .alias(USAGE_MONTH),
         )
-        .filter(
-            col(COVERED_TO)
-                .is_null()
-                .or(col(us::USAGE_DATE).gt(col(COVERED_TO))),
+        .join(
+            invoiced_months,
+            [col(us::CUSTOMER_ID), col(USAGE_MONTH)],
+            [col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)],
+            JoinArgs::new(JoinType::Anti),
         )
         .group_by(cust_currency())
         .agg([col(us::COST).sum().alias(UNBILLED)]);
