@@ -23,6 +23,7 @@ const OP: &str = "_op";
 const ST: &str = "_status";
 const N: &str = "_n";
 const BASELINE: &str = "_baseline";
+const CALLER_KEY: &str = "_caller_key";
 
 const ROLE_ASSIGNMENT_WRITE: &str = "microsoft.authorization/roleassignments/write";
 const VM_WRITE: &str = "microsoft.compute/virtualmachines/write";
@@ -92,7 +93,9 @@ fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
                 .str()
                 .strip_chars(lit(NULL))
                 .alias(ST),
-            blank_to_null(col(act::CALLER).str().to_lowercase()).alias(act::CALLER),
+            blank_to_null(col(act::CALLER)).alias(act::CALLER),
+            // User principal names compare case-insensitively; the entity keeps the spelling.
+            blank_to_null(col(act::CALLER).str().to_lowercase()).alias(CALLER_KEY),
             blank_to_null(col(act::CLIENT_IP).str().to_lowercase()).alias(act::CLIENT_IP),
         ])
         .filter(
@@ -223,10 +226,10 @@ impl Burst {
 fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
     let known = hist
         .clone()
-        .filter(col(act::CALLER).is_not_null())
-        .select(key(&[act::CUSTOMER_ID, act::CALLER]))
+        .filter(col(CALLER_KEY).is_not_null())
+        .select(key(&[act::CUSTOMER_ID, CALLER_KEY]))
         .unique(None, UniqueKeepStrategy::Any);
-    let k = key(&[act::CUSTOMER_ID, act::CALLER]);
+    let k = key(&[act::CUSTOMER_ID, CALLER_KEY]);
     win.clone()
         .filter(
             col(act::CALLER)
@@ -241,8 +244,12 @@ fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame
             [col(act::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Semi),
         )
-        .group_by(key(&[act::CUSTOMER_ID, act::CALLER]))
-        .agg([len().cast(DataType::Float64).alias(N), col(DAY).min()])
+        .group_by(key(&[act::CUSTOMER_ID, CALLER_KEY]))
+        .agg([
+            len().cast(DataType::Float64).alias(N),
+            col(DAY).min(),
+            col(act::CALLER).min(),
+        ])
         .with_columns(tagged(NEW_CALLER))
         .with_columns([
             col(act::CALLER).alias(an::ENTITY),
@@ -763,7 +770,8 @@ mod tests {
     fn takeover_events() -> Vec<Ev> {
         let mut evs = history();
         // activity_burst: 12 disk writes on 10-14 against a baseline of 1.0 a day:
-        // 12 >= 10 and 12 >= 5 x 1.0; score = 12 / 1.0 / 5 = 2.4.
+        // 12 >= 10 and 12 >= 5 x 1.0; score = 12 / 1.0 / 5 = 2.4. Alice spelt in capitals is
+        // still alice (no new caller).
         for _ in 0..12 {
             evs.push((
                 "2026-10-14",
@@ -771,14 +779,15 @@ mod tests {
                 None,
                 DISK,
                 "Succeeded",
-                "alice@c1.com",
+                "ALICE@C1.com",
                 "10.0.0.1",
                 None,
                 None,
                 None,
             ));
         }
-        // new_caller and new_ip: mallory, never seen, writes twice from a new IP on 10-13, and
+        // new_caller and new_ip: mallory (spelt two ways), never seen, writes twice from a new IP
+        // on 10-13, and
         // assigns Owner (a third write) and a role the log does not name (a fourth).
         evs.push((
             "2026-10-13",
@@ -786,7 +795,7 @@ mod tests {
             None,
             DISK,
             "Succeeded",
-            "mallory@evil.io",
+            "Mallory@Evil.io",
             "203.0.113.9",
             None,
             None,
@@ -984,7 +993,7 @@ mod tests {
         );
         assert_eq!(
             reasons[3],
-            "Caller mallory@evil.io, never seen in the previous 90 days, made 4 write operation(s), the first on 2026-10-13"
+            "Caller Mallory@Evil.io, never seen in the previous 90 days, made 4 write operation(s), the first on 2026-10-13"
         );
         assert_eq!(
             reasons[5],
