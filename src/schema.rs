@@ -423,6 +423,20 @@ table!(risk_scores, "risk_scores", {
     ACTIVITY: "activity" => DataType::Float64,
     PAYMENT: "payment" => DataType::Float64,
     FRAUD: "fraud" => DataType::Float64,
+    SUPPRESSED_COUNT: "suppressed_count" => DataType::UInt32, // suppressed anomalies (dispositions, fraud events resolved as not fraud)
+    FRAUD_VERDICT: "fraud_verdict" => DataType::Boolean, // a valid analyst fraud verdict
+});
+
+// actions/risk_review.csv: customers at the review tier or worse, worst first.
+table!(risk_review, "risk_review", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    TIER: "tier" => DataType::String,
+    RISK_SCORE: "risk_score" => DataType::Float64,
+    EXPOSURE: "exposure" => DataType::Float64,
+    CURRENCY: "currency" => DataType::String,
+    TOP_REASONS: "top_reasons" => DataType::String,
+    SUPPRESSED_COUNT: "suppressed_count" => DataType::UInt32,
 });
 
 /// Every canonical input table, in SPEC order.

@@ -6,7 +6,7 @@
 //! - budgets: month-to-date spend, forecast and status (SPEC 4.2)
 //! - exposure: net outstanding + unbilled usage + forecast to month end (SPEC 4.4)
 //! - reconciliation: cost against invoiced (SPEC 4.3)
-//! - anomalies, risk: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
+//! - anomalies, risk, feedback: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
 //! - usage_signals: the usage family of anomalies (spikes, new meters, GPU, round-the-clock
 //!   compute, new regions, peer outliers; SPEC 4.4)
 
@@ -15,6 +15,7 @@ pub mod anomalies;
 pub mod budgets;
 pub mod collections;
 pub mod exposure;
+pub mod feedback;
 pub mod fx;
 pub mod reasons;
 pub mod reconciliation;

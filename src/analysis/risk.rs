@@ -1,7 +1,853 @@
-//! TODO(owner): module doc.
+//! Risk scores (SPEC 4.4): one row per customer with usage (an exposure row) or any anomaly, from
+//! the anomalies table, the customers table (names), the exposure per customer and currency, and
+//! the analysts' dispositions. Into risk_scores, and from it the rows of
+//! actions/risk_review.csv and the risk tiers that drive dunning.
+//!
+//! Arithmetic: each unsuppressed anomaly has strength = its score clamped to [0, max_strength]
+//! (a missing score counts 1.0) and contributes weight(signal) x strength. A signal counts once
+//! per customer, with its strongest row, so a repeated signal cannot pile up. Contributions are
+//! summed per family and capped by the family's cap (each family column shows the capped figure,
+//! rounded to cents); risk_score = min(100, sum of the family columns). Tiers: critical from
+//! `tier_critical`, high from `tier_high`, medium from `tier_medium`, else low; a valid fraud
+//! verdict of an analyst makes the customer critical whatever its score.
+//!
+//! top_reasons: the reasons of the `top_reasons` strongest contributing signals, strongest first,
+//! joined with "; " (an analyst's fraud verdict comes first; empty when nothing contributes).
+//! exposure: the customer's exposure in its one currency; a customer with exposure in several
+//! currencies shows the currency with the largest exposure (amounts in different currencies are
+//! never added).
 
+use chrono::NaiveDate;
+use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+use crate::analysis::anomalies::payment::unique_customers;
+use crate::analysis::feedback::{valid_dispositions, VERDICT_FRAUD};
+use crate::analysis::reasons::{self, FAMILIES};
+use crate::schema::{
+    anomalies as an, customers as cu, dispositions as di, risk_review as rv, risk_scores as rs,
+};
+
+pub const TIER_LOW: &str = "low";
+pub const TIER_MEDIUM: &str = "medium";
+pub const TIER_HIGH: &str = "high";
+pub const TIER_CRITICAL: &str = "critical";
+/// Tiers from least to most severe.
+pub const TIERS: [&str; 4] = [TIER_LOW, TIER_MEDIUM, TIER_HIGH, TIER_CRITICAL];
+
+/// 0 for low up to 3 for critical; None for a word that is no tier.
+pub fn tier_rank(tier: &str) -> Option<usize> {
+    let t = tier.trim().to_ascii_lowercase();
+    TIERS.iter().position(|x| *x == t)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RiskConfig {}
+pub struct RiskConfig {
+    /// Points a signal adds at strength 1.0, per reason code.
+    pub weights: SignalWeights,
+    /// Most points a family can add, however many of its signals fire.
+    pub family_caps: FamilyCaps,
+    /// Anomaly scores are clamped to this strength before weighting.
+    pub max_strength: f64,
+    /// Lowest risk_score of the medium tier.
+    pub tier_medium: f64,
+    /// Lowest risk_score of the high tier.
+    pub tier_high: f64,
+    /// Lowest risk_score of the critical tier.
+    pub tier_critical: f64,
+    /// How many reasons top_reasons lists.
+    pub top_reasons: usize,
+}
+
+impl Default for RiskConfig {
+    fn default() -> Self {
+        RiskConfig {
+            weights: SignalWeights::default(),
+            family_caps: FamilyCaps::default(),
+            max_strength: 2.0,
+            tier_medium: 25.0,
+            tier_high: 50.0,
+            tier_critical: 75.0,
+            top_reasons: 3,
+        }
+    }
+}
+
+/// One weight per reason code (reasons.rs); a field per code so a typo in a config is an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignalWeights {
+    pub usage_spike: f64,
+    pub new_meter: f64,
+    pub gpu_meter: f64,
+    pub round_the_clock: f64,
+    pub new_region: f64,
+    pub peer_outlier: f64,
+    pub activity_burst: f64,
+    pub new_caller: f64,
+    pub role_assignment: f64,
+    pub new_ip: f64,
+    pub failed_ops_burst: f64,
+    pub multi_region_deploy: f64,
+    pub spending_limit_raised: f64,
+    pub new_user: f64,
+    pub password_reset: f64,
+    pub prepaid_instrument: f64,
+    pub usage_before_payment: f64,
+    pub fast_new_customer: f64,
+    pub unverified: f64,
+    pub over_credit_limit: f64,
+    pub fraud_event: f64,
+}
+
+impl Default for SignalWeights {
+    fn default() -> Self {
+        // Calibrated so that the crypto-mining, stolen-card and account-takeover profiles reach
+        // high or critical while any one weak signal stays low (tests below).
+        SignalWeights {
+            usage_spike: 12.0,
+            new_meter: 8.0,
+            gpu_meter: 15.0,
+            round_the_clock: 15.0,
+            new_region: 8.0,
+            peer_outlier: 10.0,
+            activity_burst: 10.0,
+            new_caller: 10.0,
+            role_assignment: 12.0,
+            new_ip: 6.0,
+            failed_ops_burst: 8.0,
+            multi_region_deploy: 15.0,
+            spending_limit_raised: 12.0,
+            new_user: 6.0,
+            password_reset: 8.0,
+            prepaid_instrument: 12.0,
+            usage_before_payment: 12.0,
+            fast_new_customer: 12.0,
+            unverified: 8.0,
+            over_credit_limit: 10.0,
+            fraud_event: 40.0,
+        }
+    }
+}
+
+impl SignalWeights {
+    /// The weight of a reason code; None for a code without a weight (it then adds nothing).
+    pub fn weight(&self, code: &str) -> Option<f64> {
+        use reasons::*;
+        let w = match code {
+            USAGE_SPIKE => self.usage_spike,
+            NEW_METER => self.new_meter,
+            GPU_METER => self.gpu_meter,
+            ROUND_THE_CLOCK => self.round_the_clock,
+            NEW_REGION => self.new_region,
+            PEER_OUTLIER => self.peer_outlier,
+            ACTIVITY_BURST => self.activity_burst,
+            NEW_CALLER => self.new_caller,
+            ROLE_ASSIGNMENT => self.role_assignment,
+            NEW_IP => self.new_ip,
+            FAILED_OPS_BURST => self.failed_ops_burst,
+            MULTI_REGION_DEPLOY => self.multi_region_deploy,
+            SPENDING_LIMIT_RAISED => self.spending_limit_raised,
+            NEW_USER => self.new_user,
+            PASSWORD_RESET => self.password_reset,
+            PREPAID_INSTRUMENT => self.prepaid_instrument,
+            USAGE_BEFORE_PAYMENT => self.usage_before_payment,
+            FAST_NEW_CUSTOMER => self.fast_new_customer,
+            UNVERIFIED => self.unverified,
+            OVER_CREDIT_LIMIT => self.over_credit_limit,
+            FRAUD_EVENT => self.fraud_event,
+            _ => return None,
+        };
+        Some(w)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FamilyCaps {
+    pub usage: f64,
+    pub activity: f64,
+    pub payment: f64,
+    pub fraud: f64,
+}
+
+impl Default for FamilyCaps {
+    fn default() -> Self {
+        FamilyCaps {
+            usage: 50.0,
+            activity: 50.0,
+            payment: 50.0,
+            fraud: 80.0,
+        }
+    }
+}
+
+impl FamilyCaps {
+    pub fn cap(&self, family: &str) -> Option<f64> {
+        match family {
+            reasons::FAMILY_USAGE => Some(self.usage),
+            reasons::FAMILY_ACTIVITY => Some(self.activity),
+            reasons::FAMILY_PAYMENT => Some(self.payment),
+            reasons::FAMILY_FRAUD => Some(self.fraud),
+            _ => None,
+        }
+    }
+}
+
+// Working columns.
+const CONTRIB: &str = "_contribution";
+const VERDICT_TEXT: &str = "_verdict";
+const TOP: &str = "_top";
+
+/// Exposure input columns: customer_id, currency, exposure (Float64).
+pub const EXPOSURE_CUSTOMER_ID: &str = rs::CUSTOMER_ID;
+pub const EXPOSURE_CURRENCY: &str = rs::CURRENCY;
+pub const EXPOSURE: &str = rs::EXPOSURE;
+
+/// The risk_scores table (schema.rs), sorted by risk_score descending, then customer_id.
+pub fn risk_scores(
+    anomalies: LazyFrame,
+    customers: LazyFrame,
+    exposure: LazyFrame,
+    dispositions: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &RiskConfig,
+) -> LazyFrame {
+    // Unknown signals and families weigh nothing.
+    let weight = lookup(
+        col(an::SIGNAL),
+        reasons::ALL
+            .iter()
+            .map(|r| (r.code, lit(cfg.weights.weight(r.code).unwrap_or(0.0))))
+            .collect(),
+        lit(0.0),
+    );
+    let cap = lookup(
+        col(an::FAMILY),
+        FAMILIES
+            .iter()
+            .map(|f| (*f, lit(cfg.family_caps.cap(f).unwrap_or(0.0))))
+            .collect(),
+        lit(0.0),
+    );
+    let strength = col(an::SCORE)
+        .fill_null(lit(1.0))
+        .fill_nan(lit(1.0))
+        .clip(lit(0.0), lit(cfg.max_strength.max(0.0)));
+
+    // The strongest row of each signal per customer.
+    let per_signal = anomalies
+        .clone()
+        .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
+        .with_column((weight * strength).alias(CONTRIB))
+        .sort(
+            [
+                an::CUSTOMER_ID,
+                an::SIGNAL,
+                CONTRIB,
+                an::DATE,
+                an::ENTITY,
+                an::REASON,
+            ],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, false, true, true, false, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .unique_stable(
+            Some(cols([an::CUSTOMER_ID, an::SIGNAL])),
+            UniqueKeepStrategy::First,
+        );
+
+    let family_cols: Vec<Expr> = FAMILIES
+        .iter()
+        .map(|f| {
+            col(CONTRIB)
+                .filter(col(an::FAMILY).eq(lit(*f)))
+                .sum()
+                .alias(*f)
+        })
+        .collect();
+    let families = per_signal
+        .clone()
+        .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
+        .agg([col(CONTRIB).sum()])
+        .with_column(
+            when(col(CONTRIB).gt(cap.clone()))
+                .then(cap)
+                .otherwise(col(CONTRIB))
+                .round(2, RoundMode::HalfAwayFromZero)
+                .alias(CONTRIB),
+        )
+        .group_by([col(an::CUSTOMER_ID)])
+        .agg(family_cols);
+
+    let top = per_signal
+        .filter(col(CONTRIB).gt(lit(0.0)))
+        .group_by([col(an::CUSTOMER_ID)])
+        .agg([col(an::REASON)
+            .sort_by(
+                [col(CONTRIB), col(an::SIGNAL)],
+                SortMultipleOptions::default().with_order_descending_multi([true, false]),
+            )
+            .head(Some(cfg.top_reasons))
+            .str()
+            .join("; ", true)
+            .alias(TOP)]);
+
+    let suppressed = anomalies
+        .clone()
+        .group_by([col(an::CUSTOMER_ID)])
+        .agg([col(an::SUPPRESSED)
+            .fill_null(lit(false))
+            .cast(DataType::UInt32)
+            .sum()
+            .alias(rs::SUPPRESSED_COUNT)]);
+
+    let verdicts = valid_dispositions(dispositions, as_of, &[VERDICT_FRAUD])
+        .with_column(
+            concat_str(
+                [
+                    lit("An analyst marked this customer as fraud"),
+                    when(col(di::ANALYST).is_null())
+                        .then(lit(""))
+                        .otherwise(concat_str(
+                            [lit(" ("), col(di::ANALYST), lit(")")],
+                            "",
+                            false,
+                        )),
+                    when(col(di::NOTE).is_null())
+                        .then(lit(""))
+                        .otherwise(concat_str([lit(": "), col(di::NOTE)], "", false)),
+                ],
+                "",
+                false,
+            )
+            .alias(VERDICT_TEXT),
+        )
+        .group_by([col(di::CUSTOMER_ID)])
+        .agg([col(VERDICT_TEXT).min()]);
+
+    let exposure_one = exposure
+        .filter(col(EXPOSURE_CUSTOMER_ID).is_not_null())
+        .group_by([col(EXPOSURE_CUSTOMER_ID), col(EXPOSURE_CURRENCY)])
+        .agg([col(EXPOSURE).sum()])
+        .sort(
+            [EXPOSURE_CUSTOMER_ID, EXPOSURE, EXPOSURE_CURRENCY],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .unique_stable(
+            Some(cols([EXPOSURE_CUSTOMER_ID])),
+            UniqueKeepStrategy::First,
+        );
+
+    let ids = concat(
+        [
+            anomalies.select([col(an::CUSTOMER_ID)]),
+            exposure_one
+                .clone()
+                .select([col(EXPOSURE_CUSTOMER_ID).alias(rs::CUSTOMER_ID)]),
+            verdicts
+                .clone()
+                .select([col(di::CUSTOMER_ID).alias(rs::CUSTOMER_ID)]),
+        ],
+        UnionArgs::default(),
+    )
+    // concat rejects only an empty list, and this one has three frames.
+    .unwrap_or_else(|_| rs::DEF.empty().lazy().select([col(rs::CUSTOMER_ID)]))
+    .filter(col(rs::CUSTOMER_ID).is_not_null())
+    .unique(None, UniqueKeepStrategy::Any);
+
+    let names = unique_customers(customers).select([col(cu::CUSTOMER_ID), col(cu::CUSTOMER_NAME)]);
+    let left = |lf: LazyFrame, other: LazyFrame, other_key: &str| {
+        lf.join(
+            other,
+            [col(rs::CUSTOMER_ID)],
+            [col(other_key)],
+            JoinArgs::new(JoinType::Left),
+        )
+    };
+    let mut joined = left(ids, names, cu::CUSTOMER_ID);
+    joined = left(joined, families, an::CUSTOMER_ID);
+    joined = left(joined, top, an::CUSTOMER_ID);
+    joined = left(joined, suppressed, an::CUSTOMER_ID);
+    joined = left(joined, exposure_one, EXPOSURE_CUSTOMER_ID);
+    joined = left(joined, verdicts, di::CUSTOMER_ID);
+
+    let family_sum = FAMILIES
+        .iter()
+        .map(|f| col(*f))
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0.0));
+    let score = col(rs::RISK_SCORE);
+    let tier = when(col(VERDICT_TEXT).is_not_null())
+        .then(lit(TIER_CRITICAL))
+        .when(score.clone().gt_eq(lit(cfg.tier_critical)))
+        .then(lit(TIER_CRITICAL))
+        .when(score.clone().gt_eq(lit(cfg.tier_high)))
+        .then(lit(TIER_HIGH))
+        .when(score.gt_eq(lit(cfg.tier_medium)))
+        .then(lit(TIER_MEDIUM))
+        .otherwise(lit(TIER_LOW));
+    let top_reasons = concat_str([col(VERDICT_TEXT), col(TOP)], "; ", true);
+
+    joined
+        .with_columns(
+            FAMILIES
+                .iter()
+                .map(|f| col(*f).fill_null(lit(0.0)))
+                .chain([col(rs::SUPPRESSED_COUNT).fill_null(lit(0u32))])
+                .collect::<Vec<_>>(),
+        )
+        .with_column(
+            when(family_sum.clone().gt(lit(100.0)))
+                .then(lit(100.0))
+                .otherwise(family_sum)
+                .round(2, RoundMode::HalfAwayFromZero)
+                .alias(rs::RISK_SCORE),
+        )
+        .with_columns([
+            tier.alias(rs::TIER),
+            top_reasons.alias(rs::TOP_REASONS),
+            col(VERDICT_TEXT).is_not_null().alias(rs::FRAUD_VERDICT),
+        ])
+        .select(
+            rs::DEF
+                .schema()
+                .iter()
+                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .sort(
+            [rs::RISK_SCORE, rs::CUSTOMER_ID],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([true, false])
+                .with_maintain_order(true),
+        )
+}
+
+/// Expression: `pairs`' value for the key's value, else `default`.
+fn lookup(key: Expr, pairs: Vec<(&str, Expr)>, default: Expr) -> Expr {
+    pairs.into_iter().rev().fold(default, |otherwise, (k, v)| {
+        when(key.clone().eq(lit(k))).then(v).otherwise(otherwise)
+    })
+}
+
+/// Expression: the rank of the tier column (0 low .. 3 critical; null for anything else).
+fn tier_rank_expr(tier: Expr) -> Expr {
+    lookup(
+        tier,
+        TIERS
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (*t, lit(i as i32)))
+            .collect(),
+        lit(NULL).cast(DataType::Int32),
+    )
+}
+
+/// Rows of actions/risk_review.csv: customers at `min_tier` or worse, worst tier first, then
+/// highest risk_score, largest exposure, customer_id. An unknown `min_tier` lists every customer.
+pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> LazyFrame {
+    const RANK: &str = "_tier_rank";
+    let min = tier_rank(min_tier).unwrap_or(0) as i32;
+    risk_scores
+        .with_column(tier_rank_expr(col(rs::TIER)).alias(RANK))
+        .filter(col(RANK).gt_eq(lit(min)))
+        .sort(
+            [RANK, rs::RISK_SCORE, rs::EXPOSURE, rs::CUSTOMER_ID],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([true, true, true, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .select(
+            rv::DEF
+                .schema()
+                .iter()
+                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
+                .collect::<Vec<_>>(),
+        )
+}
+
+/// The (customer_id, tier) pairs that drive risk-based dunning in collections.
+pub fn risk_tiers(risk_scores: LazyFrame) -> LazyFrame {
+    risk_scores.select([col(rs::CUSTOMER_ID), col(rs::TIER)])
+}
+
+/// Whether some customer reached `tier` or worse (`--fail-on`, exit 3). An unknown tier, or a
+/// frame without a tier column, is never reached.
+pub fn reaches_tier(risk_scores: &DataFrame, tier: &str) -> bool {
+    let Some(min) = tier_rank(tier) else {
+        return false;
+    };
+    let Ok(column) = risk_scores.column(rs::TIER) else {
+        return false;
+    };
+    let Ok(values) = column.str() else {
+        return false;
+    };
+    values
+        .iter()
+        .flatten()
+        .any(|t| tier_rank(t).is_some_and(|r| r >= min))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomalies::testutil::{bools, d, f64s, frame, strs};
+    use crate::schema::{anomalies as an, customers as cu, dispositions as di};
+
+    const A: (i32, u32, u32) = (2026, 10, 14);
+
+    /// Anomalies (customer, signal, score, suppressed); family from reasons.rs; reason
+    /// "<signal> <score> of <customer>".
+    fn anomalies(rows: &[(&str, &str, f64, bool)]) -> LazyFrame {
+        let df = df!(
+            an::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::FAMILY => rows.iter().map(|r| reasons::by_code(r.1).unwrap().family).collect::<Vec<_>>(),
+            an::SIGNAL => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            an::DATE => rows.iter().map(|_| "2026-10-14").collect::<Vec<_>>(),
+            an::ENTITY => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::SCORE => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            an::REASON => rows.iter().map(|r| format!("{} {} of {}", r.1, r.2, r.0)).collect::<Vec<_>>(),
+            an::SUPPRESSED => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&an::DEF, df)
+    }
+
+    fn exposure(rows: &[(&str, &str, f64)]) -> LazyFrame {
+        df!(
+            EXPOSURE_CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            EXPOSURE_CURRENCY => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            EXPOSURE => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    fn customers() -> LazyFrame {
+        let df = df!(
+            cu::CUSTOMER_ID => ["r1", "r2", "r1"],
+            cu::CUSTOMER_NAME => ["One", "Two", "One again"],
+        )
+        .unwrap();
+        frame(&cu::DEF, df)
+    }
+
+    fn dispositions(rows: &[(&str, &str, &str, Option<&str>)]) -> LazyFrame {
+        let df = df!(
+            di::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            di::REASON_CODE => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            di::VERDICT => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            di::VALID_UNTIL => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            di::ANALYST => rows.iter().map(|_| "ann").collect::<Vec<_>>(),
+            di::NOTE => rows.iter().map(|_| "chargeback").collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&di::DEF, df)
+    }
+
+    fn no_dispositions() -> LazyFrame {
+        di::DEF.empty().lazy()
+    }
+
+    fn scores(
+        an_rows: &[(&str, &str, f64, bool)],
+        exp: &[(&str, &str, f64)],
+        disp: LazyFrame,
+        cfg: &RiskConfig,
+    ) -> DataFrame {
+        risk_scores(
+            anomalies(an_rows),
+            customers(),
+            exposure(exp),
+            disp,
+            d(A.0, A.1, A.2),
+            cfg,
+        )
+        .collect()
+        .unwrap()
+    }
+
+    #[test]
+    fn every_reason_code_has_a_weight_and_every_family_a_cap() {
+        let cfg = RiskConfig::default();
+        for r in reasons::ALL {
+            assert!(
+                cfg.weights.weight(r.code).is_some(),
+                "{} has no weight",
+                r.code
+            );
+        }
+        for f in FAMILIES {
+            assert!(cfg.family_caps.cap(f).is_some());
+        }
+    }
+
+    #[test]
+    fn score_arithmetic_caps_exposure_and_fraud_verdict() {
+        let rows = [
+            // r1: usage_spike 3.0 is clamped to 2: 12 x 2 = 24; its weaker row (1.0) does not add;
+            // new_region 8 x 1 = 8; usage = 32. new_ip 6 x 1 = 6. unverified 8 x 1 = 8. The
+            // suppressed prepaid card adds nothing. Total 32 + 6 + 8 = 46: medium.
+            ("r1", "usage_spike", 3.0, false),
+            ("r1", "usage_spike", 1.0, false),
+            ("r1", "new_region", 1.0, false),
+            ("r1", "new_ip", 1.0, false),
+            ("r1", "unverified", 1.0, false),
+            ("r1", "prepaid_instrument", 1.0, true),
+            // r2: usage 15x2 + 15x2 + 8x2 = 76 -> cap 50; activity 15x2 + 12x2 = 54 -> 50;
+            // payment 12x2 x 3 = 72 -> 50; fraud 40 x 2 = 80 (cap 80). 230 -> 100: critical.
+            ("r2", "gpu_meter", 2.0, false),
+            ("r2", "round_the_clock", 2.5, false),
+            ("r2", "new_region", 2.0, false),
+            ("r2", "multi_region_deploy", 2.0, false),
+            ("r2", "role_assignment", 2.0, false),
+            ("r2", "usage_before_payment", 2.0, false),
+            ("r2", "fast_new_customer", 2.0, false),
+            ("r2", "prepaid_instrument", 2.0, false),
+            ("r2", "fraud_event", 2.0, false),
+            // r5: unverified, 8: low; its fraud verdict expired on 10-13.
+            ("r5", "unverified", 1.0, false),
+        ];
+        let exp = [
+            // r1: one currency, summed: 100 + 50 = 150 USD.
+            ("r1", "USD", 100.0),
+            ("r1", "USD", 50.0),
+            // r3: no anomaly; two currencies: the largest, 300 EUR, not a sum.
+            ("r3", "EUR", 300.0),
+            ("r3", "USD", 200.0),
+        ];
+        let disp = dispositions(&[
+            // r4: no anomaly, no usage, but an analyst's fraud verdict: listed, critical.
+            ("r4", "*", "Fraud", None),
+            ("r5", "*", "fraud", Some("2026-10-13")),
+        ]);
+        let out = scores(&rows, &exp, disp, &RiskConfig::default());
+        assert_eq!(strs(&out, rs::CUSTOMER_ID), ["r2", "r1", "r5", "r3", "r4"]);
+        assert_eq!(f64s(&out, rs::RISK_SCORE), [100.0, 46.0, 8.0, 0.0, 0.0]);
+        assert_eq!(
+            strs(&out, rs::TIER),
+            ["critical", "medium", "low", "low", "critical"]
+        );
+        assert_eq!(f64s(&out, rs::USAGE), [50.0, 32.0, 0.0, 0.0, 0.0]);
+        assert_eq!(f64s(&out, rs::ACTIVITY), [50.0, 6.0, 0.0, 0.0, 0.0]);
+        assert_eq!(f64s(&out, rs::PAYMENT), [50.0, 8.0, 8.0, 0.0, 0.0]);
+        assert_eq!(f64s(&out, rs::FRAUD), [80.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(
+            strs(&out, rs::CUSTOMER_NAME),
+            ["Two", "One", "<null>", "<null>", "<null>"]
+        );
+        assert_eq!(f64s(&out, rs::EXPOSURE)[1], 150.0);
+        assert_eq!(f64s(&out, rs::EXPOSURE)[3], 300.0);
+        assert_eq!(strs(&out, rs::CURRENCY)[1..4], ["USD", "<null>", "EUR"]);
+        assert_eq!(
+            out.column(rs::SUPPRESSED_COUNT)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            [Some(0), Some(1), Some(0), Some(0), Some(0)]
+        );
+        assert_eq!(
+            bools(&out, rs::FRAUD_VERDICT),
+            [false, false, false, false, true]
+        );
+        // Strongest first; new_region and unverified tie at 8 and go by code.
+        assert_eq!(
+            strs(&out, rs::TOP_REASONS)[1],
+            "usage_spike 3 of r1; new_region 1 of r1; unverified 1 of r1"
+        );
+        assert_eq!(
+            strs(&out, rs::TOP_REASONS)[4],
+            "An analyst marked this customer as fraud (ann): chargeback"
+        );
+        assert_eq!(strs(&out, rs::TOP_REASONS)[3], "");
+        assert_eq!(out.schema().as_ref(), &rs::DEF.schema());
+    }
+
+    #[test]
+    fn tier_edges_are_inclusive() {
+        let mut cfg = RiskConfig::default();
+        cfg.weights.usage_spike = 25.0;
+        cfg.weights.new_ip = 25.0;
+        cfg.weights.gpu_meter = 0.0;
+        let rows = [
+            ("e1", "usage_spike", 1.0, false),    // 25 x 1 = 25.00: medium
+            ("e2", "usage_spike", 0.9996, false), // 24.99: low
+            ("e3", "usage_spike", 2.0, false),    // 50: high
+            ("e4", "usage_spike", 2.0, false),    // 50 + 25 = 75: critical
+            ("e4", "new_ip", 1.0, false),
+            ("e5", "usage_spike", 1.9996, false), // 49.99: medium
+            ("e6", "gpu_meter", 2.0, false),      // weight 0: 0, low, no reasons
+        ];
+        let out = scores(&rows, &[], no_dispositions(), &cfg);
+        assert_eq!(
+            strs(&out, rs::CUSTOMER_ID),
+            ["e4", "e3", "e5", "e1", "e2", "e6"]
+        );
+        assert_eq!(
+            f64s(&out, rs::RISK_SCORE),
+            [75.0, 50.0, 49.99, 25.0, 24.99, 0.0]
+        );
+        assert_eq!(
+            strs(&out, rs::TIER),
+            ["critical", "high", "medium", "medium", "low", "low"]
+        );
+        assert_eq!(strs(&out, rs::TOP_REASONS)[5], "");
+    }
+
+    /// The calibration of the defaults: each profile with every score at 1.0 (the weakest case
+    /// in which its signals fire).
+    fn profiles() -> DataFrame {
+        let mut rows = vec![];
+        let mut add = |c: &'static str, signals: &[&'static str]| {
+            for s in signals {
+                rows.push((c, *s, 1.0, false));
+            }
+        };
+        // usage 15 + 15 + 8 + 12 = 50, fraud 40: 90.
+        add(
+            "crypto",
+            &[
+                "gpu_meter",
+                "round_the_clock",
+                "new_region",
+                "usage_spike",
+                "fraud_event",
+            ],
+        );
+        // payment 12 + 12 + 12 + 8 = 44, usage 10: 54.
+        add(
+            "stolen_card",
+            &[
+                "prepaid_instrument",
+                "usage_before_payment",
+                "fast_new_customer",
+                "unverified",
+                "peer_outlier",
+            ],
+        );
+        // activity 10 + 6 + 12 + 10 + 15 + 12 = 65 -> cap 50.
+        add(
+            "takeover",
+            &[
+                "new_caller",
+                "new_ip",
+                "role_assignment",
+                "activity_burst",
+                "multi_region_deploy",
+                "spending_limit_raised",
+            ],
+        );
+        add(
+            "takeover_big",
+            &[
+                "new_caller",
+                "new_ip",
+                "role_assignment",
+                "activity_burst",
+                "multi_region_deploy",
+                "spending_limit_raised",
+            ],
+        );
+        add("unverified_only", &["unverified"]); // 8
+        add("prepaid_only", &["prepaid_instrument"]); // 12
+        add("over_limit_only", &["over_credit_limit"]); // 10
+        rows.push(("new_ip_only", "new_ip", 5.0, false)); // clamped to 2: 12
+        rows.push(("verdict", "unverified", 1.0, false)); // 8, but a fraud verdict
+        let exp = [
+            // A late payer and an over-budget customer have exposure and no signal.
+            ("late_payer", "USD", 90_000.0),
+            ("over_budget", "USD", 20_000.0),
+            ("takeover", "USD", 100.0),
+            ("takeover_big", "USD", 5_000.0),
+        ];
+        let disp = dispositions(&[("verdict", "*", "fraud", Some("2026-12-31"))]);
+        scores(&rows, &exp, disp, &RiskConfig::default())
+    }
+
+    fn tier_of(out: &DataFrame, customer: &str) -> (String, f64) {
+        let i = strs(out, rs::CUSTOMER_ID)
+            .iter()
+            .position(|c| c == customer)
+            .unwrap();
+        (strs(out, rs::TIER)[i].clone(), f64s(out, rs::RISK_SCORE)[i])
+    }
+
+    #[test]
+    fn fraud_profiles_are_high_or_critical_and_benign_ones_low() {
+        let out = profiles();
+        assert_eq!(tier_of(&out, "crypto"), ("critical".into(), 90.0));
+        assert_eq!(tier_of(&out, "stolen_card"), ("high".into(), 54.0));
+        assert_eq!(tier_of(&out, "takeover"), ("high".into(), 50.0));
+        assert_eq!(tier_of(&out, "unverified_only"), ("low".into(), 8.0));
+        assert_eq!(tier_of(&out, "prepaid_only"), ("low".into(), 12.0));
+        assert_eq!(tier_of(&out, "over_limit_only"), ("low".into(), 10.0));
+        assert_eq!(tier_of(&out, "new_ip_only"), ("low".into(), 12.0));
+        assert_eq!(tier_of(&out, "late_payer"), ("low".into(), 0.0));
+        assert_eq!(tier_of(&out, "over_budget"), ("low".into(), 0.0));
+        assert_eq!(tier_of(&out, "verdict"), ("critical".into(), 8.0));
+    }
+
+    #[test]
+    fn risk_review_lists_worst_first_and_reaches_tier() {
+        let out = profiles();
+        let review = risk_review(out.clone().lazy(), "high").collect().unwrap();
+        // Critical first (crypto 90, then the verdict at 8), then high by score (stolen card 54),
+        // then the two takeovers at 50 by exposure (5,000 before 100).
+        assert_eq!(
+            strs(&review, rv::CUSTOMER_ID),
+            [
+                "crypto",
+                "verdict",
+                "stolen_card",
+                "takeover_big",
+                "takeover"
+            ]
+        );
+        assert_eq!(review.schema().as_ref(), &rv::DEF.schema());
+        assert_eq!(
+            risk_review(out.clone().lazy(), "low")
+                .collect()
+                .unwrap()
+                .height(),
+            out.height()
+        );
+
+        assert!(reaches_tier(&out, "critical"));
+        assert!(reaches_tier(&out, "HIGH"));
+        assert!(!reaches_tier(&out, "bogus"));
+        let no_critical = out
+            .clone()
+            .lazy()
+            .filter(col(rs::TIER).neq(lit(TIER_CRITICAL)))
+            .collect()
+            .unwrap();
+        assert!(!reaches_tier(&no_critical, "critical"));
+        assert!(reaches_tier(&no_critical, "high"));
+        let lows = out
+            .lazy()
+            .filter(col(rs::TIER).eq(lit(TIER_LOW)))
+            .collect()
+            .unwrap();
+        assert!(!reaches_tier(&lows, "medium"));
+        assert!(reaches_tier(&lows, "low"));
+
+        let tiers = risk_tiers(profiles().lazy()).collect().unwrap();
+        let names: Vec<String> = tiers
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names, [rs::CUSTOMER_ID, rs::TIER]);
+    }
+}

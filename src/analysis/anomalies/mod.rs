@@ -1,0 +1,324 @@
+//! Anomaly signals of SPEC 4.4 (activity, payment and Partner Center fraud families; the usage
+//! family lives in `usage_signals`), and the anomalies table that gathers every family. Each
+//! signal becomes one row of the anomalies schema with its evidence: the entity it concerns, the
+//! day, the observed figure (`actual`), what the customer's own history or the threshold makes
+//! normal (`expected`), a `score` and a reason in words. Analysts' dispositions (feedback.rs) then
+//! mark rows as suppressed without removing them.
+//!
+//! The `score` of a row is the strength of its evidence: 1.0 is a clear case, just at the
+//! threshold of its signal (binary signals such as `unverified` are 1.0); larger means stronger
+//! (a burst 3 times its threshold scores 3.0). risk.rs caps it (`risk.max_strength`) before
+//! weighting, so one extreme figure cannot dominate a score.
+//!
+//! Activity signals look at a recent window (`window_days` up to the as-of date A) and compare it
+//! with the customer's own history (`history_days` before the window). Events dated after A never
+//! count.
+
+pub mod activity;
+pub mod fraud;
+pub mod payment;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use activity::activity_signals;
+pub use fraud::fraud_signals;
+pub use payment::payment_signals;
+
+use crate::analysis::feedback::apply_dispositions;
+use crate::schema::anomalies as an;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnomalyConfig {
+    /// Days up to A (inclusive) whose events are examined.
+    pub window_days: i64,
+    /// Days before the window that form the customer's own history.
+    pub history_days: i64,
+    /// activity_burst: a day's successful writes must reach this multiple of the customer's
+    /// average writes per history day...
+    pub burst_factor: f64,
+    /// ...and at least this many writes.
+    pub burst_min_writes: u32,
+    /// Floor of the daily baselines (events per day), so a quiet history cannot divide by zero.
+    pub baseline_floor: f64,
+    /// failed_ops_burst: a day's failed operations must reach this multiple of the baseline...
+    pub failed_factor: f64,
+    /// ...and at least this many failures.
+    pub failed_min_count: u32,
+    /// multi_region_deploy: distinct regions of VM / scale-set writes in one day (also more than
+    /// the customer's busiest history day).
+    pub multi_region_min_regions: u32,
+    /// role_assignment: role names (case-insensitive) that count as privileged. A role assignment
+    /// whose role is not recorded counts too; one with a known other role does not.
+    pub privileged_roles: Vec<String>,
+    /// prepaid_instrument: payments within this many days before A are examined.
+    pub payment_lookback_days: i64,
+    /// usage_before_payment: usage cost must exceed cleared payments by at least this amount...
+    pub usage_before_payment_min_excess: f64,
+    /// ...and the excess must be at least this share of the usage cost.
+    pub usage_before_payment_min_share: f64,
+    /// fast_new_customer: customers created at most this many days before A...
+    pub new_customer_days: i64,
+    /// ...whose average daily usage cost since creation reaches this amount (any currency).
+    pub new_customer_daily_spend: f64,
+    /// fraud_event: score of an open (Active, Investigating) event by severity.
+    pub fraud_score_low: f64,
+    pub fraud_score_medium: f64,
+    pub fraud_score_high: f64,
+    /// fraud_event: score of an event Partner Center resolved as Fraud (the strongest evidence).
+    pub fraud_score_confirmed: f64,
+}
+
+impl Default for AnomalyConfig {
+    fn default() -> Self {
+        AnomalyConfig {
+            window_days: 7,
+            history_days: 90,
+            burst_factor: 5.0,
+            burst_min_writes: 10,
+            baseline_floor: 1.0,
+            failed_factor: 5.0,
+            failed_min_count: 10,
+            multi_region_min_regions: 3,
+            privileged_roles: vec![
+                "Owner".to_string(),
+                "Contributor".to_string(),
+                "User Access Administrator".to_string(),
+            ],
+            payment_lookback_days: 180,
+            usage_before_payment_min_excess: 1000.0,
+            usage_before_payment_min_share: 0.8,
+            new_customer_days: 30,
+            new_customer_daily_spend: 200.0,
+            fraud_score_low: 0.5,
+            fraud_score_medium: 1.0,
+            fraud_score_high: 1.5,
+            fraud_score_confirmed: 2.0,
+        }
+    }
+}
+
+/// Every family's signals in one table: concatenated, dispositions applied (SPEC 4.5), sorted by
+/// customer_id, family, signal, date, entity, reason, then the figures.
+pub fn all_anomalies(
+    parts: Vec<LazyFrame>,
+    dispositions: LazyFrame,
+    as_of: NaiveDate,
+) -> LazyFrame {
+    let all = union(parts);
+    apply_dispositions(all, dispositions, as_of).sort(
+        [
+            an::CUSTOMER_ID,
+            an::FAMILY,
+            an::SIGNAL,
+            an::DATE,
+            an::ENTITY,
+            an::REASON,
+            an::SCORE,
+            an::ACTUAL,
+            an::EXPECTED,
+        ],
+        SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(true),
+    )
+}
+
+/// An empty anomalies frame.
+pub fn empty_anomalies() -> LazyFrame {
+    an::DEF.empty().lazy()
+}
+
+/// Selects and casts the anomalies columns, in schema order.
+pub(crate) fn to_anomalies(lf: LazyFrame) -> LazyFrame {
+    let cols: Vec<Expr> = an::DEF
+        .schema()
+        .iter()
+        .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
+        .collect();
+    lf.select(cols)
+}
+
+/// Concatenates frames that hold (at least) the anomalies columns, reduced to exactly those; an
+/// empty list gives an empty frame.
+pub(crate) fn union(parts: Vec<LazyFrame>) -> LazyFrame {
+    // The empty frame first makes the list non-empty, the only case concat rejects.
+    let mut all = vec![empty_anomalies()];
+    all.extend(parts.into_iter().map(to_anomalies));
+    concat(all, UnionArgs::default()).unwrap_or_else(|_| empty_anomalies())
+}
+
+/// A date as a literal expression of dtype Date.
+pub(crate) fn date_lit(d: NaiveDate) -> Expr {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    lit((d - epoch).num_days() as i32).cast(DataType::Date)
+}
+
+/// A number as text with thousands separators and `decimals` decimals: 1234567.891 -> 1,234,567.89.
+pub fn number_text(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let plain = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = match plain.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (plain.as_str(), None),
+    };
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    // -0.00 reads as 0.00.
+    let negative = value < 0.0 && plain.bytes().any(|b| b.is_ascii_digit() && b != b'0');
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    out.push_str(&grouped);
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+/// Expression: a Float64 number as text (see `number_text`); null stays null.
+pub(crate) fn num_text(e: Expr, decimals: usize) -> Expr {
+    e.cast(DataType::Float64).map(
+        move |c: Column| {
+            let ca = c.f64()?;
+            let out: StringChunked = ca
+                .iter()
+                .map(|v| v.map(|v| number_text(v, decimals)))
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+/// Expression: an amount with thousands separators, 2 decimals and its currency: "3,212.40 USD".
+pub(crate) fn money_text(amount: Expr, currency: Expr) -> Expr {
+    concat_str(
+        [
+            num_text(amount, 2),
+            currency.fill_null(lit("(no currency)")),
+        ],
+        " ",
+        false,
+    )
+}
+
+/// Expression: a count as text with thousands separators.
+pub(crate) fn count_text(e: Expr) -> Expr {
+    num_text(e, 0)
+}
+
+/// Expression: a Date as ISO text.
+pub(crate) fn date_text(e: Expr) -> Expr {
+    e.dt().strftime("%Y-%m-%d")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_get_thousands_separators() {
+        assert_eq!(number_text(1234567.891, 2), "1,234,567.89");
+        assert_eq!(number_text(999.999, 2), "1,000.00");
+        assert_eq!(number_text(-1500.0, 2), "-1,500.00");
+        assert_eq!(number_text(-0.001, 2), "0.00");
+        assert_eq!(number_text(42.0, 0), "42");
+        assert_eq!(number_text(123456.0, 0), "123,456");
+    }
+
+    #[test]
+    fn union_of_nothing_is_an_empty_anomalies_frame() {
+        let df = all_anomalies(
+            vec![],
+            crate::schema::dispositions::DEF.empty().lazy(),
+            NaiveDate::default(),
+        )
+        .collect()
+        .unwrap();
+        assert_eq!(df.height(), 0);
+        assert_eq!(df.schema().as_ref(), &an::DEF.schema());
+    }
+}
+
+/// Builders and readers of tiny frames for the tests of the anomaly and risk modules.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use polars::prelude::*;
+
+    use crate::schema::TableDef;
+
+    pub fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// A frame of table `def` from `df`: dates and timestamps given as "YYYY-MM-DD" text, other
+    /// columns cast to their schema dtype, absent columns null.
+    pub fn frame(def: &TableDef, df: DataFrame) -> LazyFrame {
+        let given = df.schema().clone();
+        let exprs: Vec<Expr> = def
+            .schema()
+            .iter()
+            .map(|(name, dtype)| match given.get(name) {
+                None => lit(NULL).cast(dtype.clone()).alias(name.clone()),
+                Some(DataType::String)
+                    if matches!(dtype, DataType::Date | DataType::Datetime(..)) =>
+                {
+                    col(name.clone())
+                        .str()
+                        .to_date(StrptimeOptions {
+                            format: Some("%Y-%m-%d".into()),
+                            ..Default::default()
+                        })
+                        .cast(dtype.clone())
+                }
+                Some(_) => col(name.clone()).cast(dtype.clone()),
+            })
+            .collect();
+        df.lazy().select(exprs)
+    }
+
+    pub fn strs(df: &DataFrame, name: &str) -> Vec<String> {
+        let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
+        c.str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or("<null>").to_string())
+            .collect()
+    }
+
+    pub fn f64s(df: &DataFrame, name: &str) -> Vec<f64> {
+        let c = df.column(name).unwrap().cast(&DataType::Float64).unwrap();
+        c.f64()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect()
+    }
+
+    pub fn bools(df: &DataFrame, name: &str) -> Vec<bool> {
+        df.column(name)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect()
+    }
+
+    /// Rounds to 4 decimals so float figures compare exactly.
+    pub fn r4(v: f64) -> f64 {
+        (v * 10_000.0).round() / 10_000.0
+    }
+}
