@@ -292,7 +292,35 @@ pub struct Computed {
     pub inputs: BTreeMap<String, DataFrame>,
 }
 
-const INPUT_PREFIX: &str = "input:";
+// Intermediate results shared between phases (not written).
+const AGING_BASE: &str = "__aging_base";
+const SIGNALS_USAGE: &str = "__signals_usage";
+const SIGNALS_ACTIVITY: &str = "__signals_activity";
+const SIGNALS_PAYMENT: &str = "__signals_payment";
+const SIGNALS_FRAUD: &str = "__signals_fraud";
+
+/// Collected frames by name.
+struct Frames(BTreeMap<String, DataFrame>);
+
+impl Frames {
+    fn get(&self, name: &str) -> Result<&DataFrame> {
+        self.0
+            .get(name)
+            .ok_or_else(|| Error::Internal(format!("{name} was not computed")))
+    }
+    fn lazy(&self, name: &str) -> Result<LazyFrame> {
+        Ok(self.get(name)?.clone().lazy())
+    }
+    /// Removes an intermediate that is not an output table.
+    fn take_lazy(&mut self, name: &str) -> Result<LazyFrame> {
+        self.0
+            .remove(name)
+            .map(|df| df.lazy())
+            .ok_or_else(|| Error::Internal(format!("{name} was not computed")))
+    }
+}
+/// The review queue (actions/risk_review.csv) lists customers from this tier up.
+const REVIEW_MIN_TIER: &str = "medium";
 const REJECTED: &str = "__rejected";
 
 /// Canonical inputs in a stable order: by file and line, as they were read.
@@ -316,15 +344,16 @@ pub fn compute(
     progress.note(&format!("as-of date {as_of}"));
 
     let inputs = &ing.inputs;
-    // Canonical inputs are collected in the same plan as the analyses (shared scans) and
-    // written beside the tables, so analysts can query a finished run without its inputs.
-    let mut plans: Vec<(String, LazyFrame)> = inputs
-        .named()
-        .into_iter()
-        .map(|(name, lf)| (format!("{INPUT_PREFIX}{name}"), lf))
-        .collect();
     let reporting = config.reporting_currency.as_deref();
-    // Receivables (SPEC 4.1).
+    let mut tables: BTreeMap<String, DataFrame> = BTreeMap::new();
+
+    // The analyses run in three phases. Within a phase, independent plans run as one parallel
+    // plan (collect_all); a result that later phases share (aging, budget status, exposure,
+    // each signal family, the anomalies, the risk scores) is collected once and read from memory
+    // afterwards, because the closures in some expressions keep Polars from recognising the
+    // repeated subplans itself.
+    //
+    // Phase 1: receivables base, budgets, exposure, reconciliation and every signal family.
     let aging_invoices = analysis::aging::aging_invoices(
         inputs.invoices.clone(),
         inputs.payments.clone(),
@@ -340,7 +369,6 @@ pub fn compute(
         as_of,
         &config.aging,
     );
-    // Budgets (SPEC 4.2) and exposure (SPEC 4.4).
     let budget_status = analysis::budgets::budget_status(
         inputs.usage.clone(),
         inputs.budgets.clone(),
@@ -349,79 +377,167 @@ pub fn compute(
         reporting,
         &config.budgets,
     );
-    let exposure = analysis::exposure::exposure(
+    let phase1 = progress.stage("analyses: aging, budgets, signals", || {
+        collect_all(vec![
+            (schema::aging_invoices::TABLE.into(), aging_invoices),
+            (schema::unapplied_credit::TABLE.into(), credit),
+            (AGING_BASE.into(), aging_base),
+            (schema::budget_status::TABLE.into(), budget_status),
+            (
+                schema::usage_daily::TABLE.into(),
+                analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+            ),
+            (
+                schema::budget_daily::TABLE.into(),
+                analysis::budgets::budget_daily(
+                    inputs.usage.clone(),
+                    inputs.budgets.clone(),
+                    inputs.fx_rates.clone(),
+                    as_of,
+                    reporting,
+                    &config.budgets,
+                ),
+            ),
+            (
+                schema::reconciliation::TABLE.into(),
+                analysis::reconciliation::reconciliation(
+                    inputs.usage.clone(),
+                    inputs.billed.clone(),
+                    inputs.invoices.clone(),
+                    as_of,
+                ),
+            ),
+            (
+                SIGNALS_USAGE.into(),
+                analysis::usage_signals::as_strength(
+                    analysis::usage_signals::usage_signals(
+                        inputs.usage.clone(),
+                        inputs.customers.clone(),
+                        as_of,
+                        &config.usage_signals,
+                    ),
+                    &config.usage_signals,
+                ),
+            ),
+            (
+                SIGNALS_ACTIVITY.into(),
+                analysis::anomalies::activity_signals(
+                    inputs.activity.clone(),
+                    inputs.audit_records.clone(),
+                    as_of,
+                    &config.anomalies,
+                ),
+            ),
+            (
+                SIGNALS_FRAUD.into(),
+                analysis::anomalies::fraud_signals(
+                    inputs.fraud_events.clone(),
+                    as_of,
+                    &config.anomalies,
+                ),
+            ),
+        ])
+    })?;
+    let mut phase1 = Frames(phase1);
+    let aging_base = phase1.lazy(AGING_BASE)?;
+    let exposure_plan = analysis::exposure::exposure(
         aging_base.clone(),
         inputs.usage.clone(),
         inputs.invoices.clone(),
-        budget_status.clone(),
+        phase1.lazy(schema::budget_status::TABLE)?,
         as_of,
     );
-    // Collections ladder, one step further for risky customers (risk-driven dunning).
-    let risk_tiers: Option<LazyFrame> = None;
+    let payment_plan = analysis::anomalies::payment_signals(
+        inputs.usage.clone(),
+        inputs.payments.clone(),
+        inputs.invoices.clone(),
+        inputs.customers.clone(),
+        aging_base.clone(),
+        as_of,
+        &config.anomalies,
+    );
+
+    // Phase 2: exposure, payment signals, then the anomalies with analyst feedback.
+    let mut phase2 = Frames(progress.stage("analyses: exposure, anomalies", || {
+        collect_all(vec![
+            (schema::exposure::TABLE.into(), exposure_plan),
+            (SIGNALS_PAYMENT.into(), payment_plan),
+        ])
+    })?);
+    let anomalies_plan = analysis::anomalies::all_anomalies(
+        vec![
+            phase1.take_lazy(SIGNALS_USAGE)?,
+            phase1.take_lazy(SIGNALS_ACTIVITY)?,
+            phase2.take_lazy(SIGNALS_PAYMENT)?,
+            phase1.take_lazy(SIGNALS_FRAUD)?,
+        ],
+        inputs.dispositions.clone(),
+        as_of,
+    );
+    let anomalies = anomalies_plan.collect().stage("anomalies")?;
+
+    // Phase 3: risk scores, then what depends on them (review queue, risk-driven dunning).
+    let risk_scores = progress.stage("analyses: risk, collections", || {
+        analysis::risk::risk_scores(
+            anomalies.clone().lazy(),
+            inputs.customers.clone(),
+            phase2.lazy(schema::exposure::TABLE)?,
+            inputs.dispositions.clone(),
+            as_of,
+            &config.risk,
+        )
+        .collect()
+        .stage("risk scores")
+    })?;
     let collections = analysis::collections::collections_actions(
-        aging_invoices.clone(),
+        phase1.lazy(schema::aging_invoices::TABLE)?,
         aging_base.clone(),
         inputs.customers.clone(),
-        risk_tiers,
+        Some(analysis::risk::risk_tiers(risk_scores.clone().lazy())),
         &config.collections,
     );
-    let aging_customers = analysis::collections::with_actions(aging_base, collections.clone());
+    let mut plans: Vec<(String, LazyFrame)> = vec![
+        (
+            schema::collections_actions::TABLE.into(),
+            collections.clone(),
+        ),
+        (
+            schema::aging_customers::TABLE.into(),
+            analysis::collections::with_actions(aging_base, collections),
+        ),
+        (
+            schema::risk_review::TABLE.into(),
+            analysis::risk::risk_review(risk_scores.clone().lazy(), REVIEW_MIN_TIER),
+        ),
+    ];
     if let Some(cur) = reporting {
         let rates = analysis::fx::rates_at(inputs.fx_rates.clone(), as_of, cur);
+        let aging_customers = plans[1].1.clone();
         plans.push((
-            schema::converted_totals::TABLE.to_string(),
-            analysis::aging::converted_totals(aging_customers.clone(), rates, cur),
+            schema::converted_totals::TABLE.into(),
+            analysis::aging::converted_totals(aging_customers, rates, cur),
         ));
     }
-    plans.extend([
-        (
-            schema::usage_daily::TABLE.to_string(),
-            analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
-        ),
-        (schema::aging_invoices::TABLE.to_string(), aging_invoices),
-        (schema::unapplied_credit::TABLE.to_string(), credit),
-        (schema::aging_customers::TABLE.to_string(), aging_customers),
-        (schema::collections_actions::TABLE.to_string(), collections),
-        (
-            schema::reconciliation::TABLE.to_string(),
-            analysis::reconciliation::reconciliation(
-                inputs.usage.clone(),
-                inputs.billed.clone(),
-                inputs.invoices.clone(),
-                as_of,
-            ),
-        ),
-        (
-            schema::budget_daily::TABLE.to_string(),
-            analysis::budgets::budget_daily(
-                inputs.usage.clone(),
-                inputs.budgets.clone(),
-                inputs.fx_rates.clone(),
-                as_of,
-                reporting,
-                &config.budgets,
-            ),
-        ),
-        (
-            schema::budget_alerts::TABLE.to_string(),
-            analysis::budgets::budget_alerts(budget_status.clone(), inputs.customers.clone()),
-        ),
-        (schema::budget_status::TABLE.to_string(), budget_status),
-        (schema::exposure::TABLE.to_string(), exposure),
-    ]);
-    let collected = progress.stage("analyses", || collect_all(plans))?;
-    let mut tables = BTreeMap::new();
-    let mut input_tables = BTreeMap::new();
-    for (name, df) in collected {
-        match name.strip_prefix(INPUT_PREFIX) {
-            Some(input) => input_tables.insert(input.to_string(), df),
-            None => tables.insert(name, df),
-        };
+    let phase3 = collect_all(plans)?;
+
+    for (name, df) in phase1.0.into_iter().chain(phase2.0).chain(phase3) {
+        if name != AGING_BASE {
+            tables.insert(name, df);
+        }
     }
+    tables.insert(schema::anomalies::TABLE.into(), anomalies);
+    tables.insert(schema::risk_scores::TABLE.into(), risk_scores);
     tables.insert(
         schema::rejected_rows::TABLE.to_string(),
         ing.rejected.clone(),
     );
+    let input_tables = collect_all(
+        inputs
+            .named()
+            .into_iter()
+            .map(|(name, lf)| (name.to_string(), lf))
+            .collect(),
+    )?;
     Ok(Computed {
         as_of,
         ingested: ing,
@@ -512,26 +628,10 @@ pub fn describe(input: &InputSource) -> String {
 
 /// Whether any customer's risk tier is at or above `tier` (for --fail-on, exit 3).
 pub fn tier_reached(outcome: &RunOutcome, tier: &str) -> Result<bool> {
-    const ORDER: [&str; 4] = ["low", "medium", "high", "critical"];
-    let rank = |t: &str| ORDER.iter().position(|o| *o == t);
-    let Some(min) = rank(tier) else {
-        return Err(Error::Config {
-            origin: "--fail-on".into(),
-            message: format!("expected one of {ORDER:?}, found {tier:?}"),
-        });
-    };
-    let Some(scores) = outcome.tables.get(schema::risk_scores::TABLE) else {
-        return Ok(false);
-    };
-    let tiers = scores
-        .column(schema::risk_scores::TIER)
-        .stage("fail-on")?
-        .str()
-        .stage("fail-on")?;
-    Ok(tiers
-        .iter()
-        .flatten()
-        .any(|t| rank(t).is_some_and(|r| r >= min)))
+    match outcome.tables.get(schema::risk_scores::TABLE) {
+        Some(scores) => Ok(analysis::risk::reaches_tier(scores, tier)),
+        None => Err(Error::Internal("risk_scores was not computed".into())),
+    }
 }
 
 /// The per-source summary `billrisk validate` prints, for a data steward.

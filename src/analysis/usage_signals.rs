@@ -353,6 +353,18 @@ fn meter_daily(lines: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
 /// letters and digits), then either the end of the word, or letters followed by a digit (a series:
 /// NC24s, NCv3, NCasT4, NVadsA10). Words without a digit after the prefix (HBase, HCI, NVMe) and
 /// words that merely contain a pattern (DNS, Dv3) do not match. None when no pattern is given.
+/// The usage signals with their score restated as a strength, the convention every family's
+/// `score` follows in the anomalies table and the risk score: 1.0 at the spike threshold (a robust
+/// z of `spike_score_threshold`), 2.0 at twice it. The raw z stays readable as score x threshold.
+pub fn as_strength(signals: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
+    let threshold = if cfg.spike_score_threshold > 0.0 {
+        cfg.spike_score_threshold
+    } else {
+        1.0
+    };
+    signals.with_column((col(an::SCORE) / lit(threshold)).alias(an::SCORE))
+}
+
 pub fn gpu_regex(patterns: &[String]) -> Option<String> {
     let alternatives: Vec<String> = patterns
         .iter()
@@ -2066,5 +2078,21 @@ mod tests {
         let end = body.find("\n[").unwrap_or(body.len());
         let parsed: UsageSignalConfig = toml::from_str(&body[..end]).unwrap();
         assert_eq!(parsed, UsageSignalConfig::default());
+    }
+
+    #[test]
+    fn strength_is_one_at_the_spike_threshold() {
+        let cfg = UsageSignalConfig::default();
+        let rows = df!(an::SCORE => [6.0f64, 12.0, 3.0]).unwrap().lazy();
+        let out = as_strength(rows, &cfg).collect().unwrap();
+        let v: Vec<f64> = out
+            .column(an::SCORE)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        // threshold 6: 6 -> 1.0, 12 -> 2.0, 3 -> 0.5.
+        assert_eq!(v, [1.0, 2.0, 0.5]);
     }
 }
