@@ -168,7 +168,7 @@ impl BarChart {
 
     fn rotate_labels(&self) -> bool {
         let slot = (self.width - 80.0) / self.categories.len().max(1) as f64;
-        self.categories.iter().any(|c| c.chars().count() as f64 * 6.5 > slot)
+        self.categories.iter().any(|c| c.chars().count() as f64 * 5.8 > slot)
     }
 
     /// The stacked total of each category (negative values are not drawn: they count as zero).
@@ -185,7 +185,18 @@ impl BarChart {
 
     fn value_ticks(&self) -> Vec<f64> {
         let max = self.totals().into_iter().fold(0.0, f64::max);
-        nice_ticks(0.0, if max > 0.0 { max } else { 1.0 }, 5)
+        let ticks = nice_ticks(0.0, if max > 0.0 { max } else { 1.0 }, 5);
+        // Counts get whole-number ticks: "0.2 customers" means nothing.
+        let integral = self
+            .series
+            .iter()
+            .all(|s| s.values.iter().all(|v| !v.is_finite() || v.fract() == 0.0));
+        let step = ticks.get(1).zip(ticks.first()).map(|(b, a)| b - a).unwrap_or(1.0);
+        if integral && step < 1.0 {
+            let top = max.ceil().max(1.0) as i64;
+            return (0..=top).map(|i| i as f64).collect();
+        }
+        ticks
     }
 
     fn value_scale(&self) -> Scale {
@@ -336,19 +347,21 @@ impl BarChart {
             }
         }
         axes(&mut svg, p);
+        // The unit: above the value axis when vertical, left of the value ticks when horizontal.
+        let (lx, ly, anchor) = match self.orientation {
+            Orientation::Vertical => (4.0, p.top - 8.0, "start"),
+            Orientation::Horizontal => (p.left - 8.0, p.bottom + 16.0, "end"),
+        };
         let _ = write!(
             svg,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#555" text-anchor="{}">{}</text>"##,
-            if self.orientation == Orientation::Vertical { 4.0 } else { p.right },
-            if self.orientation == Orientation::Vertical { p.top - 4.0 } else { self.height - 4.0 },
-            if self.orientation == Orientation::Vertical { "start" } else { "end" },
+            r##"<text x="{lx:.1}" y="{ly:.1}" font-size="11" fill="#555" text-anchor="{anchor}">{}</text>"##,
             escape_html(&self.value_label)
         );
         if self.series.len() > 1 {
             legend(
                 &mut svg,
                 p.left,
-                self.series.iter().map(|s| (s.name.as_str(), s.colour.as_str(), false)),
+                self.series.iter().map(|s| (s.name.as_str(), s.colour.as_str(), Swatch::Box)),
             );
         }
         svg.push_str("</svg>");
@@ -389,8 +402,8 @@ pub fn histogram(title: &str, values: &[f64], lo: f64, hi: f64, bins: usize, col
         }],
         value_label: "customers".to_string(),
         orientation: Orientation::Vertical,
-        width: 640.0,
-        height: 260.0,
+        width: 560.0,
+        height: 250.0,
     }
 }
 
@@ -460,7 +473,8 @@ impl LineChart {
             x0 -= 1.0;
             x1 += 1.0;
         }
-        let ticks = nice_ticks(y0, if y1 > y0 { y1 } else { y0 + 1.0 }, 5);
+        // 4 % headroom so a flat series does not run along the top edge.
+        let ticks = nice_ticks(y0, if y1 > y0 { y1 * 1.04 } else { y0 + 1.0 }, 5);
         let (t0, t1) = (
             ticks.first().copied().unwrap_or(0.0),
             ticks.last().copied().unwrap_or(1.0),
@@ -550,13 +564,16 @@ impl LineChart {
             p.top - 12.0,
             escape_html(&self.value_label)
         );
-        let mut entries: Vec<(&str, &str, bool)> = self
+        let mut entries: Vec<(&str, &str, Swatch)> = self
             .lines
             .iter()
-            .map(|l| (l.name.as_str(), l.colour.as_str(), l.dashed))
+            .map(|l| {
+                let swatch = if l.dashed { Swatch::Dashed } else { Swatch::Line };
+                (l.name.as_str(), l.colour.as_str(), swatch)
+            })
             .collect();
         if !self.markers.is_empty() {
-            entries.push(("anomaly", "#D55E00", false));
+            entries.push(("anomaly", "#D55E00", Swatch::Dot));
         }
         legend(&mut svg, p.left + 110.0, entries.into_iter());
         svg.push_str("</svg>");
@@ -582,24 +599,38 @@ fn axes(svg: &mut String, p: Plot) {
     );
 }
 
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Swatch {
+    Box,
+    Line,
+    Dashed,
+    Dot,
+}
+
 /// A one-row legend starting at x, in the top margin.
-fn legend<'a>(svg: &mut String, x: f64, entries: impl Iterator<Item = (&'a str, &'a str, bool)>) {
+fn legend<'a>(svg: &mut String, x: f64, entries: impl Iterator<Item = (&'a str, &'a str, Swatch)>) {
     let mut x = x;
-    for (name, colour, dashed) in entries {
+    for (name, colour, swatch) in entries {
         let name = truncate(name, 24);
         let c = escape_html(colour);
-        if dashed {
-            let _ = write!(
-                svg,
-                r#"<line class="legend" x1="{x:.1}" y1="11" x2="{:.1}" y2="11" stroke="{c}" stroke-width="2" stroke-dasharray="4 3"/>"#,
-                x + 14.0
-            );
-        } else {
-            let _ = write!(
+        let _ = match swatch {
+            Swatch::Box => write!(
                 svg,
                 r#"<rect class="legend" x="{x:.1}" y="5" width="14" height="12" fill="{c}"/>"#
-            );
-        }
+            ),
+            Swatch::Line | Swatch::Dashed => write!(
+                svg,
+                r#"<line class="legend" x1="{x:.1}" y1="11" x2="{:.1}" y2="11" stroke="{c}" stroke-width="2"{}/>"#,
+                x + 14.0,
+                if swatch == Swatch::Dashed { r#" stroke-dasharray="4 3""# } else { "" }
+            ),
+            Swatch::Dot => write!(
+                svg,
+                r##"<circle class="legend" cx="{:.1}" cy="11" r="4.5" fill="{c}" stroke="#fff"/>"##,
+                x + 7.0
+            ),
+        };
         let _ = write!(
             svg,
             r##"<text x="{:.1}" y="15" font-size="11" fill="#333">{}</text>"##,
@@ -684,6 +715,14 @@ mod tests {
     }
 
     #[test]
+    fn counts_get_whole_number_ticks() {
+        let c = chart(vec![1.0, 0.0, 1.0], Orientation::Vertical);
+        assert_eq!(c.value_ticks(), vec![0.0, 1.0]);
+        let c = chart(vec![0.5], Orientation::Vertical);
+        assert_eq!(c.value_ticks().len(), 6);
+    }
+
+    #[test]
     fn histogram_bins_include_both_ends() {
         // Scores 0, 9.99 -> bin 0; 10 -> bin 1; 100 -> last bin; -3 clamps into bin 0.
         let counts = histogram_counts(&[0.0, 9.99, 10.0, 100.0, -3.0], 0.0, 100.0, 10);
@@ -706,22 +745,23 @@ mod tests {
             lines: vec![Line {
                 name: "cost".into(),
                 colour: PALETTE[0].into(),
-                points: vec![(0.0, 0.0), (10.0, 100.0)],
+                points: vec![(0.0, 0.0), (10.0, 96.0)],
                 dashed: false,
             }],
-            markers: vec![Marker { x: 10.0, y: 100.0, label: "spike".into() }],
+            markers: vec![Marker { x: 10.0, y: 96.0, label: "spike".into() }],
             x_dates: false,
             value_label: "USD".into(),
             width: 640.0,
             height: 260.0,
         };
         let (xs, ys, _) = chart.scales();
-        // Plot x from 64 to 624, y from 230 (bottom) up to 30; 100 is the top tick.
+        // Plot x from 64 to 624, y from 230 (bottom) up to 30. 96 with 4 % headroom is 99.84, so
+        // the top tick is 100 and 96 sits at 230 - 96 / 100 x 200 = 38.
         assert_eq!(xs.map(10.0), 624.0);
         assert_eq!(ys.map(0.0), 230.0);
         assert_eq!(ys.map(100.0), 30.0);
         let svg = chart.to_svg();
-        assert!(svg.contains(r#"points="64.0,230.0 624.0,30.0""#));
+        assert!(svg.contains(r#"points="64.0,230.0 624.0,38.0""#));
         assert_eq!(svg.matches(r#"class="mark""#).count(), 1);
     }
 }

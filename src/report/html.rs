@@ -124,7 +124,7 @@ fn headline(ctx: &Ctx) -> Result<String> {
             .into_iter()
             .map(|(c, v)| {
                 format!(
-                    "<div class=\"big\">{} <span class=\"cur\">{}</span></div>",
+                    "<div class=\"big\"><span class=\"n\">{}</span> <span class=\"cur\">{}</span></div>",
                     escape_html(&plain_to_text(v)),
                     escape_html(c)
                 )
@@ -260,7 +260,7 @@ fn aging(ctx: &Ctx) -> Result<String> {
                 .collect(),
             value_label: cur.to_string(),
             orientation: Orientation::Horizontal,
-            width: 640.0,
+            width: 560.0,
             height: 60.0 + 28.0 * top.len() as f64,
         };
         out.push_str(&figure(
@@ -312,7 +312,7 @@ fn collections(ctx: &Ctx) -> Result<String> {
         series: vec![Series { name: "customers".into(), colour: PALETTE[0].into(), values: counts }],
         value_label: "customers".into(),
         orientation: Orientation::Vertical,
-        width: 520.0,
+        width: 560.0,
         height: 240.0,
     };
     out.push_str("<div class=\"charts\">");
@@ -410,7 +410,7 @@ fn budgets(ctx: &Ctx) -> Result<String> {
             markers: Vec::new(),
             x_dates: true,
             value_label: r.currency.clone(),
-            width: 520.0,
+            width: 560.0,
             height: 240.0,
         };
         let caption = format!(
@@ -555,7 +555,7 @@ fn risk(ctx: &Ctx) -> Result<String> {
                 markers,
                 x_dates: true,
                 value_label: "cost per day".into(),
-                width: 520.0,
+                width: 560.0,
                 height: 240.0,
             };
             body.push_str(&chart.to_svg());
@@ -723,11 +723,12 @@ h2{margin:0 0 8px;font-size:19px}
 h3{margin:18px 0 8px;font-size:16px}
 h4{margin:0 0 6px;font-size:15px}
 p{margin:6px 0;max-width:80ch}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}
 .card{border:1px solid var(--line);border-left:4px solid var(--accent);border-radius:6px;padding:10px 12px}
 .card.alert{border-left-color:var(--alert)}
 .card .label{color:var(--muted);font-size:13px}
-.card .big{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.3}
+.card .big{font-size:20px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.35}
+.card .n{white-space:nowrap}
 .card .cur{font-size:13px;font-weight:500;color:var(--muted)}
 .card .sub{font-size:12.5px;color:var(--muted)}
 .facts{margin:10px 0 0;padding-left:18px;color:var(--muted);font-size:14px}
@@ -741,8 +742,10 @@ th[aria-sort=descending]::after{content:" \25BC";font-size:10px}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tbody tr:hover{background:#f7f9fc}
 .id{color:var(--muted);font-size:11.5px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-code,.code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;background:#f0f2f5;padding:0 4px;border-radius:3px;word-break:break-all}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:14px;align-items:start}
+code,.code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;background:#f0f2f5;padding:0 4px;border-radius:3px}
+code{overflow-wrap:anywhere}
+.code{white-space:nowrap}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:14px;align-items:start}
 figure{margin:8px 0;min-width:0}
 figure.customer{border:1px solid var(--line);border-radius:6px;padding:10px}
 figcaption{color:var(--muted);font-size:12.5px}
@@ -855,9 +858,9 @@ pub fn render_html(data: &ReportData, summary: &Summary, cfg: &ReportConfig) -> 
         out.push_str(&p);
     }
     out.push_str(&glossary());
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "</main><footer>{} · as of {}</footer><script>{SCRIPT}</script></body></html>\n",
+        "</main><footer>{} · as of {}</footer><script>{SCRIPT}</script></body></html>",
         escape_html(&summary.generated_by),
         escape_html(&summary.as_of)
     );
