@@ -224,6 +224,15 @@ mod tests {
         assert_eq!(neutralise("Contoso"), "Contoso");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn neutralised_cells_never_start_a_formula(s in "\\PC*|[-+=@\t\r][ -~]{0,12}") {
+            let n = neutralise(&s);
+            let risky = n.starts_with(['=', '+', '-', '@', '\t', '\r']);
+            proptest::prop_assert!(!risky || is_plain_number(&n), "{n:?}");
+        }
+    }
+
     #[test]
     fn csv_neutralises_text_and_keeps_negative_numbers() {
         let df = df!(

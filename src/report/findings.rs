@@ -389,19 +389,29 @@ pub fn trailing_median(series: &[(i64, f64)], window: usize) -> Vec<(i64, Option
         .collect()
 }
 
-/// Budget burn-up series of one customer: (day, cumulative spend, budget).
-pub fn burn_up(data: &ReportData, customer_id: &str) -> Result<Vec<(i64, f64, Option<f64>)>> {
+/// A burn-up series: (days since epoch, cumulative spend, budget) in date order.
+pub type BurnUp = Vec<(i64, f64, Option<f64>)>;
+
+/// Budget burn-up series of the given customers, read in one pass over budget_daily.
+pub fn burn_ups(data: &ReportData, customers: &[String]) -> Result<BTreeMap<String, BurnUp>> {
     use crate::schema::budget_daily as bd;
     let df = &data.budget_daily;
     let ids = strings(df, bd::CUSTOMER_ID)?;
     let day = dates(df, bd::USAGE_DATE)?;
     let cum = floats(df, bd::CUMULATIVE_SPEND)?;
     let budget = floats(df, bd::BUDGET)?;
-    let mut out: Vec<(i64, f64, Option<f64>)> = (0..df.height())
-        .filter(|&i| ids[i].as_deref() == Some(customer_id))
-        .filter_map(|i| Some((days_from_date(day[i]?), cum[i].unwrap_or(0.0), budget[i])))
-        .collect();
-    out.sort_by_key(|r| r.0);
+    let mut out: BTreeMap<String, BurnUp> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (Some(id), Some(d)) = (&ids[i], day[i]) else { continue };
+        if customers.contains(id) {
+            out.entry(id.clone())
+                .or_default()
+                .push((days_from_date(d), cum[i].unwrap_or(0.0), budget[i]));
+        }
+    }
+    for series in out.values_mut() {
+        series.sort_by_key(|r| r.0);
+    }
     Ok(out)
 }
 
@@ -471,13 +481,10 @@ pub struct RejectedExample {
     pub raw: String,
 }
 
-/// Rejected rows per (source, column, reason) and the first `limit` rows as examples, in
-/// source, file and line order.
-#[allow(clippy::type_complexity)]
-pub fn rejected(
-    data: &ReportData,
-    limit: usize,
-) -> Result<(BTreeMap<(String, String, String), usize>, Vec<RejectedExample>)> {
+/// Rejected rows counted per (source, column, reason), most frequent first, cut to `limit`
+/// groups (a reason that quotes the bad value makes every row its own group), and the first
+/// `limit` rejected rows as examples, in source, file and line order.
+pub fn rejected(data: &ReportData, limit: usize) -> Result<(Vec<((String, String, String), usize)>, Vec<RejectedExample>)> {
     let df = &data.rejected_rows;
     let src = strings(df, rj::SOURCE)?;
     let file = strings(df, rj::FILE)?;
@@ -485,7 +492,7 @@ pub fn rejected(
     let column = strings(df, rj::COLUMN)?;
     let reason = strings(df, rj::REASON)?;
     let raw = strings(df, rj::RAW)?;
-    let mut groups = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     let mut all = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let s = src[i].clone().unwrap_or_default();
@@ -503,6 +510,10 @@ pub fn rejected(
     }
     all.sort_by(|a, b| (&a.source, &a.file, a.line).cmp(&(&b.source, &b.file, b.line)));
     all.truncate(limit);
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    // Stable sort: equal counts stay in key order.
+    groups.sort_by(|a, b| b.1.cmp(&a.1));
+    groups.truncate(limit);
     Ok((groups, all))
 }
 

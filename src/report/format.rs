@@ -269,6 +269,34 @@ mod tests {
         assert!(strings(&df, "x").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn escaped_html_has_no_markup_characters(s in "\\PC*") {
+            let e = escape_html(&s);
+            proptest::prop_assert!(!e.contains(['<', '>', '"', '\'']));
+            // Every & starts an entity we wrote.
+            for (i, _) in e.match_indices('&') {
+                let rest = &e[i..];
+                proptest::prop_assert!(["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].iter().any(|x| rest.starts_with(x)));
+            }
+        }
+
+        #[test]
+        fn escaped_markdown_cell_stays_one_cell(s in "\\PC*") {
+            let e = escape_md(&s);
+            proptest::prop_assert!(!e.contains('\n'));
+            // Every | is escaped: no odd run of backslashes missing before it.
+            let b = e.as_bytes();
+            for (i, _) in e.match_indices('|') {
+                let mut n = 0;
+                while i > n && b[i - n - 1] == b'\\' {
+                    n += 1;
+                }
+                proptest::prop_assert!(n % 2 == 1, "unescaped | in {e:?}");
+            }
+        }
+    }
+
     #[test]
     fn html_and_markdown_escaping() {
         assert_eq!(

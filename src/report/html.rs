@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use super::charts::{self, BarChart, Line, LineChart, Marker, Orientation, Series, BUCKET_COLOURS, PALETTE};
 use super::findings::{self, RiskRow};
 use super::format::{days_from_date, escape_html, money_text, number_text};
-use super::markdown::{headlines, plain_to_text};
+use super::markdown::{facts, plain_to_text};
 use super::summary::Summary;
 use super::{ReportData, ACTIONS, BUCKETS};
 use crate::analysis::reasons;
@@ -69,7 +69,7 @@ fn customer_cell(name: &str, id: &str) -> Cell {
     } else {
         format!("{}<br><span class=\"id\">{}</span>", escape_html(name), escape_html(id))
     };
-    Cell { html, sort: Some(escape_html(name)), numeric: false }
+    Cell { html, sort: Some(name.to_string()), numeric: false }
 }
 
 fn tier_badge(tier: &str) -> String {
@@ -199,7 +199,7 @@ fn headline(ctx: &Ctx) -> Result<String> {
         false,
     );
     out.push_str("</div><ul class=\"facts\">");
-    for (label, value) in headlines(s).into_iter().skip(7) {
+    for (label, value) in facts(s) {
         let _ = write!(out, "<li><strong>{}:</strong> {}</li>", escape_html(&label), escape_html(&value));
     }
     out.push_str("</ul></section>");
@@ -386,11 +386,10 @@ fn budgets(ctx: &Ctx) -> Result<String> {
     }
     out.push_str("<p>Month-to-date spend against the monthly budget, with the forecast to month end. Burn-up charts show cumulative spend (solid) against the budget (dashed) for the customers at risk.</p>");
     out.push_str("<div class=\"charts\">");
+    let ids: Vec<String> = rows.iter().take(ctx.cfg.top_customers).map(|r| r.customer_id.clone()).collect();
+    let burn_ups = findings::burn_ups(ctx.data, &ids)?;
     for r in rows.iter().take(ctx.cfg.top_customers) {
-        let series = findings::burn_up(ctx.data, &r.customer_id)?;
-        if series.is_empty() {
-            continue;
-        }
+        let Some(series) = burn_ups.get(&r.customer_id) else { continue };
         let chart = LineChart {
             title: format!("Budget burn-up: {}", r.name),
             lines: vec![
@@ -670,6 +669,9 @@ fn data_quality(ctx: &Ctx) -> Result<String> {
             .map(|((s, c, r), n)| vec![text(s), text(c), text(r), num(Some(*n as f64), 0)])
             .collect();
         out.push_str(&table(&[("Source", false), ("Column", false), ("Reason", false), ("Rows", true)], trs));
+        if groups.len() == ctx.cfg.rejected_examples {
+            out.push_str("<p class=\"note\">The most frequent reasons only; every rejected row is in rejected_rows.</p>");
+        }
         let _ = write!(out, "<h3>First {} rejected rows</h3>", examples.len());
         let trs = examples
             .iter()

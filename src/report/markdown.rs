@@ -56,8 +56,7 @@ pub(crate) fn headlines(summary: &Summary) -> Vec<(String, String)> {
         }
     };
     let rc = summary.receivables_converted.as_ref();
-    let a = &summary.anomalies;
-    vec![
+    [
         (
             "Total outstanding".to_string(),
             format!(
@@ -106,6 +105,16 @@ pub(crate) fn headlines(summary: &Summary) -> Vec<(String, String)> {
                 conv(&summary.total_exposure_converted)
             ),
         ),
+    ]
+    .into_iter()
+    .chain(facts(summary))
+    .collect()
+}
+
+/// The headline facts that are not figures of money or customers (anomalies, rejected rows).
+pub(crate) fn facts(summary: &Summary) -> Vec<(String, String)> {
+    let a = &summary.anomalies;
+    vec![
         (
             "Anomalies".to_string(),
             format!("{} ({} active, {} suppressed by analysts)", a.total, a.active, a.suppressed),
@@ -251,7 +260,7 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
             );
         }
     }
-    let (groups, _) = findings::rejected(data, 0)?;
+    let (groups, _) = findings::rejected(data, cfg.rejected_examples)?;
     if !groups.is_empty() {
         out.push_str("\n| Source | Column | Reason | Rows |\n|---|---|---|---:|\n");
         for ((s, c, r), n) in &groups {
