@@ -27,19 +27,29 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole pipeline and write tables, reports and action lists.
-    #[command(after_help = "Examples:\n  billrisk run\n  billrisk run --input exports/ --out out/ --as-of 2026-10-31\n  billrisk run --input exports/ --config billrisk.toml --fail-on critical --reporting-currency EUR\n\nExit codes: 0 success; 1 the run failed (--out unchanged); 2 usage or config error;\n3 success, but a customer reached the --fail-on tier.")]
+    #[command(
+        after_help = "Examples:\n  billrisk run\n  billrisk run --input exports/ --out out/ --as-of 2026-10-31\n  billrisk run --input exports/ --config billrisk.toml --fail-on critical --reporting-currency EUR\n\nExit codes: 0 success; 1 the run failed (--out unchanged); 2 usage or config error;\n3 success, but a customer reached the --fail-on tier."
+    )]
     Run(RunArgs),
     /// Read and check every input, print a per-source summary; writes no tables.
-    #[command(after_help = "Examples:\n  billrisk validate --input exports/\n  billrisk validate   # the bundled sample data")]
+    #[command(
+        after_help = "Examples:\n  billrisk validate --input exports/\n  billrisk validate   # the bundled sample data"
+    )]
     Validate(ValidateArgs),
     /// SQL over every input and output table.
-    #[command(after_help = "Examples:\n  billrisk query 'SELECT * FROM risk_scores ORDER BY risk_score DESC LIMIT 10'\n  billrisk query -f queries/review_queue.sql --out billrisk-out/\n  billrisk query -f queries/anomalies_last_7_days.sql --param as_of=2026-10-19 --output a.csv")]
+    #[command(
+        after_help = "Examples:\n  billrisk query 'SELECT * FROM risk_scores ORDER BY risk_score DESC LIMIT 10'\n  billrisk query -f queries/review_queue.sql --out billrisk-out/\n  billrisk query -f queries/anomalies_last_7_days.sql --param as_of=2026-10-19 --output a.csv"
+    )]
     Query(QueryArgs),
     /// Write deterministic synthetic inputs with planted risk scenarios.
-    #[command(after_help = "Examples:\n  billrisk generate --customers 100 --days 75 --seed 42 --out sample/\n  billrisk generate --customers 20000 --days 60 --seed 1 --out big/")]
+    #[command(
+        after_help = "Examples:\n  billrisk generate --customers 100 --days 75 --seed 42 --out sample/\n  billrisk generate --customers 20000 --days 60 --seed 1 --out big/"
+    )]
     Generate(GenerateArgs),
     /// Print a commented default config (TOML) with every threshold and weight.
-    #[command(after_help = "Examples:\n  billrisk init > billrisk.toml\n  billrisk init --out billrisk.toml")]
+    #[command(
+        after_help = "Examples:\n  billrisk init > billrisk.toml\n  billrisk init --out billrisk.toml"
+    )]
     Init(InitArgs),
 }
 
@@ -99,7 +109,11 @@ pub struct ValidateArgs {
 #[derive(Debug, Clone, Args)]
 pub struct QueryArgs {
     /// The SQL statement (or use -f).
-    #[arg(value_name = "SQL", required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        value_name = "SQL",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
     pub sql: Option<String>,
     /// Read the SQL from a file, e.g. queries/review_queue.sql.
     #[arg(short = 'f', long = "file", value_name = "FILE.sql")]

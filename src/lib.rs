@@ -7,12 +7,16 @@
 //! (synthetic data), `query` (SQL).
 
 pub mod analysis;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod generate;
 pub mod ingest;
-pub mod report;
-pub mod query;
+pub mod output;
 pub mod pipeline;
+pub mod progress;
+pub mod query;
+pub mod report;
+pub mod sample;
 pub mod schema;

@@ -1,1 +1,489 @@
-//! The one orchestrator: ingest, analyses, collect, write.
+//! The one orchestrator (SPEC 2, 5): resolves the input folder, ingests every source, fixes the
+//! as-of date, builds every analysis as one lazy plan, collects them together (collect_all, so
+//! Polars runs independent parts in parallel and scans shared inputs once), checks the rejected
+//! share of each source, and writes tables, reports, action lists and the manifest into a staging
+//! folder that replaces --out in one step. Nothing else in billrisk touches the output folder.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::analysis;
+use crate::config::Config;
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::{self, FileInfo, Inputs};
+use crate::output::{self, Staging};
+use crate::progress::Progress;
+use crate::schema;
+
+/// Where the inputs come from.
+#[derive(Debug, Clone)]
+pub enum InputSource {
+    /// The sample data compiled into the binary.
+    Bundled,
+    Folder(PathBuf),
+}
+
+pub struct RunOptions {
+    pub input: InputSource,
+    pub out: PathBuf,
+    pub as_of: Option<NaiveDate>,
+    pub config: Config,
+    /// The config file's path and text, for the manifest.
+    pub config_origin: Option<PathBuf>,
+}
+
+/// Per source: rows read, accepted and rejected (by reason), for validate and the manifest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceCounts {
+    pub files: usize,
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+}
+
+/// What a successful run reports back to main.
+pub struct RunOutcome {
+    pub as_of: NaiveDate,
+    pub out: PathBuf,
+    pub tables: BTreeMap<String, DataFrame>,
+}
+
+/// Ingested inputs, collected rejected rows and counts: shared by run, validate and query.
+pub struct Ingested {
+    pub inputs: Inputs,
+    pub rejected: DataFrame,
+    pub files: Vec<FileInfo>,
+    pub per_file_rejected: BTreeMap<String, u64>,
+    pub sources: BTreeMap<String, SourceCounts>,
+    /// Scratch space (bundled sample data, rewritten CSVs); removed on drop.
+    pub scratch: tempfile::TempDir,
+    pub input_dir: PathBuf,
+}
+
+fn scratch_dir() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("billrisk-scratch-")
+        .tempdir()
+        .map_err(|e| Error::Output {
+            path: std::env::temp_dir(),
+            reason: e.to_string(),
+        })
+}
+
+/// Reads and checks every input: typed tables stay lazy; rejected rows are collected.
+pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> {
+    let scratch = scratch_dir()?;
+    let input_dir = match input {
+        InputSource::Bundled => {
+            progress.note("no --input given: using the bundled sample data");
+            crate::sample::extract(scratch.path())?
+        }
+        InputSource::Folder(p) => p.clone(),
+    };
+    let loaded = progress.stage("reading inputs", || {
+        ingest::load(&input_dir, scratch.path())
+    })?;
+    let rejected = progress.stage("checking rows", || -> Result<DataFrame> {
+        let df = loaded.rejected.clone().collect().stage("rejected rows")?;
+        ingest::fill_raw(df, &loaded.files)
+    })?;
+    let per_file_rejected = count_by(&rejected, schema::rejected_rows::FILE)?;
+    let mut sources: BTreeMap<String, SourceCounts> = BTreeMap::new();
+    for def in schema::INPUT_TABLES {
+        sources.insert(def.name.to_string(), SourceCounts::default());
+    }
+    for f in &loaded.files {
+        let s = sources.entry(f.table.to_string()).or_default();
+        s.files += 1;
+        s.rows_read += f.rows_read;
+    }
+    {
+        use schema::rejected_rows as r;
+        let src = rejected
+            .column(r::SOURCE)
+            .stage("rejected rows")?
+            .str()
+            .stage("rejected rows")?;
+        let reason = rejected
+            .column(r::REASON)
+            .stage("rejected rows")?
+            .str()
+            .stage("rejected rows")?;
+        for (s, why) in src.iter().zip(reason.iter()) {
+            let e = sources.entry(s.unwrap_or("").to_string()).or_default();
+            e.rejected += 1;
+            *e.rejected_by_reason
+                .entry(reason_kind(why.unwrap_or("")))
+                .or_default() += 1;
+        }
+    }
+    for s in sources.values_mut() {
+        s.accepted = s.rows_read.saturating_sub(s.rejected);
+    }
+    Ok(Ingested {
+        inputs: loaded.inputs,
+        rejected,
+        files: loaded.files,
+        per_file_rejected,
+        sources,
+        scratch,
+        input_dir,
+    })
+}
+
+/// "expected a date (...), found '13/45/2025'" -> "expected a date (...)": groups reasons.
+fn reason_kind(reason: &str) -> String {
+    match reason.find(", found") {
+        Some(i) => reason[..i].to_string(),
+        None => reason.to_string(),
+    }
+}
+
+fn count_by(df: &DataFrame, column: &str) -> Result<BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    let c = df
+        .column(column)
+        .stage("counting")?
+        .str()
+        .stage("counting")?;
+    for v in c.iter() {
+        *out.entry(v.unwrap_or("").to_string()).or_default() += 1;
+    }
+    Ok(out)
+}
+
+/// Fails the run when a source's rejected share passes the configured limit.
+pub fn check_rejected_share(sources: &BTreeMap<String, SourceCounts>, limit: f64) -> Result<()> {
+    for (name, s) in sources {
+        if s.rows_read == 0 {
+            continue;
+        }
+        let share = s.rejected as f64 / s.rows_read as f64;
+        if share > limit {
+            return Err(Error::TooManyRejected {
+                source_name: name.clone(),
+                read: s.rows_read,
+                rejected: s.rejected,
+                share: share * 100.0,
+                limit: limit * 100.0,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The as-of date: given, or the last usage date in the data.
+pub fn resolve_as_of(inputs: &Inputs, given: Option<NaiveDate>) -> Result<NaiveDate> {
+    if let Some(d) = given {
+        return Ok(d);
+    }
+    let df = inputs
+        .usage
+        .clone()
+        .select([col(schema::usage::USAGE_DATE).max()])
+        .collect()
+        .stage("as-of date")?;
+    let v = df
+        .column(schema::usage::USAGE_DATE)
+        .stage("as-of date")?
+        .date()
+        .stage("as-of date")?
+        .physical()
+        .get(0);
+    match v {
+        Some(days) => Ok(ingest::values::date_from_days(days)),
+        None => Err(Error::BadValue {
+            path: PathBuf::from("usage/"),
+            line: 0,
+            column: "UsageDate".into(),
+            expected: "at least one usage row with a valid date (or --as-of)".into(),
+            found: "no usage rows".into(),
+        }),
+    }
+}
+
+/// Collects named plans together, so Polars optimises and runs them as one.
+fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataFrame>> {
+    let (names, frames): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
+    let dsl: Vec<DslPlan> = frames.into_iter().map(|lf| lf.logical_plan).collect();
+    let dfs = LazyFrame::collect_all_with_engine(dsl, Engine::Auto, OptFlags::default())
+        .stage("analyses")?;
+    Ok(names.into_iter().zip(dfs).collect())
+}
+
+#[derive(Serialize)]
+struct ManifestInput {
+    source: String,
+    file: String,
+    size: u64,
+    sha256: String,
+    rows_read: u64,
+    accepted: u64,
+    rejected: u64,
+}
+
+#[derive(Serialize)]
+struct ManifestOutput {
+    file: String,
+    rows: Option<u64>,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct Manifest {
+    billrisk_version: &'static str,
+    as_of: String,
+    input: String,
+    config_file: Option<String>,
+    config: Config,
+    inputs: Vec<ManifestInput>,
+    outputs: Vec<ManifestOutput>,
+    timings_seconds: BTreeMap<String, f64>,
+}
+
+/// Everything a run computes, before anything is written.
+pub struct Computed {
+    pub as_of: NaiveDate,
+    pub ingested: Ingested,
+    /// Output tables of SPEC 5 by name (rejected_rows included).
+    pub tables: BTreeMap<String, DataFrame>,
+    /// Canonical input tables by name.
+    pub inputs: BTreeMap<String, DataFrame>,
+}
+
+const INPUT_PREFIX: &str = "input:";
+
+/// Canonical inputs in a stable order: by file and line, as they were read.
+fn sort_input(lf: LazyFrame) -> LazyFrame {
+    lf.sort(
+        [schema::SOURCE_FILE, schema::SOURCE_LINE],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}
+
+/// Ingests, checks and computes every table: shared by `run` and `query`.
+pub fn compute(
+    input: &InputSource,
+    as_of: Option<NaiveDate>,
+    config: &Config,
+    progress: &mut Progress,
+) -> Result<Computed> {
+    let ing = ingest(input, progress)?;
+    check_rejected_share(&ing.sources, config.input.max_rejected_share)?;
+    let as_of = resolve_as_of(&ing.inputs, as_of)?;
+    progress.note(&format!("as-of date {as_of}"));
+
+    let inputs = &ing.inputs;
+    // Canonical inputs are collected in the same plan as the analyses (shared scans) and
+    // written beside the tables, so analysts can query a finished run without its inputs.
+    let mut plans: Vec<(String, LazyFrame)> = inputs
+        .named()
+        .into_iter()
+        .map(|(name, lf)| (format!("{INPUT_PREFIX}{name}"), sort_input(lf)))
+        .collect();
+    let reporting = config.reporting_currency.as_deref();
+    let budget_status = analysis::budgets::budget_status(
+        inputs.usage.clone(),
+        inputs.budgets.clone(),
+        inputs.fx_rates.clone(),
+        as_of,
+        reporting,
+        &config.budgets,
+    );
+    plans.extend([
+        (
+            schema::usage_daily::TABLE.to_string(),
+            analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+        ),
+        (
+            schema::budget_daily::TABLE.to_string(),
+            analysis::budgets::budget_daily(
+                inputs.usage.clone(),
+                inputs.budgets.clone(),
+                inputs.fx_rates.clone(),
+                as_of,
+                reporting,
+                &config.budgets,
+            ),
+        ),
+        (
+            schema::budget_alerts::TABLE.to_string(),
+            analysis::budgets::budget_alerts(budget_status.clone(), inputs.customers.clone()),
+        ),
+        (schema::budget_status::TABLE.to_string(), budget_status),
+    ]);
+    let collected = progress.stage("analyses", || collect_all(plans))?;
+    let mut tables = BTreeMap::new();
+    let mut input_tables = BTreeMap::new();
+    for (name, df) in collected {
+        match name.strip_prefix(INPUT_PREFIX) {
+            Some(input) => input_tables.insert(input.to_string(), df),
+            None => tables.insert(name, df),
+        };
+    }
+    tables.insert(
+        schema::rejected_rows::TABLE.to_string(),
+        ing.rejected.clone(),
+    );
+    Ok(Computed {
+        as_of,
+        ingested: ing,
+        tables,
+        inputs: input_tables,
+    })
+}
+
+/// `billrisk run`.
+pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
+    let staging = Staging::begin(&opts.out)?;
+    let Computed {
+        as_of,
+        ingested: ing,
+        mut tables,
+        inputs: mut input_tables,
+    } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
+
+    let root = staging.path().to_path_buf();
+    let mut outputs = Vec::new();
+    progress.stage("writing tables", || -> Result<()> {
+        for (dir, set) in [("tables", &mut tables), ("inputs", &mut input_tables)] {
+            for (name, df) in set.iter_mut() {
+                let rel = format!("{dir}/{name}.parquet");
+                let (rows, sha256) = output::write_parquet(&root.join(&rel), df)?;
+                outputs.push(ManifestOutput {
+                    file: rel,
+                    rows: Some(rows),
+                    sha256,
+                });
+            }
+        }
+        Ok(())
+    })?;
+
+    let manifest = Manifest {
+        billrisk_version: env!("CARGO_PKG_VERSION"),
+        as_of: as_of.to_string(),
+        input: describe(&opts.input),
+        config_file: opts.config_origin.as_ref().map(|p| p.display().to_string()),
+        config: opts.config.clone(),
+        inputs: ing
+            .files
+            .iter()
+            .map(|f| {
+                let rejected = ing.per_file_rejected.get(&f.display).copied().unwrap_or(0);
+                ManifestInput {
+                    source: f.table.to_string(),
+                    file: f.display.clone(),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                    rows_read: f.rows_read,
+                    accepted: f.rows_read.saturating_sub(rejected),
+                    rejected,
+                }
+            })
+            .collect(),
+        outputs,
+        timings_seconds: progress
+            .timings()
+            .iter()
+            .map(|(k, v)| (k.clone(), (v.as_secs_f64() * 1000.0).round() / 1000.0))
+            .collect(),
+    };
+    let text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+    output::write_bytes(&root.join("manifest.json"), text.as_bytes())?;
+    progress.stage("moving output into place", || staging.commit())?;
+    Ok(RunOutcome {
+        as_of,
+        out: opts.out.clone(),
+        tables,
+    })
+}
+
+/// `billrisk validate`: reads and checks everything, writes nothing.
+pub fn validate(input: &InputSource, progress: &mut Progress) -> Result<Ingested> {
+    ingest(input, progress)
+}
+
+/// Input folder of an InputSource, for messages.
+pub fn describe(input: &InputSource) -> String {
+    match input {
+        InputSource::Bundled => "bundled sample data".into(),
+        InputSource::Folder(p) => p.display().to_string(),
+    }
+}
+
+/// Whether any customer's risk tier is at or above `tier` (for --fail-on, exit 3).
+pub fn tier_reached(outcome: &RunOutcome, tier: &str) -> Result<bool> {
+    const ORDER: [&str; 4] = ["low", "medium", "high", "critical"];
+    let rank = |t: &str| ORDER.iter().position(|o| *o == t);
+    let Some(min) = rank(tier) else {
+        return Err(Error::Config {
+            origin: "--fail-on".into(),
+            message: format!("expected one of {ORDER:?}, found {tier:?}"),
+        });
+    };
+    let Some(scores) = outcome.tables.get(schema::risk_scores::TABLE) else {
+        return Ok(false);
+    };
+    let tiers = scores
+        .column(schema::risk_scores::TIER)
+        .stage("fail-on")?
+        .str()
+        .stage("fail-on")?;
+    Ok(tiers
+        .iter()
+        .flatten()
+        .any(|t| rank(t).is_some_and(|r| r >= min)))
+}
+
+/// The per-source summary `billrisk validate` prints, for a data steward.
+pub fn validation_report(ing: &Ingested) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("input: {}\n\n", ing.input_dir.display()));
+    s.push_str(&format!(
+        "{:<14} {:>6} {:>12} {:>12} {:>10}\n",
+        "source", "files", "rows read", "accepted", "rejected"
+    ));
+    for (name, c) in &ing.sources {
+        s.push_str(&format!(
+            "{:<14} {:>6} {:>12} {:>12} {:>10}\n",
+            name, c.files, c.rows_read, c.accepted, c.rejected
+        ));
+        for (reason, n) in &c.rejected_by_reason {
+            s.push_str(&format!("    {n:>8} x {reason}\n"));
+        }
+    }
+    let total: u64 = ing.sources.values().map(|c| c.rejected).sum();
+    if total > 0 {
+        s.push_str("\nfirst rejected rows (file:line column: reason):\n");
+        use schema::rejected_rows as r;
+        let get = |c: &str| {
+            ing.rejected
+                .column(c)
+                .ok()
+                .and_then(|c| c.cast(&DataType::String).ok())
+        };
+        if let (Some(f), Some(l), Some(c), Some(why)) =
+            (get(r::FILE), get(r::LINE), get(r::COLUMN), get(r::REASON))
+        {
+            if let (Ok(f), Ok(l), Ok(c), Ok(why)) = (f.str(), l.str(), c.str(), why.str()) {
+                for i in 0..ing.rejected.height().min(20) {
+                    s.push_str(&format!(
+                        "  {}:{} {}: {}\n",
+                        f.get(i).unwrap_or(""),
+                        l.get(i).unwrap_or(""),
+                        c.get(i).unwrap_or(""),
+                        why.get(i).unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    s
+}

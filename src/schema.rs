@@ -300,23 +300,56 @@ table!(collections_actions, "collections_actions", {
 
 table!(budget_status, "budget_status", {
     CUSTOMER_ID: "customer_id" => DataType::String,
-    MONTH: "month" => DataType::String,
-    CURRENCY: "currency" => DataType::String,
-    BUDGET: "budget" => DataType::Float64,
+    MONTH: "month" => DataType::String, // YYYY-MM, the month containing the as-of date
+    CURRENCY: "currency" => DataType::String, // the usage currency; budget is converted into it
+    BUDGET: "budget" => DataType::Float64, // effective budget in `currency`; null: none or not convertible
     MTD_SPEND: "mtd_spend" => DataType::Float64,
-    UTILIZATION: "utilization" => DataType::Float64,
-    FORECAST: "forecast" => DataType::Float64,
-    STATUS: "status" => DataType::String, // over, forecast_over, warning, ok, no_budget
+    UTILIZATION: "utilization" => DataType::Float64, // mtd_spend / budget; null without a positive budget
+    FORECAST: "forecast" => DataType::Float64, // month-end spend at the trailing daily rate
+    STATUS: "status" => DataType::String, // over, forecast_over, warning, ok, no_budget, currency_mismatch
     WARNING_CROSSED_ON: "warning_crossed_on" => DataType::Date,
     BUDGET_CROSSED_ON: "budget_crossed_on" => DataType::Date,
+    FORECAST_CROSSED_ON: "forecast_crossed_on" => DataType::Date, // projected, forecast_over rows only
+    DAILY_RATE: "daily_rate" => DataType::Float64, // r: trailing k-day spend / k
+    DAYS_LEFT: "days_left" => DataType::Int64, // days of the month after the as-of date
+    BUDGET_ORIGINAL: "budget_original" => DataType::Float64, // the budget as written in budgets
+    BUDGET_CURRENCY: "budget_currency" => DataType::String, // its currency
+    BUDGET_NOTE: "budget_note" => DataType::String, // which budget applied, and any conversion
 });
 
 table!(budget_daily, "budget_daily", {
     CUSTOMER_ID: "customer_id" => DataType::String,
-    USAGE_DATE: "usage_date" => DataType::Date,
-    SPEND: "spend" => DataType::Float64,
+    CURRENCY: "currency" => DataType::String,
+    USAGE_DATE: "usage_date" => DataType::Date, // every day of the month up to the as-of date
+    SPEND: "spend" => DataType::Float64, // 0 on days without usage
     CUMULATIVE_SPEND: "cumulative_spend" => DataType::Float64,
+    BUDGET: "budget" => DataType::Float64, // the effective budget, the same every day
+});
+
+// Rows of actions/budget_alerts.csv.
+table!(budget_alerts, "budget_alerts", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    STATUS: "status" => DataType::String, // over, forecast_over, warning, currency_mismatch
+    MTD_SPEND: "mtd_spend" => DataType::Float64,
     BUDGET: "budget" => DataType::Float64,
+    FORECAST: "forecast" => DataType::Float64,
+    UTILIZATION: "utilization" => DataType::Float64,
+    DAILY_RATE: "daily_rate" => DataType::Float64,
+    FORECAST_CROSSED_ON: "forecast_crossed_on" => DataType::Date,
+    ACTION: "action" => DataType::String,
+    WHY: "why" => DataType::String,
+});
+
+// What a customer could cost the partner if it stopped paying today (SPEC 4.4), per currency.
+table!(exposure, "exposure", {
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CURRENCY: "currency" => DataType::String,
+    NET_OUTSTANDING: "net_outstanding" => DataType::Float64, // aging_customers.net_outstanding
+    UNBILLED_USAGE: "unbilled_usage" => DataType::Float64, // usage up to A in months not yet invoiced
+    FORECAST_TO_MONTH_END: "forecast_to_month_end" => DataType::Float64, // budget_status forecast - mtd
+    EXPOSURE: "exposure" => DataType::Float64,
 });
 
 table!(reconciliation, "reconciliation", {

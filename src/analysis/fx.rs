@@ -55,8 +55,21 @@ mod tests {
         .unwrap()
         .lazy();
         let out = rates_at(rates, d(2026, 10, 16), "USD").collect().unwrap();
-        let cur: Vec<_> = out.column(fx::CURRENCY).unwrap().str().unwrap().iter().flatten().collect();
-        let rate: Vec<_> = out.column(RATE).unwrap().f64().unwrap().into_no_null_iter().collect();
+        let cur: Vec<_> = out
+            .column(fx::CURRENCY)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        let rate: Vec<_> = out
+            .column(RATE)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         // EUR: 10-20 is after the as-of date, so 10-15's 1.08; GBP 1.25; USD itself 1.
         assert_eq!(cur, ["EUR", "GBP", "USD"]);
         assert_eq!(rate, [1.08, 1.25, 1.0]);

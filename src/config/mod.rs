@@ -130,7 +130,10 @@ mod tests {
         let mut all = Vec::new();
         keys(&value, &mut all);
         for k in all {
-            assert!(DEFAULT_TOML.contains(&k), "config key {k} is not in default.toml");
+            assert!(
+                DEFAULT_TOML.contains(&k),
+                "config key {k} is not in default.toml"
+            );
         }
     }
 

@@ -1,10 +1,36 @@
 //! Ingestion: finds the files of each source in the input folder (SPEC section 3), reads them as
 //! they were downloaded, and turns each source into its canonical table (schema.rs) plus the rows
 //! it rejected. Analyses only ever see `Inputs`.
+//!
+//! One file per source (usage.rs, invoices.rs, ...) says which columns it needs and under which
+//! names; tabular.rs, csv_file.rs, json_rows.rs and convert.rs are the path they share;
+//! values.rs parses the values. The orchestrator collects.
+
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
+use crate::error::{Error, PolarsContext, Result};
 use crate::schema;
+
+pub mod activity;
+pub mod audit;
+pub mod billed;
+pub mod budgets;
+pub mod columns;
+pub mod convert;
+pub mod csv_file;
+pub mod customers;
+pub mod dispositions;
+pub mod fraud_events;
+pub mod fx_rates;
+pub mod invoices;
+pub mod json_rows;
+pub mod payments;
+pub mod tabular;
+pub mod usage;
+pub mod values;
 
 /// Every canonical input table as a LazyFrame with the schema of `schema.rs`. Absent optional
 /// sources are empty frames of the right schema, so analyses never branch on presence.
@@ -87,4 +113,489 @@ pub struct RawRead {
     pub rows_read: u64,
     pub rejected: Vec<Rejected>,
 }
-pub mod values;
+
+/// One input file as the manifest reports it.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    /// The canonical table it feeds.
+    pub table: &'static str,
+    pub path: PathBuf,
+    /// Path relative to the input folder, with `/` separators: how outputs name the file.
+    pub display: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Records read (accepted + rejected).
+    pub rows_read: u64,
+}
+
+/// Size and sha256 of a file, streamed.
+pub fn hash_file(path: &Path) -> Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    let mut f = std::fs::File::open(path).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mut h = Sha256::new();
+    let n = std::io::copy(&mut f, &mut h).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok((n, format!("{:x}", h.finalize())))
+}
+
+/// Which reader a discovered file goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Tabular(&'static str),
+    Activity,
+    FraudEvents,
+}
+
+/// A file found in the input folder.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub reader: Reader,
+    pub path: PathBuf,
+    pub display: String,
+}
+
+const EXTENSIONS: [&str; 7] = [
+    ".csv",
+    ".csv.gz",
+    ".json",
+    ".jsonl",
+    ".json.gz",
+    ".jsonl.gz",
+    ".parquet",
+];
+
+fn supported(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    EXTENSIONS.iter().any(|e| lower.ends_with(e))
+}
+
+/// Every supported file below `dir`, sorted by path (so runs are reproducible).
+fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| Error::InputFile {
+            path: d.clone(),
+            reason: e.to_string(),
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::InputFile {
+                path: d.clone(),
+                reason: e.to_string(),
+            })?;
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if supported(&entry.file_name().to_string_lossy()) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Entries of `dir` whose name starts with `prefix` (files, or every file inside a folder).
+fn entries_with_prefix(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::InputFile {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(files_below(&p)?);
+        } else if supported(&name) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Finds every input file by the layout of SPEC section 3. Required sources must have a file.
+pub fn discover(input: &Path) -> Result<Vec<Found>> {
+    if !input.is_dir() {
+        return Err(Error::InputFile {
+            path: input.to_path_buf(),
+            reason: "expected an input folder, found none".into(),
+        });
+    }
+    let display = |p: &Path| {
+        p.strip_prefix(input)
+            .unwrap_or(p)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let dir_or_empty = |d: PathBuf| {
+        if d.is_dir() {
+            files_below(&d)
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let receivables = input.join("receivables");
+    let groups: Vec<(Reader, Vec<PathBuf>, Option<&str>)> = vec![
+        (
+            Reader::Tabular(schema::usage::TABLE),
+            dir_or_empty(input.join("usage"))?,
+            Some("usage/*.csv"),
+        ),
+        (
+            Reader::Tabular(schema::billed::TABLE),
+            dir_or_empty(input.join("billed"))?,
+            None,
+        ),
+        (
+            Reader::Tabular(schema::invoices::TABLE),
+            entries_with_prefix(&receivables, "invoices")?,
+            Some("receivables/invoices*.csv"),
+        ),
+        (
+            Reader::Tabular(schema::payments::TABLE),
+            entries_with_prefix(&receivables, "payments")?,
+            Some("receivables/payments*.csv"),
+        ),
+        (
+            Reader::Activity,
+            dir_or_empty(input.join("activity"))?,
+            None,
+        ),
+        (
+            Reader::Tabular(schema::budgets::TABLE),
+            entries_with_prefix(input, "budgets")?,
+            None,
+        ),
+        (
+            Reader::Tabular(schema::customers::TABLE),
+            entries_with_prefix(input, "customers")?,
+            None,
+        ),
+        (
+            Reader::FraudEvents,
+            entries_with_prefix(input, "fraud_events")?,
+            None,
+        ),
+        (
+            Reader::Tabular(schema::fx_rates::TABLE),
+            entries_with_prefix(input, "fx_rates")?,
+            None,
+        ),
+        (
+            Reader::Tabular(schema::dispositions::TABLE),
+            entries_with_prefix(input, "dispositions")?,
+            None,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (reader, paths, required) in groups {
+        if paths.is_empty() {
+            if let (Some(expected), Reader::Tabular(name)) = (required, reader) {
+                return Err(Error::MissingSource {
+                    source_name: name,
+                    dir: input.to_path_buf(),
+                    expected: expected.to_string(),
+                });
+            }
+        }
+        out.extend(paths.into_iter().map(|p| Found {
+            reader,
+            display: display(&p),
+            path: p,
+        }));
+    }
+    Ok(out)
+}
+
+fn tabular_source(table: &str) -> Option<&'static tabular::Source> {
+    const SOURCES: [&tabular::Source; 8] = [
+        &usage::SOURCE,
+        &billed::SOURCE,
+        &invoices::SOURCE,
+        &payments::SOURCE,
+        &budgets::SOURCE,
+        &customers::SOURCE,
+        &fx_rates::SOURCE,
+        &dispositions::SOURCE,
+    ];
+    SOURCES.into_iter().find(|s| s.table == table)
+}
+
+/// Everything ingestion produced, still lazy.
+pub struct Loaded {
+    pub inputs: Inputs,
+    /// rejected_rows of every file; `raw` is filled in by `fill_raw` after collection.
+    pub rejected: LazyFrame,
+    pub files: Vec<FileInfo>,
+}
+
+/// One file's contribution: typed frame for its table, rejected rows.
+struct Part {
+    table: &'static str,
+    accepted: Option<LazyFrame>,
+    rejected: Option<LazyFrame>,
+    structural: Vec<Rejected>,
+    info: Vec<FileInfo>,
+}
+
+fn read_found(f: &Found, scratch: &Path) -> Result<Vec<Part>> {
+    match f.reader {
+        Reader::Tabular(table) => {
+            let source = tabular_source(table)
+                .ok_or_else(|| Error::Internal(format!("no reader for source {table}")))?;
+            let r = tabular::read_file(source, &f.path, &f.display, scratch)?;
+            let (accepted, rejected) = match r.typed {
+                Some(t) => (Some(t.accepted), Some(t.rejected)),
+                None => (None, None),
+            };
+            Ok(vec![Part {
+                table,
+                accepted,
+                rejected,
+                structural: r.structural,
+                info: vec![r.info],
+            }])
+        }
+        Reader::Activity | Reader::FraudEvents => read_raw(f),
+    }
+}
+
+/// Readers that produce typed frames themselves (JSON-shaped sources).
+fn read_raw(f: &Found) -> Result<Vec<Part>> {
+    let reads: Vec<RawRead> = raw_readers(f)?;
+    let (size, sha256) = hash_file(&f.path)?;
+    let mut parts = Vec::new();
+    for (i, r) in reads.into_iter().enumerate() {
+        parts.push(Part {
+            table: r.table,
+            accepted: Some(r.frame.lazy()),
+            rejected: None,
+            structural: r.rejected,
+            // A file feeding two tables is reported once per table; size and hash only once.
+            info: vec![FileInfo {
+                table: r.table,
+                path: f.path.clone(),
+                display: f.display.clone(),
+                size: if i == 0 { size } else { 0 },
+                sha256: sha256.clone(),
+                rows_read: r.rows_read,
+            }],
+        });
+    }
+    Ok(parts)
+}
+
+/// Reads every input. Files are read in parallel (structural checks, hashing, JSON parsing);
+/// the typed frames stay lazy.
+pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
+    let found = discover(input)?;
+    let results: Vec<Result<Vec<Part>>> =
+        found.par_iter().map(|f| read_found(f, scratch)).collect();
+    let mut parts = Vec::new();
+    for r in results {
+        parts.extend(r?);
+    }
+    let mut files = Vec::new();
+    let mut structural = Vec::new();
+    let mut rejected_frames = Vec::new();
+    let mut by_table: std::collections::BTreeMap<&'static str, Vec<LazyFrame>> = Default::default();
+    for p in parts {
+        files.extend(p.info);
+        structural.extend(p.structural);
+        if let Some(r) = p.rejected {
+            rejected_frames.push(r);
+        }
+        if let Some(a) = p.accepted {
+            by_table.entry(p.table).or_default().push(a);
+        }
+    }
+    rejected_frames.push(rejected_frame(&structural).stage("rejected rows")?.lazy());
+    let rejected = concat(rejected_frames, UnionArgs::default()).stage("rejected rows")?;
+
+    let mut table = |def: &schema::TableDef| -> Result<LazyFrame> {
+        match by_table.remove(def.name) {
+            None => Ok(def.empty().lazy()),
+            Some(frames) => concat(frames, UnionArgs::default()).stage("ingest"),
+        }
+    };
+    let usage = table(&schema::usage::DEF)?;
+    let mut inputs = Inputs {
+        usage,
+        billed: table(&schema::billed::DEF)?,
+        invoices: table(&schema::invoices::DEF)?,
+        payments: table(&schema::payments::DEF)?,
+        activity: table(&schema::activity::DEF)?,
+        audit_records: table(&schema::audit_records::DEF)?,
+        budgets: table(&schema::budgets::DEF)?,
+        customers: table(&schema::customers::DEF)?,
+        fraud_events: table(&schema::fraud_events::DEF)?,
+        fx_rates: table(&schema::fx_rates::DEF)?,
+        dispositions: table(&schema::dispositions::DEF)?,
+    };
+    inputs.activity = map_activity_to_customers(inputs.activity, &inputs.usage);
+    Ok(Loaded {
+        inputs,
+        rejected,
+        files,
+    })
+}
+
+/// Activity events name an Azure subscription (usage entitlement_id) or a tenant (customer_id):
+/// the subscription wins, then the tenant when it is a known customer.
+fn map_activity_to_customers(activity: LazyFrame, usage: &LazyFrame) -> LazyFrame {
+    use schema::activity as a;
+    use schema::usage as u;
+    let by_subscription = usage
+        .clone()
+        .filter(col(u::ENTITLEMENT_ID).is_not_null())
+        .group_by([col(u::ENTITLEMENT_ID)])
+        .agg([col(u::CUSTOMER_ID).min().alias("__cust_by_sub")]);
+    let tenants = usage
+        .clone()
+        .select([col(u::CUSTOMER_ID).alias("__tenant")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(col("__tenant").alias("__cust_by_tenant"));
+    activity
+        .join(
+            by_subscription,
+            [col(a::SUBSCRIPTION_ID)],
+            [col(u::ENTITLEMENT_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            tenants,
+            [col(a::TENANT_ID)],
+            [col("__tenant")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(
+            coalesce(&[
+                col("__cust_by_sub"),
+                col("__cust_by_tenant"),
+                col(a::CUSTOMER_ID),
+            ])
+            .alias(a::CUSTOMER_ID),
+        )
+        .select(
+            a::DEF
+                .column_names()
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>(),
+        )
+}
+
+/// Rejected rows found outside Polars, as a frame of the rejected_rows schema.
+pub fn rejected_frame(rows: &[Rejected]) -> PolarsResult<DataFrame> {
+    use schema::rejected_rows as r;
+    df!(
+        r::SOURCE => rows.iter().map(|x| x.source.clone()).collect::<Vec<_>>(),
+        r::FILE => rows.iter().map(|x| x.file.clone()).collect::<Vec<_>>(),
+        r::LINE => rows.iter().map(|x| x.line).collect::<Vec<_>>(),
+        r::COLUMN => rows.iter().map(|x| x.column.clone()).collect::<Vec<_>>(),
+        r::REASON => rows.iter().map(|x| x.reason.clone()).collect::<Vec<_>>(),
+        r::RAW => rows.iter().map(|x| Some(x.raw.clone())).collect::<Vec<_>>(),
+    )
+}
+
+/// Fills the raw text of rejected rows that only have a line number, reading those lines from
+/// their files, and sorts the table by source, file, line, column.
+pub fn fill_raw(rejected: DataFrame, files: &[FileInfo]) -> Result<DataFrame> {
+    use schema::rejected_rows as r;
+    let file_col = rejected
+        .column(r::FILE)
+        .stage("rejected rows")?
+        .str()
+        .stage("rejected rows")?
+        .clone();
+    let line_col = rejected
+        .column(r::LINE)
+        .stage("rejected rows")?
+        .i64()
+        .stage("rejected rows")?
+        .clone();
+    let raw_col = rejected
+        .column(r::RAW)
+        .stage("rejected rows")?
+        .str()
+        .stage("rejected rows")?
+        .clone();
+    let mut wanted: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for i in 0..rejected.height() {
+        if raw_col.get(i).is_none() {
+            if let (Some(f), Some(l)) = (file_col.get(i), line_col.get(i)) {
+                wanted.entry(f.to_string()).or_default().push(l);
+            }
+        }
+    }
+    let texts: Vec<(String, std::collections::HashMap<i64, String>)> = wanted
+        .into_par_iter()
+        .map(|(display, lines)| {
+            let path = files
+                .iter()
+                .find(|f| f.display == display)
+                .map(|f| f.path.clone());
+            let map = match path {
+                Some(p) if !display.to_ascii_lowercase().ends_with(".parquet") => {
+                    csv_file::read_lines(&p, &lines).unwrap_or_default()
+                }
+                _ => Default::default(),
+            };
+            (display, map)
+        })
+        .collect();
+    let lookup: std::collections::HashMap<String, std::collections::HashMap<i64, String>> =
+        texts.into_iter().collect();
+    let raw: StringChunked = (0..rejected.height())
+        .map(|i| match raw_col.get(i) {
+            Some(s) => Some(s.to_string()),
+            None => {
+                let f = file_col.get(i)?;
+                let l = line_col.get(i)?;
+                lookup.get(f).and_then(|m| m.get(&l)).cloned()
+            }
+        })
+        .collect();
+    let mut out = rejected;
+    out.with_column(raw.with_name(r::RAW.into()).into_column())
+        .stage("rejected rows")?;
+    out.lazy()
+        .sort(
+            [r::SOURCE, r::FILE, r::LINE, r::COLUMN],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()
+        .stage("rejected rows")
+}
+
+/// The JSON-shaped readers (activity logs, audit records, fraud events).
+fn raw_readers(f: &Found) -> Result<Vec<RawRead>> {
+    match f.reader {
+        Reader::Activity => activity_reader(&f.path, &f.display),
+        Reader::FraudEvents => fraud_reader(&f.path, &f.display).map(|r| vec![r]),
+        Reader::Tabular(_) => Err(Error::Internal("tabular file sent to a JSON reader".into())),
+    }
+}
+
+fn activity_reader(path: &Path, display: &str) -> Result<Vec<RawRead>> {
+    activity::read_activity_file(path, display)
+}
+
+fn fraud_reader(path: &Path, display: &str) -> Result<RawRead> {
+    fraud_events::read_fraud_events_file(path, display)
+}

@@ -7,7 +7,7 @@
 //! and cannot take "1 to 9 fractional digits or none, zone or no zone" in one pattern, and the
 //! shapes here are few and fixed by FORMATS.md.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 /// Strips spaces, a surrounding pair of quotes and a leading apostrophe guard ('22.000000).
 pub fn clean(s: &str) -> &str {
@@ -43,7 +43,8 @@ struct Parsed {
 /// Parses "+01:00", "-0800", "+01", "Z", "UTC".
 fn parse_offset(s: &str) -> Option<i32> {
     let s = s.trim();
-    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("gmt") {
+    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("gmt")
+    {
         return Some(0);
     }
     let (sign, rest) = match s.as_bytes().first()? {
@@ -56,7 +57,11 @@ fn parse_offset(s: &str) -> Option<i32> {
         return None;
     }
     let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    let m: i32 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
     if h > 14 || m > 59 {
         return None;
     }
@@ -110,7 +115,8 @@ fn parse_any(s: &str) -> Option<Parsed> {
     let split = s.find(['T', ' ']).unwrap_or(s.len());
     let (date_part, rest) = s.split_at(split);
     let rest = rest.strip_prefix(['T', ' ']).unwrap_or(rest).trim();
-    let date = parse_date_only(date_part)?;
+    // Browsers' en-US toLocaleString puts a comma after the date: "11/14/2025, 1:48:53 AM".
+    let date = parse_date_only(date_part.strip_suffix(',').unwrap_or(date_part))?;
     if rest.is_empty() {
         return Some(Parsed {
             local: date.and_hms_opt(0, 0, 0)?,
@@ -122,7 +128,9 @@ fn parse_any(s: &str) -> Option<Parsed> {
     let clock = tokens.next()?;
     let mut next = tokens.next();
     let (mut time, zone_glued) = parse_time(clock)?;
-    if let Some(ampm) = next.filter(|t| t.eq_ignore_ascii_case("am") || t.eq_ignore_ascii_case("pm")) {
+    if let Some(ampm) =
+        next.filter(|t| t.eq_ignore_ascii_case("am") || t.eq_ignore_ascii_case("pm"))
+    {
         let h = time.format("%H").to_string().parse::<u32>().ok()?;
         if h == 0 || h > 12 {
             return None;
@@ -365,7 +373,9 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
     fn ts(s: &str) -> String {
-        parse_timestamp_utc(s).map(|t| t.to_string()).unwrap_or_default()
+        parse_timestamp_utc(s)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -375,7 +385,10 @@ mod tests {
         assert_eq!(parse_date("2/28/2019 23:59"), Some(d(2019, 2, 28)));
         assert_eq!(parse_date("2025-11-01"), Some(d(2025, 11, 1)));
         assert_eq!(parse_date("2021-05-01T00:00:00"), Some(d(2021, 5, 1)));
-        assert_eq!(parse_date("2019-02-04T09:22:40.17-08:00"), Some(d(2019, 2, 4)));
+        assert_eq!(
+            parse_date("2019-02-04T09:22:40.17-08:00"),
+            Some(d(2019, 2, 4))
+        );
         assert_eq!(parse_date("'11/01/2025"), Some(d(2025, 11, 1)));
         assert_eq!(parse_date("13/45/2025"), None);
         assert_eq!(parse_date("2025-02-30"), None);
@@ -385,15 +398,26 @@ mod tests {
 
     #[test]
     fn timestamps_in_every_shape() {
-        assert_eq!(ts("2021-05-20T18:30:06.6045692Z"), "2021-05-20 18:30:06.604569200");
+        assert_eq!(
+            ts("2021-05-20T18:30:06.6045692Z"),
+            "2021-05-20 18:30:06.604569200"
+        );
         assert_eq!(ts("2021-05-01T00:00:00"), "2021-05-01 00:00:00");
-        assert_eq!(ts("2019-02-04T09:22:40.17-08:00"), "2019-02-04 17:22:40.170");
+        assert_eq!(
+            ts("2019-02-04T09:22:40.17-08:00"),
+            "2019-02-04 17:22:40.170"
+        );
         assert_eq!(ts("11/14/2025 1:48:53 AM"), "2025-11-14 01:48:53");
         assert_eq!(ts("11/14/2025 12:05:00 AM"), "2025-11-14 00:05:00");
         assert_eq!(ts("11/14/2025 12:05:00 PM"), "2025-11-14 12:05:00");
         assert_eq!(ts("11/14/2025 1:48:53 PM"), "2025-11-14 13:48:53");
         assert_eq!(ts("1/9/2007 10:41:00 AM +01:00"), "2007-01-09 09:41:00");
-        assert_eq!(ts("2025-11-14 01:02:03.123456789+0530"), "2025-11-13 19:32:03.123456789");
+        assert_eq!(ts("11/14/2025, 1:48:53 PM"), "2025-11-14 13:48:53");
+        assert_eq!(ts("11/14/2025,, 1:48:53 PM"), "");
+        assert_eq!(
+            ts("2025-11-14 01:02:03.123456789+0530"),
+            "2025-11-13 19:32:03.123456789"
+        );
         assert_eq!(ts("9999-12-31T23:59:59.997"), "9999-12-31 23:59:59.997");
         assert_eq!(ts("2025-11-14T25:00:00Z"), "");
         assert_eq!(ts("11/14/2025 13:00:00 PM"), "");
@@ -421,7 +445,10 @@ mod tests {
         assert_eq!(parse_decimal("0.0001", 4), Ok(1));
         assert_eq!(parse_decimal("1.5E+03", 4), Ok(15_000_000));
         assert_eq!(parse_decimal("'22.000000", 4), Ok(220_000));
-        assert_eq!(parse_decimal("0.00001", 4), Err(DecimalError::TooManyDecimals));
+        assert_eq!(
+            parse_decimal("0.00001", 4),
+            Err(DecimalError::TooManyDecimals)
+        );
         assert_eq!(parse_decimal("12a", 4), Err(DecimalError::NotANumber));
         assert_eq!(parse_decimal("1e40", 4), Err(DecimalError::TooLarge));
         assert_eq!(parse_decimal("-0.00", 4), Ok(0));
@@ -447,5 +474,73 @@ mod tests {
             Some("abc")
         );
         assert_eq!(subscription_of_resource("/providers/x"), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! Property tests: no input makes a parser panic, and what is printed is read back.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(s in any::<String>()) {
+            let _ = parse_date(&s);
+            let _ = parse_timestamp_utc(&s);
+            let _ = parse_f64(&s);
+            let _ = parse_decimal(&s, 4);
+            let _ = parse_bool(&s);
+            let _ = parse_month(&s);
+            let _ = subscription_of_resource(&s);
+        }
+
+        #[test]
+        fn parsers_never_panic_on_date_like_text(s in "[0-9/:\\-T .APMZ+]{0,40}") {
+            let _ = parse_date(&s);
+            let _ = parse_timestamp_utc(&s);
+        }
+
+        #[test]
+        fn us_and_iso_dates_round_trip(days in -25_000i32..80_000, padded in any::<bool>()) {
+            let d = date_from_days(days);
+            let us = if padded {
+                d.format("%m/%d/%Y").to_string()
+            } else {
+                format!("{}/{}/{}", d.month(), d.day(), d.year())
+            };
+            prop_assert_eq!(parse_date(&us), Some(d));
+            prop_assert_eq!(parse_date(&d.format("%Y-%m-%d").to_string()), Some(d));
+        }
+
+        #[test]
+        fn timestamps_round_trip_with_offsets(secs in 0i64..4_000_000_000, nanos in 0u32..1_000_000_000, off_min in -720i32..840) {
+            let t = chrono::DateTime::from_timestamp(secs, nanos).unwrap().naive_utc();
+            let local = t + Duration::minutes(off_min as i64);
+            let sign = if off_min < 0 { '-' } else { '+' };
+            let text = format!(
+                "{}{}{:02}:{:02}",
+                local.format("%Y-%m-%dT%H:%M:%S%.9f"),
+                sign,
+                off_min.abs() / 60,
+                off_min.abs() % 60
+            );
+            prop_assert_eq!(parse_timestamp_utc(&text), Some(t));
+        }
+
+        #[test]
+        fn decimals_round_trip_exactly(units in -10i128.pow(20)..10i128.pow(20)) {
+            // units are hundredths of a cent (scale 4).
+            let neg = units < 0;
+            let a = units.abs();
+            let text = format!("{}{}.{:04}", if neg { "-" } else { "" }, a / 10_000, a % 10_000);
+            prop_assert_eq!(parse_decimal(&text, 4), Ok(units));
+        }
+
+        #[test]
+        fn floats_round_trip(v in -1e12f64..1e12) {
+            prop_assert_eq!(parse_f64(&format!("{v:E}")), Some(if v == 0.0 { 0.0 } else { v }));
+            prop_assert_eq!(parse_f64(&format!("'{v}")), Some(if v == 0.0 { 0.0 } else { v }));
+        }
     }
 }

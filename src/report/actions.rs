@@ -1,7 +1,7 @@
 //! The action lists people act on (SPEC section 5, actions/*.csv): collections (the ladder's
-//! customers, hardest action first), budget_alerts (customers over, forecast over or near their
-//! budget, with names) and risk_review (customers at or above a risk tier, with their reasons);
-//! and `render_csv`, which writes any of them as a CSV that is safe to open in a spreadsheet.
+//! customers, hardest action first) and risk_review (customers at or above a risk tier, with
+//! their reasons); budget_alerts is built beside the budgets (`analysis::budgets::budget_alerts`).
+//! And `render_csv`, which writes any of them as a CSV that is safe to open in a spreadsheet.
 //!
 //! The builders are lazy (output tables in, LazyFrame out) so the pipeline collects them with
 //! everything else. Their columns are the source tables' columns, named by the schema constants.
@@ -14,9 +14,9 @@
 
 use polars::prelude::*;
 
-use super::{ACTIONS, BUDGET_ALERT_STATUSES, TIERS};
+use super::{ACTIONS, TIERS};
 use crate::error::{Error, PolarsContext, Result};
-use crate::schema::{budget_status as bs, collections_actions as ca, customers as cu, risk_scores as rs};
+use crate::schema::{collections_actions as ca, risk_scores as rs};
 
 /// The collections ladder as an action list: hardest action first, then the largest past-due
 /// amount, then customer and currency (deterministic).
@@ -39,57 +39,6 @@ fn rank_expr(column: &str, order: &[&str]) -> Expr {
     order.iter().enumerate().rev().fold(lit(order.len() as i32), |rest, (i, v)| {
         when(col(column).eq(lit(*v))).then(lit(i as i32)).otherwise(rest)
     })
-}
-
-/// Columns of budget_alerts, in order.
-pub fn budget_alerts_schema() -> Schema {
-    let src = bs::DEF.schema();
-    let mut out = Schema::default();
-    for name in [bs::CUSTOMER_ID] {
-        if let Some(dt) = src.get(name) {
-            out.insert(name.into(), dt.clone());
-        }
-    }
-    out.insert(cu::CUSTOMER_NAME.into(), DataType::String);
-    for (name, dt) in src.iter() {
-        if name.as_str() != bs::CUSTOMER_ID {
-            out.insert(name.clone(), dt.clone());
-        }
-    }
-    out
-}
-
-/// Customers whose budget status calls for attention (over, forecast_over, warning), with their
-/// names from the customers table: most urgent status first, then highest utilisation.
-pub fn budget_alerts(budget_status: LazyFrame, customers: LazyFrame) -> LazyFrame {
-    let names = customers
-        .group_by([col(cu::CUSTOMER_ID)])
-        .agg([col(cu::CUSTOMER_NAME).drop_nulls().min()]);
-    let wanted = BUDGET_ALERT_STATUSES
-        .iter()
-        .map(|s| col(bs::STATUS).eq(lit(*s)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
-    let columns: Vec<Expr> = budget_alerts_schema()
-        .iter_names()
-        .map(|n| col(n.clone()))
-        .collect();
-    budget_status
-        .filter(wanted)
-        .join(
-            names,
-            [col(bs::CUSTOMER_ID)],
-            [col(cu::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(rank_expr(bs::STATUS, &BUDGET_ALERT_STATUSES).alias(RANK))
-        .sort_by_exprs(
-            [col(RANK), col(bs::UTILIZATION), col(bs::CUSTOMER_ID), col(bs::MONTH)],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, true, false, false])
-                .with_nulls_last(true),
-        )
-        .select(columns)
 }
 
 /// Columns of risk_review, in order.
@@ -254,36 +203,6 @@ mod tests {
              '@SUM(1),0.0000,3.0\n\
              \"a,\"\"b\"\"\",2.0000,4.0\n"
         );
-    }
-
-    #[test]
-    fn budget_alerts_keep_attention_statuses_with_names() {
-        let status = df!(
-            bs::CUSTOMER_ID => ["a", "b", "c", "d"],
-            bs::MONTH => ["2026-10"; 4],
-            bs::CURRENCY => ["USD"; 4],
-            bs::BUDGET => [100.0, 100.0, 100.0, 100.0],
-            bs::MTD_SPEND => [50.0, 120.0, 85.0, 90.0],
-            bs::UTILIZATION => [0.5, 1.2, 0.85, 0.9],
-            bs::FORECAST => [60.0, 150.0, 95.0, 130.0],
-            bs::STATUS => ["ok", "over", "warning", "forecast_over"],
-        )
-        .unwrap()
-        .lazy()
-        .with_columns([
-            lit(NULL).cast(DataType::Date).alias(bs::WARNING_CROSSED_ON),
-            lit(NULL).cast(DataType::Date).alias(bs::BUDGET_CROSSED_ON),
-        ]);
-        let customers = df!(cu::CUSTOMER_ID => ["b", "c"], cu::CUSTOMER_NAME => ["Bravo", "Charlie"])
-            .unwrap()
-            .lazy();
-        let out = budget_alerts(status, customers).collect().unwrap();
-        let ids: Vec<_> = out.column(bs::CUSTOMER_ID).unwrap().str().unwrap().iter().collect();
-        // over first, then forecast_over, then warning; ok is left out.
-        assert_eq!(ids, [Some("b"), Some("d"), Some("c")]);
-        let names: Vec<_> = out.column(cu::CUSTOMER_NAME).unwrap().str().unwrap().iter().collect();
-        assert_eq!(names, [Some("Bravo"), None, Some("Charlie")]);
-        assert_eq!(out.schema().as_ref(), &budget_alerts_schema());
     }
 
     #[test]

@@ -10,7 +10,8 @@ use super::format::{bools, dates, days_from_date, floats, ints, money, strings};
 use super::{ReportData, ACTIONS, BUCKETS, TIERS};
 use crate::error::Result;
 use crate::schema::{
-    aging_customers as ag, anomalies as an, budget_status as bs, collections_actions as ca,
+    aging_customers as ag, anomalies as an, budget_alerts as ba, budget_status as bs,
+    collections_actions as ca,
     customers as cu, reconciliation as rc, rejected_rows as rj, risk_scores as rs,
     usage_daily as ud,
 };
@@ -160,50 +161,65 @@ pub fn aging(data: &ReportData, names: &BTreeMap<String, String>) -> Result<Vec<
 pub struct BudgetRow {
     pub customer_id: String,
     pub name: String,
-    pub month: String,
     pub currency: String,
+    pub status: String,
     pub budget: Option<f64>,
     pub mtd_spend: Option<f64>,
     pub utilization: Option<f64>,
     pub forecast: Option<f64>,
-    pub status: String,
-    pub warning_crossed_on: Option<NaiveDate>,
+    pub forecast_crossed_on: Option<NaiveDate>,
+    pub action: String,
+    pub why: String,
+    /// From budget_status (same customer and currency).
+    pub month: Option<String>,
     pub budget_crossed_on: Option<NaiveDate>,
 }
 
-/// Budget alerts (from `data.budget_alerts`): most urgent status, then highest utilisation.
+/// Budget alerts (from `data.budget_alerts`, with month and crossing date from budget_status):
+/// most urgent status, then highest utilisation.
 pub fn budget_alerts(data: &ReportData, names: &BTreeMap<String, String>) -> Result<Vec<BudgetRow>> {
+    let st = &data.budget_status;
+    let mut status_facts: BTreeMap<(String, String), (Option<String>, Option<NaiveDate>)> = BTreeMap::new();
+    let (sid, scur) = (strings(st, bs::CUSTOMER_ID)?, strings(st, bs::CURRENCY)?);
+    let (smonth, scrossed) = (strings(st, bs::MONTH)?, dates(st, bs::BUDGET_CROSSED_ON)?);
+    for i in 0..st.height() {
+        let key = (sid[i].clone().unwrap_or_default(), scur[i].clone().unwrap_or_default());
+        status_facts.insert(key, (smonth[i].clone(), scrossed[i]));
+    }
     let df = &data.budget_alerts;
-    let ids = strings(df, bs::CUSTOMER_ID)?;
-    let own = if df.column(cu::CUSTOMER_NAME).is_ok() {
-        strings(df, cu::CUSTOMER_NAME)?
-    } else {
-        vec![None; df.height()]
-    };
-    let month = strings(df, bs::MONTH)?;
-    let cur = strings(df, bs::CURRENCY)?;
-    let budget = floats(df, bs::BUDGET)?;
-    let mtd = floats(df, bs::MTD_SPEND)?;
-    let util = floats(df, bs::UTILIZATION)?;
-    let forecast = floats(df, bs::FORECAST)?;
-    let status = strings(df, bs::STATUS)?;
-    let warn = dates(df, bs::WARNING_CROSSED_ON)?;
-    let crossed = dates(df, bs::BUDGET_CROSSED_ON)?;
+    let ids = strings(df, ba::CUSTOMER_ID)?;
+    let own = strings(df, ba::CUSTOMER_NAME)?;
+    let cur = strings(df, ba::CURRENCY)?;
+    let status = strings(df, ba::STATUS)?;
+    let budget = floats(df, ba::BUDGET)?;
+    let mtd = floats(df, ba::MTD_SPEND)?;
+    let util = floats(df, ba::UTILIZATION)?;
+    let forecast = floats(df, ba::FORECAST)?;
+    let fcross = dates(df, ba::FORECAST_CROSSED_ON)?;
+    let action = strings(df, ba::ACTION)?;
+    let why = strings(df, ba::WHY)?;
     let mut rows: Vec<BudgetRow> = (0..df.height())
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
+            let currency = cur[i].clone().unwrap_or_default();
+            let (month, crossed) = status_facts
+                .get(&(id.clone(), currency.clone()))
+                .cloned()
+                .unwrap_or((None, None));
             BudgetRow {
                 name: name_of(names, &id, own[i].clone()),
                 customer_id: id,
-                month: month[i].clone().unwrap_or_default(),
-                currency: cur[i].clone().unwrap_or_default(),
+                currency,
+                status: status[i].clone().unwrap_or_default(),
                 budget: budget[i],
                 mtd_spend: mtd[i],
                 utilization: util[i],
                 forecast: forecast[i],
-                status: status[i].clone().unwrap_or_default(),
-                warning_crossed_on: warn[i],
-                budget_crossed_on: crossed[i],
+                forecast_crossed_on: fcross[i],
+                action: action[i].clone().unwrap_or_default(),
+                why: why[i].clone().unwrap_or_default(),
+                month,
+                budget_crossed_on: crossed,
             }
         })
         .collect();
@@ -217,6 +233,7 @@ pub fn budget_alerts(data: &ReportData, names: &BTreeMap<String, String>) -> Res
                     .total_cmp(&a.utilization.unwrap_or(f64::NEG_INFINITY)),
             )
             .then(a.customer_id.cmp(&b.customer_id))
+            .then(a.currency.cmp(&b.currency))
     });
     Ok(rows)
 }
@@ -392,19 +409,24 @@ pub fn trailing_median(series: &[(i64, f64)], window: usize) -> Vec<(i64, Option
 /// A burn-up series: (days since epoch, cumulative spend, budget) in date order.
 pub type BurnUp = Vec<(i64, f64, Option<f64>)>;
 
-/// Budget burn-up series of the given customers, read in one pass over budget_daily.
-pub fn burn_ups(data: &ReportData, customers: &[String]) -> Result<BTreeMap<String, BurnUp>> {
+/// Budget burn-up series of the given (customer, currency) pairs, in one pass over budget_daily.
+pub fn burn_ups(
+    data: &ReportData,
+    wanted: &[(String, String)],
+) -> Result<BTreeMap<(String, String), BurnUp>> {
     use crate::schema::budget_daily as bd;
     let df = &data.budget_daily;
     let ids = strings(df, bd::CUSTOMER_ID)?;
+    let cur = strings(df, bd::CURRENCY)?;
     let day = dates(df, bd::USAGE_DATE)?;
     let cum = floats(df, bd::CUMULATIVE_SPEND)?;
     let budget = floats(df, bd::BUDGET)?;
-    let mut out: BTreeMap<String, BurnUp> = BTreeMap::new();
+    let mut out: BTreeMap<(String, String), BurnUp> = BTreeMap::new();
     for i in 0..df.height() {
-        let (Some(id), Some(d)) = (&ids[i], day[i]) else { continue };
-        if customers.contains(id) {
-            out.entry(id.clone())
+        let (Some(id), Some(c), Some(d)) = (&ids[i], &cur[i], day[i]) else { continue };
+        let key = (id.clone(), c.clone());
+        if wanted.contains(&key) {
+            out.entry(key)
                 .or_default()
                 .push((days_from_date(d), cum[i].unwrap_or(0.0), budget[i]));
         }

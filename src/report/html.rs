@@ -386,10 +386,14 @@ fn budgets(ctx: &Ctx) -> Result<String> {
     }
     out.push_str("<p>Month-to-date spend against the monthly budget, with the forecast to month end. Burn-up charts show cumulative spend (solid) against the budget (dashed) for the customers at risk.</p>");
     out.push_str("<div class=\"charts\">");
-    let ids: Vec<String> = rows.iter().take(ctx.cfg.top_customers).map(|r| r.customer_id.clone()).collect();
-    let burn_ups = findings::burn_ups(ctx.data, &ids)?;
-    for r in rows.iter().take(ctx.cfg.top_customers) {
-        let Some(series) = burn_ups.get(&r.customer_id) else { continue };
+    let keys: Vec<(String, String)> = rows
+        .iter()
+        .take(ctx.cfg.top_customers)
+        .map(|r| (r.customer_id.clone(), r.currency.clone()))
+        .collect();
+    let burn_ups = findings::burn_ups(ctx.data, &keys)?;
+    for (r, key) in rows.iter().zip(&keys) {
+        let Some(series) = burn_ups.get(key) else { continue };
         let chart = LineChart {
             title: format!("Budget burn-up: {}", r.name),
             lines: vec![
@@ -413,9 +417,10 @@ fn budgets(ctx: &Ctx) -> Result<String> {
             height: 240.0,
         };
         let caption = format!(
-            "{} ({}): {}, {} of budget",
+            "{} ({}){}: {}, {} of budget",
             r.name,
             r.customer_id,
+            r.month.as_ref().map(|m| format!(", {m}")).unwrap_or_default(),
             r.status.replace('_', " "),
             r.utilization.map(|u| format!("{} %", number_text(u * 100.0, 1))).unwrap_or_default()
         );
@@ -433,14 +438,14 @@ fn budgets(ctx: &Ctx) -> Result<String> {
                     sort: Some(findings::rank(&super::BUDGET_ALERT_STATUSES, &r.status).to_string()),
                     numeric: false,
                 },
-                text(&r.month),
+                text(&r.currency),
                 num(r.budget, 2),
                 num(r.mtd_spend, 2),
                 num(r.utilization.map(|u| u * 100.0), 1),
                 num(r.forecast, 2),
-                text(&r.currency),
-                text(&r.warning_crossed_on.map(|d| d.to_string()).unwrap_or_default()),
-                text(&r.budget_crossed_on.map(|d| d.to_string()).unwrap_or_default()),
+                text(&r.budget_crossed_on.or(r.forecast_crossed_on).map(|d| d.to_string()).unwrap_or_default()),
+                text(&r.action),
+                text(&r.why),
             ]
         })
         .collect();
@@ -448,14 +453,14 @@ fn budgets(ctx: &Ctx) -> Result<String> {
         &[
             ("Customer", false),
             ("Status", false),
-            ("Month", false),
+            ("Currency", false),
             ("Budget", true),
             ("Spend to date", true),
             ("Used %", true),
             ("Forecast", true),
-            ("Currency", false),
-            ("Warning on", false),
-            ("Budget reached on", false),
+            ("Budget reached (or forecast to) on", false),
+            ("Action", false),
+            ("Why", false),
         ],
         trs,
     ));

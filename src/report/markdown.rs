@@ -194,20 +194,20 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
     if budget.is_empty() {
         out.push_str("No customer is over, forecast over or near their budget.\n");
     } else {
-        out.push_str("| Customer | Status | Month | Currency | Budget | Spend to date | Used | Forecast | Budget reached on |\n|---|---|---|---|---:|---:|---:|---:|---|\n");
+        out.push_str("| Customer | Status | Currency | Budget | Spend to date | Used | Forecast | Budget reached (or forecast to) on | Action |\n|---|---|---|---:|---:|---:|---:|---|---|\n");
         for r in budget.iter().take(top) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 customer(&r.name, &r.customer_id),
                 escape_md(&r.status),
-                escape_md(&r.month),
                 escape_md(&r.currency),
                 opt_num(r.budget, 2),
                 opt_num(r.mtd_spend, 2),
                 r.utilization.map(|u| format!("{} %", number_text(u * 100.0, 1))).unwrap_or_default(),
                 opt_num(r.forecast, 2),
-                r.budget_crossed_on.map(|d| d.to_string()).unwrap_or_default()
+                r.budget_crossed_on.or(r.forecast_crossed_on).map(|d| d.to_string()).unwrap_or_default(),
+                escape_md(&r.action)
             );
         }
         more(&mut out, top.min(budget.len()), budget.len(), "actions/budget_alerts.csv");

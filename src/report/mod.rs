@@ -28,6 +28,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::analysis::budgets::status as budget_status;
 use crate::schema;
 
 pub use actions::render_csv;
@@ -42,7 +43,12 @@ pub const SUSPEND_ACTIONS: [&str; 2] = ["suspend", "write_off_review"];
 /// Risk tiers from the lowest (SPEC 4.4).
 pub const TIERS: [&str; 4] = ["low", "medium", "high", "critical"];
 /// Budget statuses that call for attention, the most urgent first (SPEC 4.2).
-pub const BUDGET_ALERT_STATUSES: [&str; 3] = ["over", "forecast_over", "warning"];
+pub const BUDGET_ALERT_STATUSES: [&str; 4] = [
+    budget_status::OVER,
+    budget_status::FORECAST_OVER,
+    budget_status::WARNING,
+    budget_status::CURRENCY_MISMATCH,
+];
 /// Aging bucket columns of aging_customers with their labels, current first (SPEC 4.1).
 pub const BUCKETS: [(&str, &str); 6] = [
     (schema::aging_customers::BUCKET_CURRENT, "current"),
@@ -87,7 +93,7 @@ pub struct ReportData {
     pub rejected_rows: DataFrame,
     /// The canonical customers table (names, for tables that lack them).
     pub customers: DataFrame,
-    /// `actions::budget_alerts` collected.
+    /// `analysis::budgets::budget_alerts` collected (schema::budget_alerts).
     pub budget_alerts: DataFrame,
     /// `actions::risk_review` collected.
     pub risk_review: DataFrame,
@@ -116,7 +122,7 @@ impl ReportData {
             usage_daily: schema::usage_daily::DEF.empty(),
             rejected_rows: schema::rejected_rows::DEF.empty(),
             customers: schema::customers::DEF.empty(),
-            budget_alerts: DataFrame::empty_with_schema(&actions::budget_alerts_schema()),
+            budget_alerts: schema::budget_alerts::DEF.empty(),
             risk_review: DataFrame::empty_with_schema(&actions::risk_review_schema()),
             fx_rates: DataFrame::empty(),
             input_summary: Vec::new(),

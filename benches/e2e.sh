@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: the whole `billrisk run` against the same job in DuckDB and against the
+# floor (reading the files once), on inputs made by `billrisk generate`, in one run on one machine.
+#
+#   bash benches/e2e.sh                 # 1M and 10M usage rows (10M is ~8-9 GB of CSV, ~1 h)
+#   bash benches/e2e.sh --sizes 1m      # only 1M
+#   bash benches/e2e.sh --smoke         # tiny sizes, the debug binary, 1 repetition (CI)
+#
+# Prints, per size and input format: median seconds of billrisk, DuckDB and cat, peak memory
+# (max RSS) of each, and the ratios billrisk/DuckDB and billrisk/floor.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES="1m 10m"
+REPS=3
+PROFILE=release
+SMOKE=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) SIZES="$2"; shift 2 ;;
+    --reps) REPS="$2"; shift 2 ;;
+    --smoke) SMOKE=1; SIZES="smoke"; REPS=1; PROFILE=dev; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/billrisk/target}"
+if [ "$PROFILE" = release ]; then
+  cargo build --release --locked -q
+  BIN="$CARGO_TARGET_DIR/release/billrisk"
+else
+  cargo build --locked -q
+  BIN="$CARGO_TARGET_DIR/debug/billrisk"
+fi
+
+WORK="${BENCH_DIR:-${TMPDIR:-/tmp}/billrisk-bench}"
+mkdir -p "$WORK"
+VENV="$WORK/venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q duckdb
+fi
+PY="$VENV/bin/python"
+
+# customers x days x ~6 meters: 2,000 x 90 ~ 1M rows; 20,000 x 90 ~ 10M rows.
+args_for() {
+  case "$1" in
+    smoke) echo "--customers 60 --days 40" ;;
+    1m) echo "--customers 2000 --days 90" ;;
+    10m) echo "--customers 20000 --days 90" ;;
+    *) echo "unknown size $1" >&2; exit 2 ;;
+  esac
+}
+
+# Runs a command REPS times; prints "median_seconds max_rss_mib".
+measure() {
+  local times=() rss=0
+  for _ in $(seq "$REPS"); do
+    sync
+    local log; log=$(mktemp)
+    /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$log" >&2; exit 1; }
+    read -r t m < "$log"; rm -f "$log"
+    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
+  done
+  local median; median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+  echo "$median $((rss / 1024))"
+}
+
+printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s\n' size format billrisk_s duckdb_s floor_s billrisk_MiB duckdb_MiB rows ratio_db ratio_fl
+for size in $SIZES; do
+  for format in csv parquet; do
+    data="$WORK/data-$size-$format"
+    if [ ! -f "$data/.done" ]; then
+      rm -rf "$data"
+      extra=""; [ "$format" = parquet ] && extra="--parquet"
+      # shellcheck disable=SC2046
+      "$BIN" -q generate $(args_for "$size") --seed 7 --out "$data" $extra
+      touch "$data/.done"
+    fi
+    rows=$(python3 -c "import json;print(sum(f['rows'] for f in json.load(open('$data/manifest.json'))['files'] if f['path'].startswith('usage')))" 2>/dev/null || echo "?")
+    read -r b_s b_m < <(measure "$BIN" -q run --input "$data" --out "$WORK/out-billrisk")
+    read -r d_s d_m < <(measure "$PY" benches/duckdb_job.py "$data" "$WORK/out-duckdb" "$format")
+    read -r f_s _ < <(measure sh -c "find '$data' -type f -exec cat {} + > /dev/null")
+    r_db=$(awk -v a="$b_s" -v b="$d_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    r_fl=$(awk -v a="$b_s" -v b="$f_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s\n' "$size" "$format" "$b_s" "$d_s" "$f_s" "$b_m" "$d_m" "$rows" "$r_db" "$r_fl"
+  done
+done
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -m); profile $PROFILE; $REPS repetitions (median)"
+[ "$SMOKE" = 1 ] && echo "smoke run: sizes too small for the ratios to mean anything"
+exit 0

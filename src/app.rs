@@ -1,0 +1,208 @@
+//! The commands of SPEC section 2: resolves flags and the config file into settings, runs the
+//! command, and maps the outcome to an exit code. `main.rs` only parses and prints.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::cli::{
+    Cli, Command, GenerateArgs, InitArgs, InputArgs, QueryArgs, RunArgs, ValidateArgs,
+};
+use crate::config::{Config, DEFAULT_TOML};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, InputSource, RunOptions};
+use crate::progress::{Progress, Verbosity};
+
+/// Exit codes (SPEC 2).
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_TIER_REACHED: u8 = 3;
+
+pub fn verbosity(cli: &Cli) -> Verbosity {
+    if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    }
+}
+
+/// Runs the parsed command; Ok(exit code) or the error to print.
+pub fn execute(cli: Cli) -> Result<u8> {
+    let mut progress = Progress::new(verbosity(&cli));
+    match cli.command {
+        Command::Run(args) => run(args, &mut progress),
+        Command::Validate(args) => validate(args, &mut progress),
+        Command::Query(args) => query(args, &mut progress),
+        Command::Generate(args) => generate(args, &progress),
+        Command::Init(args) => init(args),
+    }
+}
+
+pub fn parse_date_flag(flag: &str, value: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| Error::Config {
+        origin: flag.to_string(),
+        message: format!("expected a date YYYY-MM-DD, found {value:?}"),
+    })
+}
+
+/// Settings from flags, then the config file, then defaults.
+pub fn resolve_config(args: &InputArgs) -> Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(cur) = &args.reporting_currency {
+        let c = crate::ingest::values::parse_currency(cur).ok_or_else(|| Error::Config {
+            origin: "--reporting-currency".into(),
+            message: format!("expected a three-letter currency code, found {cur:?}"),
+        })?;
+        config.reporting_currency = Some(c);
+    }
+    if !(0.0..=1.0).contains(&config.input.max_rejected_share) {
+        return Err(Error::Config {
+            origin: "input.max_rejected_share".into(),
+            message: format!(
+                "expected a share between 0 and 1, found {}",
+                config.input.max_rejected_share
+            ),
+        });
+    }
+    Ok(config)
+}
+
+pub fn input_source(args: &InputArgs) -> InputSource {
+    match &args.input {
+        Some(p) => InputSource::Folder(p.clone()),
+        None => InputSource::Bundled,
+    }
+}
+
+fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
+    let config = resolve_config(&args.input)?;
+    let as_of = match &args.input.as_of {
+        Some(v) => Some(parse_date_flag("--as-of", v)?),
+        None => None,
+    };
+    let opts = RunOptions {
+        input: input_source(&args.input),
+        out: args.out.clone(),
+        as_of,
+        config,
+        config_origin: args.input.config.clone(),
+    };
+    let outcome = pipeline::run(&opts, progress)?;
+    progress.note(&format!(
+        "wrote {} (as of {})",
+        outcome.out.display(),
+        outcome.as_of
+    ));
+    if let Some(tier) = args.fail_on {
+        if pipeline::tier_reached(&outcome, tier.as_str())? {
+            progress.note(&format!(
+                "a customer reached risk tier {}: exit 3",
+                tier.as_str()
+            ));
+            return Ok(EXIT_TIER_REACHED);
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn validate(args: ValidateArgs, progress: &mut Progress) -> Result<u8> {
+    let config = resolve_config(&args.input)?;
+    let source = input_source(&args.input);
+    let ing = pipeline::validate(&source, progress)?;
+    println!("{}", pipeline::validation_report(&ing));
+    match pipeline::check_rejected_share(&ing.sources, config.input.max_rejected_share) {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(EXIT_FAILED)
+        }
+    }
+}
+
+fn generate(args: GenerateArgs, _progress: &Progress) -> Result<u8> {
+    let _ = parse_date_flag("--end", &args.end)?;
+    Err(Error::Internal(
+        "billrisk generate lands with the generator".into(),
+    ))
+}
+
+/// `billrisk query`: every table of an earlier run's --out, or of a run computed now.
+fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
+    use crate::query::{self, Catalog};
+    let (sql, origin) = match (&args.sql, &args.file) {
+        (Some(sql), None) => (sql.clone(), "command line".to_string()),
+        (None, Some(path)) => (
+            std::fs::read_to_string(path).map_err(|e| Error::Query {
+                origin: path.display().to_string(),
+                message: format!("cannot read the query file: {e}"),
+            })?,
+            path.display().to_string(),
+        ),
+        _ => {
+            return Err(Error::Config {
+                origin: "billrisk query".into(),
+                message: "expected SQL text or -f FILE.sql".into(),
+            })
+        }
+    };
+    let sql = query::substitute_params(&sql, &args.params)?;
+    let catalog = match &args.out {
+        Some(dir) => Catalog::from_out_dir(dir)?,
+        None => {
+            let config = resolve_config(&args.input)?;
+            let as_of = match &args.input.as_of {
+                Some(v) => Some(parse_date_flag("--as-of", v)?),
+                None => None,
+            };
+            let computed = pipeline::compute(&input_source(&args.input), as_of, &config, progress)?;
+            let mut catalog = Catalog::new();
+            for (name, df) in computed.inputs.into_iter().chain(computed.tables) {
+                catalog.register(&name, polars::prelude::IntoLazy::lazy(df));
+            }
+            catalog
+        }
+    };
+    let mut result = query::run_sql(&catalog, &sql, &origin)?;
+    match &args.output {
+        Some(path) => {
+            query::write_result(&mut result, path)?;
+            progress.note(&format!(
+                "wrote {} rows to {}",
+                result.height(),
+                path.display()
+            ));
+        }
+        None => print!("{}", query::format_table(&result)),
+    }
+    Ok(EXIT_OK)
+}
+
+fn init(args: InitArgs) -> Result<u8> {
+    match args.out {
+        None => print!("{DEFAULT_TOML}"),
+        Some(path) => write_new(&path, DEFAULT_TOML)?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn write_new(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::Config {
+            origin: path.display().to_string(),
+            message: format!("cannot create the file (it must not exist yet): {e}"),
+        })?;
+    f.write_all(text.as_bytes()).map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}

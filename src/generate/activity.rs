@@ -1,0 +1,528 @@
+//! activity/ and fraud_events.json: the Azure Activity Log of every customer's subscriptions in
+//! the three export shapes (diagnostic-settings JSON lines and `{"records":[...]}` files, the REST
+//! JSON array, the portal CSV), Partner Center audit records, and Partner Center fraud
+//! notifications. Normal customers show a steady trickle of administrative writes from a few known
+//! callers and IPs; the planted attacks add new callers, new IPs, Owner role assignments, bursts
+//! of VM creations in many regions and bursts of failures.
+
+use std::path::Path;
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+
+use super::world::{add_months, first_of_month, guid, rng_for, stream, ActivityShape, Customer, Scenario, World};
+use super::{io_err, write_csv, GeneratedFile};
+use crate::error::Result;
+
+/// Role definition id of the built-in Owner role (the same in every tenant).
+const OWNER_ROLE_ID: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+
+#[derive(Clone)]
+struct Event {
+    time: NaiveDateTime,
+    customer: usize,
+    subscription: String,
+    caller: String,
+    ip: String,
+    operation: String,
+    status: &'static str,
+    resource_group: String,
+    resource_type: String,
+    resource_name: String,
+    location: String,
+    role: Option<&'static str>,
+    correlation: String,
+    category: &'static str,
+    /// Health events carry no resourceId.
+    no_resource: bool,
+}
+
+impl Event {
+    fn resource_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/{}/{}",
+            self.subscription, self.resource_group, self.resource_type, self.resource_name
+        )
+    }
+}
+
+const NORMAL_OPS: &[(&str, &str, &str)] = &[
+    ("Microsoft.Web/sites/write", "Microsoft.Web/sites", "app"),
+    ("Microsoft.Web/sites/restart/action", "Microsoft.Web/sites", "app"),
+    ("Microsoft.Storage/storageAccounts/listKeys/action", "Microsoft.Storage/storageAccounts", "st"),
+    ("Microsoft.Compute/virtualMachines/start/action", "Microsoft.Compute/virtualMachines", "vm"),
+    ("Microsoft.Compute/virtualMachines/deallocate/action", "Microsoft.Compute/virtualMachines", "vm"),
+    ("Microsoft.Resources/deployments/write", "Microsoft.Resources/deployments", "deploy"),
+    ("Microsoft.Sql/servers/databases/write", "Microsoft.Sql/servers", "sql"),
+    ("Microsoft.Network/networkSecurityGroups/write", "Microsoft.Network/networkSecurityGroups", "nsg"),
+    ("Microsoft.Insights/diagnosticSettings/write", "Microsoft.Insights/diagnosticSettings", "diag"),
+    ("Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults", "kv"),
+];
+
+fn at(d: NaiveDate, secs: u32) -> NaiveDateTime {
+    d.and_time(NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0).unwrap_or_default())
+}
+
+/// Knuth's Poisson draw (small means only).
+fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
+    let l = (-mean).exp();
+    let (mut k, mut p) = (0, 1.0);
+    loop {
+        p *= rng.random::<f64>();
+        if p <= l || k > 50 {
+            return k;
+        }
+        k += 1;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ev(c: &Customer, time: NaiveDateTime, sub: &str, caller: &str, ip: &str, op: &str, status: &'static str, rtype: &str, name: &str, location: &str, rng: &mut ChaCha8Rng) -> Event {
+    Event {
+        time,
+        customer: c.index,
+        subscription: sub.to_string(),
+        caller: caller.to_string(),
+        ip: ip.to_string(),
+        operation: op.to_string(),
+        status,
+        resource_group: "rg-web".into(),
+        resource_type: rtype.to_string(),
+        resource_name: name.to_string(),
+        location: location.to_string(),
+        role: None,
+        correlation: guid(rng),
+        category: "Administrative",
+        no_resource: false,
+    }
+}
+
+/// Every activity event of one customer over the usage window.
+fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
+    let mut rng = rng_for(w.seed, stream::ACTIVITY, c.index as u64);
+    let mut out = Vec::new();
+    let mean = (0.45 * (c.base_daily_usd / 40.0).powf(0.3)).clamp(0.2, 2.0);
+    let active_from = c.created + Duration::days(1);
+    for &d in &w.dates {
+        if d < active_from {
+            continue;
+        }
+        for _ in 0..poisson(&mut rng, mean) {
+            let (op, rtype, stem) = NORMAL_OPS[rng.random_range(0..NORMAL_OPS.len())];
+            let sub = &c.subs[rng.random_range(0..c.subs.len())].id;
+            let caller = &c.callers[rng.random_range(0..c.callers.len())];
+            let ip = &c.ips[rng.random_range(0..c.ips.len())];
+            let secs = rng.random_range(7 * 3600..19 * 3600);
+            let status = if rng.random_bool(0.03) { "Failed" } else { "Succeeded" };
+            let name = format!("{stem}-{:02}", rng.random_range(1..6));
+            let mut e = ev(c, at(d, secs), sub, caller, ip, op, status, rtype, &name, c.home_region, &mut rng);
+            e.resource_group = ["rg-web", "rg-data", "rg-shared"][rng.random_range(0..3)].into();
+            out.push(e);
+        }
+    }
+    let n = w.dates.len();
+    let day = |back: usize| w.dates[n.saturating_sub(1 + back)];
+    let sub0 = c.subs[0].id.clone();
+    match c.scenario {
+        Scenario::AccountTakeover => {
+            let caller = format!("support.admin@{}", c.domain);
+            let ips = ["185.220.101.34", "45.141.84.120", "193.142.146.7"];
+            let d0 = day(2);
+            let mut e = ev(c, at(d0, 22 * 3600 + 610), &sub0, &caller, ips[0], "Microsoft.Authorization/roleAssignments/write", "Succeeded", "Microsoft.Authorization/roleAssignments", &guid(&mut rng), "global", &mut rng);
+            e.role = Some("Owner");
+            e.resource_group = "rg-web".into();
+            out.push(e);
+            let regions = ["brazilsouth", "koreacentral", "southeastasia", "centralindia", "japaneast", "swedencentral", "eastus2", "westus3"];
+            for back in [1usize, 0] {
+                let d = day(back);
+                for k in 0..30u32 {
+                    let region = regions[k as usize % regions.len()];
+                    let secs = 3600 + k * 97 + rng.random_range(0..60);
+                    let ip = ips[1 + (k as usize % 2)];
+                    let name = format!("vm-build-{}{k:02}", 2 - back);
+                    let mut s = ev(c, at(d, secs), &sub0, &caller, ip, "Microsoft.Compute/virtualMachines/write", "Started", "Microsoft.Compute/virtualMachines", &name, region, &mut rng);
+                    s.resource_group = "rg-tmp-build".into();
+                    let mut f = s.clone();
+                    f.time += Duration::seconds(20 + rng.random_range(0..40));
+                    f.status = if k % 3 == 0 { "Failed" } else { "Succeeded" };
+                    out.push(s);
+                    out.push(f);
+                }
+                for k in 0..15u32 {
+                    let op = ["Microsoft.Network/publicIPAddresses/write", "Microsoft.Compute/disks/write", "Microsoft.Capacity/resourceProviders/locations/serviceLimitsRequests/write"][k as usize % 3];
+                    let rtype = ["Microsoft.Network/publicIPAddresses", "Microsoft.Compute/disks", "Microsoft.Capacity/resourceProviders"][k as usize % 3];
+                    let mut f = ev(c, at(d, 2 * 3600 + k * 41), &sub0, &caller, ips[1], op, "Failed", rtype, &format!("res-{k:02}"), regions[k as usize % regions.len()], &mut rng);
+                    f.resource_group = "rg-tmp-build".into();
+                    out.push(f);
+                }
+            }
+        }
+        Scenario::CryptoMining => {
+            let caller = format!("devops.sync@{}", c.domain);
+            let ip = "45.155.205.233";
+            let d = day(4);
+            for (k, region) in ["southcentralus", "westus3", "eastus2", "northeurope"].iter().enumerate() {
+                let name = format!("vmss-node-{k}");
+                let secs = 2 * 3600 + k as u32 * 75;
+                let mut s = ev(c, at(d, secs), &sub0, &caller, ip, "Microsoft.Compute/virtualMachineScaleSets/write", "Started", "Microsoft.Compute/virtualMachineScaleSets", &name, region, &mut rng);
+                s.resource_group = "rg-compute-tmp".into();
+                let mut f = s.clone();
+                f.time += Duration::seconds(45);
+                f.status = if k == 3 { "Failed" } else { "Succeeded" };
+                out.push(s);
+                out.push(f);
+            }
+            let mut q = ev(c, at(d, 2 * 3600 - 300), &sub0, &caller, ip, "Microsoft.Quota/quotas/write", "Succeeded", "Microsoft.Quota/quotas", "standardNCSv3Family", "southcentralus", &mut rng);
+            q.resource_group = "rg-compute-tmp".into();
+            out.push(q);
+        }
+        Scenario::StolenCard => {
+            let d = c.created + Duration::days(1);
+            if w.day_index(d).is_some() {
+                for k in 0..4 {
+                    let name = format!("vm-{k:02}");
+                    out.push(ev(c, at(d, 9 * 3600 + k * 300), &sub0, &c.callers[0], &c.ips[0], "Microsoft.Compute/virtualMachines/write", "Succeeded", "Microsoft.Compute/virtualMachines", &name, c.home_region, &mut rng));
+                }
+            }
+        }
+        Scenario::PlannedSpike => {
+            let d = day(3);
+            out.push(ev(c, at(d, 8 * 3600), &sub0, &c.callers[0], &c.ips[0], "Microsoft.Compute/virtualMachineScaleSets/write", "Succeeded", "Microsoft.Compute/virtualMachineScaleSets", "vmss-loadtest", c.home_region, &mut rng));
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Time in the shapes the diagnostic export has been seen with: ISO with 0 to 7 fractional digits
+/// and a Z, or a US AM/PM time.
+fn diag_time(t: NaiveDateTime, rng: &mut ChaCha8Rng) -> String {
+    if rng.random_bool(0.03) {
+        return t.format("%-m/%-d/%Y %-I:%M:%S %p").to_string();
+    }
+    let digits = rng.random_range(0..=7usize);
+    let frac: u32 = rng.random_range(0..10_000_000);
+    let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    if digits == 0 {
+        format!("{base}Z")
+    } else {
+        format!("{base}.{}Z", &format!("{frac:07}")[..digits])
+    }
+}
+
+fn result_type(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "Started" => ("Start", "Started."),
+        "Accepted" => ("Accept", "Accepted.Created"),
+        "Failed" => ("Failure", "Failed.Conflict"),
+        _ => ("Success", "Succeeded.OK"),
+    }
+}
+
+fn diag_record(w: &World, e: &Event, nested_body: bool, rng: &mut ChaCha8Rng) -> Value {
+    let c = &w.customers[e.customer];
+    let upper = rng.random_bool(0.06);
+    let rid = e.resource_id();
+    let (rid, op) = if upper { (rid.to_ascii_uppercase(), e.operation.to_ascii_uppercase()) } else { (rid, e.operation.clone()) };
+    let (rt, sig) = result_type(e.status);
+    let duration = rng.random_range(20..4000u32);
+    let duration = if rng.random_bool(0.3) { json!(duration.to_string()) } else { json!(duration) };
+    let body = json!({"id": e.resource_id(), "name": e.resource_name, "location": e.location});
+    let mut properties = json!({
+        "statusCode": if e.status == "Failed" { "Conflict" } else { "OK" },
+        "serviceRequestId": guid(rng),
+        "eventCategory": e.category,
+        "entity": e.resource_id(),
+        "message": e.operation,
+        "hierarchy": format!("{}/{}", c.id, e.subscription),
+    });
+    if e.operation.ends_with("/write") && e.status != "Started" {
+        properties["responseBody"] = if nested_body { body } else { json!(body.to_string()) };
+    }
+    if let Some(role) = e.role {
+        let req = json!({"properties": {"roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{OWNER_ROLE_ID}", e.subscription), "principalId": guid(rng), "principalType": "User", "roleName": role}});
+        properties["requestbody"] = if nested_body { req } else { json!(req.to_string()) };
+    }
+    let mut rec = json!({
+        "time": diag_time(e.time, rng),
+        "operationName": op,
+        "category": e.category,
+        "resultType": rt,
+        "resultSignature": sig,
+        "durationMs": duration,
+        "callerIpAddress": e.ip,
+        "correlationId": e.correlation,
+        "level": if e.status == "Failed" { "Error" } else { "Information" },
+        "location": e.location,
+        "identity": {
+            "authorization": {
+                "scope": e.resource_id(),
+                "action": e.operation,
+                "evidence": {"role": e.role.unwrap_or("Contributor"), "roleAssignmentScope": format!("/subscriptions/{}", e.subscription), "principalType": "User"}
+            },
+            "claims": {
+                "ipaddr": e.ip,
+                "appid": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+                "name": e.caller.split('@').next().unwrap_or(""),
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": e.caller,
+                "http://schemas.microsoft.com/identity/claims/tenantid": c.id,
+            }
+        },
+        "properties": properties,
+    });
+    if !e.no_resource {
+        rec["resourceId"] = json!(rid);
+    }
+    rec
+}
+
+/// A service-health record: no resourceId, no caller (these exist in real exports).
+fn health_record(w: &World, d: NaiveDate, rng: &mut ChaCha8Rng) -> Value {
+    let c = &w.customers[rng.random_range(0..w.customers.len())];
+    json!({
+        "time": diag_time(at(d, 14 * 3600 + rng.random_range(0..3600)), rng),
+        "operationName": "Microsoft.ServiceHealth/incident/action",
+        "category": "ServiceHealth",
+        "resultType": "Active",
+        "correlationId": guid(rng),
+        "level": "Warning",
+        "properties": {"title": "Mitigated: Intermittent latency in West Europe", "service": "Virtual Machines", "region": "West Europe", "subscriptionId": c.subs[0].id, "incidentType": "Incident"},
+    })
+}
+
+fn rest_event(w: &World, e: &Event, rng: &mut ChaCha8Rng) -> Value {
+    let c = &w.customers[e.customer];
+    let provider = e.resource_type.split('/').next().unwrap_or("");
+    let method = if e.operation.ends_with("/write") { "PUT" } else { "POST" };
+    let ts = format!("{}.{:07}Z", e.time.format("%Y-%m-%dT%H:%M:%S"), rng.random_range(0..10_000_000u32));
+    json!({
+        "authorization": {"action": e.operation, "role": e.role.unwrap_or("Contributor"), "scope": e.resource_id()},
+        "caller": e.caller,
+        "category": {"value": e.category, "localizedValue": e.category},
+        "claims": {"ipaddr": e.ip, "http://schemas.microsoft.com/identity/claims/tenantid": c.id},
+        "correlationId": e.correlation,
+        "eventDataId": guid(rng),
+        "eventName": {"value": if e.status == "Started" { "BeginRequest" } else { "EndRequest" }},
+        "eventTimestamp": ts,
+        "httpRequest": {"clientIpAddress": e.ip, "method": method},
+        "level": if e.status == "Failed" { "Error" } else { "Informational" },
+        "operationName": {"value": e.operation, "localizedValue": e.operation},
+        "resourceGroupName": e.resource_group,
+        "resourceId": e.resource_id(),
+        "resourceProviderName": {"value": provider},
+        "resourceType": {"value": e.resource_type},
+        "status": {"value": e.status, "localizedValue": e.status},
+        "subStatus": {"value": if e.status == "Failed" { "Conflict" } else { "" }},
+        "submissionTimestamp": ts,
+        "subscriptionId": e.subscription,
+        "tenantId": c.id,
+    })
+}
+
+pub const PORTAL_COLUMNS: [&str; 11] = [
+    "Correlation id", "Operation name", "Status", "Event category", "Level", "Time", "Subscription",
+    "Event initiated by", "Resource type", "Resource group", "Resource",
+];
+
+fn to_json_bytes(v: &Value, pretty: bool) -> Vec<u8> {
+    let r = if pretty { serde_json::to_vec_pretty(v) } else { serde_json::to_vec(v) };
+    r.unwrap_or_default()
+}
+
+fn write_bytes(out: &Path, rel: &str, bytes: &[u8], rows: u64) -> Result<GeneratedFile> {
+    let path = out.join(rel);
+    std::fs::write(&path, bytes).map_err(|e| io_err(&path, e))?;
+    Ok(GeneratedFile { path, rows })
+}
+
+pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
+    use rayon::prelude::*;
+    let per_customer: Vec<Vec<Event>> = w.customers.par_iter().map(|c| customer_events(w, c)).collect();
+    let mut events: Vec<Event> = per_customer.into_iter().flatten().collect();
+    events.sort_by(|a, b| (a.time, a.customer, &a.correlation, a.status).cmp(&(b.time, b.customer, &b.correlation, b.status)));
+
+    let mut files = Vec::new();
+    let mut month = first_of_month(w.start);
+    let end_month = first_of_month(w.end);
+    let mut rng = rng_for(w.seed, stream::ACTIVITY, u64::MAX);
+    while month <= end_month {
+        let next = add_months(month, 1);
+        let key = format!("{}{:02}", month.year(), month.month());
+        let in_month = |e: &&Event| e.time.date() >= month && e.time.date() < next;
+        let shape_of = |e: &Event| w.customers[e.customer].activity_shape;
+
+        // (1a) diagnostic export as JSON lines, responseBody as JSON text.
+        let mut lines = Vec::new();
+        let mut n = 0;
+        for e in events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::DiagLines) {
+            lines.extend(to_json_bytes(&diag_record(w, e, false, &mut rng), false));
+            lines.push(b'\n');
+            n += 1;
+        }
+        for k in 0..2 {
+            let d = (month + Duration::days(9 + 10 * k)).min(w.end).max(w.start);
+            lines.extend(to_json_bytes(&health_record(w, d, &mut rng), false));
+            lines.push(b'\n');
+            n += 1;
+        }
+        files.push(write_bytes(out, &format!("activity/diag_{key}.jsonl"), &lines, n)?);
+
+        // (1b) diagnostic export as {"records": [...]}, responseBody as nested objects.
+        let recs: Vec<Value> = events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::DiagRecords).map(|e| diag_record(w, e, true, &mut rng)).collect();
+        let n = recs.len() as u64;
+        files.push(write_bytes(out, &format!("activity/diag_records_{key}.json"), &to_json_bytes(&json!({ "records": recs }), false), n)?);
+
+        // (2) REST / az monitor activity-log list.
+        let rest: Vec<Value> = events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::Rest).map(|e| rest_event(w, e, &mut rng)).collect();
+        let n = rest.len() as u64;
+        files.push(write_bytes(out, &format!("activity/rest_{key}.json"), &to_json_bytes(&Value::Array(rest), true), n)?);
+
+        // (3) portal "Download as CSV".
+        let rows: Vec<Vec<String>> = events
+            .iter()
+            .filter(in_month)
+            .filter(|e| shape_of(e) == ActivityShape::PortalCsv)
+            .map(|e| {
+                vec![
+                    e.correlation.clone(),
+                    e.operation.clone(),
+                    e.status.to_string(),
+                    e.category.to_string(),
+                    if e.status == "Failed" { "Error".into() } else { "Informational".into() },
+                    e.time.format("%-m/%-d/%Y %-I:%M:%S %p").to_string(),
+                    e.subscription.clone(),
+                    e.caller.clone(),
+                    e.resource_type.clone(),
+                    e.resource_group.clone(),
+                    e.resource_id(),
+                ]
+            })
+            .collect();
+        files.push(write_csv(out, &format!("activity/portal_{key}.csv"), &PORTAL_COLUMNS, &rows)?);
+        month = next;
+    }
+    files.push(write_audit(w, out)?);
+    Ok(files)
+}
+
+fn pc_time(t: NaiveDateTime, ms: u32) -> String {
+    format!("{}.{ms:03}Z", t.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
+    let mut rng = rng_for(w.seed, stream::ACTIVITY, u64::MAX - 1);
+    let partner_user = "helpdesk@fabrikamcloudpartners.onmicrosoft.com";
+    let app = "a9b2f9b6-1d2c-4f3e-9a7b-2d7c4c1e0f11";
+    let mut recs: Vec<(NaiveDateTime, usize, Value)> = Vec::new();
+    let rec = |c: &Customer, t: NaiveDateTime, user: &str, rtype: &str, op: &str, old: Value, new: Value, ms: u32| {
+        json!({
+            "customerId": c.id,
+            "customerName": c.name,
+            "userPrincipalName": user,
+            "applicationId": app,
+            "resourceType": rtype,
+            "operationType": op,
+            "operationDate": pc_time(t, ms),
+            "operationStatus": "succeeded",
+            "resourceOldValue": if old.is_null() { Value::Null } else { json!(old.to_string()) },
+            "resourceNewValue": json!(new.to_string()),
+        })
+    };
+    let window_start = w.start;
+    for c in &w.customers {
+        let ms = rng.random_range(0..1000);
+        if c.created >= window_start {
+            let t = at(c.created, 10 * 3600 + rng.random_range(0..3600));
+            recs.push((t, c.index, rec(c, t, partner_user, "customer", "add_customer", Value::Null, json!({"companyName": c.name, "country": c.country}), ms)));
+            let t2 = t + Duration::minutes(20);
+            recs.push((t2, c.index, rec(c, t2, partner_user, "order", "create_order", Value::Null, json!({"offer": "Azure plan"}), ms)));
+        }
+        if rng.random_bool(0.15) {
+            let d = w.dates[rng.random_range(0..w.dates.len())].max(c.created + Duration::days(1));
+            let t = at(d, 9 * 3600 + rng.random_range(0..28_800));
+            recs.push((t, c.index, rec(c, t, partner_user, "customer", "update_customer_spending_budget", json!({"amount": 1000}), json!({"amount": 2000}), ms)));
+        }
+        if c.scenario == Scenario::AccountTakeover {
+            let n = w.dates.len();
+            let d3 = w.dates[n.saturating_sub(4)];
+            let d2 = w.dates[n.saturating_sub(3)];
+            let upn = format!("support.admin@{}", c.domain);
+            let t = at(d3, 21 * 3600 + 35 * 60);
+            recs.push((t, c.index, rec(c, t, partner_user, "customer_user", "reset_customer_user_password", json!({"userPrincipalName": c.callers[0]}), json!({"userPrincipalName": c.callers[0], "forceChangePassword": false}), 120)));
+            let t = at(d3, 21 * 3600 + 38 * 60);
+            recs.push((t, c.index, rec(c, t, partner_user, "customer_user", "create_customer_user", Value::Null, json!({"userPrincipalName": upn, "displayName": "Support Admin"}), 480)));
+            let t = at(d2, 21 * 3600 + 50 * 60);
+            recs.push((t, c.index, rec(c, t, partner_user, "subscription", "increase_spending_limit", json!({"spendingLimit": 1000}), json!({"spendingLimit": 50000}), 910)));
+        }
+        if c.scenario == Scenario::CryptoMining {
+            let n = w.dates.len();
+            let t = at(w.dates[n.saturating_sub(4)], 3 * 3600 + 300);
+            recs.push((t, c.index, rec(c, t, "system", "azure_fraud_event", "azure_fraud_event_detected", Value::Null, json!({"eventType": "NetworkConnectionsToCryptoMiningPools"}), 233)));
+        }
+    }
+    recs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let n = recs.len() as u64;
+    let arr = Value::Array(recs.into_iter().map(|r| r.2).collect());
+    write_bytes(out, "activity/audit_records.json", &to_json_bytes(&arr, true), n)
+}
+
+/// Partner Center time: ISO without zone, milliseconds.
+fn fraud_time(t: NaiveDateTime) -> String {
+    format!("{}.{:03}", t.format("%Y-%m-%dT%H:%M:%S"), (t.second() * 37) % 1000)
+}
+
+pub fn write_fraud_events(w: &World, out: &Path) -> Result<GeneratedFile> {
+    let mut rng = rng_for(w.seed, stream::ACTIVITY, u64::MAX - 2);
+    let mut events: Vec<(NaiveDateTime, Value)> = Vec::new();
+    let n = w.dates.len();
+    let fe = |c: &Customer, rng: &mut ChaCha8Rng, t: NaiveDateTime, first: NaiveDateTime, last: Option<NaiveDateTime>, etype: &str, status: &str, reason: &str, sev: &str, hits: u32, resources: Vec<Value>| {
+        json!({
+            "eventTime": fraud_time(t),
+            "eventId": guid(rng),
+            "customerTenantId": c.id,
+            "customerFriendlyName": c.name,
+            "subscriptionId": c.subs[0].id,
+            "subscriptionName": c.subs[0].name,
+            "entityId": c.subs[0].id,
+            "entityName": c.subs[0].name,
+            "hitCount": hits.to_string(),
+            "eventStatus": status,
+            "resolvedReason": if reason.is_empty() { Value::Null } else { json!(reason) },
+            "firstOccurrence": fraud_time(first),
+            "lastOccurrence": last.map(fraud_time).unwrap_or_else(|| "9999-12-31T23:59:59.997".into()),
+            "eventType": etype,
+            "severity": sev,
+            "confidenceLevel": if sev == "High" { "High" } else { "Medium" },
+            "displayName": etype,
+            "description": format!("{etype} detected on subscription {}", c.subs[0].name),
+            "country": c.country,
+            "affectedResources": resources,
+        })
+    };
+    for c in &w.customers {
+        match (c.scenario, c.role) {
+            (Scenario::CryptoMining, _) => {
+                let first = at(w.dates[n.saturating_sub(4)], 3 * 3600 + 5 * 60 + 11);
+                let t = first + Duration::hours(30);
+                let res = vec![json!({"resourceName": "gpu-node-01", "resourceType": "Microsoft.Compute/virtualMachines", "resourceGroupName": "rg-compute-tmp"})];
+                events.push((t, fe(c, &mut rng, t, first, None, "NetworkConnectionsToCryptoMiningPools", "Active", "", "High", 57, res)));
+            }
+            (_, super::world::Role::UnknownInvoice) => {
+                let first = at(w.dates[n / 3], 11 * 3600 + 20);
+                let last = first + Duration::hours(5);
+                events.push((first, fe(c, &mut rng, first, first, Some(last), "UsageAnomalyDetection", "Resolved", "Ignore", "Medium", 3, vec![])));
+            }
+            (_, super::world::Role::Overpayment) => {
+                let first = at(w.dates[n / 2], 16 * 3600 + 7);
+                events.push((first, fe(c, &mut rng, first, first, Some(first), "ServiceHealthSecurityAdvisory", "Resolved", "Ignore", "Low", 1, vec![])));
+            }
+            _ => {}
+        }
+    }
+    events.sort_by(|a, b| a.0.cmp(&b.0));
+    let n = events.len() as u64;
+    let arr = Value::Array(events.into_iter().map(|e| e.1).collect());
+    write_bytes(out, "fraud_events.json", &to_json_bytes(&arr, true), n)
+}

@@ -1,0 +1,1778 @@
+//! Reader of the activity/ folder: one file of Azure Activity Log events (diagnostic-settings
+//! export, REST / `az monitor activity-log list` JSON, or the portal's "Download as CSV") or of
+//! Partner Center audit records, plain or gzip-compressed, into the canonical `activity` table and
+//! the `audit_records` table (schema.rs), with every record it could not read as a `Rejected` row.
+//!
+//! The table of each record is decided by its content, not by the file name: an object with
+//! operationType or operationDate (or a CSV with Date-Time / Action columns) is an audit record.
+//!
+//! This file also holds the file-level machinery the other JSON and CSV readers of this folder
+//! share (fraud_events.rs): loading with gzip, scanning JSON records with the line each one starts
+//! on, recovering after broken or truncated JSON, splitting CSV rows, and assembling a frame in the
+//! exact column order of its table.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+use polars::prelude::*;
+use serde_json::{Map, Value};
+
+use super::audit::{self, AuditRow};
+use super::values::{
+    is_null_token, normalize_id, parse_timestamp_utc, subscription_of_resource, timestamp_micros,
+};
+use super::{RawRead, Rejected};
+use crate::error::{Error, PolarsContext, Result};
+use crate::schema::{self, TableDef};
+
+/// Rejected rows keep at most this many bytes of the record's text.
+pub(crate) const RAW_LIMIT: usize = 2048;
+
+const UPN_CLAIM: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+const NAME_CLAIM: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+const TENANT_CLAIM: &str = "http://schemas.microsoft.com/identity/claims/tenantid";
+
+/// How an activity event was exported (the `shape` column).
+const SHAPE_DIAGNOSTIC: &str = "diagnostic";
+const SHAPE_REST: &str = "rest";
+const SHAPE_PORTAL_CSV: &str = "portal_csv";
+
+/// Reads one activity/ file into one `RawRead` per table it holds (activity, audit_records, or
+/// both). An empty file gives one empty `RawRead`; a file that cannot be opened is an error.
+pub fn read_activity_file(path: &Path, display_name: &str) -> Result<Vec<RawRead>> {
+    let loaded = load_file(path)?;
+    let data = strip_bom(&loaded.bytes);
+    let mut found = FileContent::default();
+
+    match layout(display_name, data) {
+        Layout::Json => read_json_records(data, &mut found),
+        Layout::Csv => read_csv_records(data, path, &mut found)?,
+    }
+    if let Some(reason) = &loaded.decode_error {
+        found.unclassified.push(RowFault {
+            line: line_count(data) + 1,
+            column: String::new(),
+            reason: format!("expected a complete gzip stream, found {reason}"),
+            raw: String::new(),
+        });
+    }
+    found.into_raw_reads(display_name)
+}
+
+/// What one file held, before it becomes `RawRead`s.
+#[derive(Default)]
+struct FileContent {
+    activity: Vec<ActivityRow>,
+    activity_faults: Vec<RowFault>,
+    audit: Vec<AuditRow>,
+    audit_faults: Vec<RowFault>,
+    /// Faults that cannot be tied to a table (broken JSON): they go to the file's main table.
+    unclassified: Vec<RowFault>,
+    /// What a CSV header said the file holds (true: audit records), even without rows.
+    header_says_audit: Option<bool>,
+}
+
+impl FileContent {
+    fn into_raw_reads(self, display_name: &str) -> Result<Vec<RawRead>> {
+        let has_activity = !self.activity.is_empty() || !self.activity_faults.is_empty();
+        let has_audit = !self.audit.is_empty() || !self.audit_faults.is_empty();
+        // The file name is only a hint, used when the content says nothing.
+        let home_is_audit = if has_activity {
+            false
+        } else {
+            has_audit
+                || self
+                    .header_says_audit
+                    .unwrap_or_else(|| display_name.to_ascii_lowercase().contains("audit"))
+        };
+        let (mut activity_faults, mut audit_faults) = (self.activity_faults, self.audit_faults);
+        if home_is_audit {
+            audit_faults.extend(self.unclassified);
+        } else {
+            activity_faults.extend(self.unclassified);
+        }
+
+        let mut reads = Vec::new();
+        if !self.activity.is_empty() || !activity_faults.is_empty() || !home_is_audit {
+            let frame = activity_frame(&self.activity, display_name)?;
+            reads.push(raw_read(
+                schema::activity::TABLE,
+                frame,
+                activity_faults,
+                display_name,
+            ));
+        }
+        // An empty file yields its main table alone, with zero rows.
+        if !self.audit.is_empty() || !audit_faults.is_empty() || home_is_audit {
+            let frame = audit::audit_frame(&self.audit, display_name)?;
+            reads.push(raw_read(
+                schema::audit_records::TABLE,
+                frame,
+                audit_faults,
+                display_name,
+            ));
+        }
+        Ok(reads)
+    }
+}
+
+fn raw_read(
+    table: &'static str,
+    frame: DataFrame,
+    mut faults: Vec<RowFault>,
+    file: &str,
+) -> RawRead {
+    // Broken JSON and unusable records were collected apart: give them back in file order.
+    faults.sort_by_key(|f| f.line);
+    let rejected: Vec<Rejected> = faults
+        .into_iter()
+        .map(|f| f.into_rejected(table, file))
+        .collect();
+    RawRead {
+        table,
+        rows_read: (frame.height() + rejected.len()) as u64,
+        frame,
+        rejected,
+    }
+}
+
+fn read_json_records(data: &[u8], found: &mut FileContent) {
+    for_each_json_record(data, |record| match record {
+        JsonRecord::Object {
+            line,
+            start,
+            end,
+            object,
+        } => {
+            if audit::is_audit_record(&object) {
+                match audit::audit_from_json(&object, line) {
+                    Ok(row) => found.audit.push(row),
+                    Err(fault) => found
+                        .audit_faults
+                        .push(fault.at(line, raw_text(data, start, end))),
+                }
+            } else {
+                match activity_from_json(&object, line) {
+                    Ok(row) => found.activity.push(row),
+                    Err(fault) => found
+                        .activity_faults
+                        .push(fault.at(line, raw_text(data, start, end))),
+                }
+            }
+        }
+        JsonRecord::Bad {
+            line,
+            start,
+            end,
+            reason,
+        } => found.unclassified.push(RowFault {
+            line,
+            column: String::new(),
+            reason,
+            raw: raw_text(data, start, end),
+        }),
+    });
+}
+
+fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result<()> {
+    let csv = read_csv(data);
+    if csv.header.is_empty() {
+        return Ok(());
+    }
+    if audit::is_audit_header(&csv) {
+        found.header_says_audit = Some(true);
+        for record in &csv.records {
+            match record {
+                CsvRecord::Row { line, fields } => match audit::audit_from_csv(&csv, fields, *line)
+                {
+                    Ok(row) => found.audit.push(row),
+                    Err(fault) => found
+                        .audit_faults
+                        .push(fault.at(*line, join_fields(fields))),
+                },
+                CsvRecord::Bad(fault) => found.audit_faults.push(fault.clone()),
+            }
+        }
+        return Ok(());
+    }
+    let portal = PortalColumns::find(&csv).ok_or_else(|| Error::MissingColumn {
+        path: path.to_path_buf(),
+        column: "Time".into(),
+        expected:
+            "Time with Operation name, Correlation id or Event category (portal activity log CSV), \
+                   or Date-Time with Action (Partner Center audit records CSV)"
+                .into(),
+        found: csv.header.join(", "),
+    })?;
+    found.header_says_audit = Some(false);
+    for record in &csv.records {
+        match record {
+            CsvRecord::Row { line, fields } => match portal.row(&csv, fields, *line) {
+                Ok(row) => found.activity.push(row),
+                Err(fault) => found
+                    .activity_faults
+                    .push(fault.at(*line, join_fields(fields))),
+            },
+            CsvRecord::Bad(fault) => found.activity_faults.push(fault.clone()),
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The activity table.
+// ---------------------------------------------------------------------------------------------
+
+/// One accepted activity event, already normalised.
+#[derive(Debug, Clone, Default)]
+struct ActivityRow {
+    event_time: NaiveDateTime,
+    subscription_id: Option<String>,
+    tenant_id: Option<String>,
+    operation: Option<String>,
+    status: Option<String>,
+    caller: Option<String>,
+    client_ip: Option<String>,
+    resource_id: Option<String>,
+    category: Option<String>,
+    level: Option<String>,
+    location: Option<String>,
+    role: Option<String>,
+    correlation_id: Option<String>,
+    shape: &'static str,
+    line: i64,
+}
+
+/// A diagnostic-settings record or a REST event. REST events are told apart by eventTimestamp or
+/// by operationName being an object ({value, localizedValue}).
+fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow, FieldFault> {
+    let rest = field(obj, "eventTimestamp").is_some()
+        || matches!(field(obj, "operationName"), Some(Value::Object(_)));
+    let time_key = if rest { "eventTimestamp" } else { "time" };
+    let time_value = field(obj, time_key)
+        .or_else(|| field(obj, "time"))
+        .or_else(|| field(obj, "eventTimestamp"));
+    let event_time = parse_time_value(time_key, time_value)?;
+
+    let identity = object_of(field(obj, "identity"));
+    let authorization = identity
+        .as_deref()
+        .and_then(|i| object_of(field(i, "authorization")))
+        .or_else(|| object_of(field(obj, "authorization")));
+    let claims = identity
+        .as_deref()
+        .and_then(|i| object_of(field(i, "claims")))
+        .or_else(|| object_of(field(obj, "claims")));
+    let claim = |name: &str| claims.as_deref().and_then(|c| text(field(c, name)));
+    let properties = object_of(field(obj, "properties"));
+    let property = |name: &str| properties.as_deref().and_then(|p| text(field(p, name)));
+
+    let resource_id = text(field(obj, "resourceId")).map(|r| r.to_ascii_lowercase());
+    let subscription_id = resource_id
+        .as_deref()
+        .and_then(subscription_of_resource)
+        .or_else(|| text(field(obj, "subscriptionId")).and_then(|s| normalize_id(&s)));
+    let tenant_id = claim(TENANT_CLAIM)
+        .or_else(|| claim("tid"))
+        .or_else(|| text(field(obj, "tenantId")))
+        .and_then(|t| normalize_id(&t));
+    let operation = value_text(field(obj, "operationName"));
+    let status = if rest {
+        value_text(field(obj, "status")).or_else(|| value_text(field(obj, "resultType")))
+    } else {
+        value_text(field(obj, "resultType")).or_else(|| value_text(field(obj, "status")))
+    };
+    let caller = text(field(obj, "caller"))
+        .or_else(|| claim(UPN_CLAIM))
+        .or_else(|| claim("upn"))
+        .or_else(|| claim("name"))
+        .or_else(|| claim(NAME_CLAIM))
+        .or_else(|| claim("appid"));
+    let client_ip = text(field(obj, "callerIpAddress"))
+        .or_else(|| {
+            object_of(field(obj, "httpRequest")).and_then(|h| text(field(&h, "clientIpAddress")))
+        })
+        .or_else(|| claim("ipaddr"));
+    let location = text(field(obj, "location"))
+        .or_else(|| property("location"))
+        .or_else(|| property("region"))
+        .map(|l| l.to_ascii_lowercase());
+    // The role assigned (request body of a roleAssignments/write) says more than the role that
+    // let the caller act, so it comes first.
+    let role = properties
+        .as_deref()
+        .and_then(role_from_properties)
+        .or_else(|| {
+            let auth = authorization.as_deref()?;
+            object_of(field(auth, "evidence"))
+                .and_then(|e| text(field(&e, "role")))
+                .or_else(|| text(field(auth, "role")))
+        });
+
+    Ok(ActivityRow {
+        event_time,
+        subscription_id,
+        tenant_id,
+        operation,
+        status,
+        caller,
+        client_ip,
+        resource_id,
+        category: value_text(field(obj, "category")),
+        level: value_text(field(obj, "level")),
+        location,
+        role,
+        correlation_id: text(field(obj, "correlationId")).map(|c| c.to_ascii_lowercase()),
+        shape: if rest { SHAPE_REST } else { SHAPE_DIAGNOSTIC },
+        line,
+    })
+}
+
+/// Role names of the built-in roles that matter most when granted; other role definitions stay
+/// as their id.
+const BUILT_IN_ROLES: [(&str, &str); 4] = [
+    ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
+    ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor"),
+    (
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+        "User Access Administrator",
+    ),
+    ("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader"),
+];
+
+/// The role of a role assignment as the properties give it: a role name, or the roleDefinitionId
+/// in properties or in the request body (JSON text or object, with or without an inner
+/// `properties`).
+fn role_from_properties(props: &Map<String, Value>) -> Option<String> {
+    let named = |m: &Map<String, Value>| {
+        text(field(m, "roleName")).or_else(|| text(field(m, "roleDefinitionName")))
+    };
+    let by_id = |m: &Map<String, Value>| {
+        text(field(m, "roleDefinitionId")).and_then(|id| role_of_definition(&id))
+    };
+    if let Some(r) = named(props) {
+        return Some(r);
+    }
+    for key in ["requestbody", "responseBody"] {
+        if let Some(body) = object_of(field(props, key)) {
+            let inner = object_of(field(&body, "properties"));
+            let inner = inner.as_deref().unwrap_or(&body);
+            if let Some(r) = named(inner).or_else(|| by_id(inner)) {
+                return Some(r);
+            }
+        }
+    }
+    by_id(props)
+}
+
+fn role_of_definition(id: &str) -> Option<String> {
+    let last = id
+        .trim()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()?
+        .to_ascii_lowercase();
+    if last.is_empty() {
+        return None;
+    }
+    Some(
+        BUILT_IN_ROLES
+            .iter()
+            .find(|(guid, _)| *guid == last)
+            .map_or(last.clone(), |(_, name)| (*name).to_string()),
+    )
+}
+
+/// Column positions of the portal's "Download as CSV" export.
+struct PortalColumns {
+    time: usize,
+    correlation_id: Option<usize>,
+    operation: Option<usize>,
+    status: Option<usize>,
+    category: Option<usize>,
+    level: Option<usize>,
+    subscription: Option<usize>,
+    caller: Option<usize>,
+    resource_type: Option<usize>,
+    resource_group: Option<usize>,
+    resource: Option<usize>,
+}
+
+impl PortalColumns {
+    fn find(csv: &CsvFile) -> Option<PortalColumns> {
+        let cols = PortalColumns {
+            time: csv.index(&["Time", "Event time", "eventTimestamp"])?,
+            correlation_id: csv.index(&["Correlation id", "correlationId"]),
+            operation: csv.index(&["Operation name", "Operation"]),
+            status: csv.index(&["Status"]),
+            category: csv.index(&["Event category", "Category"]),
+            level: csv.index(&["Level"]),
+            subscription: csv.index(&["Subscription", "Subscription id"]),
+            caller: csv.index(&["Event initiated by", "Caller"]),
+            resource_type: csv.index(&["Resource type"]),
+            resource_group: csv.index(&["Resource group", "Resource group name"]),
+            resource: csv.index(&["Resource", "Resource id"]),
+        };
+        // Time alone could be any file; one more activity column makes it the portal export.
+        (cols.operation.is_some() || cols.correlation_id.is_some() || cols.category.is_some())
+            .then_some(cols)
+    }
+
+    fn row(&self, csv: &CsvFile, fields: &[String], line: i64) -> Result<ActivityRow, FieldFault> {
+        let get = |i: Option<usize>| i.and_then(|i| fields.get(i)).and_then(|v| non_null(v));
+        let time_text = get(Some(self.time));
+        let event_time = match &time_text {
+            None => return Err(FieldFault::missing(csv.name(self.time))),
+            Some(t) => {
+                parse_timestamp_utc(t).ok_or_else(|| FieldFault::bad(csv.name(self.time), t))?
+            }
+        };
+        let resource = get(self.resource);
+        let subscription = get(self.subscription).filter(|s| looks_like_guid(s));
+        let resource_id = resource_path(
+            resource.as_deref(),
+            subscription.as_deref(),
+            get(self.resource_group).as_deref(),
+            get(self.resource_type).as_deref(),
+        );
+        let subscription_id = resource_id
+            .as_deref()
+            .and_then(subscription_of_resource)
+            .or_else(|| subscription.and_then(|s| normalize_id(&s)));
+        Ok(ActivityRow {
+            event_time,
+            subscription_id,
+            operation: get(self.operation),
+            status: get(self.status),
+            caller: get(self.caller),
+            resource_id,
+            category: get(self.category),
+            level: get(self.level),
+            correlation_id: get(self.correlation_id).map(|c| c.to_ascii_lowercase()),
+            shape: SHAPE_PORTAL_CSV,
+            line,
+            ..ActivityRow::default()
+        })
+    }
+}
+
+/// The portal CSV gives a resource by name beside its group and type; the full id is rebuilt
+/// when every part is known, so it reads like the resource ids of the JSON shapes.
+fn resource_path(
+    resource: Option<&str>,
+    subscription: Option<&str>,
+    group: Option<&str>,
+    kind: Option<&str>,
+) -> Option<String> {
+    let resource = resource?;
+    if resource.starts_with('/') {
+        return Some(resource.to_ascii_lowercase());
+    }
+    match (subscription, group, kind) {
+        (Some(s), Some(g), Some(k)) if k.contains('/') => Some(
+            format!("/subscriptions/{s}/resourcegroups/{g}/providers/{k}/{resource}")
+                .to_ascii_lowercase(),
+        ),
+        _ => Some(resource.to_ascii_lowercase()),
+    }
+}
+
+pub(crate) fn looks_like_guid(s: &str) -> bool {
+    let t = s.trim();
+    t.len() == 36
+        && t.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+fn activity_frame(rows: &[ActivityRow], file: &str) -> Result<DataFrame> {
+    use schema::activity as a;
+    let s = |name: &str, f: fn(&ActivityRow) -> Option<&str>| str_column(name, rows.iter().map(f));
+    let columns = vec![
+        ts_column(a::EVENT_TIME, rows.iter().map(|r| Some(r.event_time))),
+        str_column(a::CUSTOMER_ID, rows.iter().map(|_| None::<&str>)),
+        s(a::SUBSCRIPTION_ID, |r| r.subscription_id.as_deref()),
+        s(a::TENANT_ID, |r| r.tenant_id.as_deref()),
+        s(a::OPERATION, |r| r.operation.as_deref()),
+        str_column(
+            a::OPERATION_LOWER,
+            rows.iter()
+                .map(|r| r.operation.as_ref().map(|o| o.to_lowercase())),
+        ),
+        s(a::STATUS, |r| r.status.as_deref()),
+        s(a::CALLER, |r| r.caller.as_deref()),
+        s(a::CLIENT_IP, |r| r.client_ip.as_deref()),
+        s(a::RESOURCE_ID, |r| r.resource_id.as_deref()),
+        s(a::CATEGORY, |r| r.category.as_deref()),
+        s(a::LEVEL, |r| r.level.as_deref()),
+        s(a::LOCATION, |r| r.location.as_deref()),
+        s(a::ROLE, |r| r.role.as_deref()),
+        s(a::CORRELATION_ID, |r| r.correlation_id.as_deref()),
+        s(a::SHAPE, |r| Some(r.shape)),
+        str_column(a::SOURCE_FILE, rows.iter().map(|_| Some(file))),
+        i64_column(a::SOURCE_LINE, rows.iter().map(|r| Some(r.line))),
+    ];
+    assemble(&a::DEF, rows.len(), columns)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults: what a reader says about a record it could not accept.
+// ---------------------------------------------------------------------------------------------
+
+/// A record that could not be accepted, before it is tied to a table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RowFault {
+    pub line: i64,
+    pub column: String,
+    pub reason: String,
+    pub raw: String,
+}
+
+impl RowFault {
+    pub(crate) fn into_rejected(self, source: &str, file: &str) -> Rejected {
+        Rejected {
+            source: source.to_string(),
+            file: file.to_string(),
+            line: self.line,
+            column: self.column,
+            reason: self.reason,
+            raw: self.raw,
+        }
+    }
+}
+
+/// A field of a parsed record that makes the record unusable.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldFault {
+    pub column: String,
+    pub reason: String,
+}
+
+impl FieldFault {
+    pub(crate) fn missing(column: &str) -> FieldFault {
+        FieldFault {
+            column: column.to_string(),
+            reason: "expected a date-time, found no value".into(),
+        }
+    }
+
+    pub(crate) fn bad(column: &str, found: &str) -> FieldFault {
+        FieldFault {
+            column: column.to_string(),
+            reason: format!("expected a date-time, found {:?}", truncate(found, 100)),
+        }
+    }
+
+    pub(crate) fn at(self, line: i64, raw: String) -> RowFault {
+        RowFault {
+            line,
+            column: self.column,
+            reason: self.reason,
+            raw,
+        }
+    }
+}
+
+/// A required instant from a JSON field: a string in any shape `parse_timestamp_utc` reads.
+pub(crate) fn parse_time_value(
+    column: &str,
+    value: Option<&Value>,
+) -> Result<NaiveDateTime, FieldFault> {
+    match value {
+        None => Err(FieldFault::missing(column)),
+        Some(Value::String(s)) if is_null_token(s) => Err(FieldFault::missing(column)),
+        Some(Value::String(s)) => parse_timestamp_utc(s).ok_or_else(|| FieldFault::bad(column, s)),
+        Some(other) => Err(FieldFault::bad(column, &other.to_string())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON values: lenient field access.
+// ---------------------------------------------------------------------------------------------
+
+/// A field by name, exact first, then ignoring case; JSON null counts as absent.
+pub(crate) fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    obj.get(name)
+        .or_else(|| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        })
+        .filter(|v| !v.is_null())
+}
+
+/// A scalar as trimmed text; null tokens, objects and arrays give None.
+pub(crate) fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => non_null(s),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A scalar, or the `value` (else `localizedValue`) of the REST API's {value, localizedValue}.
+fn value_text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Object(m) => text(field(m, "value")).or_else(|| text(field(m, "localizedValue"))),
+        other => text(Some(other)),
+    }
+}
+
+/// A scalar as text, and objects or arrays as compact JSON text.
+pub(crate) fn json_text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Object(_) | Value::Array(_) => v.map(|v| v.to_string()),
+        other => text(Some(other)),
+    }
+}
+
+/// An object, or JSON text holding one (exports carry properties and request bodies both ways).
+pub(crate) fn object_of(v: Option<&Value>) -> Option<Cow<'_, Map<String, Value>>> {
+    match v? {
+        Value::Object(m) => Some(Cow::Borrowed(m)),
+        Value::String(s) if s.trim_start().starts_with('{') => {
+            match serde_json::from_str::<Value>(s) {
+                Ok(Value::Object(m)) => Some(Cow::Owned(m)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn non_null(s: &str) -> Option<String> {
+    (!is_null_token(s)).then(|| s.trim().to_string())
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files: opening, gzip, layout.
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) struct Loaded {
+    pub bytes: Vec<u8>,
+    /// A gzip stream that broke off: what was decoded is kept, the break is reported.
+    pub decode_error: Option<String>,
+}
+
+/// The file's bytes, gunzipped when it is named .gz or starts with the gzip magic number.
+pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
+    let input_error = |e: std::io::Error| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let raw = std::fs::read(path).map_err(input_error)?;
+    // Parquet is columnar and typed: none of the shapes these readers know.
+    if raw.starts_with(b"PAR1") {
+        return Err(Error::InputFile {
+            path: path.to_path_buf(),
+            reason: "expected JSON, JSON lines or CSV (optionally .gz), found a Parquet file"
+                .into(),
+        });
+    }
+    let named_gz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    if !(named_gz || raw.starts_with(&[0x1f, 0x8b])) || raw.is_empty() {
+        return Ok(Loaded {
+            bytes: raw,
+            decode_error: None,
+        });
+    }
+    let mut bytes = Vec::new();
+    // read_to_end keeps what it decoded before an error: a truncated archive still yields rows.
+    let decode_error = flate2::read::MultiGzDecoder::new(raw.as_slice())
+        .read_to_end(&mut bytes)
+        .err()
+        .map(|e| e.to_string());
+    Ok(Loaded {
+        bytes,
+        decode_error,
+    })
+}
+
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    Json,
+    Csv,
+}
+
+/// JSON when the content starts like JSON or the name says .json/.jsonl/.ndjson, CSV otherwise.
+pub(crate) fn layout(display_name: &str, data: &[u8]) -> Layout {
+    let first = data.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'{') | Some(b'[')) {
+        return Layout::Json;
+    }
+    let name = display_name.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        Layout::Json
+    } else {
+        Layout::Csv
+    }
+}
+
+pub(crate) fn line_count(data: &[u8]) -> i64 {
+    data.iter().filter(|&&b| b == b'\n').count() as i64
+}
+
+/// The record's text for a rejected row, cut to `RAW_LIMIT` bytes.
+pub(crate) fn raw_text(data: &[u8], start: usize, end: usize) -> String {
+    let end = end.min(data.len()).min(start.saturating_add(RAW_LIMIT));
+    let slice = data.get(start..end).unwrap_or(&[]);
+    String::from_utf8_lossy(slice).trim().to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON scanning: records with their line, whatever the wrapping.
+// ---------------------------------------------------------------------------------------------
+
+/// Keys of the objects that wrap a list of records: diagnostic exports ({"records": [...]}),
+/// REST pages ({"value": [...], "nextLink": ...}) and Partner Center pages ({"items": [...]}).
+const WRAPPER_KEYS: [&str; 3] = ["records", "value", "items"];
+
+/// One JSON record of a file: an object with the byte span and the line its `{` is on, or a
+/// stretch of text that could not be read as one.
+#[derive(Debug)]
+pub(crate) enum JsonRecord {
+    Object {
+        line: i64,
+        start: usize,
+        end: usize,
+        object: Map<String, Value>,
+    },
+    Bad {
+        line: i64,
+        start: usize,
+        end: usize,
+        reason: String,
+    },
+}
+
+/// Every record of a JSON file: JSON lines (or objects one after another), a top-level array, or
+/// a wrapper object holding an array under records/value/items (pretty-printed or not). Broken
+/// JSON becomes `Bad` stretches and reading resumes at the next line that starts an object;
+/// a truncated tail is one `Bad` at the line it starts on.
+/// Records are handed over one by one, so a large file never holds all its parsed objects.
+pub(crate) fn for_each_json_record(data: &[u8], mut sink: impl FnMut(JsonRecord)) {
+    Scanner {
+        data,
+        line_pos: 0,
+        line: 1,
+        sink: &mut sink,
+    }
+    .run()
+}
+
+const TRUNCATED: &str = "expected a complete JSON object, found the end of the file (truncated)";
+
+struct Scanner<'a, 's> {
+    data: &'a [u8],
+    /// Line number (1-based) of byte `line_pos`: offsets are asked in increasing order, so
+    /// counting newlines from the last answer keeps the scan linear.
+    line_pos: usize,
+    line: i64,
+    sink: &'s mut dyn FnMut(JsonRecord),
+}
+
+/// A JSON value that did not parse: at the end of the data (truncated) or on a syntax error.
+struct Fail {
+    eof: bool,
+    message: String,
+}
+
+enum ObjectOutcome {
+    Record(Map<String, Value>, usize),
+    /// A wrapper whose records were pushed; reading resumes at the offset.
+    Wrapper(usize),
+    Failed(Fail),
+}
+
+impl Scanner<'_, '_> {
+    fn run(mut self) {
+        let len = self.data.len();
+        let mut p = 0;
+        loop {
+            p = self.skip_ws(p);
+            let Some(b) = self.byte(p) else { break };
+            p = match b {
+                b'[' => self.array(p).unwrap_or(len),
+                b'{' => self.top_object(p),
+                _ => {
+                    let q = self.resync(p, true);
+                    let reason = format!("expected a JSON object, found {:?}", self.snippet(p));
+                    self.bad(p, q, reason);
+                    q
+                }
+            };
+        }
+    }
+
+    fn top_object(&mut self, open: usize) -> usize {
+        let len = self.data.len();
+        match self.object(open) {
+            ObjectOutcome::Record(object, end) => {
+                self.push(open, end, Value::Object(object));
+                end
+            }
+            ObjectOutcome::Wrapper(end) => end,
+            ObjectOutcome::Failed(Fail { eof: true, .. }) => {
+                self.bad(open, len, TRUNCATED.into());
+                len
+            }
+            ObjectOutcome::Failed(Fail { message, .. }) => {
+                let q = self.resync(open, true);
+                self.bad(
+                    open,
+                    q,
+                    format!("expected a JSON object, found invalid JSON ({message})"),
+                );
+                q
+            }
+        }
+    }
+
+    /// An object read member by member, so that a wrapper's array is scanned record by record
+    /// (with lines, and keeping the records before a truncation) instead of parsed whole.
+    fn object(&mut self, open: usize) -> ObjectOutcome {
+        let len = self.data.len();
+        let mut map = Map::new();
+        let mut wrapper = false;
+        let mut p = open + 1;
+        loop {
+            p = self.skip_ws(p);
+            let fail = |eof: bool, message: String| Fail { eof, message };
+            let failure = match self.byte(p) {
+                None => fail(true, "end of file".into()),
+                Some(b'}') => {
+                    return if wrapper {
+                        ObjectOutcome::Wrapper(p + 1)
+                    } else {
+                        ObjectOutcome::Record(map, p + 1)
+                    };
+                }
+                Some(b',') => {
+                    p += 1;
+                    continue;
+                }
+                Some(b'"') => match self.parse_at(p) {
+                    Ok((Value::String(key), end)) => {
+                        p = self.skip_ws(end);
+                        match self.byte(p) {
+                            Some(b':') => {
+                                p = self.skip_ws(p + 1);
+                                if self.is_wrapped_array(&key, p) {
+                                    wrapper = true;
+                                    match self.array(p) {
+                                        Some(end) => p = end,
+                                        // The array reported its own truncation.
+                                        None => return ObjectOutcome::Wrapper(len),
+                                    }
+                                    continue;
+                                }
+                                match self.parse_at(p) {
+                                    Ok((value, end)) => {
+                                        if !wrapper {
+                                            map.insert(key, value);
+                                        }
+                                        p = end;
+                                        continue;
+                                    }
+                                    Err(f) => f,
+                                }
+                            }
+                            None => fail(true, "end of file".into()),
+                            Some(_) => fail(false, format!("expected `:` after key {key:?}")),
+                        }
+                    }
+                    Ok(_) => fail(false, "expected a key".into()),
+                    Err(f) => f,
+                },
+                Some(_) => fail(
+                    false,
+                    format!("expected a key, found {:?}", self.snippet(p)),
+                ),
+            };
+            if !wrapper {
+                return ObjectOutcome::Failed(failure);
+            }
+            // The wrapper's records are in; what breaks after them is one rejected stretch.
+            let reason = if failure.eof {
+                "expected `}` closing the file's object, found the end of the file (truncated)"
+                    .to_string()
+            } else {
+                format!(
+                    "expected `}}` closing the file's object, found invalid JSON ({})",
+                    failure.message
+                )
+            };
+            self.bad(p, len, reason);
+            return ObjectOutcome::Wrapper(len);
+        }
+    }
+
+    /// A wrapper key whose value is an array of objects (or empty).
+    fn is_wrapped_array(&self, key: &str, p: usize) -> bool {
+        WRAPPER_KEYS.iter().any(|w| key.eq_ignore_ascii_case(w))
+            && self.byte(p) == Some(b'[')
+            && matches!(
+                self.byte(self.skip_ws(p + 1)),
+                Some(b'{') | Some(b']') | None
+            )
+    }
+
+    /// The records of an array starting at `open` (`[`). Returns the offset after `]`, or None
+    /// when the data ended first (already reported).
+    fn array(&mut self, open: usize) -> Option<usize> {
+        let len = self.data.len();
+        let mut p = open + 1;
+        loop {
+            p = self.skip_ws(p);
+            match self.byte(p) {
+                None => {
+                    self.bad(
+                        p,
+                        p,
+                        "expected `]` closing the array of records, found the end of the file (truncated)".into(),
+                    );
+                    return None;
+                }
+                Some(b']') => return Some(p + 1),
+                Some(b',') => p += 1,
+                Some(_) => match self.parse_at(p) {
+                    Ok((value, end)) => {
+                        self.push(p, end, value);
+                        p = end;
+                    }
+                    Err(Fail { eof: true, .. }) => {
+                        self.bad(p, len, TRUNCATED.into());
+                        return None;
+                    }
+                    Err(Fail { message, .. }) => {
+                        let q = self.resync(p, false);
+                        self.bad(
+                            p,
+                            q,
+                            format!("expected a JSON object, found invalid JSON ({message})"),
+                        );
+                        if q >= len {
+                            return None;
+                        }
+                        p = q;
+                    }
+                },
+            }
+        }
+    }
+
+    /// One JSON value at `p` and the offset just after it.
+    fn parse_at(&self, p: usize) -> Result<(Value, usize), Fail> {
+        let slice = self.data.get(p..).unwrap_or(&[]);
+        let mut values = serde_json::Deserializer::from_slice(slice).into_iter::<Value>();
+        match values.next() {
+            Some(Ok(value)) => Ok((value, p + values.byte_offset())),
+            Some(Err(e)) => {
+                let message = e.to_string();
+                // Positions in serde's message are relative to `p`, hence wrong: drop them.
+                let message = match message.rfind(" at line ") {
+                    Some(i) => message[..i].to_string(),
+                    None => message,
+                };
+                Err(Fail {
+                    eof: e.is_eof(),
+                    message,
+                })
+            }
+            None => Err(Fail {
+                eof: true,
+                message: "end of file".into(),
+            }),
+        }
+    }
+
+    fn push(&mut self, start: usize, end: usize, value: Value) {
+        let line = self.line_at(start);
+        match value {
+            Value::Object(object) => (self.sink)(JsonRecord::Object {
+                line,
+                start,
+                end,
+                object,
+            }),
+            other => {
+                let kind = match other {
+                    Value::Array(_) => "an array",
+                    Value::String(_) => "a string",
+                    Value::Number(_) => "a number",
+                    Value::Bool(_) => "a boolean",
+                    _ => "null",
+                };
+                (self.sink)(JsonRecord::Bad {
+                    line,
+                    start,
+                    end,
+                    reason: format!("expected a JSON object, found {kind}"),
+                });
+            }
+        }
+    }
+
+    fn bad(&mut self, start: usize, end: usize, reason: String) {
+        let line = self.line_at(start);
+        (self.sink)(JsonRecord::Bad {
+            line,
+            start,
+            end,
+            reason,
+        });
+    }
+
+    fn line_at(&mut self, offset: usize) -> i64 {
+        let offset = offset.min(self.data.len());
+        if offset < self.line_pos {
+            self.line_pos = 0;
+            self.line = 1;
+        }
+        let newlines = self
+            .data
+            .get(self.line_pos..offset)
+            .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
+        self.line += newlines as i64;
+        self.line_pos = offset;
+        self.line
+    }
+
+    /// Where reading resumes after broken JSON at `p`: the first later line whose first
+    /// non-blank character opens an object (or, at top level, an array).
+    fn resync(&self, p: usize, top_level: bool) -> usize {
+        let len = self.data.len();
+        let mut i = p;
+        loop {
+            let Some(nl) = self
+                .data
+                .get(i..)
+                .and_then(|s| s.iter().position(|&b| b == b'\n'))
+            else {
+                return len;
+            };
+            let line_start = i + nl + 1;
+            let q = self.skip_blanks(line_start);
+            match self.byte(q) {
+                Some(b'{') => return q,
+                Some(b'[') if top_level => return q,
+                None => return len,
+                _ => i = line_start,
+            }
+        }
+    }
+
+    fn snippet(&self, p: usize) -> String {
+        let rest = self.data.get(p..).unwrap_or(&[]);
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(rest.len())
+            .min(40);
+        String::from_utf8_lossy(rest.get(..line_end).unwrap_or(&[]))
+            .trim()
+            .to_string()
+    }
+
+    fn byte(&self, p: usize) -> Option<u8> {
+        self.data.get(p).copied()
+    }
+
+    fn skip_ws(&self, mut p: usize) -> usize {
+        while matches!(self.byte(p), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            p += 1;
+        }
+        p
+    }
+
+    fn skip_blanks(&self, mut p: usize) -> usize {
+        while matches!(self.byte(p), Some(b' ' | b'\t' | b'\r')) {
+            p += 1;
+        }
+        p
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV: rows split by the csv crate, checked for field count and UTF-8.
+// ---------------------------------------------------------------------------------------------
+
+/// A CSV file split into rows; columns are found by normalised name.
+pub(crate) struct CsvFile {
+    /// Header names as written (BOM removed).
+    pub header: Vec<String>,
+    normalized: Vec<String>,
+    pub records: Vec<CsvRecord>,
+}
+
+pub(crate) enum CsvRecord {
+    Row { line: i64, fields: Vec<String> },
+    Bad(RowFault),
+}
+
+impl CsvFile {
+    /// The first column whose normalised name equals one of the normalised aliases.
+    pub(crate) fn index(&self, aliases: &[&str]) -> Option<usize> {
+        aliases.iter().find_map(|alias| {
+            let alias = normalize_header(alias);
+            self.normalized.iter().position(|h| *h == alias)
+        })
+    }
+
+    /// A column's name as written in the file, for rejected rows.
+    pub(crate) fn name(&self, index: usize) -> &str {
+        self.header.get(index).map_or("", |h| h.as_str())
+    }
+}
+
+/// Header names compared without case, spaces, underscores, dashes, quotes or a BOM.
+pub(crate) fn normalize_header(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '"' | '\u{feff}') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+pub(crate) fn read_csv(data: &[u8]) -> CsvFile {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut header: Vec<String> = Vec::new();
+    let mut records = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line() as i64;
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                records.push(CsvRecord::Bad(RowFault {
+                    line,
+                    column: String::new(),
+                    reason: format!("expected a CSV row, found {e}"),
+                    raw: String::new(),
+                }));
+                break;
+            }
+        }
+        let line = record.position().map_or(line, |p| p.line() as i64);
+        if record.len() == 1
+            && record
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
+            continue; // a blank line
+        }
+        if header.is_empty() {
+            header = record
+                .iter()
+                .map(|f| {
+                    String::from_utf8_lossy(f)
+                        .trim_start_matches('\u{feff}')
+                        .trim()
+                        .to_string()
+                })
+                .collect();
+            continue;
+        }
+        let raw = || {
+            let joined: Vec<u8> = record.iter().collect::<Vec<_>>().join(&b","[..]);
+            raw_text(&joined, 0, joined.len())
+        };
+        if record.len() != header.len() {
+            records.push(CsvRecord::Bad(RowFault {
+                line,
+                column: String::new(),
+                reason: format!("expected {} fields, found {}", header.len(), record.len()),
+                raw: raw(),
+            }));
+            continue;
+        }
+        let mut fields = Vec::with_capacity(record.len());
+        let mut fault = None;
+        for (i, f) in record.iter().enumerate() {
+            match std::str::from_utf8(f) {
+                Ok(s) => fields.push(s.to_string()),
+                Err(_) => {
+                    fault = Some(RowFault {
+                        line,
+                        column: header.get(i).cloned().unwrap_or_default(),
+                        reason: "expected UTF-8 text, found invalid bytes".into(),
+                        raw: raw(),
+                    });
+                    break;
+                }
+            }
+        }
+        records.push(match fault {
+            Some(f) => CsvRecord::Bad(f),
+            None => CsvRecord::Row { line, fields },
+        });
+    }
+    let normalized = header.iter().map(|h| normalize_header(h)).collect();
+    CsvFile {
+        header,
+        normalized,
+        records,
+    }
+}
+
+pub(crate) fn join_fields(fields: &[String]) -> String {
+    let joined = fields.join(",");
+    truncate(&joined, RAW_LIMIT).to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames in the exact schema of their table.
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) fn str_column<S: AsRef<str>>(
+    name: &str,
+    values: impl Iterator<Item = Option<S>>,
+) -> Column {
+    StringChunked::from_iter_options(name.into(), values).into_column()
+}
+
+pub(crate) fn i64_column(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values).into_column()
+}
+
+/// Datetime(us, UTC) from UTC instants.
+pub(crate) fn ts_column(name: &str, values: impl Iterator<Item = Option<NaiveDateTime>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values.map(|v| v.map(timestamp_micros)))
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column()
+}
+
+/// The columns in the order and dtypes of the table definition; a mismatch is a bug here.
+pub(crate) fn assemble(
+    def: &TableDef,
+    height: usize,
+    mut columns: Vec<Column>,
+) -> Result<DataFrame> {
+    let mut ordered = Vec::with_capacity(columns.len());
+    for (name, dtype) in (def.columns)() {
+        let i = columns
+            .iter()
+            .position(|c| c.name().as_str() == name)
+            .ok_or_else(|| {
+                Error::Internal(format!("reader of {} builds no column {name}", def.name))
+            })?;
+        let column = columns.swap_remove(i);
+        if column.dtype() != &dtype {
+            return Err(Error::Internal(format!(
+                "reader of {} builds {name} as {}, schema says {dtype}",
+                def.name,
+                column.dtype()
+            )));
+        }
+        ordered.push(column);
+    }
+    DataFrame::new(height, ordered).stage("reading input files")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    use chrono::NaiveDate;
+
+    fn write(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> std::path::PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    fn read(name: &str, content: &str) -> Vec<RawRead> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, name, content.as_bytes());
+        let reads = read_activity_file(&path, name).unwrap();
+        for r in &reads {
+            assert_eq!(r.rows_read, (r.frame.height() + r.rejected.len()) as u64);
+        }
+        reads
+    }
+
+    fn activity(reads: &[RawRead]) -> &RawRead {
+        reads
+            .iter()
+            .find(|r| r.table == schema::activity::TABLE)
+            .unwrap()
+    }
+
+    fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+        df.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_string())
+    }
+
+    fn lines(df: &DataFrame) -> Vec<i64> {
+        df.column(schema::SOURCE_LINE)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect()
+    }
+
+    fn times(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
+        df.column(name)
+            .unwrap()
+            .datetime()
+            .unwrap()
+            .physical()
+            .iter()
+            .collect()
+    }
+
+    fn micros(y: i32, mo: u32, d: u32, h: u32, mi: u32, sec: u32, us: u32) -> i64 {
+        timestamp_micros(
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_micro_opt(h, mi, sec, us)
+                .unwrap(),
+        )
+    }
+
+    const DIAGNOSTIC: &str = r#"{"time": "2025-11-14T01:48:53.1234567Z", "resourceId": "/SUBSCRIPTIONS/AB12CD34-0000-4000-8000-00000000FFFF/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1", "operationName": "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", "category": "Administrative", "resultType": " Succeeded ", "durationMs": "1234", "callerIpAddress": "203.0.113.7", "correlationId": "AAAA-1", "level": "Information", "location": "WestEurope", "identity": {"authorization": {"action": "Microsoft.Compute/virtualMachines/write", "scope": "/subscriptions/ab12", "evidence": {"role": "Contributor", "principalType": "User"}}, "claims": {"ipaddr": "198.51.100.1", "name": "Mallory", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "mallory@contoso.com", "http://schemas.microsoft.com/identity/claims/tenantid": "TENANT-A", "appid": "app-1"}}, "properties": {"statusCode": "Created", "responseBody": "{\"id\": \"x\"}"}}
+{"time": "11/14/2025 1:48:53 PM", "resourceId": "/subscriptions/ab12/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/r1", "operationName": "Microsoft.Authorization/roleAssignments/write", "resultType": "Started", "durationMs": 12, "identity": {"authorization": {"evidence": {"role": "User Access Administrator"}}, "claims": {"ipaddr": "198.51.100.2", "name": "Eve"}}, "properties": {"requestbody": "{\"Id\":\"r1\",\"Properties\":{\"PrincipalId\":\"p\",\"RoleDefinitionId\":\"/subscriptions/ab12/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635\"}}"}}
+{"time": "2025-11-14T02:00:00", "operationName": "Microsoft.ResourceHealth/healthevent/Activated/action", "category": "ResourceHealth", "level": "Informational", "identity": {"claims": {"appid": "app-9"}}}
+"#;
+
+    #[test]
+    fn diagnostic_json_lines_map_every_field() {
+        let reads = read("act.jsonl", DIAGNOSTIC);
+        assert_eq!(reads.len(), 1);
+        let r = activity(&reads);
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        assert_eq!(r.rows_read, 3);
+        let df = &r.frame;
+        assert_eq!(df.schema().as_ref(), &schema::activity::DEF.schema());
+        // .1234567 s is truncated to microseconds: 123456.
+        assert_eq!(
+            times(df, schema::activity::EVENT_TIME),
+            vec![
+                Some(micros(2025, 11, 14, 1, 48, 53, 123_456)),
+                Some(micros(2025, 11, 14, 13, 48, 53, 0)),
+                Some(micros(2025, 11, 14, 2, 0, 0, 0)),
+            ]
+        );
+        use schema::activity as a;
+        assert_eq!(
+            strs(df, a::SUBSCRIPTION_ID),
+            vec![s("ab12cd34-0000-4000-8000-00000000ffff"), s("ab12"), None]
+        );
+        assert_eq!(
+            strs(df, a::CALLER),
+            vec![s("mallory@contoso.com"), s("Eve"), s("app-9")]
+        );
+        // callerIpAddress wins over the ipaddr claim; without it the claim is used.
+        assert_eq!(
+            strs(df, a::CLIENT_IP),
+            vec![s("203.0.113.7"), s("198.51.100.2"), None]
+        );
+        // The assigned role (Owner, from the request body) wins over the caller's evidence role.
+        assert_eq!(strs(df, a::ROLE), vec![s("Contributor"), s("Owner"), None]);
+        assert_eq!(strs(df, a::TENANT_ID), vec![s("tenant-a"), None, None]);
+        assert_eq!(
+            strs(df, a::STATUS),
+            vec![s("Succeeded"), s("Started"), None]
+        );
+        assert_eq!(
+            strs(df, a::OPERATION)[0],
+            s("MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE")
+        );
+        assert_eq!(
+            strs(df, a::OPERATION_LOWER)[0],
+            s("microsoft.compute/virtualmachines/write")
+        );
+        assert_eq!(
+            strs(df, a::RESOURCE_ID)[0],
+            s("/subscriptions/ab12cd34-0000-4000-8000-00000000ffff/resourcegroups/rg1/providers/microsoft.compute/virtualmachines/vm1")
+        );
+        assert_eq!(strs(df, a::LOCATION), vec![s("westeurope"), None, None]);
+        assert_eq!(strs(df, a::CORRELATION_ID)[0], s("aaaa-1"));
+        assert_eq!(strs(df, a::SHAPE), vec![s("diagnostic"); 3]);
+        assert_eq!(strs(df, a::CUSTOMER_ID), vec![None, None, None]);
+        assert_eq!(strs(df, a::SOURCE_FILE), vec![s("act.jsonl"); 3]);
+        assert_eq!(lines(df), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn rest_array_maps_value_objects() {
+        let content = r#"[
+  {
+    "eventTimestamp": "2019-02-04T09:22:40.17-08:00",
+    "caller": "ops@fabrikam.com",
+    "operationName": {"value": "Microsoft.Compute/virtualMachineScaleSets/write", "localizedValue": "Create or Update Scale Set"},
+    "status": {"value": "Failed", "localizedValue": "Failed"},
+    "category": {"value": "Administrative"},
+    "level": "Error",
+    "resourceId": "/subscriptions/SUB-9/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss",
+    "subscriptionId": "sub-other",
+    "tenantId": "TEN-1",
+    "httpRequest": {"clientIpAddress": "192.0.2.5", "method": "PUT"},
+    "authorization": {"action": "x", "role": "Subscription Admin", "scope": "/subscriptions/sub-9"},
+    "correlationId": "c-1",
+    "properties": {}
+  },
+  {"eventTimestamp": "2019-02-04T10:00:00Z", "operationName": {"localizedValue": "Only localized"}, "subscriptionId": "SUB-7"}
+]"#;
+        let reads = read("rest.json", content);
+        let r = activity(&reads);
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        let df = &r.frame;
+        use schema::activity as a;
+        // 09:22:40.17 at -08:00 is 17:22:40.17 UTC.
+        assert_eq!(
+            times(df, a::EVENT_TIME),
+            vec![
+                Some(micros(2019, 2, 4, 17, 22, 40, 170_000)),
+                Some(micros(2019, 2, 4, 10, 0, 0, 0))
+            ]
+        );
+        // The resourceId's subscription wins over subscriptionId; without one, subscriptionId.
+        assert_eq!(strs(df, a::SUBSCRIPTION_ID), vec![s("sub-9"), s("sub-7")]);
+        assert_eq!(
+            strs(df, a::OPERATION),
+            vec![
+                s("Microsoft.Compute/virtualMachineScaleSets/write"),
+                s("Only localized")
+            ]
+        );
+        assert_eq!(strs(df, a::STATUS), vec![s("Failed"), None]);
+        assert_eq!(strs(df, a::CATEGORY), vec![s("Administrative"), None]);
+        assert_eq!(strs(df, a::CALLER), vec![s("ops@fabrikam.com"), None]);
+        assert_eq!(strs(df, a::CLIENT_IP), vec![s("192.0.2.5"), None]);
+        assert_eq!(strs(df, a::ROLE), vec![s("Subscription Admin"), None]);
+        assert_eq!(strs(df, a::TENANT_ID), vec![s("ten-1"), None]);
+        assert_eq!(strs(df, a::SHAPE), vec![s("rest"), s("rest")]);
+        assert_eq!(lines(df), vec![2, 17]);
+    }
+
+    #[test]
+    fn rest_value_wrapper_is_unwrapped() {
+        let content = r#"{"value": [{"eventTimestamp": "2025-01-01T00:00:00Z", "operationName": {"value": "A"}}], "nextLink": null}"#;
+        let r = &read("page.json", content)[0];
+        assert_eq!(r.frame.height(), 1);
+        assert_eq!(strs(&r.frame, schema::activity::OPERATION), vec![s("A")]);
+    }
+
+    #[test]
+    fn portal_csv_with_bom_any_order_and_offset_after_am_pm() {
+        let content = "\u{feff}TIME,Operation_Name,status,Event category,Level,Subscription,Event initiated by,Resource type,Resource group,Resource,Correlation ID\n\
+            1/9/2007 10:41:00 AM +01:00,Create or Update Virtual Machine,Succeeded,Administrative,Informational,AB12CD34-0000-4000-8000-00000000FFFF,eve@contoso.com,Microsoft.Compute/virtualMachines,RG1,VM1,C-9\n\
+            11/14/2025 1:48:53 PM,Delete,Failed,Administrative,Error,My Subscription,bob@contoso.com,,,,c-2\n\
+            11/14/2025 1:48:53 PM,too,few\n\
+            not a time,Delete,Failed,Administrative,Error,,,,,,c-3\n";
+        let reads = read("portal.csv", content);
+        let r = activity(&reads);
+        let df = &r.frame;
+        use schema::activity as a;
+        assert_eq!(df.schema().as_ref(), &a::DEF.schema());
+        // 10:41 AM at +01:00 is 09:41 UTC.
+        assert_eq!(
+            times(df, a::EVENT_TIME),
+            vec![
+                Some(micros(2007, 1, 9, 9, 41, 0, 0)),
+                Some(micros(2025, 11, 14, 13, 48, 53, 0))
+            ]
+        );
+        assert_eq!(
+            strs(df, a::SUBSCRIPTION_ID),
+            vec![s("ab12cd34-0000-4000-8000-00000000ffff"), None]
+        );
+        assert_eq!(
+            strs(df, a::RESOURCE_ID),
+            vec![
+                s("/subscriptions/ab12cd34-0000-4000-8000-00000000ffff/resourcegroups/rg1/providers/microsoft.compute/virtualmachines/vm1"),
+                None
+            ]
+        );
+        assert_eq!(
+            strs(df, a::CALLER),
+            vec![s("eve@contoso.com"), s("bob@contoso.com")]
+        );
+        assert_eq!(strs(df, a::STATUS), vec![s("Succeeded"), s("Failed")]);
+        assert_eq!(strs(df, a::CORRELATION_ID), vec![s("c-9"), s("c-2")]);
+        assert_eq!(strs(df, a::SHAPE), vec![s("portal_csv"); 2]);
+        assert_eq!(lines(df), vec![2, 3]);
+        assert_eq!(r.rejected.len(), 2);
+        assert_eq!(
+            (r.rejected[0].line, r.rejected[0].reason.as_str()),
+            (4, "expected 11 fields, found 3")
+        );
+        assert_eq!(
+            (r.rejected[1].line, r.rejected[1].column.as_str()),
+            (5, "TIME")
+        );
+        assert_eq!(
+            r.rejected[1].reason,
+            "expected a date-time, found \"not a time\""
+        );
+        assert_eq!(r.rejected[0].source, "activity");
+        assert_eq!(r.rows_read, 4);
+    }
+
+    #[test]
+    fn csv_row_with_invalid_utf8_is_rejected_at_its_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut content = b"Time,Operation name,Status\n11/14/2025 1:00:00 AM,ok,Succeeded\n11/14/2025 2:00:00 AM,".to_vec();
+        content.extend_from_slice(&[0xff, 0xfe]);
+        content.extend_from_slice(b",Failed\n");
+        let path = write(&dir, "p.csv", &content);
+        let reads = read_activity_file(&path, "p.csv").unwrap();
+        let r = activity(&reads);
+        assert_eq!(r.frame.height(), 1);
+        assert_eq!(r.rejected.len(), 1);
+        assert_eq!(
+            (r.rejected[0].line, r.rejected[0].column.as_str()),
+            (3, "Operation name")
+        );
+        assert_eq!(r.rows_read, 2);
+    }
+
+    #[test]
+    fn pretty_printed_records_file_gives_the_line_of_each_opening_brace() {
+        let content = "{\n  \"records\": [\n    {\n      \"time\": \"2025-11-14T01:00:00Z\",\n      \"operationName\": \"A\"\n    },\n    {\n      \"time\": \"2025-11-14T02:00:00Z\",\n      \"properties\": {\n        \"x\": 1\n      },\n      \"operationName\": \"B\"\n    }, {\"time\": \"2025-11-14T03:00:00Z\", \"operationName\": \"C\"}\n  ]\n}\n";
+        let r = &read("records.json", content)[0];
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        assert_eq!(
+            strs(&r.frame, schema::activity::OPERATION),
+            vec![s("A"), s("B"), s("C")]
+        );
+        // Braces open on lines 3, 7 and 13 (the third shares its line with the second's end).
+        assert_eq!(lines(&r.frame), vec![3, 7, 13]);
+        assert_eq!(r.rows_read, 3);
+    }
+
+    #[test]
+    fn bad_json_line_is_rejected_with_its_line_and_the_rest_kept() {
+        let content = "{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": \"A\"}\n{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": }\n\n{\"operationName\": \"no time\"}\n{\"time\": \"2025-11-14T04:00:00Z\", \"operationName\": \"D\"}\n";
+        let r = &read("a.json", content)[0];
+        assert_eq!(
+            strs(&r.frame, schema::activity::OPERATION),
+            vec![s("A"), s("D")]
+        );
+        assert_eq!(lines(&r.frame), vec![1, 5]);
+        assert_eq!(r.rejected.len(), 2);
+        let bad = &r.rejected[0];
+        assert_eq!((bad.line, bad.column.as_str()), (2, ""));
+        assert!(
+            bad.reason
+                .starts_with("expected a JSON object, found invalid JSON"),
+            "{}",
+            bad.reason
+        );
+        assert_eq!(
+            bad.raw,
+            "{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": }"
+        );
+        let no_time = &r.rejected[1];
+        assert_eq!((no_time.line, no_time.column.as_str()), (4, "time"));
+        assert_eq!(no_time.reason, "expected a date-time, found no value");
+        assert_eq!(r.rows_read, 4);
+    }
+
+    #[test]
+    fn truncated_records_file_keeps_the_complete_records() {
+        let content = "{\"records\": [\n{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": \"A\"},\n{\"time\": \"2025-11-14T02:00:00Z\", \"operationName\": \"B\"},\n{\"time\": \"2025-11-14T03:00:00Z\", \"operat";
+        let r = &read("t.json", content)[0];
+        assert_eq!(
+            strs(&r.frame, schema::activity::OPERATION),
+            vec![s("A"), s("B")]
+        );
+        assert_eq!(r.rejected.len(), 1);
+        assert_eq!(r.rejected[0].line, 4);
+        assert_eq!(r.rejected[0].reason, TRUNCATED);
+        assert_eq!(r.rows_read, 3);
+    }
+
+    #[test]
+    fn truncated_last_json_line_is_one_rejected_row_at_its_line() {
+        let content = "{\"time\": \"2025-11-14T01:00:00Z\"}\n{\"time\": \"2025-11-14T02:00:00Z\"}\n{\"time\": \"2025-11-14T03:0";
+        let r = &read("t.jsonl", content)[0];
+        assert_eq!(lines(&r.frame), vec![1, 2]);
+        assert_eq!(r.rejected.len(), 1);
+        assert_eq!(
+            (r.rejected[0].line, r.rejected[0].reason.as_str()),
+            (3, TRUNCATED)
+        );
+        assert_eq!(r.rejected[0].raw, "{\"time\": \"2025-11-14T03:0");
+        assert_eq!(r.rows_read, 3);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        // A small linear congruential generator over bytes that matter to JSON and CSV parsers.
+        let alphabet = b"{}[]\",:\n\r 0a\\t\xff\xc3";
+        let mut state: u64 = 7;
+        for _ in 0..300 {
+            let bytes: Vec<u8> = (0..64)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    alphabet[(state >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let mut found = FileContent::default();
+            read_json_records(&bytes, &mut found);
+            let _ = read_csv(&bytes);
+        }
+    }
+
+    #[test]
+    fn parquet_file_is_an_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "a.parquet", b"PAR1\x00\x00PAR1");
+        assert!(matches!(
+            read_activity_file(&path, "a.parquet"),
+            Err(Error::InputFile { .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_json_lines_and_non_json_never_panic() {
+        // Every prefix of a sample must read without panic and with consistent counts.
+        let sample = format!("{DIAGNOSTIC}[{{\"value\": [1]}}, 3]\nnot json at all\n{{\"records\": [{{\"time\": \"2025-01-01\"}}]}}");
+        for cut in 0..sample.len() {
+            let Some(prefix) = sample.get(..cut) else {
+                continue;
+            };
+            let mut records = 0;
+            for_each_json_record(prefix.as_bytes(), |_| records += 1);
+            let mut found = FileContent::default();
+            read_json_records(prefix.as_bytes(), &mut found);
+            assert_eq!(
+                found.activity.len() + found.activity_faults.len() + found.unclassified.len(),
+                records
+            );
+        }
+        let r = &read("junk.json", "hello\nworld\n")[0];
+        assert_eq!(
+            (r.frame.height(), r.rejected.len(), r.rejected[0].line),
+            (0, 1, 1)
+        );
+    }
+
+    #[test]
+    fn empty_and_zero_byte_files_give_zero_rows() {
+        for (name, content) in [
+            ("e.json", ""),
+            ("e.csv", ""),
+            ("e.jsonl", "\n  \n"),
+            ("x", ""),
+        ] {
+            let reads = read(name, content);
+            assert_eq!(reads.len(), 1, "{name}");
+            assert_eq!(reads[0].table, schema::activity::TABLE);
+            assert_eq!((reads[0].frame.height(), reads[0].rows_read), (0, 0));
+            assert_eq!(
+                reads[0].frame.schema().as_ref(),
+                &schema::activity::DEF.schema()
+            );
+        }
+        let reads = read("audit_2025.json", "");
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].table, schema::audit_records::TABLE);
+        // A header outweighs the name.
+        let reads = read("audit_2025.csv", "Time,Operation name\n");
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].table, schema::activity::TABLE);
+        let reads = read("activity.csv", "Date-Time,Action\n");
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].table, schema::audit_records::TABLE);
+    }
+
+    #[test]
+    fn gzip_file_is_decompressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(DIAGNOSTIC.as_bytes()).unwrap();
+        let bytes = gz.finish().unwrap();
+        let path = write(&dir, "act.jsonl.gz", &bytes);
+        let reads = read_activity_file(&path, "act.jsonl.gz").unwrap();
+        assert_eq!(activity(&reads).frame.height(), 3);
+        // A gzip cut short keeps what it decoded and reports the break.
+        let path = write(&dir, "cut.jsonl.gz", &bytes[..bytes.len() - 10]);
+        let reads = read_activity_file(&path, "cut.jsonl.gz").unwrap();
+        let r = activity(&reads);
+        assert!(r
+            .rejected
+            .iter()
+            .any(|f| f.reason.starts_with("expected a complete gzip stream")));
+        assert_eq!(r.rows_read, (r.frame.height() + r.rejected.len()) as u64);
+    }
+
+    #[test]
+    fn missing_file_is_an_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_activity_file(&dir.path().join("nope.json"), "nope.json");
+        assert!(matches!(err, Err(Error::InputFile { .. })));
+    }
+
+    #[test]
+    fn unknown_csv_header_names_what_was_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "x.csv", b"a,b\n1,2\n");
+        let err = read_activity_file(&path, "x.csv");
+        assert!(matches!(err, Err(Error::MissingColumn { ref column, .. }) if column == "Time"));
+    }
+
+    #[test]
+    fn audit_records_in_an_activity_file_are_found_by_content() {
+        let content = "{\"time\": \"2025-11-14T01:00:00Z\", \"operationName\": \"A\"}\n{\"customerId\": \"C-1\", \"operationType\": \"IncreaseSpendingLimit\", \"operationDate\": \"2025-11-14T05:00:00Z\"}\n{broken\n";
+        let reads = read("events.json", content);
+        assert_eq!(reads.len(), 2);
+        assert_eq!(activity(&reads).frame.height(), 1);
+        // Broken JSON belongs to the file's main table: activity, since it has activity rows.
+        assert_eq!(activity(&reads).rejected.len(), 1);
+        let audit = reads
+            .iter()
+            .find(|r| r.table == schema::audit_records::TABLE)
+            .unwrap();
+        assert_eq!(
+            strs(&audit.frame, schema::audit_records::OPERATION_TYPE),
+            vec![s("increase_spending_limit")]
+        );
+        assert_eq!(lines(&audit.frame), vec![2]);
+        assert_eq!(audit.rows_read, 1);
+    }
+}

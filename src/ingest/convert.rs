@@ -1,0 +1,348 @@
+//! From text to typed columns, row by row accounted for: every column of a file arrives as text,
+//! is parsed by its `Kind`, and a row whose required or present value does not parse goes to
+//! rejected_rows (file, line, the column as the file names it, expected and found) instead of the
+//! canonical table. Both come out of one lazy plan per file, so the orchestrator's collect_all
+//! scans each file once for both.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::columns::{ColumnSpec, Kind, Need};
+use super::values;
+use crate::schema::{self, rejected_rows as rj};
+
+const REJECT_COLUMN: &str = "__reject_column";
+const REJECT_REASON: &str = "__reject_reason";
+/// Longest found value quoted in a reason.
+const MAX_FOUND: i64 = 120;
+
+/// The dtype a kind parses into.
+pub fn dtype_of(kind: Kind) -> DataType {
+    match kind {
+        Kind::Text | Kind::Id | Kind::Currency | Kind::Month => DataType::String,
+        Kind::Date => DataType::Date,
+        Kind::Timestamp => schema::timestamp_utc(),
+        Kind::Float => DataType::Float64,
+        Kind::Money => schema::ledger_money(),
+        Kind::Bool => DataType::Boolean,
+        Kind::Int => DataType::Int64,
+    }
+}
+
+/// A present column: its canonical spec and the name the file gave it.
+pub struct Present<'a> {
+    pub spec: &'a ColumnSpec,
+    pub header: String,
+}
+
+/// The typed rows of one file and its rejected rows.
+pub struct Typed {
+    /// Canonical columns of the specs (absent optional ones as typed nulls), plus source_file and
+    /// source_line. The source module derives its remaining columns from these.
+    pub accepted: LazyFrame,
+    /// rejected_rows schema, `raw` still null (filled from the file by the orchestrator).
+    pub rejected: LazyFrame,
+}
+
+/// `raw` has one String column per present spec (named by spec.name) and `source_line` (Int64).
+pub fn typed(
+    raw: LazyFrame,
+    specs: &[ColumnSpec],
+    present: &[Present<'_>],
+    source: &str,
+    file: &str,
+) -> Typed {
+    let mut parsed = Vec::new();
+    let mut bad: Vec<(Expr, Expr, String)> = Vec::new(); // (is bad, reason, header)
+    for spec in specs {
+        let tmp = format!("__v_{}", spec.name);
+        match present.iter().find(|p| p.spec.name == spec.name) {
+            None => parsed.push(lit(NULL).cast(dtype_of(spec.kind)).alias(tmp)),
+            Some(p) => {
+                let cleaned = clean(col(spec.name));
+                parsed.push(parse(cleaned, spec.kind).alias(tmp.clone()));
+                let has_text = clean(col(spec.name)).is_not_null();
+                let malformed = has_text.clone().and(col(tmp.as_str()).is_null());
+                let found = clean(col(spec.name)).str().slice(lit(0), lit(MAX_FOUND));
+                bad.push((
+                    malformed,
+                    concat_str(
+                        [
+                            lit(format!("expected {}, found '", spec.kind.expected())),
+                            found,
+                            lit("'"),
+                        ],
+                        "",
+                        false,
+                    ),
+                    p.header.clone(),
+                ));
+                if spec.need == Need::Required {
+                    bad.push((
+                        has_text.not(),
+                        lit(format!(
+                            "expected {}, found an empty field",
+                            spec.kind.expected()
+                        )),
+                        p.header.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    let (reject_column, reject_reason) = if bad.is_empty() {
+        (
+            lit(NULL).cast(DataType::String),
+            lit(NULL).cast(DataType::String),
+        )
+    } else {
+        // Nested from the last check outwards, so the first failing column wins.
+        let mut column = lit(NULL).cast(DataType::String);
+        let mut reason = lit(NULL).cast(DataType::String);
+        for (c, r, h) in bad.into_iter().rev() {
+            column = when(c.clone()).then(lit(h)).otherwise(column);
+            reason = when(c).then(r).otherwise(reason);
+        }
+        (column, reason)
+    };
+    let staged = raw.with_columns(parsed).with_columns([
+        reject_column.alias(REJECT_COLUMN),
+        reject_reason.alias(REJECT_REASON),
+    ]);
+
+    let mut out_cols: Vec<Expr> = specs
+        .iter()
+        .map(|s| col(format!("__v_{}", s.name)).alias(s.name))
+        .collect();
+    out_cols.push(lit(file.to_string()).alias(schema::SOURCE_FILE));
+    out_cols.push(col(schema::SOURCE_LINE));
+    let accepted = staged
+        .clone()
+        .filter(col(REJECT_COLUMN).is_null())
+        .select(out_cols);
+    let rejected = staged.filter(col(REJECT_COLUMN).is_not_null()).select([
+        lit(source.to_string()).alias(rj::SOURCE),
+        lit(file.to_string()).alias(rj::FILE),
+        col(schema::SOURCE_LINE).alias(rj::LINE),
+        col(REJECT_COLUMN).alias(rj::COLUMN),
+        col(REJECT_REASON).alias(rj::REASON),
+        lit(NULL).cast(DataType::String).alias(rj::RAW),
+    ]);
+    Typed { accepted, rejected }
+}
+
+/// Trimmed text with the spreadsheet apostrophe guard and NULL tokens removed; empty -> null.
+fn clean(e: Expr) -> Expr {
+    let t = e
+        .str()
+        .strip_chars(lit(NULL).cast(DataType::String))
+        .str()
+        .strip_prefix(lit("'"));
+    when(
+        t.clone()
+            .str()
+            .len_bytes()
+            .eq(lit(0))
+            .or(t.clone().str().to_uppercase().eq(lit("NULL"))),
+    )
+    .then(lit(NULL).cast(DataType::String))
+    .otherwise(t)
+}
+
+fn parse(cleaned: Expr, kind: Kind) -> Expr {
+    match kind {
+        Kind::Text => cleaned,
+        Kind::Id => cleaned.str().to_lowercase(),
+        Kind::Currency => {
+            let up = cleaned.str().to_uppercase();
+            when(up.clone().str().contains(lit("^[A-Z]{3}$"), true))
+                .then(up)
+                .otherwise(lit(NULL).cast(DataType::String))
+        }
+        Kind::Float => {
+            let v = cleaned.cast(DataType::Float64);
+            // Non-finite values are not amounts; a negative zero is zero.
+            when(v.clone().is_finite().not())
+                .then(lit(NULL).cast(DataType::Float64))
+                .when(v.clone().eq(lit(0.0)))
+                .then(lit(0.0))
+                .otherwise(v)
+        }
+        Kind::Int => cleaned.cast(DataType::Int64),
+        Kind::Date => cleaned.map(
+            |c| map_str(c, parse_dates),
+            |_, f| Ok(Field::new(f.name().clone(), DataType::Date)),
+        ),
+        Kind::Timestamp => cleaned.map(
+            |c| map_str(c, parse_timestamps),
+            |_, f| Ok(Field::new(f.name().clone(), schema::timestamp_utc())),
+        ),
+        Kind::Money => cleaned.map(
+            |c| map_str(c, parse_money),
+            |_, f| Ok(Field::new(f.name().clone(), schema::ledger_money())),
+        ),
+        Kind::Bool => cleaned.map(
+            |c| map_str(c, parse_bools),
+            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+        ),
+        Kind::Month => cleaned.map(
+            |c| map_str(c, parse_months),
+            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        ),
+    }
+}
+
+fn map_str(c: Column, f: fn(&StringChunked) -> Series) -> PolarsResult<Column> {
+    let name = c.name().clone();
+    let s = c.cast(&DataType::String)?;
+    let ca = s.str()?;
+    Ok(f(ca).with_name(name).into_column())
+}
+
+/// Dates repeat heavily (one per usage day), so each distinct text is parsed once.
+fn memo<T: Copy>(ca: &StringChunked, f: impl Fn(&str) -> Option<T>) -> Vec<Option<T>> {
+    let mut cache: HashMap<&str, Option<T>> = HashMap::new();
+    ca.iter()
+        .map(|o| {
+            o.and_then(|s| {
+                if cache.len() > 65_536 {
+                    cache.clear();
+                }
+                *cache.entry(s).or_insert_with(|| f(s))
+            })
+        })
+        .collect()
+}
+
+fn parse_dates(ca: &StringChunked) -> Series {
+    let v: Int32Chunked = memo(ca, |s| values::parse_date(s).map(values::date_days))
+        .into_iter()
+        .collect();
+    v.into_date().into_series()
+}
+
+fn parse_timestamps(ca: &StringChunked) -> Series {
+    let v: Int64Chunked = memo(ca, |s| {
+        values::parse_timestamp_utc(s).map(values::timestamp_micros)
+    })
+    .into_iter()
+    .collect();
+    v.into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_series()
+}
+
+fn parse_money(ca: &StringChunked) -> Series {
+    let v: Int128Chunked = ca
+        .iter()
+        .map(|o| o.and_then(|s| values::parse_decimal(s, schema::LEDGER_SCALE as u32).ok()))
+        .collect();
+    v.into_decimal_unchecked(schema::LEDGER_PRECISION, schema::LEDGER_SCALE)
+        .into_series()
+}
+
+fn parse_bools(ca: &StringChunked) -> Series {
+    let v: BooleanChunked = ca.iter().map(|o| o.and_then(values::parse_bool)).collect();
+    v.into_series()
+}
+
+fn parse_months(ca: &StringChunked) -> Series {
+    let v: StringChunked = ca.iter().map(|o| o.and_then(values::parse_month)).collect();
+    v.into_series()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::columns::spec;
+
+    #[test]
+    fn parses_each_kind_and_rejects_with_the_file_s_column_name() {
+        let specs = [
+            spec("d", &["d"], Kind::Date, Need::Required),
+            spec("amount", &["amount"], Kind::Money, Need::Required),
+            spec("cost", &["cost"], Kind::Float, Need::Optional),
+            spec("cur", &["cur"], Kind::Currency, Need::Required),
+            spec("note", &["note"], Kind::Text, Need::Optional),
+        ];
+        let raw = df!(
+            "d" => ["11/01/2025", "2025-11-02", "13/45/2025", "11/03/2025", ""],
+            "amount" => ["12.50", "'7", "1", "1.23456", "2"],
+            "cost" => ["9.99E-08", "-0", "x", "1", "1"],
+            "cur" => ["usd", "EUR", "USD", "USD", "USD"],
+            schema::SOURCE_LINE => [2i64, 3, 4, 5, 6],
+        )
+        .unwrap()
+        .lazy();
+        let present: Vec<Present> = specs[..4]
+            .iter()
+            .map(|s| Present {
+                spec: s,
+                header: s.name.to_uppercase(),
+            })
+            .collect();
+        let t = typed(raw, &specs, &present, "invoices", "inv.csv");
+        let acc = t.accepted.collect().unwrap();
+        let rej = t.rejected.collect().unwrap();
+        // Lines 2 and 3 pass; 4 has a bad date (first failing column wins), 5 has 5 decimals,
+        // 6 an empty required date.
+        assert_eq!(acc.height(), 2);
+        assert_eq!(
+            acc.column("amount").unwrap().dtype(),
+            &schema::ledger_money()
+        );
+        let amounts: Vec<String> = acc
+            .column("amount")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(amounts, ["12.5000", "7.0000"]);
+        let cost = acc.column("cost").unwrap().f64().unwrap();
+        assert_eq!(cost.get(0), Some(9.99e-8));
+        assert!(cost.get(1).unwrap().is_sign_positive());
+        assert_eq!(
+            acc.column("cur").unwrap().str().unwrap().get(0),
+            Some("USD")
+        );
+        assert_eq!(acc.column("note").unwrap().null_count(), 2);
+        let lines: Vec<i64> = rej
+            .column(rj::LINE)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(lines, [4, 5, 6]);
+        let cols: Vec<&str> = rej
+            .column(rj::COLUMN)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(cols, ["D", "AMOUNT", "D"]);
+        let reasons: Vec<&str> = rej
+            .column(rj::REASON)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            reasons[0],
+            "expected a date (MM/DD/YYYY or YYYY-MM-DD), found '13/45/2025'"
+        );
+        assert_eq!(
+            reasons[2],
+            "expected a date (MM/DD/YYYY or YYYY-MM-DD), found an empty field"
+        );
+    }
+}

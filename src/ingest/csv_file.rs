@@ -1,0 +1,540 @@
+//! Delimited files as they are downloaded. A structural pre-pass with the `csv` crate reads each
+//! file once (gzip decoded on the fly), hashing its bytes for the manifest, counting its records,
+//! and finding the rows Polars cannot be trusted with: wrong field count (a truncated last line),
+//! invalid UTF-8, records spanning lines. A clean file is then scanned by Polars directly (record
+//! i is on line i + 2); any other file is rewritten once, good records only, with each record's
+//! line number, into the run's scratch folder and scanned from there. Either way every record is
+//! accounted for with its real line number.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::Rejected;
+use crate::error::{Error, Result};
+use crate::schema;
+
+/// Longest raw text kept for a rejected row.
+pub const MAX_RAW: usize = 2048;
+/// Name of the line-number column in a rewritten copy.
+const LINE_COL: &str = "__line";
+
+/// What the pre-pass learnt about one file.
+pub struct Prepass {
+    pub header: Vec<String>,
+    /// Data records (header excluded), rejected or not.
+    pub records: u64,
+    pub size: u64,
+    pub sha256: String,
+    /// Rows rejected for their structure.
+    pub rejected: Vec<Rejected>,
+    /// The file Polars reads, and whether line numbers come from a `__line` column.
+    pub scan_path: PathBuf,
+    pub rewritten: bool,
+}
+
+/// Counts and hashes every byte that passes through.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
+pub fn is_gzip(path: &Path) -> bool {
+    path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn decoded<'a, R: Read + 'a>(path: &Path, r: R) -> Box<dyn Read + 'a> {
+    if is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(r))
+    } else {
+        Box::new(r)
+    }
+}
+
+/// Splits a byte stream into CSV records by lines, keeping each record's true first line:
+/// a record continues over a newline while a quoted field is open (RFC 4180 quote parity);
+/// blank lines are skipped but counted. Hand-written because the `csv` crate reports the
+/// position where reading started, which lands on a skipped blank line, not on the record.
+struct Records<R> {
+    inner: R,
+    line: i64,
+    buf: Vec<u8>,
+    chunk: Vec<u8>,
+    /// Blank lines skipped so far.
+    blanks: u64,
+}
+
+/// One record: its first line, whether it spanned lines, its bytes without the line end, and
+/// whether it ended inside an open quote (a truncated file).
+struct Rec<'a> {
+    line: i64,
+    multiline: bool,
+    bytes: &'a [u8],
+    open_quote: bool,
+}
+
+impl<R: io::BufRead> Records<R> {
+    fn new(inner: R) -> Self {
+        Records {
+            inner,
+            line: 0,
+            buf: Vec::new(),
+            chunk: Vec::new(),
+            blanks: 0,
+        }
+    }
+
+    fn next(&mut self) -> io::Result<Option<Rec<'_>>> {
+        self.buf.clear();
+        let mut start = 0i64;
+        let mut quotes = 0usize;
+        loop {
+            self.chunk.clear();
+            let n = self.inner.read_until(b'\n', &mut self.chunk)?;
+            if n == 0 {
+                if self.buf.is_empty() {
+                    return Ok(None);
+                }
+                // End of file inside a quoted field.
+                let bytes = trim_line_end(&self.buf);
+                return Ok(Some(Rec {
+                    line: start,
+                    multiline: self.line > start,
+                    bytes,
+                    open_quote: true,
+                }));
+            }
+            self.line += 1;
+            if self.buf.is_empty() {
+                if trim_line_end(&self.chunk).is_empty() {
+                    self.blanks += 1;
+                    continue;
+                }
+                start = self.line;
+            }
+            quotes += self.chunk.iter().filter(|b| **b == b'"').count();
+            self.buf.extend_from_slice(&self.chunk);
+            if quotes % 2 == 0 {
+                let bytes = trim_line_end(&self.buf);
+                return Ok(Some(Rec {
+                    line: start,
+                    multiline: self.line > start,
+                    bytes,
+                    open_quote: false,
+                }));
+            }
+        }
+    }
+}
+
+fn trim_line_end(b: &[u8]) -> &[u8] {
+    let mut end = b.len();
+    while end > 0 && (b[end - 1] == b'\n' || b[end - 1] == b'\r') {
+        end -= 1;
+    }
+    &b[..end]
+}
+
+/// Fields of one record as the csv crate splits them (quotes removed, "" unescaped).
+fn fields(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rec = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut rec) {
+        Ok(true) => rec.iter().map(|f| f.to_vec()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Number of fields (RFC 4180), and whether the quoting is malformed (a quote inside an unquoted
+/// field, or text after a closing quote). Malformed records are counted the way the `csv` crate
+/// splits them, and their file is rewritten, so Polars never has to guess.
+fn field_count(bytes: &[u8]) -> (usize, bool) {
+    #[derive(PartialEq)]
+    enum S {
+        Start,
+        Plain,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut n = 1;
+    let mut st = S::Start;
+    for &b in bytes {
+        st = match (st, b) {
+            (S::Start, b'"') => S::Quoted,
+            (S::Start | S::Plain, b',') => {
+                n += 1;
+                S::Start
+            }
+            // A stray quote, or a bare carriage return (the csv crate ends a record there).
+            (S::Start | S::Plain, b'"' | b'\r') => return (fields(bytes).len(), true),
+            (S::Start | S::Plain, _) => S::Plain,
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) => S::Quoted,
+            (S::QuoteInQuoted, b'"') => S::Quoted,
+            (S::QuoteInQuoted, b',') => {
+                n += 1;
+                S::Start
+            }
+            (S::QuoteInQuoted, _) => return (fields(bytes).len(), true),
+        };
+    }
+    (n, false)
+}
+
+fn truncate_raw(bytes: &[u8]) -> String {
+    let mut s = String::from_utf8_lossy(bytes).into_owned();
+    if s.len() > MAX_RAW {
+        let mut cut = MAX_RAW;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
+
+fn read_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::InputFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Why a record cannot be read as a row, if it cannot; and whether its quoting is malformed.
+fn structural_problem(rec: &Rec<'_>, width: usize) -> (Option<String>, bool) {
+    if rec.open_quote {
+        return (
+            Some("expected a closing quote, found the end of the file".to_string()),
+            true,
+        );
+    }
+    let (n, malformed) = field_count(rec.bytes);
+    (structural_reason(rec, n, width), malformed)
+}
+
+fn structural_reason(rec: &Rec<'_>, n: usize, width: usize) -> Option<String> {
+    if n != width {
+        return Some(format!(
+            "expected {width} fields as in the header, found {n}"
+        ));
+    }
+    if std::str::from_utf8(rec.bytes).is_err() {
+        return Some("expected UTF-8 text, found invalid bytes".to_string());
+    }
+    None
+}
+
+/// Reads the file once: header, records, structural rejects, hash. Rewrites it into `scratch`
+/// when Polars should not read it as it is.
+pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Result<Prepass> {
+    let mut hashing = Hashing {
+        inner: BufReader::with_capacity(1 << 20, open(path)?),
+        hasher: Sha256::new(),
+        size: 0,
+    };
+    let mut header = Vec::new();
+    let mut records = 0u64;
+    let mut rejected = Vec::new();
+    let mut clean = !is_gzip(path);
+    {
+        let mut recs = Records::new(BufReader::with_capacity(
+            1 << 20,
+            decoded(path, &mut hashing),
+        ));
+        let mut first = true;
+        while let Some(rec) = recs.next().map_err(|e| read_err(path, e))? {
+            if first {
+                first = false;
+                header = fields(rec.bytes)
+                    .iter()
+                    .map(|f| {
+                        String::from_utf8_lossy(f)
+                            .trim_start_matches('\u{feff}')
+                            .trim()
+                            .to_string()
+                    })
+                    .collect();
+                if rec.line != 1 || rec.multiline {
+                    clean = false;
+                }
+                continue;
+            }
+            records += 1;
+            if rec.multiline || rec.line != records as i64 + 1 {
+                clean = false;
+            }
+            let (problem, malformed) = structural_problem(&rec, header.len());
+            if malformed {
+                clean = false;
+            }
+            if let Some(reason) = problem {
+                clean = false;
+                rejected.push(Rejected {
+                    source: source.to_string(),
+                    file: display.to_string(),
+                    line: rec.line,
+                    column: String::new(),
+                    reason,
+                    raw: truncate_raw(rec.bytes),
+                });
+            }
+        }
+        if recs.blanks > 0 {
+            clean = false;
+        }
+    }
+    // Drain whatever the reader did not need, so the hash covers the whole file.
+    io::copy(&mut hashing, &mut io::sink()).map_err(|e| read_err(path, e))?;
+    let sha256 = format!("{:x}", hashing.hasher.finalize());
+    let size = hashing.size;
+
+    let (scan_path, rewritten) = if clean || records == 0 {
+        (path.to_path_buf(), false)
+    } else {
+        (rewrite(path, display, scratch, header.len())?, true)
+    };
+    Ok(Prepass {
+        header,
+        records,
+        size,
+        sha256,
+        rejected,
+        scan_path,
+        rewritten,
+    })
+}
+
+/// Writes the good records with their line numbers to a plain CSV in `scratch`.
+fn rewrite(path: &Path, display: &str, scratch: &Path, width: usize) -> Result<PathBuf> {
+    let name: String = display
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let out_path = scratch.join(format!("{name}.clean.csv"));
+    let out = File::create(&out_path).map_err(|e| Error::Output {
+        path: out_path.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut w = csv::WriterBuilder::new()
+        .buffer_capacity(1 << 20)
+        .from_writer(out);
+    let write_err = |e: csv::Error| Error::Output {
+        path: out_path.clone(),
+        reason: e.to_string(),
+    };
+    let mut head: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+    head.push(LINE_COL.to_string());
+    w.write_record(&head).map_err(write_err)?;
+    let mut recs = Records::new(BufReader::with_capacity(
+        1 << 20,
+        decoded(path, BufReader::with_capacity(1 << 20, open(path)?)),
+    ));
+    let mut first = true;
+    while let Some(rec) = recs.next().map_err(|e| read_err(path, e))? {
+        if first {
+            first = false;
+            continue;
+        }
+        if structural_problem(&rec, width).0.is_some() {
+            continue;
+        }
+        let mut f = fields(rec.bytes);
+        f.push(rec.line.to_string().into_bytes());
+        w.write_record(&f).map_err(write_err)?;
+    }
+    w.flush().map_err(|e| Error::Output {
+        path: out_path.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(out_path)
+}
+
+/// A lazy scan of the (possibly rewritten) file with the wanted columns renamed to canonical
+/// names, every one as String, plus `source_line`.
+pub fn scan(pre: &Prepass, wanted: &[(usize, &str)]) -> Result<LazyFrame> {
+    let width = pre.header.len();
+    let mut fields: Vec<Field> = (0..width)
+        .map(|i| Field::new(format!("c{i}").into(), DataType::String))
+        .collect();
+    if pre.rewritten {
+        fields.push(Field::new(LINE_COL.into(), DataType::String));
+    }
+    let schema: Schema = fields.into_iter().collect();
+    let path = PlRefPath::try_from_path(&pre.scan_path).map_err(|e| read_err(&pre.scan_path, e))?;
+    let mut reader = LazyCsvReader::new(path)
+        .with_glob(false)
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema)))
+        .with_encoding(CsvEncoding::LossyUtf8)
+        .with_missing_is_null(true);
+    if !pre.rewritten {
+        reader = reader.with_row_index(Some(RowIndex {
+            name: "__row".into(),
+            offset: 0,
+        }));
+    }
+    let lf = reader.finish().map_err(|e| read_err(&pre.scan_path, e))?;
+    let mut cols: Vec<Expr> = wanted
+        .iter()
+        .map(|(i, name)| col(format!("c{i}")).alias(*name))
+        .collect();
+    cols.push(if pre.rewritten {
+        col(LINE_COL)
+            .cast(DataType::Int64)
+            .alias(schema::SOURCE_LINE)
+    } else {
+        (col("__row").cast(DataType::Int64) + lit(2i64)).alias(schema::SOURCE_LINE)
+    });
+    Ok(lf.select(cols))
+}
+
+/// Reads the given 1-based lines of a file (decoded when gzipped): the raw text of rejected rows.
+pub fn read_lines(path: &Path, lines: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    use std::io::BufRead;
+    let wanted: std::collections::HashSet<i64> = lines.iter().copied().collect();
+    let max = lines.iter().copied().max().unwrap_or(0);
+    let mut out = std::collections::HashMap::new();
+    let mut r = BufReader::new(decoded(path, BufReader::new(open(path)?)));
+    let mut buf = Vec::new();
+    let mut n = 0i64;
+    while n < max {
+        buf.clear();
+        let got = r
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| read_err(path, e))?;
+        if got == 0 {
+            break;
+        }
+        n += 1;
+        if wanted.contains(&n) {
+            let mut s = String::from_utf8_lossy(&buf)
+                .trim_end_matches(['\r', '\n'])
+                .to_string();
+            if s.len() > MAX_RAW {
+                let mut cut = MAX_RAW;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.truncate(cut);
+            }
+            out.insert(n, s);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn prepass_bytes(bytes: &[u8], name: &str) -> (Prepass, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let pre = prepass(&p, name, "usage", dir.path()).unwrap();
+        (pre, dir)
+    }
+
+    #[test]
+    fn clean_file_is_scanned_in_place_and_counted() {
+        let (pre, _d) = prepass_bytes(b"a,b\n1,2\n3,4\n", "x.csv");
+        assert_eq!(pre.header, ["a", "b"]);
+        assert_eq!(pre.records, 2);
+        assert!(!pre.rewritten);
+        assert!(pre.rejected.is_empty());
+        assert_eq!(pre.size, 12);
+        // sha256 of the exact bytes.
+        assert_eq!(
+            pre.sha256,
+            format!("{:x}", Sha256::digest(b"a,b\n1,2\n3,4\n"))
+        );
+    }
+
+    #[test]
+    fn quoted_newlines_and_blank_lines_keep_true_line_numbers() {
+        let text = b"a,b\n\"multi\nline\",1\n\nx,\n3\n";
+        let (pre, _d) = prepass_bytes(text, "x.csv");
+        assert!(pre.rewritten);
+        assert_eq!(pre.records, 3);
+        assert_eq!(pre.rejected.len(), 1);
+        assert_eq!(pre.rejected[0].line, 6);
+        assert_eq!(pre.rejected[0].raw, "3");
+        let df = scan(&pre, &[(0, "a"), (1, "b")])
+            .unwrap()
+            .collect()
+            .unwrap();
+        let lines: Vec<i64> = df
+            .column(schema::SOURCE_LINE)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(lines, [2, 5]);
+        assert_eq!(
+            df.column("a").unwrap().str().unwrap().get(0),
+            Some("multi\nline")
+        );
+    }
+
+    #[test]
+    fn gzip_is_decoded_and_hashed_as_stored() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"a\n1\n2\n").unwrap();
+        let gz = enc.finish().unwrap();
+        let (pre, _d) = prepass_bytes(&gz, "x.csv.gz");
+        assert_eq!(pre.records, 2);
+        assert_eq!(pre.size, gz.len() as u64);
+        let df = scan(&pre, &[(0, "a")]).unwrap().collect().unwrap();
+        assert_eq!(df.height(), 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_bytes_are_read_without_panic_and_every_record_is_accounted(
+            bytes in proptest::collection::vec(prop_oneof![Just(b','), Just(b'\n'), Just(b'"'), Just(b'\r'), Just(0xffu8), any::<u8>()], 0..300)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f.csv");
+            std::fs::write(&p, &bytes).unwrap();
+            let pre = prepass(&p, "f.csv", "usage", dir.path()).unwrap();
+            if !pre.header.is_empty() && pre.records > 0 {
+                let wanted: Vec<(usize, &str)> = (0..pre.header.len()).map(|i| (i, "x")).take(1).collect();
+                let df = scan(&pre, &wanted).unwrap().collect().unwrap();
+                prop_assert_eq!(df.height() as u64 + pre.rejected.len() as u64, pre.records);
+            }
+        }
+    }
+}

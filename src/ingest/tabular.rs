@@ -1,0 +1,252 @@
+//! The common path of every tabular source (usage, billed, invoices, payments, budgets, customers,
+//! fx_rates, dispositions): one file in any supported container (.csv, .csv.gz, .json, .jsonl,
+//! .parquet) becomes text columns under canonical names, then typed rows and rejected rows.
+//! A source lists its formats (Partner Center and FOCUS for usage); the header decides which one
+//! a file is in.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::columns::{locate, normalize_header, ColumnSpec, Need};
+use super::convert::{typed, Present, Typed};
+use super::{csv_file, json_rows, FileInfo, Rejected};
+use crate::error::{Error, Result};
+use crate::schema;
+
+/// One way a source's files can be laid out.
+pub struct Format {
+    pub name: &'static str,
+    pub specs: &'static [ColumnSpec],
+    /// Whether a header (normalised names) is in this format.
+    pub detect: fn(&[String]) -> bool,
+    /// Typed spec columns -> the canonical table's schema, in order.
+    pub finish: fn(LazyFrame) -> LazyFrame,
+}
+
+/// A tabular source: its canonical table and formats (the first whose `detect` matches wins;
+/// the last is the fallback and names the required columns in errors).
+pub struct Source {
+    pub table: &'static str,
+    pub formats: &'static [Format],
+}
+
+pub fn any_header(_: &[String]) -> bool {
+    true
+}
+
+/// What one file contributed.
+pub struct FileRead {
+    pub info: FileInfo,
+    pub typed: Option<Typed>,
+    pub structural: Vec<Rejected>,
+}
+
+fn choose<'a>(source: &'a Source, header: &[String]) -> &'a Format {
+    let normalized: Vec<String> = header.iter().map(|h| normalize_header(h)).collect();
+    source
+        .formats
+        .iter()
+        .find(|f| (f.detect)(&normalized))
+        .unwrap_or_else(|| source.formats.last().expect("a source has a format"))
+}
+
+/// Checks required columns and returns (spec index, header index) of the present ones.
+fn present_columns<'a>(
+    format: &'a Format,
+    header: &[String],
+    path: &Path,
+) -> Result<Vec<(usize, &'a ColumnSpec, usize)>> {
+    let found = locate(format.specs, header);
+    let mut out = Vec::new();
+    for (i, (spec, at)) in format.specs.iter().zip(found).enumerate() {
+        match at {
+            Some(h) => out.push((i, spec, h)),
+            None if spec.need != Need::Optional => {
+                return Err(Error::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: spec.name.to_string(),
+                    expected: spec.aliases.join(", "),
+                    found: header.join(", "),
+                })
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Reads one file of `source`. `display` is the path relative to the input folder.
+pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) -> Result<FileRead> {
+    let lower = display.to_ascii_lowercase();
+    if lower.ends_with(".parquet") {
+        return read_parquet(source, path, display);
+    }
+    if lower.ends_with(".json")
+        || lower.ends_with(".jsonl")
+        || lower.ends_with(".json.gz")
+        || lower.ends_with(".jsonl.gz")
+    {
+        let rows = json_rows::read(path, display, source.table)?;
+        return from_text_frame(
+            source,
+            path,
+            display,
+            rows.header,
+            rows.frame,
+            rows.info,
+            rows.rejected,
+        );
+    }
+    let pre = csv_file::prepass(path, display, source.table, scratch)?;
+    let info = FileInfo {
+        table: source.table,
+        path: path.to_path_buf(),
+        display: display.to_string(),
+        size: pre.size,
+        sha256: pre.sha256.clone(),
+        rows_read: pre.records,
+    };
+    if pre.header.is_empty() {
+        // A zero-byte file: nothing to read, nothing to check.
+        return Ok(FileRead {
+            info,
+            typed: None,
+            structural: pre.rejected,
+        });
+    }
+    let format = choose(source, &pre.header);
+    let present = present_columns(format, &pre.header, path)?;
+    let wanted: Vec<(usize, &str)> = present.iter().map(|(_, s, h)| (*h, s.name)).collect();
+    let raw = csv_file::scan(&pre, &wanted)?;
+    let presents: Vec<Present> = present
+        .iter()
+        .map(|(_, s, h)| Present {
+            spec: s,
+            header: pre.header[*h].clone(),
+        })
+        .collect();
+    let t = typed(raw, format.specs, &presents, source.table, display);
+    let structural = pre.rejected;
+    Ok(FileRead {
+        info,
+        typed: Some(Typed {
+            accepted: (format.finish)(t.accepted),
+            rejected: t.rejected,
+        }),
+        structural,
+    })
+}
+
+/// A file already split into text columns (JSON): header names and a frame with one String column
+/// per header entry (named by the header) plus source_line.
+fn from_text_frame(
+    source: &Source,
+    path: &Path,
+    display: &str,
+    header: Vec<String>,
+    frame: DataFrame,
+    info: FileInfo,
+    structural: Vec<Rejected>,
+) -> Result<FileRead> {
+    if header.is_empty() {
+        return Ok(FileRead {
+            info,
+            typed: None,
+            structural,
+        });
+    }
+    let format = choose(source, &header);
+    let present = present_columns(format, &header, path)?;
+    let mut cols: Vec<Expr> = present
+        .iter()
+        .map(|(_, s, h)| {
+            col(header[*h].as_str())
+                .cast(DataType::String)
+                .alias(s.name)
+        })
+        .collect();
+    cols.push(col(schema::SOURCE_LINE));
+    let raw = frame.lazy().select(cols);
+    let presents: Vec<Present> = present
+        .iter()
+        .map(|(_, s, h)| Present {
+            spec: s,
+            header: header[*h].clone(),
+        })
+        .collect();
+    let t = typed(raw, format.specs, &presents, source.table, display);
+    Ok(FileRead {
+        info,
+        typed: Some(Typed {
+            accepted: (format.finish)(t.accepted),
+            rejected: t.rejected,
+        }),
+        structural,
+    })
+}
+
+fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead> {
+    let err = |e: PolarsError| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let (size, sha256) = super::hash_file(path)?;
+    let pl_path = PlRefPath::try_from_path(path).map_err(err)?;
+    let mut lf = LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(err)?;
+    let file_schema = lf.collect_schema().map_err(err)?;
+    let header: Vec<String> = file_schema.iter_names().map(|n| n.to_string()).collect();
+    let rows = lf
+        .clone()
+        .select([len().alias("n")])
+        .collect()
+        .map_err(err)?
+        .column("n")
+        .map_err(err)?
+        .get(0)
+        .map_err(err)?
+        .extract::<u64>()
+        .unwrap_or(0);
+    let info = FileInfo {
+        table: source.table,
+        path: path.to_path_buf(),
+        display: display.to_string(),
+        size,
+        sha256,
+        rows_read: rows,
+    };
+    let format = choose(source, &header);
+    let present = present_columns(format, &header, path)?;
+    // Parquet has no lines: source_line is the 1-based row number.
+    let mut cols: Vec<Expr> = present
+        .iter()
+        .map(|(_, s, h)| {
+            col(header[*h].as_str())
+                .cast(DataType::String)
+                .alias(s.name)
+        })
+        .collect();
+    cols.push((col("__row").cast(DataType::Int64) + lit(1i64)).alias(schema::SOURCE_LINE));
+    let raw = lf.with_row_index("__row", None).select(cols);
+    let presents: Vec<Present> = present
+        .iter()
+        .map(|(_, s, h)| Present {
+            spec: s,
+            header: header[*h].clone(),
+        })
+        .collect();
+    let t = typed(raw, format.specs, &presents, source.table, display);
+    Ok(FileRead {
+        info,
+        typed: Some(Typed {
+            accepted: (format.finish)(t.accepted),
+            rejected: t.rejected,
+        }),
+        structural: Vec::new(),
+    })
+}
+
+/// The canonical table's columns, in its order.
+pub fn select_schema(lf: LazyFrame, def: &schema::TableDef) -> LazyFrame {
+    lf.select(def.column_names().into_iter().map(col).collect::<Vec<_>>())
+}

@@ -1,0 +1,163 @@
+//! The output folder, written all or nothing (SPEC 5): everything is written into a temporary
+//! folder beside --out, and only a complete run is moved into place. An existing --out is first
+//! renamed aside, the new folder renamed in, and the old one removed; if the second rename fails
+//! the old folder is put back. A lock file beside --out stops two runs from writing it at once.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Output {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// The staging folder of one run and the lock that guards --out.
+pub struct Staging {
+    dir: Option<tempfile::TempDir>,
+    pub out: PathBuf,
+    lock_path: PathBuf,
+}
+
+impl Staging {
+    /// Creates `<parent of out>/.billrisk-tmp-XXXX` and takes the lock `<out>.lock`.
+    pub fn begin(out: &Path) -> Result<Staging> {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| out_err(&parent, e))?;
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "billrisk-out".into());
+        let lock_path = parent.join(format!(".{name}.lock"));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock_path)
+        {
+            Ok(mut f) => {
+                let _ = writeln!(f, "{}", std::process::id());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // A lock whose process is gone is stale (a killed run): take it over.
+                let pid = fs::read_to_string(&lock_path).unwrap_or_default();
+                let alive = pid
+                    .trim()
+                    .parse::<u32>()
+                    .map(|p| Path::new(&format!("/proc/{p}")).exists())
+                    .unwrap_or(false);
+                if alive {
+                    return Err(out_err(
+                        out,
+                        format!(
+                            "another billrisk run (pid {}) is writing it; lock file {}",
+                            pid.trim(),
+                            lock_path.display()
+                        ),
+                    ));
+                }
+                fs::write(&lock_path, format!("{}\n", std::process::id()))
+                    .map_err(|e| out_err(&lock_path, e))?;
+            }
+            Err(e) => return Err(out_err(&lock_path, e)),
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(".billrisk-tmp-")
+            .tempdir_in(&parent)
+            .map_err(|e| out_err(&parent, e))?;
+        Ok(Staging {
+            dir: Some(dir),
+            out: out.to_path_buf(),
+            lock_path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().map(|d| d.path()).unwrap_or(&self.out)
+    }
+
+    /// Moves the staged folder into place as --out.
+    pub fn commit(mut self) -> Result<()> {
+        let staged = match self.dir.take() {
+            Some(d) => d.keep(),
+            None => return Err(Error::Internal("output committed twice".into())),
+        };
+        let out = &self.out;
+        if out.exists() {
+            let aside = out.with_file_name(format!(
+                ".{}.old-{}",
+                out.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                std::process::id()
+            ));
+            fs::rename(out, &aside).map_err(|e| out_err(out, e))?;
+            if let Err(e) = fs::rename(&staged, out) {
+                let _ = fs::rename(&aside, out);
+                let _ = fs::remove_dir_all(&staged);
+                return Err(out_err(out, e));
+            }
+            let _ = fs::remove_dir_all(&aside);
+        } else {
+            fs::rename(&staged, out).map_err(|e| {
+                let _ = fs::remove_dir_all(&staged);
+                out_err(out, e)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.lock_path);
+    }
+}
+
+/// Writes a file and returns its sha256.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<String> {
+    if let Some(p) = path.parent() {
+        fs::create_dir_all(p).map_err(|e| out_err(p, e))?;
+    }
+    fs::write(path, bytes).map_err(|e| out_err(path, e))?;
+    Ok(format!("{:x}", Sha256::digest(bytes)))
+}
+
+/// Writes a table as Parquet (zstd, statistics) and returns (rows, sha256 of the file).
+pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
+    // One chunk and a fixed row-group size: the file's bytes then depend on the data alone, not
+    // on how many threads produced it (byte-identical tables, SPEC 6).
+    df.rechunk_mut_par();
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::default())
+        .with_row_group_size(Some(256 * 1024))
+        .finish(df)
+        .map_err(|e| out_err(path, e))?;
+    let sha = write_bytes(path, &buf)?;
+    Ok((df.height() as u64, sha))
+}
+
+/// Reads a Parquet table written by an earlier run.
+pub fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let f = fs::File::open(path).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    ParquetReader::new(f)
+        .finish()
+        .map_err(|e| Error::InputFile {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+}

@@ -1,1 +1,0 @@
-//! TODO(owner): SQL over every table.

@@ -1,0 +1,134 @@
+//! The command line as a user meets it: the bundled sample run, exit codes, init, help.
+
+use crate::common::*;
+use predicates::prelude::*;
+
+#[test]
+fn run_with_no_arguments_uses_the_bundled_sample_and_accounts_for_every_row() {
+    let w = Workdir::new();
+    w.cmd()
+        .arg("run")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("bundled sample data"))
+        .stderr(predicate::str::contains("as-of date"));
+    for t in ["usage_daily", "rejected_rows"] {
+        assert!(
+            w.path(&format!("billrisk-out/tables/{t}.parquet")).exists(),
+            "{t}"
+        );
+    }
+    let manifest = w.json("billrisk-out/manifest.json");
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert!(!inputs.is_empty());
+    for f in inputs {
+        let read = f["rows_read"].as_u64().unwrap();
+        let acc = f["accepted"].as_u64().unwrap();
+        let rej = f["rejected"].as_u64().unwrap();
+        assert_eq!(read, acc + rej, "{}", f["file"]);
+        assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+    }
+    // usage_daily's rows sum to the accepted usage rows.
+    let daily = w.table("billrisk-out", "usage_daily");
+    let rows: u64 = daily
+        .column("rows")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .map(u64::from)
+        .sum();
+    let accepted_usage: u64 = inputs
+        .iter()
+        .filter(|f| f["source"] == "usage")
+        .map(|f| f["accepted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows, accepted_usage);
+}
+
+#[test]
+fn init_prints_a_commented_config_that_run_accepts() {
+    let w = Workdir::new();
+    let out = w
+        .cmd()
+        .arg("init")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("max_rejected_share"));
+    w.write("billrisk.toml", &text);
+    minimal_inputs(&w, "in");
+    w.cmd()
+        .args([
+            "run",
+            "--input",
+            "in",
+            "--out",
+            "out",
+            "--config",
+            "billrisk.toml",
+        ])
+        .assert()
+        .success();
+    // init --out refuses to overwrite.
+    w.cmd()
+        .args(["init", "--out", "billrisk.toml"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn bad_config_is_a_usage_error_and_names_the_key() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.write("bad.toml", "[input]\nmax_rejected_shar = 0.1\n");
+    w.cmd()
+        .args([
+            "run", "--input", "in", "--out", "out", "--config", "bad.toml",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml"))
+        .stderr(predicate::str::contains("max_rejected_shar"));
+    assert!(!w.path("out").exists());
+    w.cmd()
+        .args(["run", "--input", "in", "--as-of", "2026-13-01"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--as-of"));
+    w.cmd().args(["run", "--bogus"]).assert().code(2);
+}
+
+#[test]
+fn help_has_examples() {
+    let w = Workdir::new();
+    for sub in ["run", "validate", "query", "generate", "init"] {
+        w.cmd()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"));
+    }
+}
+
+#[test]
+fn as_of_defaults_to_the_last_usage_date_and_a_rerun_is_byte_identical() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.cmd()
+        .args(["run", "--input", "in", "--out", "a"])
+        .assert()
+        .success();
+    w.cmd()
+        .args(["run", "--input", "in", "--out", "b"])
+        .assert()
+        .success();
+    assert_eq!(w.json("a/manifest.json")["as_of"], "2026-11-02");
+    assert_eq!(
+        sha256_tree(&w.path("a/tables")),
+        sha256_tree(&w.path("b/tables"))
+    );
+}

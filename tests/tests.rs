@@ -1,0 +1,9 @@
+//! The one integration test binary: every file below is a module, so the Polars-sized binary is
+//! linked once. Each runs the real `billrisk` binary in a fresh temporary folder.
+
+mod common;
+
+mod bad_input;
+mod cli;
+mod ingest_quirks;
+mod report_browser;
