@@ -19,10 +19,14 @@ fn chromium() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("BILLRISK_CHROMIUM") {
         return Some(PathBuf::from(p));
     }
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
 }
 
 fn require_chromium() -> Option<PathBuf> {
@@ -87,7 +91,10 @@ fn run_chromium(browser: &Path, dir: &Path, page: &Path, extra: &[String]) -> (S
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    (t_out.join().unwrap_or_default(), t_err.join().unwrap_or_default())
+    (
+        t_out.join().unwrap_or_default(),
+        t_err.join().unwrap_or_default(),
+    )
 }
 
 fn write_report(dir: &Path, data: &report::ReportData) -> PathBuf {
@@ -104,21 +111,33 @@ fn assert_no_script_errors(stderr: &str) {
         assert!(
             !stderr.contains(bad),
             "browser reported {bad:?}:\n{}",
-            stderr.lines().filter(|l| l.contains("CONSOLE") || l.contains(bad)).collect::<Vec<_>>().join("\n")
+            stderr
+                .lines()
+                .filter(|l| l.contains("CONSOLE") || l.contains(bad))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 }
 
 #[test]
 fn report_loads_in_headless_chromium_with_charts_and_script() {
-    let Some(browser) = require_chromium() else { return };
+    let Some(browser) = require_chromium() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let page = write_report(dir.path(), &example::tiny().expect("example"));
 
     let (dom, stderr) = run_chromium(&browser, dir.path(), &page, &["--dump-dom".to_string()]);
-    assert!(dom.contains("billrisk report as of 2026-10-20"), "page did not load:\n{stderr}");
+    assert!(
+        dom.contains("billrisk report as of 2026-10-20"),
+        "page did not load:\n{stderr}"
+    );
     // The inline script ran to its end: no error stopped it and the CSP let it run.
-    assert!(dom.contains("data-ready=\"1\""), "inline script did not finish:\n{stderr}");
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "inline script did not finish:\n{stderr}"
+    );
     assert_no_script_errors(&stderr);
     // Charts: aging (EUR, USD), collections, 3 burn-ups, histogram, 4 usage series.
     assert_eq!(dom.matches("<svg").count(), 11);
@@ -133,11 +152,22 @@ fn report_loads_in_headless_chromium_with_charts_and_script() {
         &browser,
         dir.path(),
         &page,
-        &[format!("--screenshot={}", shot.display()), "--window-size=1280,5200".to_string(), "--hide-scrollbars".to_string()],
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,5200".to_string(),
+            "--hide-scrollbars".to_string(),
+        ],
     );
     let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot ({e}):\n{stderr}"));
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "screenshot is not a PNG");
-    assert!(png.len() > 20_000, "screenshot suspiciously small: {} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "screenshot is not a PNG"
+    );
+    assert!(
+        png.len() > 20_000,
+        "screenshot suspiciously small: {} bytes",
+        png.len()
+    );
     if let Ok(keep) = std::env::var("BILLRISK_REPORT_SCREENSHOT") {
         std::fs::copy(&shot, &keep).expect("keep screenshot");
         std::fs::copy(&page, Path::new(&keep).with_extension("html")).expect("keep report.html");
@@ -146,7 +176,9 @@ fn report_loads_in_headless_chromium_with_charts_and_script() {
 
 #[test]
 fn hostile_names_do_not_run_in_the_browser() {
-    let Some(browser) = require_chromium() else { return };
+    let Some(browser) = require_chromium() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let names = [
         "<script>document.title='pwned'</script>",
@@ -154,9 +186,15 @@ fn hostile_names_do_not_run_in_the_browser() {
         "=HYPERLINK(\"http://x\")",
         "@SUM(1) | \"quoted\"",
     ];
-    let page = write_report(dir.path(), &example::tiny_with_names(names).expect("example"));
+    let page = write_report(
+        dir.path(),
+        &example::tiny_with_names(names).expect("example"),
+    );
     let (dom, stderr) = run_chromium(&browser, dir.path(), &page, &["--dump-dom".to_string()]);
-    assert!(dom.contains("data-ready=\"1\""), "inline script did not finish:\n{stderr}");
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "inline script did not finish:\n{stderr}"
+    );
     assert!(!dom.contains("pwned</title>"));
     // Exactly our own script element and no injected image element.
     assert_eq!(dom.matches("<script").count(), 1);

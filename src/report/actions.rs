@@ -24,7 +24,12 @@ pub fn collections(collections_actions: LazyFrame) -> LazyFrame {
     collections_actions
         .with_column(rank_expr(ca::ACTION, &ACTIONS).alias(RANK))
         .sort_by_exprs(
-            [col(RANK), col(ca::PAST_DUE), col(ca::CUSTOMER_ID), col(ca::CURRENCY)],
+            [
+                col(RANK),
+                col(ca::PAST_DUE),
+                col(ca::CUSTOMER_ID),
+                col(ca::CURRENCY),
+            ],
             SortMultipleOptions::default()
                 .with_order_descending_multi([true, true, false, false])
                 .with_nulls_last(true),
@@ -36,9 +41,15 @@ const RANK: &str = "__rank";
 
 /// Position of the column's value in `order` (unknown values rank after all known ones).
 fn rank_expr(column: &str, order: &[&str]) -> Expr {
-    order.iter().enumerate().rev().fold(lit(order.len() as i32), |rest, (i, v)| {
-        when(col(column).eq(lit(*v))).then(lit(i as i32)).otherwise(rest)
-    })
+    order
+        .iter()
+        .enumerate()
+        .rev()
+        .fold(lit(order.len() as i32), |rest, (i, v)| {
+            when(col(column).eq(lit(*v)))
+                .then(lit(i as i32))
+                .otherwise(rest)
+        })
 }
 
 /// Columns of risk_review, in order.
@@ -64,10 +75,13 @@ pub fn risk_review_schema() -> Schema {
 
 /// Customers at or above `min_tier` (low, medium, high, critical), highest score first.
 pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> Result<LazyFrame> {
-    let from = TIERS.iter().position(|t| *t == min_tier).ok_or_else(|| Error::Config {
-        origin: "report.review_min_tier".to_string(),
-        message: format!("expected one of {}, found {min_tier:?}", TIERS.join(", ")),
-    })?;
+    let from = TIERS
+        .iter()
+        .position(|t| *t == min_tier)
+        .ok_or_else(|| Error::Config {
+            origin: "report.review_min_tier".to_string(),
+            message: format!("expected one of {}, found {min_tier:?}", TIERS.join(", ")),
+        })?;
     let wanted = TIERS[from..]
         .iter()
         .map(|t| col(rs::TIER).eq(lit(*t)))
@@ -160,10 +174,16 @@ mod tests {
 
     #[test]
     fn neutralise_rule() {
-        assert_eq!(neutralise("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(neutralise("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
         assert_eq!(neutralise("@SUM(1)"), "'@SUM(1)");
-        assert_eq!(neutralise("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+        assert_eq!(
+            neutralise("-2+3+cmd|' /C calc'!A0"),
+            "'-2+3+cmd|' /C calc'!A0"
+        );
         assert_eq!(neutralise("\tx"), "'\tx");
         assert_eq!(neutralise("\rx"), "'\rx");
         // Plain numbers are not code, even in a text column.
@@ -222,8 +242,17 @@ mod tests {
         )
         .unwrap()
         .lazy();
-        let out = risk_review(scores.clone(), "high").unwrap().collect().unwrap();
-        let ids: Vec<_> = out.column(rs::CUSTOMER_ID).unwrap().str().unwrap().iter().collect();
+        let out = risk_review(scores.clone(), "high")
+            .unwrap()
+            .collect()
+            .unwrap();
+        let ids: Vec<_> = out
+            .column(rs::CUSTOMER_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
         assert_eq!(ids, [Some("a"), Some("c")]);
         assert!(risk_review(scores, "severe").is_err());
     }
@@ -243,7 +272,13 @@ mod tests {
         .lazy()
         .with_column(col(ca::PAST_DUE).cast(schema::ledger_money()));
         let out = collections(df).collect().unwrap();
-        let ids: Vec<_> = out.column(ca::CUSTOMER_ID).unwrap().str().unwrap().iter().collect();
+        let ids: Vec<_> = out
+            .column(ca::CUSTOMER_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
         assert_eq!(ids, [Some("c"), Some("b"), Some("a")]);
         assert_eq!(out.width(), 7);
     }

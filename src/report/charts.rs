@@ -27,9 +27,16 @@ const FONT: &str = "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, 
 
 /// "Nice" axis ticks covering [lo, hi] with about `target` intervals (steps of 1, 2 or 5 x 10^k).
 pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     let (lo, hi) = if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
-        (lo - 0.5_f64.max(lo.abs() * 0.1), hi + 0.5_f64.max(hi.abs() * 0.1))
+        (
+            lo - 0.5_f64.max(lo.abs() * 0.1),
+            hi + 0.5_f64.max(hi.abs() * 0.1),
+        )
     } else {
         (lo, hi)
     };
@@ -56,7 +63,13 @@ fn nice_step(rough: f64) -> f64 {
 
 /// Tick label: thousands separators, `k`/`M`/`B` above a million, as few decimals as the step needs.
 pub fn tick_label(v: f64, step: f64) -> String {
-    let decimals_for = |s: f64| if s >= 1.0 { 0 } else { (-s.log10().floor()) as usize };
+    let decimals_for = |s: f64| {
+        if s >= 1.0 {
+            0
+        } else {
+            (-s.log10().floor()) as usize
+        }
+    };
     let a = v.abs();
     if a >= 1e9 {
         format!("{}B", number_text(v / 1e9, decimals_for(step / 1e9)))
@@ -146,7 +159,11 @@ const LEGEND_H: f64 = 22.0;
 
 impl BarChart {
     fn plot(&self) -> Plot {
-        let top = if self.series.len() > 1 { LEGEND_H + 8.0 } else { 22.0 };
+        let top = if self.series.len() > 1 {
+            LEGEND_H + 8.0
+        } else {
+            22.0
+        };
         match self.orientation {
             Orientation::Vertical => {
                 let rotate = self.rotate_labels();
@@ -168,7 +185,9 @@ impl BarChart {
 
     fn rotate_labels(&self) -> bool {
         let slot = (self.width - 80.0) / self.categories.len().max(1) as f64;
-        self.categories.iter().any(|c| c.chars().count() as f64 * 5.8 > slot)
+        self.categories
+            .iter()
+            .any(|c| c.chars().count() as f64 * 5.8 > slot)
     }
 
     /// The stacked total of each category (negative values are not drawn: they count as zero).
@@ -191,7 +210,11 @@ impl BarChart {
             .series
             .iter()
             .all(|s| s.values.iter().all(|v| !v.is_finite() || v.fract() == 0.0));
-        let step = ticks.get(1).zip(ticks.first()).map(|(b, a)| b - a).unwrap_or(1.0);
+        let step = ticks
+            .get(1)
+            .zip(ticks.first())
+            .map(|(b, a)| b - a)
+            .unwrap_or(1.0);
         if integral && step < 1.0 {
             let top = max.ceil().max(1.0) as i64;
             return (0..=top).map(|i| i as f64).collect();
@@ -204,8 +227,18 @@ impl BarChart {
         let top = ticks.last().copied().unwrap_or(1.0);
         let p = self.plot();
         match self.orientation {
-            Orientation::Vertical => Scale { d0: 0.0, d1: top, r0: p.bottom, r1: p.top },
-            Orientation::Horizontal => Scale { d0: 0.0, d1: top, r0: p.left, r1: p.right },
+            Orientation::Vertical => Scale {
+                d0: 0.0,
+                d1: top,
+                r0: p.bottom,
+                r1: p.top,
+            },
+            Orientation::Horizontal => Scale {
+                d0: 0.0,
+                d1: top,
+                r0: p.left,
+                r1: p.right,
+            },
         }
     }
 
@@ -260,7 +293,11 @@ impl BarChart {
         let p = self.plot();
         let s = self.value_scale();
         let ticks = self.value_ticks();
-        let step = ticks.get(1).zip(ticks.first()).map(|(b, a)| b - a).unwrap_or(1.0);
+        let step = ticks
+            .get(1)
+            .zip(ticks.first())
+            .map(|(b, a)| b - a)
+            .unwrap_or(1.0);
         let mut svg = open_svg(self.width, self.height, &self.title);
         // Grid lines and value ticks.
         for t in &ticks {
@@ -300,7 +337,11 @@ impl BarChart {
                     number_text(r.value, 2)
                 )
             } else {
-                format!("{}: {}", self.categories[r.category], number_text(r.value, 2))
+                format!(
+                    "{}: {}",
+                    self.categories[r.category],
+                    number_text(r.value, 2)
+                )
             };
             let _ = write!(
                 svg,
@@ -361,7 +402,9 @@ impl BarChart {
             legend(
                 &mut svg,
                 p.left,
-                self.series.iter().map(|s| (s.name.as_str(), s.colour.as_str(), Swatch::Box)),
+                self.series
+                    .iter()
+                    .map(|s| (s.name.as_str(), s.colour.as_str(), Swatch::Box)),
             );
         }
         svg.push_str("</svg>");
@@ -376,7 +419,11 @@ pub fn histogram_counts(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<us
     let mut counts = vec![0usize; bins];
     let width = (hi - lo) / bins as f64;
     for v in values.iter().filter(|v| v.is_finite()) {
-        let i = if width > 0.0 { ((v - lo) / width).floor() } else { 0.0 };
+        let i = if width > 0.0 {
+            ((v - lo) / width).floor()
+        } else {
+            0.0
+        };
         let i = (i.max(0.0) as usize).min(bins - 1);
         counts[i] += 1;
     }
@@ -384,7 +431,14 @@ pub fn histogram_counts(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<us
 }
 
 /// A histogram as a vertical bar chart with one bar per bin, labelled by its range.
-pub fn histogram(title: &str, values: &[f64], lo: f64, hi: f64, bins: usize, colour: &str) -> BarChart {
+pub fn histogram(
+    title: &str,
+    values: &[f64],
+    lo: f64,
+    hi: f64,
+    bins: usize,
+    colour: &str,
+) -> BarChart {
     let counts = histogram_counts(values, lo, hi, bins);
     let width = (hi - lo) / bins.max(1) as f64;
     BarChart {
@@ -480,8 +534,18 @@ impl LineChart {
             ticks.last().copied().unwrap_or(1.0),
         );
         (
-            Scale { d0: x0, d1: x1, r0: p.left, r1: p.right },
-            Scale { d0: t0, d1: t1, r0: p.bottom, r1: p.top },
+            Scale {
+                d0: x0,
+                d1: x1,
+                r0: p.left,
+                r1: p.right,
+            },
+            Scale {
+                d0: t0,
+                d1: t1,
+                r0: p.bottom,
+                r1: p.top,
+            },
             ticks,
         )
     }
@@ -489,7 +553,11 @@ impl LineChart {
     pub fn to_svg(&self) -> String {
         let p = self.plot();
         let (xs, ys, ticks) = self.scales();
-        let step = ticks.get(1).zip(ticks.first()).map(|(b, a)| b - a).unwrap_or(1.0);
+        let step = ticks
+            .get(1)
+            .zip(ticks.first())
+            .map(|(b, a)| b - a)
+            .unwrap_or(1.0);
         let mut svg = open_svg(self.width, self.height, &self.title);
         for t in &ticks {
             let y = ys.map(*t);
@@ -539,7 +607,11 @@ impl LineChart {
             if pts.is_empty() {
                 continue;
             }
-            let dash = if line.dashed { r#" stroke-dasharray="6 4""# } else { "" };
+            let dash = if line.dashed {
+                r#" stroke-dasharray="6 4""#
+            } else {
+                ""
+            };
             let _ = write!(
                 svg,
                 r#"<polyline class="line" fill="none" stroke="{}" stroke-width="2"{dash} points="{}"><title>{}</title></polyline>"#,
@@ -548,7 +620,11 @@ impl LineChart {
                 escape_html(&line.name)
             );
         }
-        for m in self.markers.iter().filter(|m| m.x.is_finite() && m.y.is_finite()) {
+        for m in self
+            .markers
+            .iter()
+            .filter(|m| m.x.is_finite() && m.y.is_finite())
+        {
             let _ = write!(
                 svg,
                 r##"<circle class="mark" cx="{:.1}" cy="{:.1}" r="4.5" fill="#D55E00" stroke="#fff" stroke-width="1.5"><title>{}</title></circle>"##,
@@ -568,7 +644,11 @@ impl LineChart {
             .lines
             .iter()
             .map(|l| {
-                let swatch = if l.dashed { Swatch::Dashed } else { Swatch::Line };
+                let swatch = if l.dashed {
+                    Swatch::Dashed
+                } else {
+                    Swatch::Line
+                };
                 (l.name.as_str(), l.colour.as_str(), swatch)
             })
             .collect();
@@ -623,7 +703,11 @@ fn legend<'a>(svg: &mut String, x: f64, entries: impl Iterator<Item = (&'a str, 
                 svg,
                 r#"<line class="legend" x1="{x:.1}" y1="11" x2="{:.1}" y2="11" stroke="{c}" stroke-width="2"{}/>"#,
                 x + 14.0,
-                if swatch == Swatch::Dashed { r#" stroke-dasharray="4 3""# } else { "" }
+                if swatch == Swatch::Dashed {
+                    r#" stroke-dasharray="4 3""#
+                } else {
+                    ""
+                }
             ),
             Swatch::Dot => write!(
                 svg,
@@ -660,7 +744,11 @@ mod tests {
         BarChart {
             title: "t".into(),
             categories: (0..values.len()).map(|i| format!("c{i}")).collect(),
-            series: vec![Series { name: "s".into(), colour: PALETTE[0].into(), values }],
+            series: vec![Series {
+                name: "s".into(),
+                colour: PALETTE[0].into(),
+                values,
+            }],
             value_label: "USD".into(),
             orientation,
             width: 640.0,
@@ -670,9 +758,18 @@ mod tests {
 
     #[test]
     fn nice_ticks_use_1_2_5_steps() {
-        assert_eq!(nice_ticks(0.0, 87.0, 5), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
-        assert_eq!(nice_ticks(0.0, 1.0, 5), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
-        assert_eq!(nice_ticks(0.0, 4300.0, 5), vec![0.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0]);
+        assert_eq!(
+            nice_ticks(0.0, 87.0, 5),
+            vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+        );
+        assert_eq!(
+            nice_ticks(0.0, 1.0, 5),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        assert_eq!(
+            nice_ticks(0.0, 4300.0, 5),
+            vec![0.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0]
+        );
         // A flat range still gets an axis.
         assert!(nice_ticks(5.0, 5.0, 5).len() >= 2);
         assert_eq!(tick_label(2_500_000.0, 500_000.0), "2.5M");
@@ -697,7 +794,11 @@ mod tests {
     #[test]
     fn stacked_segments_sit_on_each_other() {
         let mut c = chart(vec![10.0], Orientation::Horizontal);
-        c.series.push(Series { name: "b".into(), colour: PALETTE[1].into(), values: vec![30.0] });
+        c.series.push(Series {
+            name: "b".into(),
+            colour: PALETTE[1].into(),
+            values: vec![30.0],
+        });
         let r = c.layout();
         // Axis 0..40 over the plot width 640 - 24 - 170 = 446 px: 10 -> 111.5 px, 30 -> 334.5 px.
         assert_eq!(r.len(), 2);
@@ -748,7 +849,11 @@ mod tests {
                 points: vec![(0.0, 0.0), (10.0, 96.0)],
                 dashed: false,
             }],
-            markers: vec![Marker { x: 10.0, y: 96.0, label: "spike".into() }],
+            markers: vec![Marker {
+                x: 10.0,
+                y: 96.0,
+                label: "spike".into(),
+            }],
             x_dates: false,
             value_label: "USD".into(),
             width: 640.0,

@@ -10,9 +10,8 @@ use super::{InputSummaryRow, ReportData};
 use crate::error::{Error, PolarsContext, Result};
 use crate::schema::{
     self, aging_customers as ag, aging_invoices as ai, anomalies as an, budget_alerts as ba,
-    budget_daily as bd,
-    budget_status as bs, collections_actions as ca, customers as cu, reconciliation as rc,
-    rejected_rows as rj, risk_scores as rs, usage_daily as ud,
+    budget_daily as bd, budget_status as bs, collections_actions as ca, customers as cu,
+    reconciliation as rc, rejected_rows as rj, risk_scores as rs, usage_daily as ud,
 };
 
 fn d(month: u32, day: u32) -> Result<NaiveDate> {
@@ -35,7 +34,12 @@ fn typed(df: PolarsResult<DataFrame>, money: &[&str]) -> Result<DataFrame> {
 
 /// The tiny report with ordinary customer names.
 pub fn tiny() -> Result<ReportData> {
-    tiny_with_names(["Contoso Ltd", "Fabrikam GmbH", "Northwind Traders", "Tailspin Toys"])
+    tiny_with_names([
+        "Contoso Ltd",
+        "Fabrikam GmbH",
+        "Northwind Traders",
+        "Tailspin Toys",
+    ])
 }
 
 /// The tiny report with the given names for customers c1..c4 (hostile names for escaping tests).
@@ -137,8 +141,14 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         }
     };
     let budgets = [1000.0, 2000.0, 500.0, 800.0];
-    let (mut b_id, mut b_cur, mut b_day, mut b_spend, mut b_cum, mut b_budget) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut b_id, mut b_cur, mut b_day, mut b_spend, mut b_cum, mut b_budget) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for (k, id) in ids.iter().enumerate() {
         let mut cum = 0.0;
         for day in 1..=20 {
@@ -263,7 +273,8 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         .stage("report example")?;
 
     // Usage from 2026-09-22 (28 days of history before the 14th's spike) to the as-of date.
-    let (mut u_id, mut u_day, mut u_meter, mut u_cost) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut u_id, mut u_day, mut u_meter, mut u_cost) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let start = d(9, 22)?;
     for offset in 0..=28 {
         let day = start + chrono::Duration::days(offset);
@@ -320,9 +331,24 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         .stage("report example")?;
 
     data.input_summary = vec![
-        InputSummaryRow { source: "usage".into(), rows_read: 110, accepted: 109, rejected: 1 },
-        InputSummaryRow { source: "invoices".into(), rows_read: 8, accepted: 7, rejected: 1 },
-        InputSummaryRow { source: "payments".into(), rows_read: 3, accepted: 3, rejected: 0 },
+        InputSummaryRow {
+            source: "usage".into(),
+            rows_read: 110,
+            accepted: 109,
+            rejected: 1,
+        },
+        InputSummaryRow {
+            source: "invoices".into(),
+            rows_read: 8,
+            accepted: 7,
+            rejected: 1,
+        },
+        InputSummaryRow {
+            source: "payments".into(),
+            rows_read: 3,
+            accepted: 3,
+            rejected: 0,
+        },
     ];
     Ok(data)
 }

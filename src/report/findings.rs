@@ -11,16 +11,19 @@ use super::{ReportData, ACTIONS, BUCKETS, TIERS};
 use crate::error::Result;
 use crate::schema::{
     aging_customers as ag, anomalies as an, budget_alerts as ba, budget_status as bs,
-    collections_actions as ca,
-    customers as cu, reconciliation as rc, rejected_rows as rj, risk_scores as rs,
-    usage_daily as ud,
+    collections_actions as ca, customers as cu, reconciliation as rc, rejected_rows as rj,
+    risk_scores as rs, usage_daily as ud,
 };
 
 /// Customer id to name, from the customers table, then risk_scores, then collections_actions.
 pub fn names(data: &ReportData) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for (df, id, name) in [
-        (&data.collections_actions, ca::CUSTOMER_ID, ca::CUSTOMER_NAME),
+        (
+            &data.collections_actions,
+            ca::CUSTOMER_ID,
+            ca::CUSTOMER_NAME,
+        ),
         (&data.risk_scores, rs::CUSTOMER_ID, rs::CUSTOMER_NAME),
         (&data.customers, cu::CUSTOMER_ID, cu::CUSTOMER_NAME),
     ] {
@@ -49,7 +52,10 @@ pub fn rank(order: &[&str], v: &str) -> usize {
 
 /// Step of a collections action on the ladder; unknown actions below every known one.
 pub fn hardness(action: &str) -> i64 {
-    ACTIONS.iter().position(|a| *a == action).map_or(-1, |p| p as i64)
+    ACTIONS
+        .iter()
+        .position(|a| *a == action)
+        .map_or(-1, |p| p as i64)
 }
 
 #[derive(Debug, Clone)]
@@ -64,7 +70,10 @@ pub struct CollectionRow {
 }
 
 /// The collections ladder: hardest action first, then largest past due.
-pub fn collections(data: &ReportData, names: &BTreeMap<String, String>) -> Result<Vec<CollectionRow>> {
+pub fn collections(
+    data: &ReportData,
+    names: &BTreeMap<String, String>,
+) -> Result<Vec<CollectionRow>> {
     let df = &data.collections_actions;
     let ids = strings(df, ca::CUSTOMER_ID)?;
     let own = strings(df, ca::CUSTOMER_NAME)?;
@@ -121,7 +130,10 @@ pub fn aging(data: &ReportData, names: &BTreeMap<String, String>) -> Result<Vec<
     let df = &data.aging_customers;
     let ids = strings(df, ag::CUSTOMER_ID)?;
     let cur = strings(df, ag::CURRENCY)?;
-    let buckets: Vec<Vec<Option<i128>>> = BUCKETS.iter().map(|(c, _)| money(df, c)).collect::<Result<_>>()?;
+    let buckets: Vec<Vec<Option<i128>>> = BUCKETS
+        .iter()
+        .map(|(c, _)| money(df, c))
+        .collect::<Result<_>>()?;
     let total = money(df, ag::TOTAL_OUTSTANDING)?;
     let credit = money(df, ag::UNAPPLIED_CREDIT)?;
     let net = money(df, ag::NET_OUTSTANDING)?;
@@ -177,13 +189,20 @@ pub struct BudgetRow {
 
 /// Budget alerts (from `data.budget_alerts`, with month and crossing date from budget_status):
 /// most urgent status, then highest utilisation.
-pub fn budget_alerts(data: &ReportData, names: &BTreeMap<String, String>) -> Result<Vec<BudgetRow>> {
+pub fn budget_alerts(
+    data: &ReportData,
+    names: &BTreeMap<String, String>,
+) -> Result<Vec<BudgetRow>> {
     let st = &data.budget_status;
-    let mut status_facts: BTreeMap<(String, String), (Option<String>, Option<NaiveDate>)> = BTreeMap::new();
+    let mut status_facts: BTreeMap<(String, String), (Option<String>, Option<NaiveDate>)> =
+        BTreeMap::new();
     let (sid, scur) = (strings(st, bs::CUSTOMER_ID)?, strings(st, bs::CURRENCY)?);
     let (smonth, scrossed) = (strings(st, bs::MONTH)?, dates(st, bs::BUDGET_CROSSED_ON)?);
     for i in 0..st.height() {
-        let key = (sid[i].clone().unwrap_or_default(), scur[i].clone().unwrap_or_default());
+        let key = (
+            sid[i].clone().unwrap_or_default(),
+            scur[i].clone().unwrap_or_default(),
+        );
         status_facts.insert(key, (smonth[i].clone(), scrossed[i]));
     }
     let df = &data.budget_alerts;
@@ -352,7 +371,10 @@ pub type DailySeries = Vec<(i64, f64)>;
 
 /// Daily usage cost per customer (summed over subscriptions and meters), zero-filled over every
 /// day from the first usage day to the as-of date, for the given customers.
-pub fn usage_series(data: &ReportData, customers: &[String]) -> Result<BTreeMap<String, DailySeries>> {
+pub fn usage_series(
+    data: &ReportData,
+    customers: &[String],
+) -> Result<BTreeMap<String, DailySeries>> {
     let df = &data.usage_daily;
     let ids = strings(df, ud::CUSTOMER_ID)?;
     let day = dates(df, ud::USAGE_DATE)?;
@@ -361,7 +383,9 @@ pub fn usage_series(data: &ReportData, customers: &[String]) -> Result<BTreeMap<
     let mut sums: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
     let mut first = i64::MAX;
     for i in 0..df.height() {
-        let (Some(id), Some(d)) = (&ids[i], day[i]) else { continue };
+        let (Some(id), Some(d)) = (&ids[i], day[i]) else {
+            continue;
+        };
         let d = days_from_date(d);
         if d > last || !customers.contains(id) {
             continue;
@@ -400,7 +424,11 @@ pub fn trailing_median(series: &[(i64, f64)], window: usize) -> Vec<(i64, Option
             }
             past.sort_by(f64::total_cmp);
             let n = past.len();
-            let m = if n % 2 == 1 { past[n / 2] } else { (past[n / 2 - 1] + past[n / 2]) / 2.0 };
+            let m = if n % 2 == 1 {
+                past[n / 2]
+            } else {
+                (past[n / 2 - 1] + past[n / 2]) / 2.0
+            };
             (*d, Some(m))
         })
         .collect()
@@ -423,7 +451,9 @@ pub fn burn_ups(
     let budget = floats(df, bd::BUDGET)?;
     let mut out: BTreeMap<(String, String), BurnUp> = BTreeMap::new();
     for i in 0..df.height() {
-        let (Some(id), Some(c), Some(d)) = (&ids[i], &cur[i], day[i]) else { continue };
+        let (Some(id), Some(c), Some(d)) = (&ids[i], &cur[i], day[i]) else {
+            continue;
+        };
         let key = (id.clone(), c.clone());
         if wanted.contains(&key) {
             out.entry(key)
@@ -506,7 +536,10 @@ pub struct RejectedExample {
 /// Rejected rows counted per (source, column, reason), most frequent first, cut to `limit`
 /// groups (a reason that quotes the bad value makes every row its own group), and the first
 /// `limit` rejected rows as examples, in source, file and line order.
-pub fn rejected(data: &ReportData, limit: usize) -> Result<(Vec<((String, String, String), usize)>, Vec<RejectedExample>)> {
+pub fn rejected(
+    data: &ReportData,
+    limit: usize,
+) -> Result<(Vec<((String, String, String), usize)>, Vec<RejectedExample>)> {
     let df = &data.rejected_rows;
     let src = strings(df, rj::SOURCE)?;
     let file = strings(df, rj::FILE)?;

@@ -37,7 +37,9 @@ pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     let Some(c) = column(df, name)? else {
         return Ok(Vec::new());
     };
-    let c = c.cast(&DataType::String).stage("report: read text column")?;
+    let c = c
+        .cast(&DataType::String)
+        .stage("report: read text column")?;
     let ca = c.str().stage("report: read text column")?;
     Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
 }
@@ -47,7 +49,9 @@ pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     let Some(c) = column(df, name)? else {
         return Ok(Vec::new());
     };
-    let c = c.cast(&DataType::Float64).stage("report: read number column")?;
+    let c = c
+        .cast(&DataType::Float64)
+        .stage("report: read number column")?;
     let ca = c.f64().stage("report: read number column")?;
     Ok(ca.iter().collect())
 }
@@ -57,7 +61,9 @@ pub fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
     let Some(c) = column(df, name)? else {
         return Ok(Vec::new());
     };
-    let c = c.cast(&DataType::Int64).stage("report: read integer column")?;
+    let c = c
+        .cast(&DataType::Int64)
+        .stage("report: read integer column")?;
     let ca = c.i64().stage("report: read integer column")?;
     Ok(ca.iter().collect())
 }
@@ -67,7 +73,9 @@ pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>> {
     let Some(c) = column(df, name)? else {
         return Ok(Vec::new());
     };
-    let c = c.cast(&DataType::Boolean).stage("report: read boolean column")?;
+    let c = c
+        .cast(&DataType::Boolean)
+        .stage("report: read boolean column")?;
     let ca = c.bool().stage("report: read boolean column")?;
     Ok(ca.iter().collect())
 }
@@ -79,7 +87,11 @@ pub fn dates(df: &DataFrame, name: &str) -> Result<Vec<Option<NaiveDate>>> {
     };
     let c = c.cast(&DataType::Date).stage("report: read date column")?;
     let ca = c.date().stage("report: read date column")?;
-    Ok(ca.physical().iter().map(|d| d.and_then(date_from_days)).collect())
+    Ok(ca
+        .physical()
+        .iter()
+        .map(|d| d.and_then(date_from_days))
+        .collect())
 }
 
 /// Days since 1970-01-01 to a date.
@@ -303,6 +315,9 @@ mod tests {
             escape_html("<script>alert('1')</script> & \"x\""),
             "&lt;script&gt;alert(&#39;1&#39;)&lt;/script&gt; &amp; &quot;x&quot;"
         );
-        assert_eq!(escape_md("a|b <i>[x](y)</i>\nz"), "a\\|b \\<i\\>\\[x\\](y)\\</i\\> z");
+        assert_eq!(
+            escape_md("a|b <i>[x](y)</i>\nz"),
+            "a\\|b \\<i\\>\\[x\\](y)\\</i\\> z"
+        );
     }
 }

@@ -15,7 +15,9 @@ use std::fmt::Write;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::charts::{self, BarChart, Line, LineChart, Marker, Orientation, Series, BUCKET_COLOURS, PALETTE};
+use super::charts::{
+    self, BarChart, Line, LineChart, Marker, Orientation, Series, BUCKET_COLOURS, PALETTE,
+};
 use super::findings::{self, RiskRow};
 use super::format::{days_from_date, escape_html, money_text, number_text};
 use super::markdown::{facts, plain_to_text};
@@ -40,11 +42,19 @@ struct Cell {
 }
 
 fn text(s: &str) -> Cell {
-    Cell { html: escape_html(s), sort: None, numeric: false }
+    Cell {
+        html: escape_html(s),
+        sort: None,
+        numeric: false,
+    }
 }
 
 fn raw(html: String) -> Cell {
-    Cell { html, sort: None, numeric: false }
+    Cell {
+        html,
+        sort: None,
+        numeric: false,
+    }
 }
 
 fn num(v: Option<f64>, decimals: usize) -> Cell {
@@ -67,14 +77,26 @@ fn customer_cell(name: &str, id: &str) -> Cell {
     let html = if name == id {
         escape_html(id)
     } else {
-        format!("{}<br><span class=\"id\">{}</span>", escape_html(name), escape_html(id))
+        format!(
+            "{}<br><span class=\"id\">{}</span>",
+            escape_html(name),
+            escape_html(id)
+        )
     };
-    Cell { html, sort: Some(name.to_string()), numeric: false }
+    Cell {
+        html,
+        sort: Some(name.to_string()),
+        numeric: false,
+    }
 }
 
 fn tier_badge(tier: &str) -> String {
     let t = escape_html(tier);
-    let class = if super::TIERS.contains(&tier) { tier } else { "unknown" };
+    let class = if super::TIERS.contains(&tier) {
+        tier
+    } else {
+        "unknown"
+    };
     format!("<span class=\"tier tier-{class}\">{t}</span>")
 }
 
@@ -96,7 +118,12 @@ fn table(headers: &[(&str, bool)], rows: Vec<Vec<Cell>>) -> String {
             let class = if c.numeric { " class=\"num\"" } else { "" };
             match c.sort {
                 Some(s) => {
-                    let _ = write!(out, "<td{class} data-sort=\"{}\">{}</td>", escape_html(&s), c.html);
+                    let _ = write!(
+                        out,
+                        "<td{class} data-sort=\"{}\">{}</td>",
+                        escape_html(&s),
+                        c.html
+                    );
                 }
                 None => {
                     let _ = write!(out, "<td{class}>{}</td>", c.html);
@@ -110,7 +137,10 @@ fn table(headers: &[(&str, bool)], rows: Vec<Vec<Cell>>) -> String {
 }
 
 fn figure(svg: String, caption: &str) -> String {
-    format!("<figure>{svg}<figcaption>{}</figcaption></figure>", escape_html(caption))
+    format!(
+        "<figure>{svg}<figcaption>{}</figcaption></figure>",
+        escape_html(caption)
+    )
 }
 
 fn headline(ctx: &Ctx) -> Result<String> {
@@ -133,11 +163,13 @@ fn headline(ctx: &Ctx) -> Result<String> {
     };
     let converted = |v: Option<&String>| -> String {
         match (&s.reporting_currency, v) {
-            (Some(rc), Some(v)) if s.receivables.len() > 1 || !s.receivables.contains_key(rc) => format!(
-                "<div class=\"sub\">≈ {} {} in total</div>",
-                escape_html(&plain_to_text(v)),
-                escape_html(rc)
-            ),
+            (Some(rc), Some(v)) if s.receivables.len() > 1 || !s.receivables.contains_key(rc) => {
+                format!(
+                    "<div class=\"sub\">≈ {} {} in total</div>",
+                    escape_html(&plain_to_text(v)),
+                    escape_html(rc)
+                )
+            }
             _ => String::new(),
         }
     };
@@ -153,8 +185,12 @@ fn headline(ctx: &Ctx) -> Result<String> {
     card(
         &mut out,
         "Total outstanding",
-        per_cur(s.receivables.iter().map(|(c, r)| (c, &r.total_outstanding)).collect())
-            + &converted(conv.and_then(|c| c.total_outstanding.as_ref())),
+        per_cur(
+            s.receivables
+                .iter()
+                .map(|(c, r)| (c, &r.total_outstanding))
+                .collect(),
+        ) + &converted(conv.and_then(|c| c.total_outstanding.as_ref())),
         false,
     );
     card(
@@ -200,7 +236,12 @@ fn headline(ctx: &Ctx) -> Result<String> {
     );
     out.push_str("</div><ul class=\"facts\">");
     for (label, value) in facts(s) {
-        let _ = write!(out, "<li><strong>{}:</strong> {}</li>", escape_html(&label), escape_html(&value));
+        let _ = write!(
+            out,
+            "<li><strong>{}:</strong> {}</li>",
+            escape_html(&label),
+            escape_html(&value)
+        );
     }
     out.push_str("</ul></section>");
     Ok(out)
@@ -217,7 +258,12 @@ fn aging(ctx: &Ctx) -> Result<String> {
     // Totals per currency and bucket.
     let mut headers: Vec<(&str, bool)> = vec![("Currency", false)];
     headers.extend(BUCKETS.iter().map(|(_, l)| (*l, true)));
-    headers.extend([("Total", true), ("Credit", true), ("Net", true), ("Customers", true)]);
+    headers.extend([
+        ("Total", true),
+        ("Credit", true),
+        ("Net", true),
+        ("Customers", true),
+    ]);
     let trs: Vec<Vec<Cell>> = ctx
         .summary
         .receivables
@@ -225,10 +271,22 @@ fn aging(ctx: &Ctx) -> Result<String> {
         .map(|(cur, r)| {
             let mut row = vec![text(cur)];
             for v in r.buckets.in_order() {
-                row.push(Cell { html: escape_html(&plain_to_text(v)), sort: Some(v.clone()), numeric: true });
+                row.push(Cell {
+                    html: escape_html(&plain_to_text(v)),
+                    sort: Some(v.clone()),
+                    numeric: true,
+                });
             }
-            for v in [&r.total_outstanding, &r.unapplied_credit, &r.net_outstanding] {
-                row.push(Cell { html: escape_html(&plain_to_text(v)), sort: Some(v.clone()), numeric: true });
+            for v in [
+                &r.total_outstanding,
+                &r.unapplied_credit,
+                &r.net_outstanding,
+            ] {
+                row.push(Cell {
+                    html: escape_html(&plain_to_text(v)),
+                    sort: Some(v.clone()),
+                    numeric: true,
+                });
             }
             row.push(num(Some(r.customers as f64), 0));
             row
@@ -242,7 +300,11 @@ fn aging(ctx: &Ctx) -> Result<String> {
     }
     out.push_str("<div class=\"charts\">");
     for (cur, rs) in &by_cur {
-        let top: Vec<&&findings::AgingRow> = rs.iter().filter(|r| r.total > 0).take(ctx.cfg.top_customers).collect();
+        let top: Vec<&&findings::AgingRow> = rs
+            .iter()
+            .filter(|r| r.total > 0)
+            .take(ctx.cfg.top_customers)
+            .collect();
         if top.is_empty() {
             continue;
         }
@@ -265,13 +327,21 @@ fn aging(ctx: &Ctx) -> Result<String> {
         };
         out.push_str(&figure(
             chart.to_svg(),
-            &format!("Outstanding {cur} by aging bucket, top {} customers by past due", top.len()),
+            &format!(
+                "Outstanding {cur} by aging bucket, top {} customers by past due",
+                top.len()
+            ),
         ));
     }
     out.push_str("</div><h3>Customers by past due</h3>");
     let mut headers: Vec<(&str, bool)> = vec![("Customer", false), ("Currency", false)];
     headers.extend(BUCKETS.iter().map(|(_, l)| (*l, true)));
-    headers.extend([("Total", true), ("Net", true), ("Oldest days", true), ("Action", false)]);
+    headers.extend([
+        ("Total", true),
+        ("Net", true),
+        ("Oldest days", true),
+        ("Action", false),
+    ]);
     let trs = rows
         .iter()
         .filter(|r| r.total > 0 || r.net != 0)
@@ -309,14 +379,21 @@ fn collections(ctx: &Ctx) -> Result<String> {
     let chart = BarChart {
         title: "Customers per collections action".into(),
         categories: ACTIONS.iter().map(|a| a.replace('_', " ")).collect(),
-        series: vec![Series { name: "customers".into(), colour: PALETTE[0].into(), values: counts }],
+        series: vec![Series {
+            name: "customers".into(),
+            colour: PALETTE[0].into(),
+            values: counts,
+        }],
         value_label: "customers".into(),
         orientation: Orientation::Vertical,
         width: 560.0,
         height: 240.0,
     };
     out.push_str("<div class=\"charts\">");
-    out.push_str(&figure(chart.to_svg(), "Customer-currency pairs per action, gentlest to hardest"));
+    out.push_str(&figure(
+        chart.to_svg(),
+        "Customer-currency pairs per action, gentlest to hardest",
+    ));
     // Amounts per action and currency.
     let mut sums: BTreeMap<(usize, String), (usize, i128)> = BTreeMap::new();
     for r in &rows {
@@ -331,7 +408,11 @@ fn collections(ctx: &Ctx) -> Result<String> {
         .map(|((k, cur), (n, amt))| {
             let action = ACTIONS.get(*k).copied().unwrap_or("other");
             vec![
-                Cell { html: escape_html(action), sort: Some(k.to_string()), numeric: false },
+                Cell {
+                    html: escape_html(action),
+                    sort: Some(k.to_string()),
+                    numeric: false,
+                },
                 text(cur),
                 num(Some(*n as f64), 0),
                 money_cell(*amt),
@@ -339,7 +420,15 @@ fn collections(ctx: &Ctx) -> Result<String> {
         })
         .collect();
     out.push_str("<div>");
-    out.push_str(&table(&[("Action", false), ("Currency", false), ("Customers", true), ("Past due", true)], trs));
+    out.push_str(&table(
+        &[
+            ("Action", false),
+            ("Currency", false),
+            ("Customers", true),
+            ("Past due", true),
+        ],
+        trs,
+    ));
     out.push_str("</div></div><h3>Customers with actions</h3>");
     let trs = rows
         .iter()
@@ -384,7 +473,7 @@ fn budgets(ctx: &Ctx) -> Result<String> {
         out.push_str("<p class=\"empty\">No customer is over, forecast over or near their budget.</p></section>");
         return Ok(out);
     }
-    out.push_str("<p>Month-to-date spend against the monthly budget, with the forecast to month end. Burn-up charts show cumulative spend (solid) against the budget (dashed) for the customers at risk.</p>");
+    out.push_str("<p>Month-to-date spend against the monthly budget, with the forecast to month end. Burn-up charts show cumulative spend (solid) against the budget (dashed) for the customers at risk. \"Reached on\" is the day spend reached the budget, or for a forecast overrun the day it is forecast to.</p>");
     out.push_str("<div class=\"charts\">");
     let keys: Vec<(String, String)> = rows
         .iter()
@@ -393,7 +482,9 @@ fn budgets(ctx: &Ctx) -> Result<String> {
         .collect();
     let burn_ups = findings::burn_ups(ctx.data, &keys)?;
     for (r, key) in rows.iter().zip(&keys) {
-        let Some(series) = burn_ups.get(key) else { continue };
+        let Some(series) = burn_ups.get(key) else {
+            continue;
+        };
         let chart = LineChart {
             title: format!("Budget burn-up: {}", r.name),
             lines: vec![
@@ -406,7 +497,10 @@ fn budgets(ctx: &Ctx) -> Result<String> {
                 Line {
                     name: "budget".into(),
                     colour: PALETTE[3].into(),
-                    points: series.iter().filter_map(|(d, _, b)| Some((*d as f64, (*b)?))).collect(),
+                    points: series
+                        .iter()
+                        .filter_map(|(d, _, b)| Some((*d as f64, (*b)?)))
+                        .collect(),
                     dashed: true,
                 },
             ],
@@ -420,9 +514,14 @@ fn budgets(ctx: &Ctx) -> Result<String> {
             "{} ({}){}: {}, {} of budget",
             r.name,
             r.customer_id,
-            r.month.as_ref().map(|m| format!(", {m}")).unwrap_or_default(),
+            r.month
+                .as_ref()
+                .map(|m| format!(", {m}"))
+                .unwrap_or_default(),
             r.status.replace('_', " "),
-            r.utilization.map(|u| format!("{} %", number_text(u * 100.0, 1))).unwrap_or_default()
+            r.utilization
+                .map(|u| format!("{} %", number_text(u * 100.0, 1)))
+                .unwrap_or_default()
         );
         out.push_str(&figure(chart.to_svg(), &caption));
     }
@@ -435,7 +534,9 @@ fn budgets(ctx: &Ctx) -> Result<String> {
                 customer_cell(&r.name, &r.customer_id),
                 Cell {
                     html: escape_html(&r.status),
-                    sort: Some(findings::rank(&super::BUDGET_ALERT_STATUSES, &r.status).to_string()),
+                    sort: Some(
+                        findings::rank(&super::BUDGET_ALERT_STATUSES, &r.status).to_string(),
+                    ),
                     numeric: false,
                 },
                 text(&r.currency),
@@ -443,9 +544,17 @@ fn budgets(ctx: &Ctx) -> Result<String> {
                 num(r.mtd_spend, 2),
                 num(r.utilization.map(|u| u * 100.0), 1),
                 num(r.forecast, 2),
-                text(&r.budget_crossed_on.or(r.forecast_crossed_on).map(|d| d.to_string()).unwrap_or_default()),
-                text(&r.action),
-                text(&r.why),
+                text(
+                    &r.budget_crossed_on
+                        .or(r.forecast_crossed_on)
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                ),
+                raw(format!(
+                    "{}<div class=\"why\">{}</div>",
+                    escape_html(&r.action),
+                    escape_html(&r.why)
+                )),
             ]
         })
         .collect();
@@ -458,9 +567,8 @@ fn budgets(ctx: &Ctx) -> Result<String> {
             ("Spend to date", true),
             ("Used %", true),
             ("Forecast", true),
-            ("Budget reached (or forecast to) on", false),
-            ("Action", false),
-            ("Why", false),
+            ("Reached on", false),
+            ("Action and why", false),
         ],
         trs,
     ));
@@ -488,8 +596,13 @@ fn risk_rows_table(rows: &[RiskRow]) -> String {
             row
         })
         .collect();
-    let mut headers: Vec<(&str, bool)> =
-        vec![("Customer", false), ("Tier", false), ("Score", true), ("Exposure", true), ("Currency", false)];
+    let mut headers: Vec<(&str, bool)> = vec![
+        ("Customer", false),
+        ("Tier", false),
+        ("Score", true),
+        ("Exposure", true),
+        ("Currency", false),
+    ];
     headers.extend(reasons::FAMILIES.iter().map(|f| (*f, true)));
     headers.push(("Top reasons", false));
     table(&headers, trs)
@@ -504,11 +617,24 @@ fn risk(ctx: &Ctx) -> Result<String> {
     }
     out.push_str("<p>Risk score 0–100 from usage, activity, payment and fraud signals (SPEC 4.4); the family columns show each family's contribution. Exposure = net outstanding + usage not yet invoiced + forecast to month end.</p>");
     let scores: Vec<f64> = rows.iter().filter_map(|r| r.risk_score).collect();
-    let hist = charts::histogram("Risk score distribution", &scores, 0.0, 100.0, 10, PALETTE[0]);
+    let hist = charts::histogram(
+        "Risk score distribution",
+        &scores,
+        0.0,
+        100.0,
+        10,
+        PALETTE[0],
+    );
     let tiers: Vec<String> = super::TIERS
         .iter()
         .rev()
-        .map(|t| format!("{} {}", tier_badge(t), ctx.summary.risk_tiers.get(*t).copied().unwrap_or(0)))
+        .map(|t| {
+            format!(
+                "{} {}",
+                tier_badge(t),
+                ctx.summary.risk_tiers.get(*t).copied().unwrap_or(0)
+            )
+        })
         .collect();
     let _ = write!(
         out,
@@ -535,7 +661,11 @@ fn risk(ctx: &Ctx) -> Result<String> {
             .filter(|a| !a.suppressed)
             .filter_map(|a| {
                 let d = days_from_date(a.date?);
-                Some(Marker { x: d as f64, y: *by_day.get(&d)?, label: a.reason.clone() })
+                Some(Marker {
+                    x: d as f64,
+                    y: *by_day.get(&d)?,
+                    label: a.reason.clone(),
+                })
             })
             .collect();
         let mut body = String::new();
@@ -552,7 +682,10 @@ fn risk(ctx: &Ctx) -> Result<String> {
                     Line {
                         name: format!("{}-day median", ctx.cfg.baseline_days),
                         colour: "#555555".into(),
-                        points: baseline.iter().filter_map(|(d, m)| Some((*d as f64, (*m)?))).collect(),
+                        points: baseline
+                            .iter()
+                            .filter_map(|(d, m)| Some((*d as f64, (*m)?)))
+                            .collect(),
                         dashed: true,
                     },
                 ],
@@ -571,10 +704,18 @@ fn risk(ctx: &Ctx) -> Result<String> {
             let _ = write!(
                 reasons_html,
                 "<li{}>{} <span class=\"code\">{}</span>{}</li>",
-                if a.suppressed { " class=\"suppressed\"" } else { "" },
+                if a.suppressed {
+                    " class=\"suppressed\""
+                } else {
+                    ""
+                },
                 escape_html(&a.reason),
                 escape_html(&a.signal),
-                if a.suppressed { " (suppressed by an analyst)" } else { "" }
+                if a.suppressed {
+                    " (suppressed by an analyst)"
+                } else {
+                    ""
+                }
             );
         }
         if found.is_empty() && !r.top_reasons.is_empty() {
@@ -605,7 +746,11 @@ fn reconciliation(ctx: &Ctx) -> Result<String> {
         .iter()
         .map(|(s, n)| format!("{} {}", escape_html(s), n))
         .collect();
-    let _ = write!(out, "<p>Customer-months by status: {}.</p>", parts.join(", "));
+    let _ = write!(
+        out,
+        "<p>Customer-months by status: {}.</p>",
+        parts.join(", ")
+    );
     if !rows.is_empty() {
         let trs = rows
             .iter()
@@ -653,14 +798,24 @@ fn data_quality(ctx: &Ctx) -> Result<String> {
                     num(Some(r.accepted as f64), 0),
                     num(Some(r.rejected as f64), 0),
                     num(
-                        Some(if r.rows_read > 0 { r.rejected as f64 / r.rows_read as f64 * 100.0 } else { 0.0 }),
+                        Some(if r.rows_read > 0 {
+                            r.rejected as f64 / r.rows_read as f64 * 100.0
+                        } else {
+                            0.0
+                        }),
                         2,
                     ),
                 ]
             })
             .collect();
         out.push_str(&table(
-            &[("Source", false), ("Rows read", true), ("Accepted", true), ("Rejected", true), ("Rejected %", true)],
+            &[
+                ("Source", false),
+                ("Rows read", true),
+                ("Accepted", true),
+                ("Rejected", true),
+                ("Rejected %", true),
+            ],
             trs,
         ));
     }
@@ -673,7 +828,15 @@ fn data_quality(ctx: &Ctx) -> Result<String> {
             .iter()
             .map(|((s, c, r), n)| vec![text(s), text(c), text(r), num(Some(*n as f64), 0)])
             .collect();
-        out.push_str(&table(&[("Source", false), ("Column", false), ("Reason", false), ("Rows", true)], trs));
+        out.push_str(&table(
+            &[
+                ("Source", false),
+                ("Column", false),
+                ("Reason", false),
+                ("Rows", true),
+            ],
+            trs,
+        ));
         if groups.len() == ctx.cfg.rejected_examples {
             out.push_str("<p class=\"note\">The most frequent reasons only; every rejected row is in rejected_rows.</p>");
         }
@@ -692,7 +855,14 @@ fn data_quality(ctx: &Ctx) -> Result<String> {
             })
             .collect();
         out.push_str(&table(
-            &[("Source", false), ("File", false), ("Line", true), ("Column", false), ("Reason", false), ("Raw", false)],
+            &[
+                ("Source", false),
+                ("File", false),
+                ("Line", true),
+                ("Column", false),
+                ("Reason", false),
+                ("Raw", false),
+            ],
             trs,
         ));
     }
@@ -768,6 +938,7 @@ svg.chart{max-width:100%;height:auto;display:block}
 .reasons{margin:6px 0;padding-left:18px;font-size:13.5px}
 .reasons .suppressed{color:var(--muted);text-decoration:line-through}
 .empty,.note{color:var(--muted)}
+.why{color:var(--muted);font-size:12.5px}
 footer{color:var(--muted);font-size:12.5px;text-align:center;padding:16px}
 @media print{nav{display:none}section{break-inside:avoid}}
 "#;
@@ -811,7 +982,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (k, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
             if k <= chunk.len() {
@@ -831,9 +1006,22 @@ fn script_hash() -> String {
 
 /// report.html text.
 pub fn render_html(data: &ReportData, summary: &Summary, cfg: &ReportConfig) -> Result<String> {
-    let ctx = Ctx { data, summary, cfg, names: findings::names(data)? };
+    let ctx = Ctx {
+        data,
+        summary,
+        cfg,
+        names: findings::names(data)?,
+    };
     type SectionFn = fn(&Ctx) -> Result<String>;
-    let sections: [SectionFn; 7] = [headline, aging, collections, budgets, risk, reconciliation, data_quality];
+    let sections: [SectionFn; 7] = [
+        headline,
+        aging,
+        collections,
+        budgets,
+        risk,
+        reconciliation,
+        data_quality,
+    ];
     let parts: Vec<String> = sections
         .par_iter()
         .map(|f| f(&ctx))

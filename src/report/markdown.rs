@@ -41,7 +41,10 @@ pub(crate) fn plain_to_text(plain: &str) -> String {
     let negative = plain.starts_with('-');
     let body = plain.trim_start_matches('-');
     let (int, frac) = body.split_once('.').unwrap_or((body, "00"));
-    let int = int.parse::<i128>().map(super::format::thousands).unwrap_or_else(|_| int.to_string());
+    let int = int
+        .parse::<i128>()
+        .map(super::format::thousands)
+        .unwrap_or_else(|_| int.to_string());
     format!("{}{int}.{frac}", if negative { "-" } else { "" })
 }
 
@@ -49,7 +52,9 @@ pub(crate) fn plain_to_text(plain: &str) -> String {
 pub(crate) fn headlines(summary: &Summary) -> Vec<(String, String)> {
     let conv = |v: &Option<String>| -> String {
         match (&summary.reporting_currency, v) {
-            (Some(rc), Some(v)) if summary.receivables.len() > 1 || !summary.receivables.contains_key(rc) => {
+            (Some(rc), Some(v))
+                if summary.receivables.len() > 1 || !summary.receivables.contains_key(rc) =>
+            {
                 format!(" (≈ {} {rc} in total)", plain_to_text(v))
             }
             _ => String::new(),
@@ -61,7 +66,12 @@ pub(crate) fn headlines(summary: &Summary) -> Vec<(String, String)> {
             "Total outstanding".to_string(),
             format!(
                 "{}{}",
-                per_currency(summary.receivables.iter().map(|(c, r)| (c, &r.total_outstanding))),
+                per_currency(
+                    summary
+                        .receivables
+                        .iter()
+                        .map(|(c, r)| (c, &r.total_outstanding))
+                ),
                 conv(&rc.and_then(|r| r.total_outstanding.clone()))
             ),
         ),
@@ -75,11 +85,19 @@ pub(crate) fn headlines(summary: &Summary) -> Vec<(String, String)> {
         ),
         (
             "Net outstanding (after credit)".to_string(),
-            per_currency(summary.receivables.iter().map(|(c, r)| (c, &r.net_outstanding))),
+            per_currency(
+                summary
+                    .receivables
+                    .iter()
+                    .map(|(c, r)| (c, &r.net_outstanding)),
+            ),
         ),
         (
             "Customers to suspend".to_string(),
-            format!("{} (suspend or write-off review)", summary.customers_to_suspend),
+            format!(
+                "{} (suspend or write-off review)",
+                summary.customers_to_suspend
+            ),
         ),
         (
             "Budgets".to_string(),
@@ -117,7 +135,10 @@ pub(crate) fn facts(summary: &Summary) -> Vec<(String, String)> {
     vec![
         (
             "Anomalies".to_string(),
-            format!("{} ({} active, {} suppressed by analysts)", a.total, a.active, a.suppressed),
+            format!(
+                "{} ({} active, {} suppressed by analysts)",
+                a.total, a.active, a.suppressed
+            ),
         ),
         (
             "Rejected input rows".to_string(),
@@ -182,11 +203,18 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
                 escape_md(&r.action),
                 money_text(r.past_due),
                 escape_md(&r.currency),
-                r.oldest_days_past_due.map(|d| d.to_string()).unwrap_or_default(),
+                r.oldest_days_past_due
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 escape_md(&r.reason)
             );
         }
-        more(&mut out, top.min(coll.len()), coll.len(), "actions/collections.csv");
+        more(
+            &mut out,
+            top.min(coll.len()),
+            coll.len(),
+            "actions/collections.csv",
+        );
     }
 
     let budget = findings::budget_alerts(data, &names)?;
@@ -194,7 +222,7 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
     if budget.is_empty() {
         out.push_str("No customer is over, forecast over or near their budget.\n");
     } else {
-        out.push_str("| Customer | Status | Currency | Budget | Spend to date | Used | Forecast | Budget reached (or forecast to) on | Action |\n|---|---|---|---:|---:|---:|---:|---|---|\n");
+        out.push_str("| Customer | Status | Currency | Budget | Spend to date | Used | Forecast | Reached on | Action |\n|---|---|---|---:|---:|---:|---:|---|---|\n");
         for r in budget.iter().take(top) {
             let _ = writeln!(
                 out,
@@ -204,22 +232,41 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
                 escape_md(&r.currency),
                 opt_num(r.budget, 2),
                 opt_num(r.mtd_spend, 2),
-                r.utilization.map(|u| format!("{} %", number_text(u * 100.0, 1))).unwrap_or_default(),
+                r.utilization
+                    .map(|u| format!("{} %", number_text(u * 100.0, 1)))
+                    .unwrap_or_default(),
                 opt_num(r.forecast, 2),
-                r.budget_crossed_on.or(r.forecast_crossed_on).map(|d| d.to_string()).unwrap_or_default(),
+                r.budget_crossed_on
+                    .or(r.forecast_crossed_on)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 escape_md(&r.action)
             );
         }
-        more(&mut out, top.min(budget.len()), budget.len(), "actions/budget_alerts.csv");
+        more(
+            &mut out,
+            top.min(budget.len()),
+            budget.len(),
+            "actions/budget_alerts.csv",
+        );
     }
 
     let review = findings::risk(&data.risk_review, &names)?;
     let _ = writeln!(out, "\n## Risk review\n");
     if review.is_empty() {
-        let _ = writeln!(out, "No customer at or above the {} tier.", escape_md(&cfg.review_min_tier));
+        let _ = writeln!(
+            out,
+            "No customer at or above the {} tier.",
+            escape_md(&cfg.review_min_tier)
+        );
     } else {
         risk_table(&mut out, &review[..top.min(review.len())]);
-        more(&mut out, top.min(review.len()), review.len(), "actions/risk_review.csv");
+        more(
+            &mut out,
+            top.min(review.len()),
+            review.len(),
+            "actions/risk_review.csv",
+        );
     }
 
     let (recon, counts) = findings::reconciliation(data, &names)?;
@@ -240,8 +287,17 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
             );
         }
         let total: usize = counts.values().sum();
-        more(&mut out, top.min(recon.len()), recon.len(), "tables/reconciliation.parquet");
-        let _ = writeln!(out, "\n{} of {total} customer-months reconcile.", counts.get("ok").copied().unwrap_or(0));
+        more(
+            &mut out,
+            top.min(recon.len()),
+            recon.len(),
+            "tables/reconciliation.parquet",
+        );
+        let _ = writeln!(
+            out,
+            "\n{} of {total} customer-months reconcile.",
+            counts.get("ok").copied().unwrap_or(0)
+        );
     }
 
     let _ = writeln!(out, "\n## Data quality\n");
@@ -264,7 +320,13 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
     if !groups.is_empty() {
         out.push_str("\n| Source | Column | Reason | Rows |\n|---|---|---|---:|\n");
         for ((s, c, r), n) in &groups {
-            let _ = writeln!(out, "| {} | {} | {} | {n} |", escape_md(s), escape_md(c), escape_md(r));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {n} |",
+                escape_md(s),
+                escape_md(c),
+                escape_md(r)
+            );
         }
     }
     Ok(out)

@@ -37,7 +37,13 @@ pub use markdown::render_markdown;
 pub use summary::{render_summary_json, summarize, Summary};
 
 /// Collections actions from the gentlest to the hardest (SPEC 4.1).
-pub const ACTIONS: [&str; 5] = ["reminder", "second_notice", "final_notice", "suspend", "write_off_review"];
+pub const ACTIONS: [&str; 5] = [
+    "reminder",
+    "second_notice",
+    "final_notice",
+    "suspend",
+    "write_off_review",
+];
 /// Actions that stop service or end the relationship: "customers to suspend".
 pub const SUSPEND_ACTIONS: [&str; 2] = ["suspend", "write_off_review"];
 /// Risk tiers from the lowest (SPEC 4.4).
@@ -143,7 +149,10 @@ mod tests {
     ];
 
     fn small_cfg() -> ReportConfig {
-        ReportConfig { top_customers: 2, ..ReportConfig::default() }
+        ReportConfig {
+            top_customers: 2,
+            ..ReportConfig::default()
+        }
     }
 
     #[test]
@@ -160,7 +169,11 @@ mod tests {
         assert!(conv.unconverted_currencies.is_empty());
         assert_eq!(s.customers_to_suspend, 1);
         assert_eq!(
-            (s.customers_over_budget, s.customers_forecast_over_budget, s.customers_budget_warning),
+            (
+                s.customers_over_budget,
+                s.customers_forecast_over_budget,
+                s.customers_budget_warning
+            ),
             (1, 1, 1)
         );
         assert_eq!((s.customers_critical_risk, s.customers_high_risk), (1, 1));
@@ -182,12 +195,19 @@ mod tests {
 
     #[test]
     fn empty_report_renders() {
-        let data = ReportData::empty(chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(), "billrisk 0.1.0");
+        let data = ReportData::empty(
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            "billrisk 0.1.0",
+        );
         let cfg = ReportConfig::default();
         let s = summarize(&data, &cfg).unwrap();
         assert_eq!(s.customers_to_suspend, 0);
-        assert!(render_html(&data, &s, &cfg).unwrap().contains("No open receivables."));
-        assert!(render_markdown(&data, &s, &cfg).unwrap().contains("No customer needs a collections action."));
+        assert!(render_html(&data, &s, &cfg)
+            .unwrap()
+            .contains("No open receivables."));
+        assert!(render_markdown(&data, &s, &cfg)
+            .unwrap()
+            .contains("No customer needs a collections action."));
     }
 
     #[test]
@@ -281,7 +301,9 @@ mod tests {
         assert!(budget.contains("'+cmd|' /C calc'!A0") || !budget.contains("c3,"));
         // No cell of any action CSV starts with a formula character.
         for text in [csv, review, budget] {
-            let mut rdr = ::csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+            let mut rdr = ::csv::ReaderBuilder::new()
+                .has_headers(true)
+                .from_reader(text.as_bytes());
             for rec in rdr.records() {
                 for cell in rec.unwrap().iter() {
                     let risky = cell.starts_with(['=', '+', '@', '\t', '\r'])

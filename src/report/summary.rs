@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::format::{bools, floats, money, money_plain, strings, float_to_units};
+use super::format::{bools, float_to_units, floats, money, money_plain, strings};
 use super::{InputSummaryRow, ReportData, ACTIONS, BUCKETS, SUSPEND_ACTIONS, TIERS};
 use crate::config::ReportConfig;
 use crate::error::{Error, Result};
@@ -283,7 +283,11 @@ pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
             total_outstanding: convert(&pick(|e| e.total), &rates),
             overdue: convert(&pick(|e| e.overdue), &rates),
             net_outstanding: convert(&pick(|e| e.net), &rates),
-            unconverted_currencies: per.keys().filter(|c| !rates.contains_key(*c)).cloned().collect(),
+            unconverted_currencies: per
+                .keys()
+                .filter(|c| !rates.contains_key(*c))
+                .cloned()
+                .collect(),
         }
     });
 
@@ -309,7 +313,10 @@ pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
     let r = &data.risk_scores;
     let mut risk_tiers = BTreeMap::new();
     for tier in TIERS {
-        risk_tiers.insert(tier.to_string(), customers_where(r, rs::CUSTOMER_ID, rs::TIER, &[tier])?);
+        risk_tiers.insert(
+            tier.to_string(),
+            customers_where(r, rs::CUSTOMER_ID, rs::TIER, &[tier])?,
+        );
     }
     let mut exposure: BTreeMap<String, i128> = BTreeMap::new();
     let ecur = strings(r, rs::CURRENCY)?;
@@ -349,7 +356,10 @@ pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
         customers_high_risk: risk_tiers.get("high").copied().unwrap_or(0),
         customers_critical_risk: risk_tiers.get("critical").copied().unwrap_or(0),
         risk_tiers,
-        total_exposure: exposure.into_iter().map(|(c, u)| (c, money_plain(u))).collect(),
+        total_exposure: exposure
+            .into_iter()
+            .map(|(c, u)| (c, money_plain(u)))
+            .collect(),
         total_exposure_converted,
         anomalies,
         rejected_rows: data.rejected_rows.height() as u64,
