@@ -533,13 +533,16 @@ pub struct RejectedExample {
     pub raw: String,
 }
 
+/// (source, column, reason) of rejected rows, with how many rows share it.
+pub type RejectGroup = ((String, String, String), usize);
+
 /// Rejected rows counted per (source, column, reason), most frequent first, cut to `limit`
 /// groups (a reason that quotes the bad value makes every row its own group), and the first
 /// `limit` rejected rows as examples, in source, file and line order.
 pub fn rejected(
     data: &ReportData,
     limit: usize,
-) -> Result<(Vec<((String, String, String), usize)>, Vec<RejectedExample>)> {
+) -> Result<(Vec<RejectGroup>, Vec<RejectedExample>)> {
     let df = &data.rejected_rows;
     let src = strings(df, rj::SOURCE)?;
     let file = strings(df, rj::FILE)?;
@@ -567,7 +570,7 @@ pub fn rejected(
     all.truncate(limit);
     let mut groups: Vec<_> = groups.into_iter().collect();
     // Stable sort: equal counts stay in key order.
-    groups.sort_by(|a, b| b.1.cmp(&a.1));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.1));
     groups.truncate(limit);
     Ok((groups, all))
 }
