@@ -327,7 +327,7 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
     )
     .stage("report example")?;
 
-    data.fx_rates = df!("currency" => ["EUR", "USD"], crate::analysis::fx::RATE => [1.08, 1.0])
+    data.fx_rates = df!(crate::schema::fx_rates::CURRENCY => ["EUR", "USD"], crate::analysis::fx::RATE => [1.08, 1.0])
         .stage("report example")?;
 
     data.input_summary = vec![

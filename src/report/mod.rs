@@ -191,6 +191,13 @@ mod tests {
         let conv = s.receivables_converted.unwrap();
         assert_eq!(conv.total_outstanding, None);
         assert_eq!(conv.unconverted_currencies, ["EUR"]);
+        // Without any rates, the reporting currency itself still converts at 1.
+        data.fx_rates = DataFrame::empty();
+        let s = summarize(&data, &ReportConfig::default()).unwrap();
+        assert_eq!(
+            s.receivables_converted.unwrap().unconverted_currencies,
+            ["EUR"]
+        );
     }
 
     #[test]

@@ -194,15 +194,20 @@ fn customers_where(
         .len())
 }
 
-/// Rate into the reporting currency per currency, from `data.fx_rates`.
+/// Rate into the reporting currency per currency, from `data.fx_rates`; the reporting currency
+/// itself is always 1, even when the rates table is empty.
 pub(crate) fn rates(data: &ReportData) -> Result<BTreeMap<String, f64>> {
-    let cur = strings(&data.fx_rates, "currency")?;
+    let cur = strings(&data.fx_rates, crate::schema::fx_rates::CURRENCY)?;
     let rate = floats(&data.fx_rates, crate::analysis::fx::RATE)?;
-    Ok(cur
+    let mut out: BTreeMap<String, f64> = cur
         .into_iter()
         .zip(rate)
         .filter_map(|(c, r)| Some((c?, r.filter(|r| r.is_finite())?)))
-        .collect())
+        .collect();
+    if let Some(rc) = &data.reporting_currency {
+        out.insert(rc.clone(), 1.0);
+    }
+    Ok(out)
 }
 
 /// Converts per-currency unit amounts; None when a currency lacks a rate.
