@@ -6,3 +6,4 @@ mod common;
 mod bad_input;
 mod cli;
 mod ingest_quirks;
+mod report_browser;

@@ -69,11 +69,23 @@ impl Default for InputConfig {
 pub struct ReportConfig {
     /// How many customers the report's top tables and anomaly series show.
     pub top_customers: usize,
+    /// Lowest risk tier listed in actions/risk_review.csv and the report's risk review
+    /// (low, medium, high or critical).
+    pub review_min_tier: String,
+    /// Days of history behind the baseline line drawn under each usage series (trailing median).
+    pub baseline_days: usize,
+    /// How many rejected rows the report shows as examples (all are in rejected_rows).
+    pub rejected_examples: usize,
 }
 
 impl Default for ReportConfig {
     fn default() -> Self {
-        ReportConfig { top_customers: 10 }
+        ReportConfig {
+            top_customers: 10,
+            review_min_tier: "high".to_string(),
+            baseline_days: 28,
+            rejected_examples: 20,
+        }
     }
 }
 

@@ -1,0 +1,333 @@
+//! report.md: the report's findings as text, fit for an e-mail or a ticket: the headline list,
+//! then tables of the top collections actions, budget alerts and the risk review with reasons,
+//! reconciliation exceptions and data quality. Same rows as the HTML report (`findings`).
+//! Every cell of input text goes through `escape_md`.
+
+use std::fmt::Write;
+
+use super::findings::{self, RiskRow};
+use super::format::{escape_md, money_text, number_text};
+use super::summary::Summary;
+use super::ReportData;
+use crate::config::ReportConfig;
+use crate::error::Result;
+
+fn customer(name: &str, id: &str) -> String {
+    if name == id {
+        escape_md(id)
+    } else {
+        format!("{} ({})", escape_md(name), escape_md(id))
+    }
+}
+
+fn opt_num(v: Option<f64>, decimals: usize) -> String {
+    v.map(|v| number_text(v, decimals)).unwrap_or_default()
+}
+
+/// Per-currency money list: "2,870.75 USD; 750.10 EUR".
+pub(crate) fn per_currency<'a>(items: impl Iterator<Item = (&'a String, &'a String)>) -> String {
+    let parts: Vec<String> = items
+        .map(|(cur, amount)| format!("{} {cur}", plain_to_text(amount)))
+        .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// "1234.56" (summary form) to "1,234.56".
+pub(crate) fn plain_to_text(plain: &str) -> String {
+    let negative = plain.starts_with('-');
+    let body = plain.trim_start_matches('-');
+    let (int, frac) = body.split_once('.').unwrap_or((body, "00"));
+    let int = int
+        .parse::<i128>()
+        .map(super::format::thousands)
+        .unwrap_or_else(|_| int.to_string());
+    format!("{}{int}.{frac}", if negative { "-" } else { "" })
+}
+
+/// The headline list shared by the Markdown report (and mirrored by the HTML cards).
+pub(crate) fn headlines(summary: &Summary) -> Vec<(String, String)> {
+    let conv = |v: &Option<String>| -> String {
+        match (&summary.reporting_currency, v) {
+            (Some(rc), Some(v))
+                if summary.receivables.len() > 1 || !summary.receivables.contains_key(rc) =>
+            {
+                format!(" (≈ {} {rc} in total)", plain_to_text(v))
+            }
+            _ => String::new(),
+        }
+    };
+    let rc = summary.receivables_converted.as_ref();
+    [
+        (
+            "Total outstanding".to_string(),
+            format!(
+                "{}{}",
+                per_currency(
+                    summary
+                        .receivables
+                        .iter()
+                        .map(|(c, r)| (c, &r.total_outstanding))
+                ),
+                conv(&rc.and_then(|r| r.total_outstanding.clone()))
+            ),
+        ),
+        (
+            "Overdue (past due)".to_string(),
+            format!(
+                "{}{}",
+                per_currency(summary.receivables.iter().map(|(c, r)| (c, &r.overdue))),
+                conv(&rc.and_then(|r| r.overdue.clone()))
+            ),
+        ),
+        (
+            "Net outstanding (after credit)".to_string(),
+            per_currency(
+                summary
+                    .receivables
+                    .iter()
+                    .map(|(c, r)| (c, &r.net_outstanding)),
+            ),
+        ),
+        (
+            "Customers to suspend".to_string(),
+            format!(
+                "{} (suspend or write-off review)",
+                summary.customers_to_suspend
+            ),
+        ),
+        (
+            "Budgets".to_string(),
+            format!(
+                "{} over budget, {} forecast over budget, {} at warning",
+                summary.customers_over_budget,
+                summary.customers_forecast_over_budget,
+                summary.customers_budget_warning
+            ),
+        ),
+        (
+            "Risk".to_string(),
+            format!(
+                "{} critical, {} high",
+                summary.customers_critical_risk, summary.customers_high_risk
+            ),
+        ),
+        (
+            "Total exposure".to_string(),
+            format!(
+                "{}{}",
+                per_currency(summary.total_exposure.iter()),
+                conv(&summary.total_exposure_converted)
+            ),
+        ),
+    ]
+    .into_iter()
+    .chain(facts(summary))
+    .collect()
+}
+
+/// The headline facts that are not figures of money or customers (anomalies, rejected rows).
+pub(crate) fn facts(summary: &Summary) -> Vec<(String, String)> {
+    let a = &summary.anomalies;
+    vec![
+        (
+            "Anomalies".to_string(),
+            format!(
+                "{} ({} active, {} suppressed by analysts)",
+                a.total, a.active, a.suppressed
+            ),
+        ),
+        (
+            "Rejected input rows".to_string(),
+            format!(
+                "{} of {} read",
+                number_text(summary.rejected_rows as f64, 0),
+                number_text(summary.input_rows_read as f64, 0)
+            ),
+        ),
+    ]
+}
+
+fn more(out: &mut String, shown: usize, total: usize, file: &str) {
+    if total > shown {
+        let _ = writeln!(out, "\n…and {} more in {file}.", total - shown);
+    }
+}
+
+fn risk_table(out: &mut String, rows: &[RiskRow]) {
+    out.push_str("| Customer | Tier | Score | Exposure | Reasons |\n|---|---|---:|---:|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} {} | {} |",
+            customer(&r.name, &r.customer_id),
+            escape_md(&r.tier),
+            opt_num(r.risk_score, 0),
+            opt_num(r.exposure, 2),
+            escape_md(&r.currency),
+            escape_md(&r.top_reasons)
+        );
+    }
+}
+
+/// report.md text.
+pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig) -> Result<String> {
+    let top = cfg.top_customers;
+    let names = findings::names(data)?;
+    let mut out = String::new();
+    let _ = writeln!(out, "# billrisk report as of {}\n", summary.as_of);
+    let _ = writeln!(
+        out,
+        "Generated by {}. Money per currency; ledger totals are exact to the cent.\n",
+        escape_md(&summary.generated_by)
+    );
+    out.push_str("## Headlines\n\n");
+    for (label, value) in headlines(summary) {
+        let _ = writeln!(out, "- **{label}:** {}", escape_md(&value));
+    }
+
+    let coll = findings::collections(data, &names)?;
+    let _ = writeln!(out, "\n## Collections actions\n");
+    if coll.is_empty() {
+        out.push_str("No customer needs a collections action.\n");
+    } else {
+        out.push_str("| Customer | Action | Past due | Oldest days past due | Reason |\n|---|---|---:|---:|---|\n");
+        for r in coll.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} {} | {} | {} |",
+                customer(&r.name, &r.customer_id),
+                escape_md(&r.action),
+                money_text(r.past_due),
+                escape_md(&r.currency),
+                r.oldest_days_past_due
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                escape_md(&r.reason)
+            );
+        }
+        more(
+            &mut out,
+            top.min(coll.len()),
+            coll.len(),
+            "actions/collections.csv",
+        );
+    }
+
+    let budget = findings::budget_alerts(data, &names)?;
+    let _ = writeln!(out, "\n## Budget alerts\n");
+    if budget.is_empty() {
+        out.push_str("No customer is over, forecast over or near their budget.\n");
+    } else {
+        out.push_str("| Customer | Status | Currency | Budget | Spend to date | Used | Forecast | Reached on | Action |\n|---|---|---|---:|---:|---:|---:|---|---|\n");
+        for r in budget.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                customer(&r.name, &r.customer_id),
+                escape_md(&r.status),
+                escape_md(&r.currency),
+                opt_num(r.budget, 2),
+                opt_num(r.mtd_spend, 2),
+                r.utilization
+                    .map(|u| format!("{} %", number_text(u * 100.0, 1)))
+                    .unwrap_or_default(),
+                opt_num(r.forecast, 2),
+                r.budget_crossed_on
+                    .or(r.forecast_crossed_on)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                escape_md(&r.action)
+            );
+        }
+        more(
+            &mut out,
+            top.min(budget.len()),
+            budget.len(),
+            "actions/budget_alerts.csv",
+        );
+    }
+
+    let review = findings::risk(&data.risk_review, &names)?;
+    let _ = writeln!(out, "\n## Risk review\n");
+    if review.is_empty() {
+        let _ = writeln!(
+            out,
+            "No customer at or above the {} tier.",
+            escape_md(&cfg.review_min_tier)
+        );
+    } else {
+        risk_table(&mut out, &review[..top.min(review.len())]);
+        more(
+            &mut out,
+            top.min(review.len()),
+            review.len(),
+            "actions/risk_review.csv",
+        );
+    }
+
+    let (recon, counts) = findings::reconciliation(data, &names)?;
+    if !recon.is_empty() {
+        let _ = writeln!(out, "\n## Billing reconciliation exceptions\n");
+        out.push_str("| Customer | Service month | Status | Currency | Cost | Invoiced | Margin |\n|---|---|---|---|---:|---:|---:|\n");
+        for r in recon.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                customer(&r.name, &r.customer_id),
+                escape_md(&r.service_month),
+                escape_md(&r.status),
+                escape_md(&r.currency),
+                opt_num(r.cost, 2),
+                opt_num(r.invoiced, 2),
+                opt_num(r.margin, 2)
+            );
+        }
+        let total: usize = counts.values().sum();
+        more(
+            &mut out,
+            top.min(recon.len()),
+            recon.len(),
+            "tables/reconciliation.parquet",
+        );
+        let _ = writeln!(
+            out,
+            "\n{} of {total} customer-months reconcile.",
+            counts.get("ok").copied().unwrap_or(0)
+        );
+    }
+
+    let _ = writeln!(out, "\n## Data quality\n");
+    if summary.inputs.is_empty() {
+        out.push_str("No input accounting was given.\n");
+    } else {
+        out.push_str("| Source | Rows read | Accepted | Rejected |\n|---|---:|---:|---:|\n");
+        for r in &summary.inputs {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                escape_md(&r.source),
+                number_text(r.rows_read as f64, 0),
+                number_text(r.accepted as f64, 0),
+                number_text(r.rejected as f64, 0)
+            );
+        }
+    }
+    let (groups, _) = findings::rejected(data, cfg.rejected_examples)?;
+    if !groups.is_empty() {
+        out.push_str("\n| Source | Column | Reason | Rows |\n|---|---|---|---:|\n");
+        for ((s, c, r), n) in &groups {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {n} |",
+                escape_md(s),
+                escape_md(c),
+                escape_md(r)
+            );
+        }
+    }
+    Ok(out)
+}
