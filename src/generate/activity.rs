@@ -370,14 +370,25 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
         files.push(write_bytes(out, &format!("activity/diag_{key}.jsonl"), &lines, n)?);
 
         // (1b) diagnostic export as {"records": [...]}, responseBody as nested objects.
-        let recs: Vec<Value> = events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::DiagRecords).map(|e| diag_record(w, e, true, &mut rng)).collect();
-        let n = recs.len() as u64;
-        files.push(write_bytes(out, &format!("activity/diag_records_{key}.json"), &to_json_bytes(&json!({ "records": recs }), false), n)?);
+        // Arrays are written record by record, so no whole-month JSON tree is held in memory.
+        let (mut buf, mut n) = (b"{\"records\": [".to_vec(), 0u64);
+        for e in events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::DiagRecords) {
+            buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+            buf.extend(to_json_bytes(&diag_record(w, e, true, &mut rng), false));
+            n += 1;
+        }
+        buf.extend_from_slice(b"\n]}\n");
+        files.push(write_bytes(out, &format!("activity/diag_records_{key}.json"), &buf, n)?);
 
-        // (2) REST / az monitor activity-log list.
-        let rest: Vec<Value> = events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::Rest).map(|e| rest_event(w, e, &mut rng)).collect();
-        let n = rest.len() as u64;
-        files.push(write_bytes(out, &format!("activity/rest_{key}.json"), &to_json_bytes(&Value::Array(rest), true), n)?);
+        // (2) REST / az monitor activity-log list: a JSON array, pretty-printed as the CLI does.
+        let (mut buf, mut n) = (b"[".to_vec(), 0u64);
+        for e in events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::Rest) {
+            buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+            buf.extend(to_json_bytes(&rest_event(w, e, &mut rng), true));
+            n += 1;
+        }
+        buf.extend_from_slice(b"\n]\n");
+        files.push(write_bytes(out, &format!("activity/rest_{key}.json"), &buf, n)?);
 
         // (3) portal "Download as CSV".
         let rows: Vec<Vec<String>> = events

@@ -446,6 +446,60 @@ mod tests {
         assert_eq!(total, sum.usage_rows);
     }
 
+    #[test]
+    fn tiny_and_one_day_specs_do_not_panic() {
+        for (customers, days) in [(1, 1), (5, 2), (12, 31), (25, 400)] {
+            let d = tempfile::tempdir().unwrap();
+            let mut s = spec(d.path(), 9);
+            s.customers = customers;
+            s.days = days;
+            let sum = generate(&s).unwrap();
+            assert!(sum.usage_rows > 0, "{customers} x {days}");
+        }
+    }
+
+    #[test]
+    fn activity_has_every_shape_quirk_and_the_takeover() {
+        let d = tempfile::tempdir().unwrap();
+        generate(&spec(d.path(), 23)).unwrap();
+        let act = d.path().join("activity");
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(act.join("diag_202611.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(lines.iter().any(|r| r.get("resourceId").is_none()), "record without resourceId");
+        assert!(lines.iter().any(|r| r["durationMs"].is_string()) && lines.iter().any(|r| r["durationMs"].is_number()));
+        assert!(lines.iter().any(|r| r["operationName"].as_str().is_some_and(|o| o.starts_with("MICROSOFT."))));
+        assert!(lines.iter().any(|r| r["time"].as_str().is_some_and(|t| t.ends_with(" AM") || t.ends_with(" PM"))));
+        assert!(lines.iter().any(|r| r["properties"]["responseBody"].is_string()));
+        // the takeover: a never-seen caller assigns Owner, then bursts of VM writes and failures
+        let ato = label_of(d.path(), "account_takeover");
+        let ato_tenant = |r: &&serde_json::Value| r["identity"]["claims"]["http://schemas.microsoft.com/identity/claims/tenantid"] == ato.as_str();
+        let owner = lines.iter().filter(ato_tenant).find(|r| r["properties"]["requestbody"].is_string()).expect("role assignment");
+        let attacker = owner["identity"]["claims"]["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"].as_str().unwrap().to_string();
+        assert!(attacker.starts_with("support.admin@"));
+        let by_attacker: Vec<_> = lines.iter().filter(ato_tenant).filter(|r| r["identity"]["claims"]["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"] == attacker.as_str()).collect();
+        assert!(by_attacker.iter().filter(|r| r["resultType"] == "Failure").count() >= 20);
+        let records: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(act.join("diag_records_202611.json")).unwrap()).unwrap();
+        assert!(records["records"].as_array().unwrap().iter().any(|r| r["properties"]["responseBody"].is_object()));
+        let rest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(act.join("rest_202611.json")).unwrap()).unwrap();
+        assert!(rest[0]["operationName"]["value"].is_string() && rest[0]["httpRequest"]["clientIpAddress"].is_string());
+        let portal = rows(&act.join("portal_202611.csv"));
+        assert!(!portal.is_empty() && portal[0].contains_key("eventinitiatedby"));
+        let audit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(act.join("audit_records.json")).unwrap()).unwrap();
+        let ops: Vec<&str> = audit.as_array().unwrap().iter().filter(|r| r["customerId"] == ato.as_str()).map(|r| r["operationType"].as_str().unwrap()).collect();
+        for op in ["increase_spending_limit", "create_customer_user", "reset_customer_user_password"] {
+            assert!(ops.contains(&op), "{op}");
+        }
+        let fraud: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("fraud_events.json")).unwrap()).unwrap();
+        let crypto = label_of(d.path(), "crypto_mining");
+        let ev = fraud.as_array().unwrap().iter().find(|e| e["customerTenantId"] == crypto.as_str()).unwrap();
+        assert_eq!(ev["eventType"], "NetworkConnectionsToCryptoMiningPools");
+        assert_eq!(ev["lastOccurrence"], "9999-12-31T23:59:59.997");
+        assert!(ev["hitCount"].is_string());
+    }
+
     /// Writes a dataset for a look by hand: BILLRISK_GEN_OUT=/tmp/x cargo test --lib generate -- --ignored
     #[test]
     #[ignore]
