@@ -12,7 +12,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
-use super::world::{add_months, first_of_month, guid, rng_for, stream, ActivityShape, Customer, Scenario, World};
+use super::world::{
+    add_months, first_of_month, guid, rng_for, stream, ActivityShape, Customer, Scenario, World,
+};
 use super::{io_err, write_csv, GeneratedFile};
 use crate::error::Result;
 
@@ -50,19 +52,57 @@ impl Event {
 
 const NORMAL_OPS: &[(&str, &str, &str)] = &[
     ("Microsoft.Web/sites/write", "Microsoft.Web/sites", "app"),
-    ("Microsoft.Web/sites/restart/action", "Microsoft.Web/sites", "app"),
-    ("Microsoft.Storage/storageAccounts/listKeys/action", "Microsoft.Storage/storageAccounts", "st"),
-    ("Microsoft.Compute/virtualMachines/start/action", "Microsoft.Compute/virtualMachines", "vm"),
-    ("Microsoft.Compute/virtualMachines/deallocate/action", "Microsoft.Compute/virtualMachines", "vm"),
-    ("Microsoft.Resources/deployments/write", "Microsoft.Resources/deployments", "deploy"),
-    ("Microsoft.Sql/servers/databases/write", "Microsoft.Sql/servers", "sql"),
-    ("Microsoft.Network/networkSecurityGroups/write", "Microsoft.Network/networkSecurityGroups", "nsg"),
-    ("Microsoft.Insights/diagnosticSettings/write", "Microsoft.Insights/diagnosticSettings", "diag"),
-    ("Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults", "kv"),
+    (
+        "Microsoft.Web/sites/restart/action",
+        "Microsoft.Web/sites",
+        "app",
+    ),
+    (
+        "Microsoft.Storage/storageAccounts/listKeys/action",
+        "Microsoft.Storage/storageAccounts",
+        "st",
+    ),
+    (
+        "Microsoft.Compute/virtualMachines/start/action",
+        "Microsoft.Compute/virtualMachines",
+        "vm",
+    ),
+    (
+        "Microsoft.Compute/virtualMachines/deallocate/action",
+        "Microsoft.Compute/virtualMachines",
+        "vm",
+    ),
+    (
+        "Microsoft.Resources/deployments/write",
+        "Microsoft.Resources/deployments",
+        "deploy",
+    ),
+    (
+        "Microsoft.Sql/servers/databases/write",
+        "Microsoft.Sql/servers",
+        "sql",
+    ),
+    (
+        "Microsoft.Network/networkSecurityGroups/write",
+        "Microsoft.Network/networkSecurityGroups",
+        "nsg",
+    ),
+    (
+        "Microsoft.Insights/diagnosticSettings/write",
+        "Microsoft.Insights/diagnosticSettings",
+        "diag",
+    ),
+    (
+        "Microsoft.KeyVault/vaults/write",
+        "Microsoft.KeyVault/vaults",
+        "kv",
+    ),
 ];
 
 fn at(d: NaiveDate, secs: u32) -> NaiveDateTime {
-    d.and_time(NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0).unwrap_or_default())
+    d.and_time(
+        NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0).unwrap_or_default(),
+    )
 }
 
 /// Knuth's Poisson draw (small means only).
@@ -79,7 +119,19 @@ fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn ev(c: &Customer, time: NaiveDateTime, sub: &str, caller: &str, ip: &str, op: &str, status: &'static str, rtype: &str, name: &str, location: &str, rng: &mut ChaCha8Rng) -> Event {
+fn ev(
+    c: &Customer,
+    time: NaiveDateTime,
+    sub: &str,
+    caller: &str,
+    ip: &str,
+    op: &str,
+    status: &'static str,
+    rtype: &str,
+    name: &str,
+    location: &str,
+    rng: &mut ChaCha8Rng,
+) -> Event {
     Event {
         time,
         customer: c.index,
@@ -115,9 +167,25 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
             let caller = &c.callers[rng.random_range(0..c.callers.len())];
             let ip = &c.ips[rng.random_range(0..c.ips.len())];
             let secs = rng.random_range(7 * 3600..19 * 3600);
-            let status = if rng.random_bool(0.03) { "Failed" } else { "Succeeded" };
+            let status = if rng.random_bool(0.03) {
+                "Failed"
+            } else {
+                "Succeeded"
+            };
             let name = format!("{stem}-{:02}", rng.random_range(1..6));
-            let mut e = ev(c, at(d, secs), sub, caller, ip, op, status, rtype, &name, c.home_region, &mut rng);
+            let mut e = ev(
+                c,
+                at(d, secs),
+                sub,
+                caller,
+                ip,
+                op,
+                status,
+                rtype,
+                &name,
+                c.home_region,
+                &mut rng,
+            );
             e.resource_group = ["rg-web", "rg-data", "rg-shared"][rng.random_range(0..3)].into();
             out.push(e);
         }
@@ -130,11 +198,32 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
             let caller = format!("support.admin@{}", c.domain);
             let ips = ["185.220.101.34", "45.141.84.120", "193.142.146.7"];
             let d0 = day(2);
-            let mut e = ev(c, at(d0, 22 * 3600 + 610), &sub0, &caller, ips[0], "Microsoft.Authorization/roleAssignments/write", "Succeeded", "Microsoft.Authorization/roleAssignments", &guid(&mut rng), "global", &mut rng);
+            let mut e = ev(
+                c,
+                at(d0, 22 * 3600 + 610),
+                &sub0,
+                &caller,
+                ips[0],
+                "Microsoft.Authorization/roleAssignments/write",
+                "Succeeded",
+                "Microsoft.Authorization/roleAssignments",
+                &guid(&mut rng),
+                "global",
+                &mut rng,
+            );
             e.role = Some("Owner");
             e.resource_group = "rg-web".into();
             out.push(e);
-            let regions = ["brazilsouth", "koreacentral", "southeastasia", "centralindia", "japaneast", "swedencentral", "eastus2", "westus3"];
+            let regions = [
+                "brazilsouth",
+                "koreacentral",
+                "southeastasia",
+                "centralindia",
+                "japaneast",
+                "swedencentral",
+                "eastus2",
+                "westus3",
+            ];
             for back in [1usize, 0] {
                 let d = day(back);
                 for k in 0..30u32 {
@@ -142,7 +231,19 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
                     let secs = 3600 + k * 97 + rng.random_range(0..60);
                     let ip = ips[1 + (k as usize % 2)];
                     let name = format!("vm-build-{}{k:02}", 2 - back);
-                    let mut s = ev(c, at(d, secs), &sub0, &caller, ip, "Microsoft.Compute/virtualMachines/write", "Started", "Microsoft.Compute/virtualMachines", &name, region, &mut rng);
+                    let mut s = ev(
+                        c,
+                        at(d, secs),
+                        &sub0,
+                        &caller,
+                        ip,
+                        "Microsoft.Compute/virtualMachines/write",
+                        "Started",
+                        "Microsoft.Compute/virtualMachines",
+                        &name,
+                        region,
+                        &mut rng,
+                    );
                     s.resource_group = "rg-tmp-build".into();
                     let mut f = s.clone();
                     f.time += Duration::seconds(20 + rng.random_range(0..40));
@@ -152,8 +253,24 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
                 }
                 for k in 0..15u32 {
                     let op = ["Microsoft.Network/publicIPAddresses/write", "Microsoft.Compute/disks/write", "Microsoft.Capacity/resourceProviders/locations/serviceLimitsRequests/write"][k as usize % 3];
-                    let rtype = ["Microsoft.Network/publicIPAddresses", "Microsoft.Compute/disks", "Microsoft.Capacity/resourceProviders"][k as usize % 3];
-                    let mut f = ev(c, at(d, 2 * 3600 + k * 41), &sub0, &caller, ips[1], op, "Failed", rtype, &format!("res-{k:02}"), regions[k as usize % regions.len()], &mut rng);
+                    let rtype = [
+                        "Microsoft.Network/publicIPAddresses",
+                        "Microsoft.Compute/disks",
+                        "Microsoft.Capacity/resourceProviders",
+                    ][k as usize % 3];
+                    let mut f = ev(
+                        c,
+                        at(d, 2 * 3600 + k * 41),
+                        &sub0,
+                        &caller,
+                        ips[1],
+                        op,
+                        "Failed",
+                        rtype,
+                        &format!("res-{k:02}"),
+                        regions[k as usize % regions.len()],
+                        &mut rng,
+                    );
                     f.resource_group = "rg-tmp-build".into();
                     out.push(f);
                 }
@@ -163,10 +280,25 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
             let caller = format!("devops.sync@{}", c.domain);
             let ip = "45.155.205.233";
             let d = day(4);
-            for (k, region) in ["southcentralus", "westus3", "eastus2", "northeurope"].iter().enumerate() {
+            for (k, region) in ["southcentralus", "westus3", "eastus2", "northeurope"]
+                .iter()
+                .enumerate()
+            {
                 let name = format!("vmss-node-{k}");
                 let secs = 2 * 3600 + k as u32 * 75;
-                let mut s = ev(c, at(d, secs), &sub0, &caller, ip, "Microsoft.Compute/virtualMachineScaleSets/write", "Started", "Microsoft.Compute/virtualMachineScaleSets", &name, region, &mut rng);
+                let mut s = ev(
+                    c,
+                    at(d, secs),
+                    &sub0,
+                    &caller,
+                    ip,
+                    "Microsoft.Compute/virtualMachineScaleSets/write",
+                    "Started",
+                    "Microsoft.Compute/virtualMachineScaleSets",
+                    &name,
+                    region,
+                    &mut rng,
+                );
                 s.resource_group = "rg-compute-tmp".into();
                 let mut f = s.clone();
                 f.time += Duration::seconds(45);
@@ -174,7 +306,19 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
                 out.push(s);
                 out.push(f);
             }
-            let mut q = ev(c, at(d, 2 * 3600 - 300), &sub0, &caller, ip, "Microsoft.Quota/quotas/write", "Succeeded", "Microsoft.Quota/quotas", "standardNCSv3Family", "southcentralus", &mut rng);
+            let mut q = ev(
+                c,
+                at(d, 2 * 3600 - 300),
+                &sub0,
+                &caller,
+                ip,
+                "Microsoft.Quota/quotas/write",
+                "Succeeded",
+                "Microsoft.Quota/quotas",
+                "standardNCSv3Family",
+                "southcentralus",
+                &mut rng,
+            );
             q.resource_group = "rg-compute-tmp".into();
             out.push(q);
         }
@@ -183,13 +327,37 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
             if w.day_index(d).is_some() {
                 for k in 0..4 {
                     let name = format!("vm-{k:02}");
-                    out.push(ev(c, at(d, 9 * 3600 + k * 300), &sub0, &c.callers[0], &c.ips[0], "Microsoft.Compute/virtualMachines/write", "Succeeded", "Microsoft.Compute/virtualMachines", &name, c.home_region, &mut rng));
+                    out.push(ev(
+                        c,
+                        at(d, 9 * 3600 + k * 300),
+                        &sub0,
+                        &c.callers[0],
+                        &c.ips[0],
+                        "Microsoft.Compute/virtualMachines/write",
+                        "Succeeded",
+                        "Microsoft.Compute/virtualMachines",
+                        &name,
+                        c.home_region,
+                        &mut rng,
+                    ));
                 }
             }
         }
         Scenario::PlannedSpike => {
             let d = day(3);
-            out.push(ev(c, at(d, 8 * 3600), &sub0, &c.callers[0], &c.ips[0], "Microsoft.Compute/virtualMachineScaleSets/write", "Succeeded", "Microsoft.Compute/virtualMachineScaleSets", "vmss-loadtest", c.home_region, &mut rng));
+            out.push(ev(
+                c,
+                at(d, 8 * 3600),
+                &sub0,
+                &c.callers[0],
+                &c.ips[0],
+                "Microsoft.Compute/virtualMachineScaleSets/write",
+                "Succeeded",
+                "Microsoft.Compute/virtualMachineScaleSets",
+                "vmss-loadtest",
+                c.home_region,
+                &mut rng,
+            ));
         }
         _ => {}
     }
@@ -225,10 +393,18 @@ fn diag_record(w: &World, e: &Event, nested_body: bool, rng: &mut ChaCha8Rng) ->
     let c = &w.customers[e.customer];
     let upper = rng.random_bool(0.06);
     let rid = e.resource_id();
-    let (rid, op) = if upper { (rid.to_ascii_uppercase(), e.operation.to_ascii_uppercase()) } else { (rid, e.operation.clone()) };
+    let (rid, op) = if upper {
+        (rid.to_ascii_uppercase(), e.operation.to_ascii_uppercase())
+    } else {
+        (rid, e.operation.clone())
+    };
     let (rt, sig) = result_type(e.status);
     let duration = rng.random_range(20..4000u32);
-    let duration = if rng.random_bool(0.3) { json!(duration.to_string()) } else { json!(duration) };
+    let duration = if rng.random_bool(0.3) {
+        json!(duration.to_string())
+    } else {
+        json!(duration)
+    };
     let body = json!({"id": e.resource_id(), "name": e.resource_name, "location": e.location});
     let mut properties = json!({
         "statusCode": if e.status == "Failed" { "Conflict" } else { "OK" },
@@ -239,11 +415,19 @@ fn diag_record(w: &World, e: &Event, nested_body: bool, rng: &mut ChaCha8Rng) ->
         "hierarchy": format!("{}/{}", c.id, e.subscription),
     });
     if e.operation.ends_with("/write") && e.status != "Started" {
-        properties["responseBody"] = if nested_body { body } else { json!(body.to_string()) };
+        properties["responseBody"] = if nested_body {
+            body
+        } else {
+            json!(body.to_string())
+        };
     }
     if let Some(role) = e.role {
         let req = json!({"properties": {"roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{OWNER_ROLE_ID}", e.subscription), "principalId": guid(rng), "principalType": "User", "roleName": role}});
-        properties["requestbody"] = if nested_body { req } else { json!(req.to_string()) };
+        properties["requestbody"] = if nested_body {
+            req
+        } else {
+            json!(req.to_string())
+        };
     }
     let mut rec = json!({
         "time": diag_time(e.time, rng),
@@ -295,8 +479,16 @@ fn health_record(w: &World, d: NaiveDate, rng: &mut ChaCha8Rng) -> Value {
 fn rest_event(w: &World, e: &Event, rng: &mut ChaCha8Rng) -> Value {
     let c = &w.customers[e.customer];
     let provider = e.resource_type.split('/').next().unwrap_or("");
-    let method = if e.operation.ends_with("/write") { "PUT" } else { "POST" };
-    let ts = format!("{}.{:07}Z", e.time.format("%Y-%m-%dT%H:%M:%S"), rng.random_range(0..10_000_000u32));
+    let method = if e.operation.ends_with("/write") {
+        "PUT"
+    } else {
+        "POST"
+    };
+    let ts = format!(
+        "{}.{:07}Z",
+        e.time.format("%Y-%m-%dT%H:%M:%S"),
+        rng.random_range(0..10_000_000u32)
+    );
     json!({
         "authorization": {"action": e.operation, "role": e.role.unwrap_or("Contributor"), "scope": e.resource_id()},
         "caller": e.caller,
@@ -322,12 +514,25 @@ fn rest_event(w: &World, e: &Event, rng: &mut ChaCha8Rng) -> Value {
 }
 
 pub const PORTAL_COLUMNS: [&str; 11] = [
-    "Correlation id", "Operation name", "Status", "Event category", "Level", "Time", "Subscription",
-    "Event initiated by", "Resource type", "Resource group", "Resource",
+    "Correlation id",
+    "Operation name",
+    "Status",
+    "Event category",
+    "Level",
+    "Time",
+    "Subscription",
+    "Event initiated by",
+    "Resource type",
+    "Resource group",
+    "Resource",
 ];
 
 fn to_json_bytes(v: &Value, pretty: bool) -> Vec<u8> {
-    let r = if pretty { serde_json::to_vec_pretty(v) } else { serde_json::to_vec(v) };
+    let r = if pretty {
+        serde_json::to_vec_pretty(v)
+    } else {
+        serde_json::to_vec(v)
+    };
     r.unwrap_or_default()
 }
 
@@ -339,9 +544,20 @@ fn write_bytes(out: &Path, rel: &str, bytes: &[u8], rows: u64) -> Result<Generat
 
 pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
     use rayon::prelude::*;
-    let per_customer: Vec<Vec<Event>> = w.customers.par_iter().map(|c| customer_events(w, c)).collect();
+    let per_customer: Vec<Vec<Event>> = w
+        .customers
+        .par_iter()
+        .map(|c| customer_events(w, c))
+        .collect();
     let mut events: Vec<Event> = per_customer.into_iter().flatten().collect();
-    events.sort_by(|a, b| (a.time, a.customer, &a.correlation, a.status).cmp(&(b.time, b.customer, &b.correlation, b.status)));
+    events.sort_by(|a, b| {
+        (a.time, a.customer, &a.correlation, a.status).cmp(&(
+            b.time,
+            b.customer,
+            &b.correlation,
+            b.status,
+        ))
+    });
 
     let mut files = Vec::new();
     let mut month = first_of_month(w.start);
@@ -356,7 +572,11 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
         // (1a) diagnostic export as JSON lines, responseBody as JSON text.
         let mut lines = Vec::new();
         let mut n = 0;
-        for e in events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::DiagLines) {
+        for e in events
+            .iter()
+            .filter(in_month)
+            .filter(|e| shape_of(e) == ActivityShape::DiagLines)
+        {
             lines.extend(to_json_bytes(&diag_record(w, e, false, &mut rng), false));
             lines.push(b'\n');
             n += 1;
@@ -367,28 +587,51 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
             lines.push(b'\n');
             n += 1;
         }
-        files.push(write_bytes(out, &format!("activity/diag_{key}.jsonl"), &lines, n)?);
+        files.push(write_bytes(
+            out,
+            &format!("activity/diag_{key}.jsonl"),
+            &lines,
+            n,
+        )?);
 
         // (1b) diagnostic export as {"records": [...]}, responseBody as nested objects.
         // Arrays are written record by record, so no whole-month JSON tree is held in memory.
         let (mut buf, mut n) = (b"{\"records\": [".to_vec(), 0u64);
-        for e in events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::DiagRecords) {
+        for e in events
+            .iter()
+            .filter(in_month)
+            .filter(|e| shape_of(e) == ActivityShape::DiagRecords)
+        {
             buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
             buf.extend(to_json_bytes(&diag_record(w, e, true, &mut rng), false));
             n += 1;
         }
         buf.extend_from_slice(b"\n]}\n");
-        files.push(write_bytes(out, &format!("activity/diag_records_{key}.json"), &buf, n)?);
+        files.push(write_bytes(
+            out,
+            &format!("activity/diag_records_{key}.json"),
+            &buf,
+            n,
+        )?);
 
         // (2) REST / az monitor activity-log list: a JSON array, pretty-printed as the CLI does.
         let (mut buf, mut n) = (b"[".to_vec(), 0u64);
-        for e in events.iter().filter(in_month).filter(|e| shape_of(e) == ActivityShape::Rest) {
+        for e in events
+            .iter()
+            .filter(in_month)
+            .filter(|e| shape_of(e) == ActivityShape::Rest)
+        {
             buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
             buf.extend(to_json_bytes(&rest_event(w, e, &mut rng), true));
             n += 1;
         }
         buf.extend_from_slice(b"\n]\n");
-        files.push(write_bytes(out, &format!("activity/rest_{key}.json"), &buf, n)?);
+        files.push(write_bytes(
+            out,
+            &format!("activity/rest_{key}.json"),
+            &buf,
+            n,
+        )?);
 
         // (3) portal "Download as CSV".
         let rows: Vec<Vec<String>> = events
@@ -401,7 +644,11 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
                     e.operation.clone(),
                     e.status.to_string(),
                     e.category.to_string(),
-                    if e.status == "Failed" { "Error".into() } else { "Informational".into() },
+                    if e.status == "Failed" {
+                        "Error".into()
+                    } else {
+                        "Informational".into()
+                    },
                     e.time.format("%-m/%-d/%Y %-I:%M:%S %p").to_string(),
                     e.subscription.clone(),
                     e.caller.clone(),
@@ -411,7 +658,12 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
                 ]
             })
             .collect();
-        files.push(write_csv(out, &format!("activity/portal_{key}.csv"), &PORTAL_COLUMNS, &rows)?);
+        files.push(write_csv(
+            out,
+            &format!("activity/portal_{key}.csv"),
+            &PORTAL_COLUMNS,
+            &rows,
+        )?);
         month = next;
     }
     files.push(write_audit(w, out)?);
@@ -427,7 +679,14 @@ fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
     let partner_user = "helpdesk@fabrikamcloudpartners.onmicrosoft.com";
     let app = "a9b2f9b6-1d2c-4f3e-9a7b-2d7c4c1e0f11";
     let mut recs: Vec<(NaiveDateTime, usize, Value)> = Vec::new();
-    let rec = |c: &Customer, t: NaiveDateTime, user: &str, rtype: &str, op: &str, old: Value, new: Value, ms: u32| {
+    let rec = |c: &Customer,
+               t: NaiveDateTime,
+               user: &str,
+               rtype: &str,
+               op: &str,
+               old: Value,
+               new: Value,
+               ms: u32| {
         json!({
             "customerId": c.id,
             "customerName": c.name,
@@ -446,14 +705,53 @@ fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
         let ms = rng.random_range(0..1000);
         if c.created >= window_start {
             let t = at(c.created, 10 * 3600 + rng.random_range(0..3600));
-            recs.push((t, c.index, rec(c, t, partner_user, "customer", "add_customer", Value::Null, json!({"companyName": c.name, "country": c.country}), ms)));
+            recs.push((
+                t,
+                c.index,
+                rec(
+                    c,
+                    t,
+                    partner_user,
+                    "customer",
+                    "add_customer",
+                    Value::Null,
+                    json!({"companyName": c.name, "country": c.country}),
+                    ms,
+                ),
+            ));
             let t2 = t + Duration::minutes(20);
-            recs.push((t2, c.index, rec(c, t2, partner_user, "order", "create_order", Value::Null, json!({"offer": "Azure plan"}), ms)));
+            recs.push((
+                t2,
+                c.index,
+                rec(
+                    c,
+                    t2,
+                    partner_user,
+                    "order",
+                    "create_order",
+                    Value::Null,
+                    json!({"offer": "Azure plan"}),
+                    ms,
+                ),
+            ));
         }
         if rng.random_bool(0.15) {
             let d = w.dates[rng.random_range(0..w.dates.len())].max(c.created + Duration::days(1));
             let t = at(d, 9 * 3600 + rng.random_range(0..28_800));
-            recs.push((t, c.index, rec(c, t, partner_user, "customer", "update_customer_spending_budget", json!({"amount": 1000}), json!({"amount": 2000}), ms)));
+            recs.push((
+                t,
+                c.index,
+                rec(
+                    c,
+                    t,
+                    partner_user,
+                    "customer",
+                    "update_customer_spending_budget",
+                    json!({"amount": 1000}),
+                    json!({"amount": 2000}),
+                    ms,
+                ),
+            ));
         }
         if c.scenario == Scenario::AccountTakeover {
             let n = w.dates.len();
@@ -461,34 +759,105 @@ fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
             let d2 = w.dates[n.saturating_sub(3)];
             let upn = format!("support.admin@{}", c.domain);
             let t = at(d3, 21 * 3600 + 35 * 60);
-            recs.push((t, c.index, rec(c, t, partner_user, "customer_user", "reset_customer_user_password", json!({"userPrincipalName": c.callers[0]}), json!({"userPrincipalName": c.callers[0], "forceChangePassword": false}), 120)));
+            recs.push((
+                t,
+                c.index,
+                rec(
+                    c,
+                    t,
+                    partner_user,
+                    "customer_user",
+                    "reset_customer_user_password",
+                    json!({"userPrincipalName": c.callers[0]}),
+                    json!({"userPrincipalName": c.callers[0], "forceChangePassword": false}),
+                    120,
+                ),
+            ));
             let t = at(d3, 21 * 3600 + 38 * 60);
-            recs.push((t, c.index, rec(c, t, partner_user, "customer_user", "create_customer_user", Value::Null, json!({"userPrincipalName": upn, "displayName": "Support Admin"}), 480)));
+            recs.push((
+                t,
+                c.index,
+                rec(
+                    c,
+                    t,
+                    partner_user,
+                    "customer_user",
+                    "create_customer_user",
+                    Value::Null,
+                    json!({"userPrincipalName": upn, "displayName": "Support Admin"}),
+                    480,
+                ),
+            ));
             let t = at(d2, 21 * 3600 + 50 * 60);
-            recs.push((t, c.index, rec(c, t, partner_user, "subscription", "increase_spending_limit", json!({"spendingLimit": 1000}), json!({"spendingLimit": 50000}), 910)));
+            recs.push((
+                t,
+                c.index,
+                rec(
+                    c,
+                    t,
+                    partner_user,
+                    "subscription",
+                    "increase_spending_limit",
+                    json!({"spendingLimit": 1000}),
+                    json!({"spendingLimit": 50000}),
+                    910,
+                ),
+            ));
         }
         if c.scenario == Scenario::CryptoMining {
             let n = w.dates.len();
             let t = at(w.dates[n.saturating_sub(4)], 3 * 3600 + 300);
-            recs.push((t, c.index, rec(c, t, "system", "azure_fraud_event", "azure_fraud_event_detected", Value::Null, json!({"eventType": "NetworkConnectionsToCryptoMiningPools"}), 233)));
+            recs.push((
+                t,
+                c.index,
+                rec(
+                    c,
+                    t,
+                    "system",
+                    "azure_fraud_event",
+                    "azure_fraud_event_detected",
+                    Value::Null,
+                    json!({"eventType": "NetworkConnectionsToCryptoMiningPools"}),
+                    233,
+                ),
+            ));
         }
     }
-    recs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    recs.sort_by_key(|r| (r.0, r.1));
     let n = recs.len() as u64;
     let arr = Value::Array(recs.into_iter().map(|r| r.2).collect());
-    write_bytes(out, "activity/audit_records.json", &to_json_bytes(&arr, true), n)
+    write_bytes(
+        out,
+        "activity/audit_records.json",
+        &to_json_bytes(&arr, true),
+        n,
+    )
 }
 
 /// Partner Center time: ISO without zone, milliseconds.
 fn fraud_time(t: NaiveDateTime) -> String {
-    format!("{}.{:03}", t.format("%Y-%m-%dT%H:%M:%S"), (t.second() * 37) % 1000)
+    format!(
+        "{}.{:03}",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        (t.second() * 37) % 1000
+    )
 }
 
 pub fn write_fraud_events(w: &World, out: &Path) -> Result<GeneratedFile> {
     let mut rng = rng_for(w.seed, stream::ACTIVITY, u64::MAX - 2);
     let mut events: Vec<(NaiveDateTime, Value)> = Vec::new();
     let n = w.dates.len();
-    let fe = |c: &Customer, rng: &mut ChaCha8Rng, t: NaiveDateTime, first: NaiveDateTime, last: Option<NaiveDateTime>, etype: &str, status: &str, reason: &str, sev: &str, hits: u32, resources: Vec<Value>| {
+    let fe = |c: &Customer,
+              rng: &mut ChaCha8Rng,
+              t: NaiveDateTime,
+              first: NaiveDateTime,
+              last: Option<NaiveDateTime>,
+              etype: &str,
+              status: &str,
+              reason: &str,
+              sev: &str,
+              hits: u32,
+              resources: Vec<Value>| {
         json!({
             "eventTime": fraud_time(t),
             "eventId": guid(rng),
@@ -517,22 +886,69 @@ pub fn write_fraud_events(w: &World, out: &Path) -> Result<GeneratedFile> {
             (Scenario::CryptoMining, _) => {
                 let first = at(w.dates[n.saturating_sub(4)], 3 * 3600 + 5 * 60 + 11);
                 let t = first + Duration::hours(30);
-                let res = vec![json!({"resourceName": "gpu-node-01", "resourceType": "Microsoft.Compute/virtualMachines", "resourceGroupName": "rg-compute-tmp"})];
-                events.push((t, fe(c, &mut rng, t, first, None, "NetworkConnectionsToCryptoMiningPools", "Active", "", "High", 57, res)));
+                let res = vec![
+                    json!({"resourceName": "gpu-node-01", "resourceType": "Microsoft.Compute/virtualMachines", "resourceGroupName": "rg-compute-tmp"}),
+                ];
+                events.push((
+                    t,
+                    fe(
+                        c,
+                        &mut rng,
+                        t,
+                        first,
+                        None,
+                        "NetworkConnectionsToCryptoMiningPools",
+                        "Active",
+                        "",
+                        "High",
+                        57,
+                        res,
+                    ),
+                ));
             }
             (_, super::world::Role::UnknownInvoice) => {
                 let first = at(w.dates[n / 3], 11 * 3600 + 20);
                 let last = first + Duration::hours(5);
-                events.push((first, fe(c, &mut rng, first, first, Some(last), "UsageAnomalyDetection", "Resolved", "Ignore", "Medium", 3, vec![])));
+                events.push((
+                    first,
+                    fe(
+                        c,
+                        &mut rng,
+                        first,
+                        first,
+                        Some(last),
+                        "UsageAnomalyDetection",
+                        "Resolved",
+                        "Ignore",
+                        "Medium",
+                        3,
+                        vec![],
+                    ),
+                ));
             }
             (_, super::world::Role::Overpayment) => {
                 let first = at(w.dates[n / 2], 16 * 3600 + 7);
-                events.push((first, fe(c, &mut rng, first, first, Some(first), "ServiceHealthSecurityAdvisory", "Resolved", "Ignore", "Low", 1, vec![])));
+                events.push((
+                    first,
+                    fe(
+                        c,
+                        &mut rng,
+                        first,
+                        first,
+                        Some(first),
+                        "ServiceHealthSecurityAdvisory",
+                        "Resolved",
+                        "Ignore",
+                        "Low",
+                        1,
+                        vec![],
+                    ),
+                ));
             }
             _ => {}
         }
     }
-    events.sort_by(|a, b| a.0.cmp(&b.0));
+    events.sort_by_key(|e| e.0);
     let n = events.len() as u64;
     let arr = Value::Array(events.into_iter().map(|e| e.1).collect());
     write_bytes(out, "fraud_events.json", &to_json_bytes(&arr, true), n)

@@ -9,7 +9,10 @@ use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
 
 use super::usage::invoice_number;
-use super::world::{add_months, days_in_month, first_of_month, normal, rng_for, round_to, stream, Customer, Role, Scenario, World};
+use super::world::{
+    add_months, days_in_month, first_of_month, normal, rng_for, round_to, stream, Customer, Role,
+    Scenario, World,
+};
 use super::{write_csv, GeneratedFile};
 use crate::error::Result;
 
@@ -43,18 +46,60 @@ fn ledger_months(w: &World) -> Vec<NaiveDate> {
 
 /// Billed months: months with billed usage (in the usage window, before the month of `end`).
 fn billed_months(w: &World) -> Vec<NaiveDate> {
-    ledger_months(w).into_iter().filter(|m| add_months(*m, 1) > w.start).collect()
+    ledger_months(w)
+        .into_iter()
+        .filter(|m| add_months(*m, 1) > w.start)
+        .collect()
 }
 
 pub const BILLED_COLUMNS: [&str; 47] = [
-    "PartnerId", "CustomerId", "CustomerName", "CustomerDomainName", "CustomerCountry", "InvoiceNumber", "MpnId",
-    "ResellerMpnId", "OrderId", "OrderDate", "ProductId", "SkuId", "AvailabilityId", "SkuName", "ProductName",
-    "ChargeType", "UnitPrice", "Quantity", "Subtotal", "TaxTotal", "Total", "Currency",
-    "PriceAdjustmentDescription", "PublisherName", "PublisherId", "SubscriptionDescription", "SubscriptionId",
-    "ChargeStartDate", "ChargeEndDate", "TermAndBillingCycle", "EffectiveUnitPrice", "UnitType", "AlternateId",
-    "BillableQuantity", "BillingFrequency", "PricingCurrency", "PCToBCExchangeRate", "PCToBCExchangeRateDate",
-    "MeterDescription", "ReservationOrderId", "CreditReasonCode", "SubscriptionStartDate",
-    "SubscriptionEndDate", "ReferenceId", "ProductQualifiers", "PromotionId", "ProductCategory",
+    "PartnerId",
+    "CustomerId",
+    "CustomerName",
+    "CustomerDomainName",
+    "CustomerCountry",
+    "InvoiceNumber",
+    "MpnId",
+    "ResellerMpnId",
+    "OrderId",
+    "OrderDate",
+    "ProductId",
+    "SkuId",
+    "AvailabilityId",
+    "SkuName",
+    "ProductName",
+    "ChargeType",
+    "UnitPrice",
+    "Quantity",
+    "Subtotal",
+    "TaxTotal",
+    "Total",
+    "Currency",
+    "PriceAdjustmentDescription",
+    "PublisherName",
+    "PublisherId",
+    "SubscriptionDescription",
+    "SubscriptionId",
+    "ChargeStartDate",
+    "ChargeEndDate",
+    "TermAndBillingCycle",
+    "EffectiveUnitPrice",
+    "UnitType",
+    "AlternateId",
+    "BillableQuantity",
+    "BillingFrequency",
+    "PricingCurrency",
+    "PCToBCExchangeRate",
+    "PCToBCExchangeRateDate",
+    "MeterDescription",
+    "ReservationOrderId",
+    "CreditReasonCode",
+    "SubscriptionStartDate",
+    "SubscriptionEndDate",
+    "ReferenceId",
+    "ProductQualifiers",
+    "PromotionId",
+    "ProductCategory",
 ];
 
 struct BilledLine {
@@ -67,7 +112,11 @@ struct BilledLine {
 
 /// Seat-licence line items of one customer and month (billing currency).
 fn billed_lines(w: &World, c: &Customer, month: NaiveDate) -> Vec<BilledLine> {
-    let mut rng = rng_for(w.seed, stream::LEDGER, (c.index as u64) << 20 | (month.year() as u64 * 12 + month.month0() as u64));
+    let mut rng = rng_for(
+        w.seed,
+        stream::LEDGER,
+        (c.index as u64) << 20 | (month.year() as u64 * 12 + month.month0() as u64),
+    );
     let rate = w.pc_to_bc(c.currency, month);
     let mut lines = Vec::new();
     if c.created >= add_months(month, 1) {
@@ -80,18 +129,46 @@ fn billed_lines(w: &World, c: &Customer, month: NaiveDate) -> Vec<BilledLine> {
             1 => "cyclecharge",
             _ => "cycleCharge",
         };
-        lines.push(BilledLine { seat: k, charge_type: ct.into(), unit_price: up, quantity: s.quantity as i64, total: round_to(up * s.quantity as f64, 2) });
+        lines.push(BilledLine {
+            seat: k,
+            charge_type: ct.into(),
+            unit_price: up,
+            quantity: s.quantity as i64,
+            total: round_to(up * s.quantity as f64, 2),
+        });
         let roll = rng.random_range(0..100);
         if roll < 8 {
             let q = (s.quantity as i64 / 5).max(1);
-            let ct = if roll < 3 { "RemoveQuantity" } else { "removeQuantity" };
-            lines.push(BilledLine { seat: k, charge_type: ct.into(), unit_price: up, quantity: -q, total: round_to(-up * q as f64 * 0.5, 2) });
+            let ct = if roll < 3 {
+                "RemoveQuantity"
+            } else {
+                "removeQuantity"
+            };
+            lines.push(BilledLine {
+                seat: k,
+                charge_type: ct.into(),
+                unit_price: up,
+                quantity: -q,
+                total: round_to(-up * q as f64 * 0.5, 2),
+            });
         } else if roll < 14 {
             let q = (s.quantity as i64 / 10).max(1);
             let ct = if roll < 10 { "New" } else { "new" };
-            lines.push(BilledLine { seat: k, charge_type: ct.into(), unit_price: up, quantity: q, total: round_to(up * q as f64 * 0.6, 2) });
+            lines.push(BilledLine {
+                seat: k,
+                charge_type: ct.into(),
+                unit_price: up,
+                quantity: q,
+                total: round_to(up * q as f64 * 0.6, 2),
+            });
         } else if roll < 17 {
-            lines.push(BilledLine { seat: k, charge_type: "customerCredit".into(), unit_price: 0.0, quantity: 0, total: round_to(-up * 2.0, 2) });
+            lines.push(BilledLine {
+                seat: k,
+                charge_type: "customerCredit".into(),
+                unit_price: 0.0,
+                quantity: 0,
+                total: round_to(-up * 2.0, 2),
+            });
         }
     }
     lines
@@ -115,7 +192,11 @@ pub fn write_billed(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
                 r[4] = c.country.into();
                 r[5] = inv.clone();
                 r[6] = w.mpn_id.into();
-                r[8] = format!("{}{:04}", &s.subscription_id[..8].to_ascii_uppercase(), l.seat);
+                r[8] = format!(
+                    "{}{:04}",
+                    &s.subscription_id[..8].to_ascii_uppercase(),
+                    l.seat
+                );
                 r[9] = us(c.created.max(w.ledger_start));
                 r[10] = s.product_id.into();
                 r[11] = "0001".into();
@@ -155,7 +236,13 @@ pub fn write_billed(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
 /// Usage cost of a customer per service month, billing currency: the usage rows of the window
 /// plus, for days of the month before the window (the export covers only `days`), an estimate
 /// from the customer's baseline spend.
-fn usage_cost(w: &World, c: &Customer, daily: &[f64], month: NaiveDate, rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
+fn usage_cost(
+    w: &World,
+    c: &Customer,
+    daily: &[f64],
+    month: NaiveDate,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> f64 {
     let month_end = add_months(month, 1);
     let mut total = 0.0;
     let mut d = month.max(c.created + Duration::days(1));
@@ -217,7 +304,15 @@ pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
             if amount <= 0.0 || issue > export_date {
                 continue;
             }
-            invoices.push(Invoice { id: String::new(), customer: c.index, issue, due: issue + Duration::days(c.net_days), amount, currency: c.currency, service_month: Some(m) });
+            invoices.push(Invoice {
+                id: String::new(),
+                customer: c.index,
+                issue,
+                due: issue + Duration::days(c.net_days),
+                amount,
+                currency: c.currency,
+                service_month: Some(m),
+            });
         }
         // A few credit notes (negative invoices), one of them refunded below.
         if matches!(c.role, Role::CreditRefund | Role::QuoteName | Role::Partial) {
@@ -226,11 +321,19 @@ pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
                 let issue = (last.issue + Duration::days(9)).min(w.end - Duration::days(3));
                 let sm = last.service_month;
                 let cur = last.currency;
-                invoices.push(Invoice { id: String::new(), customer: c.index, issue, due: issue, amount, currency: cur, service_month: sm });
+                invoices.push(Invoice {
+                    id: String::new(),
+                    customer: c.index,
+                    issue,
+                    due: issue,
+                    amount,
+                    currency: cur,
+                    service_month: sm,
+                });
             }
         }
     }
-    invoices.sort_by(|a, b| (a.issue, a.customer, a.amount < 0.0).cmp(&(b.issue, b.customer, b.amount < 0.0)));
+    invoices.sort_by_key(|i| (i.issue, i.customer, i.amount < 0.0));
     let (mut n_inv, mut n_cn) = (0, 0);
     for i in invoices.iter_mut() {
         i.id = if i.amount < 0.0 {
@@ -251,14 +354,26 @@ pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
         for (k, inv) in regular.iter().enumerate() {
             let mut pay = |date: NaiveDate, amount: f64, id: String, currency: &'static str| {
                 if date <= export_date {
-                    payments.push(Payment { customer: c.index, invoice_id: id, date: date.max(inv.issue), amount: round_to(amount, 2), currency, instrument: c.instrument });
+                    payments.push(Payment {
+                        customer: c.index,
+                        invoice_id: id,
+                        date: date.max(inv.issue),
+                        amount: round_to(amount, 2),
+                        currency,
+                        instrument: c.instrument,
+                    });
                 }
             };
             let due = inv.due;
             let date = match c.scenario {
                 Scenario::ChronicNonPayer => {
                     if due < w.end - Duration::days(160) {
-                        pay(due - Duration::days(rng.random_range(0..=5)), inv.amount, inv.id.clone(), inv.currency);
+                        pay(
+                            due - Duration::days(rng.random_range(0..=5)),
+                            inv.amount,
+                            inv.id.clone(),
+                            inv.currency,
+                        );
                     }
                     continue;
                 }
@@ -266,46 +381,84 @@ pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
                 // ~45-50 days late: at any as-of date one invoice usually sits in 31-60 days past due.
                 Scenario::LatePayer => due + Duration::days(rng.random_range(46..=50)),
                 _ => match c.pay_style {
-                    super::world::PayStyle::Prompt => due - Duration::days(rng.random_range(0..=12)),
-                    super::world::PayStyle::AroundDue => due + Duration::days(rng.random_range(-5..=5)),
+                    super::world::PayStyle::Prompt => {
+                        due - Duration::days(rng.random_range(0..=12))
+                    }
+                    super::world::PayStyle::AroundDue => {
+                        due + Duration::days(rng.random_range(-5..=5))
+                    }
                     super::world::PayStyle::Late => due + Duration::days(rng.random_range(3..=20)),
                 },
             };
             let second_last = n >= 2 && k == n - 2;
             match c.role {
-                Role::Overpayment if second_last => pay(date, inv.amount + 25.0, inv.id.clone(), inv.currency),
-                Role::UnknownInvoice if second_last => pay(date, inv.amount, format!("{}-A", inv.id), inv.currency),
+                Role::Overpayment if second_last => {
+                    pay(date, inv.amount + 25.0, inv.id.clone(), inv.currency)
+                }
+                Role::UnknownInvoice if second_last => {
+                    pay(date, inv.amount, format!("{}-A", inv.id), inv.currency)
+                }
                 Role::ForeignPayment if second_last => {
                     // Paid in USD against a GBP invoice: cannot apply, becomes unapplied credit.
                     let usd = inv.amount * w.fx(inv.currency, date);
                     pay(date, usd, inv.id.clone(), "USD")
                 }
-                Role::Partial if second_last => pay(date, inv.amount * 0.6, inv.id.clone(), inv.currency),
+                Role::Partial if second_last => {
+                    pay(date, inv.amount * 0.6, inv.id.clone(), inv.currency)
+                }
                 _ if c.scenario == Scenario::Normal && rng.random_bool(0.04) => {
                     // Paid in two instalments; the second may fall after the export.
                     let first = round_to(inv.amount * 0.5, 2);
                     pay(date, first, inv.id.clone(), inv.currency);
-                    pay(date + Duration::days(rng.random_range(15..=30)), inv.amount - first, inv.id.clone(), inv.currency);
+                    pay(
+                        date + Duration::days(rng.random_range(15..=30)),
+                        inv.amount - first,
+                        inv.id.clone(),
+                        inv.currency,
+                    );
                 }
                 _ => pay(date, inv.amount, inv.id.clone(), inv.currency),
             }
         }
         match c.role {
-            Role::Unapplied => payments.push(Payment { customer: c.index, invoice_id: String::new(), date: w.end - Duration::days(20), amount: 150.0, currency: c.currency, instrument: c.instrument }),
+            Role::Unapplied => payments.push(Payment {
+                customer: c.index,
+                invoice_id: String::new(),
+                date: w.end - Duration::days(20),
+                amount: 150.0,
+                currency: c.currency,
+                instrument: c.instrument,
+            }),
             Role::CreditRefund => {
                 if let Some(cn) = mine.iter().find(|i| i.amount < 0.0) {
                     let date = cn.issue + Duration::days(5);
-                    payments.push(Payment { customer: c.index, invoice_id: cn.id.clone(), date, amount: cn.amount, currency: cn.currency, instrument: "bank_transfer" });
+                    payments.push(Payment {
+                        customer: c.index,
+                        invoice_id: cn.id.clone(),
+                        date,
+                        amount: cn.amount,
+                        currency: cn.currency,
+                        instrument: "bank_transfer",
+                    });
                 }
             }
             _ => {}
         }
         if c.scenario == Scenario::StolenCard {
             // One small card top-up against fast usage.
-            payments.push(Payment { customer: c.index, invoice_id: String::new(), date: c.created + Duration::days(1), amount: 50.0, currency: c.currency, instrument: "prepaid_card" });
+            payments.push(Payment {
+                customer: c.index,
+                invoice_id: String::new(),
+                date: c.created + Duration::days(1),
+                amount: 50.0,
+                currency: c.currency,
+                instrument: "prepaid_card",
+            });
         }
     }
-    payments.sort_by(|a, b| (a.date, a.customer, &a.invoice_id).cmp(&(b.date, b.customer, &b.invoice_id)));
+    payments.sort_by(|a, b| {
+        (a.date, a.customer, &a.invoice_id).cmp(&(b.date, b.customer, &b.invoice_id))
+    });
     Ledger { invoices, payments }
 }
 
@@ -342,15 +495,47 @@ pub fn write_receivables(w: &World, out: &Path, l: &Ledger) -> Result<Vec<Genera
         })
         .collect();
     Ok(vec![
-        write_csv(out, "receivables/invoices.csv", &["invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency", "service_month"], &inv_rows)?,
-        write_csv(out, "receivables/payments.csv", &["payment_id", "customer_id", "invoice_id", "payment_date", "amount", "currency", "instrument"], &pay_rows)?,
+        write_csv(
+            out,
+            "receivables/invoices.csv",
+            &[
+                "invoice_id",
+                "customer_id",
+                "issue_date",
+                "due_date",
+                "amount",
+                "currency",
+                "service_month",
+            ],
+            &inv_rows,
+        )?,
+        write_csv(
+            out,
+            "receivables/payments.csv",
+            &[
+                "payment_id",
+                "customer_id",
+                "invoice_id",
+                "payment_date",
+                "amount",
+                "currency",
+                "instrument",
+            ],
+            &pay_rows,
+        )?,
     ])
 }
 
 /// Month-to-date spend at `end` and the forecast of SPEC 4.2 (k = min(7, days elapsed)).
 pub fn mtd_and_forecast(w: &World, daily: &[f64]) -> (f64, f64) {
     let m = first_of_month(w.end);
-    let mtd: f64 = w.dates.iter().zip(daily).filter(|(d, _)| **d >= m).map(|(_, c)| c).sum();
+    let mtd: f64 = w
+        .dates
+        .iter()
+        .zip(daily)
+        .filter(|(d, _)| **d >= m)
+        .map(|(_, c)| c)
+        .sum();
     let elapsed = w.end.day() as usize;
     let k = elapsed.min(7);
     let n = daily.len();
@@ -398,32 +583,81 @@ pub fn write_budgets(w: &World, out: &Path, daily: &[Vec<f64>]) -> Result<Genera
                 round_to(mtd - last * 0.5, 2)
             }
             Scenario::OverBudget => round_up(mtd * 0.75, 10.0),
-            Scenario::CryptoMining | Scenario::AccountTakeover => round_up(c.base_daily_usd * rate * 31.0 * 1.6, 100.0),
-            _ => round_up(monthly_equivalent(w, d).max(forecast) * rng.random_range(1.4..2.2), 100.0),
+            Scenario::CryptoMining | Scenario::AccountTakeover => {
+                round_up(c.base_daily_usd * rate * 31.0 * 1.6, 100.0)
+            }
+            _ => round_up(
+                monthly_equivalent(w, d).max(forecast) * rng.random_range(1.4..2.2),
+                100.0,
+            ),
         };
         if c.role == Role::ForeignBudget {
             // Budget kept in USD although usage is billed in EUR.
             let usd = round_up(standing * w.fx(c.currency, w.end), 100.0);
-            rows.push(vec![c.id.clone(), String::new(), format!("{usd:.2}"), "USD".into()]);
+            rows.push(vec![
+                c.id.clone(),
+                String::new(),
+                format!("{usd:.2}"),
+                "USD".into(),
+            ]);
             continue;
         }
-        rows.push(vec![c.id.clone(), String::new(), format!("{standing:.2}"), c.currency.into()]);
+        rows.push(vec![
+            c.id.clone(),
+            String::new(),
+            format!("{standing:.2}"),
+            c.currency.into(),
+        ]);
         if c.scenario == Scenario::Normal && rng.random_bool(0.08) {
-            let specific = round_up((standing * rng.random_range(0.9..1.2)).max(forecast * 1.4), 100.0);
-            rows.push(vec![c.id.clone(), month.clone(), format!("{specific:.2}"), c.currency.into()]);
+            let specific = round_up(
+                (standing * rng.random_range(0.9..1.2)).max(forecast * 1.4),
+                100.0,
+            );
+            rows.push(vec![
+                c.id.clone(),
+                month.clone(),
+                format!("{specific:.2}"),
+                c.currency.into(),
+            ]);
         }
         let _ = mtd;
     }
-    write_csv(out, "budgets.csv", &["customer_id", "month", "budget", "currency"], &rows)
+    write_csv(
+        out,
+        "budgets.csv",
+        &["customer_id", "month", "budget", "currency"],
+        &rows,
+    )
 }
 
 pub fn write_customers(w: &World, out: &Path) -> Result<GeneratedFile> {
     let rows: Vec<Vec<String>> = w
         .customers
         .iter()
-        .map(|c| vec![c.id.clone(), c.name.clone(), c.country.into(), iso(c.created), c.verified.to_string(), format!("{:.2}", c.credit_limit)])
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.name.clone(),
+                c.country.into(),
+                iso(c.created),
+                c.verified.to_string(),
+                format!("{:.2}", c.credit_limit),
+            ]
+        })
         .collect();
-    write_csv(out, "customers.csv", &["customer_id", "customer_name", "country", "created_date", "verified", "credit_limit"], &rows)
+    write_csv(
+        out,
+        "customers.csv",
+        &[
+            "customer_id",
+            "customer_name",
+            "country",
+            "created_date",
+            "verified",
+            "credit_limit",
+        ],
+        &rows,
+    )
 }
 
 pub fn write_fx(w: &World, out: &Path) -> Result<GeneratedFile> {
@@ -442,23 +676,72 @@ pub fn write_dispositions(w: &World, out: &Path) -> Result<GeneratedFile> {
     let mut rows = Vec::new();
     for c in &w.customers {
         let row = match (c.scenario, c.role) {
-            (Scenario::PlannedSpike, _) => Some(("usage", "planned", w.end + Duration::days(14), "a.khan", "Planned load test before the seasonal peak; confirmed by the customer's CTO")),
-            (_, Role::Overpayment) => Some(("new_meter", "legitimate", w.end - Duration::days(30), "m.rossi", "New analytics workload reviewed; verdict expired")),
-            (_, Role::CommaName) => Some(("*", "legitimate", w.end + Duration::days(60), "j.doe", "Enterprise customer, contract reviewed, \"known good\"")),
+            (Scenario::PlannedSpike, _) => Some((
+                "usage",
+                "planned",
+                w.end + Duration::days(14),
+                "a.khan",
+                "Planned load test before the seasonal peak; confirmed by the customer's CTO",
+            )),
+            (_, Role::Overpayment) => Some((
+                "new_meter",
+                "legitimate",
+                w.end - Duration::days(30),
+                "m.rossi",
+                "New analytics workload reviewed; verdict expired",
+            )),
+            (_, Role::CommaName) => Some((
+                "*",
+                "legitimate",
+                w.end + Duration::days(60),
+                "j.doe",
+                "Enterprise customer, contract reviewed, \"known good\"",
+            )),
             _ => None,
         };
         if let Some((reason, verdict, until, analyst, note)) = row {
-            rows.push(vec![c.id.clone(), reason.into(), verdict.into(), iso(until), analyst.into(), note.into()]);
+            rows.push(vec![
+                c.id.clone(),
+                reason.into(),
+                verdict.into(),
+                iso(until),
+                analyst.into(),
+                note.into(),
+            ]);
         }
     }
-    write_csv(out, "dispositions.csv", &["customer_id", "reason_code", "verdict", "valid_until", "analyst", "note"], &rows)
+    write_csv(
+        out,
+        "dispositions.csv",
+        &[
+            "customer_id",
+            "reason_code",
+            "verdict",
+            "valid_until",
+            "analyst",
+            "note",
+        ],
+        &rows,
+    )
 }
 
 pub fn write_labels(w: &World, out: &Path) -> Result<GeneratedFile> {
     let rows: Vec<Vec<String>> = w
         .customers
         .iter()
-        .map(|c| vec![c.id.clone(), c.name.clone(), c.scenario.id().into(), c.scenario.expected().into()])
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.name.clone(),
+                c.scenario.id().into(),
+                c.scenario.expected().into(),
+            ]
+        })
         .collect();
-    write_csv(out, "labels.csv", &["customer_id", "customer_name", "scenario", "expected"], &rows)
+    write_csv(
+        out,
+        "labels.csv",
+        &["customer_id", "customer_name", "scenario", "expected"],
+        &rows,
+    )
 }

@@ -49,13 +49,16 @@ pub struct GenerateSummary {
 }
 
 pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error::Output { path: path.to_path_buf(), reason: e.to_string() }
+    Error::Output {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 /// A buffered output file, gzip-compressed or not.
 pub(crate) enum FileSink {
     Plain(BufWriter<File>),
-    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<File>>>),
 }
 
 impl Write for FileSink {
@@ -87,7 +90,11 @@ pub(crate) fn create_file(path: &Path, gzip: bool) -> Result<FileSink> {
     let w = BufWriter::with_capacity(1 << 20, f);
     Ok(if gzip {
         // mtime 0 and no file name: the gzip header must not depend on the clock.
-        FileSink::Gzip(flate2::GzBuilder::new().mtime(0).write(w, flate2::Compression::default()))
+        FileSink::Gzip(Box::new(
+            flate2::GzBuilder::new()
+                .mtime(0)
+                .write(w, flate2::Compression::default()),
+        ))
     } else {
         FileSink::Plain(w)
     })
@@ -95,7 +102,9 @@ pub(crate) fn create_file(path: &Path, gzip: bool) -> Result<FileSink> {
 
 /// Appends one CSV field, quoted when it holds a delimiter, a quote, a line break or edge spaces.
 pub(crate) fn csv_field(buf: &mut Vec<u8>, s: &str) {
-    let needs = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) || s.starts_with(' ') || s.ends_with(' ');
+    let needs = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        || s.starts_with(' ')
+        || s.ends_with(' ');
     if !needs {
         buf.extend_from_slice(s.as_bytes());
         return;
@@ -111,7 +120,12 @@ pub(crate) fn csv_field(buf: &mut Vec<u8>, s: &str) {
 }
 
 /// Writes a small CSV file (header plus rows) under `out`.
-pub(crate) fn write_csv<S: AsRef<str>>(out: &Path, rel: &str, header: &[&str], rows: &[Vec<S>]) -> Result<GeneratedFile> {
+pub(crate) fn write_csv<S: AsRef<str>>(
+    out: &Path,
+    rel: &str,
+    header: &[&str],
+    rows: &[Vec<S>],
+) -> Result<GeneratedFile> {
     let path = out.join(rel);
     let mut w = create_file(&path, false)?;
     let mut line = Vec::with_capacity(512);
@@ -131,7 +145,10 @@ pub(crate) fn write_csv<S: AsRef<str>>(out: &Path, rel: &str, header: &[&str], r
         put(&mut w, &mut r.iter().map(|s| s.as_ref()))?;
     }
     w.finish().map_err(|e| io_err(&path, e))?;
-    Ok(GeneratedFile { path, rows: rows.len() as u64 })
+    Ok(GeneratedFile {
+        path,
+        rows: rows.len() as u64,
+    })
 }
 
 /// Writes the whole input folder for `spec`. `out` must be absent or empty.
@@ -140,11 +157,22 @@ pub fn generate(spec: &GenerateSpec) -> Result<GenerateSummary> {
     if out.exists() {
         let mut entries = std::fs::read_dir(out).map_err(|e| io_err(out, e))?;
         if entries.next().is_some() {
-            return Err(Error::Output { path: out.clone(), reason: "the folder is not empty; generate writes only into an absent or empty folder".into() });
+            return Err(Error::Output {
+                path: out.clone(),
+                reason:
+                    "the folder is not empty; generate writes only into an absent or empty folder"
+                        .into(),
+            });
         }
     }
     if spec.customers == 0 || spec.days == 0 {
-        return Err(Error::Config { origin: "generate".into(), message: format!("--customers and --days must be at least 1, found {} and {}", spec.customers, spec.days) });
+        return Err(Error::Config {
+            origin: "generate".into(),
+            message: format!(
+                "--customers and --days must be at least 1, found {} and {}",
+                spec.customers, spec.days
+            ),
+        });
     }
     for dir in ["usage", "billed", "receivables", "activity"] {
         let p = out.join(dir);
@@ -152,7 +180,11 @@ pub fn generate(spec: &GenerateSpec) -> Result<GenerateSummary> {
     }
 
     let w = world::build(spec.customers, spec.days, spec.seed, spec.end);
-    let daily: Vec<Vec<f64>> = w.customers.iter().map(|c| c.daily_cost(w.dates.len())).collect();
+    let daily: Vec<Vec<f64>> = w
+        .customers
+        .iter()
+        .map(|c| c.daily_cost(w.dates.len()))
+        .collect();
 
     let mut files = usage::write_all(&w, out, spec.parquet)?;
     let usage_rows = files.iter().map(|f| f.rows).sum();
@@ -185,7 +217,14 @@ mod tests {
     }
 
     fn spec(out: &Path, seed: u64) -> GenerateSpec {
-        GenerateSpec { customers: 30, days: 75, seed, end: end(), out: out.to_path_buf(), parquet: false }
+        GenerateSpec {
+            customers: 30,
+            days: 75,
+            seed,
+            end: end(),
+            out: out.to_path_buf(),
+            parquet: false,
+        }
     }
 
     fn hashes(root: &Path) -> BTreeMap<String, String> {
@@ -198,7 +237,10 @@ mod tests {
                     stack.push(p);
                 } else {
                     let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                    m.insert(rel, format!("{:x}", Sha256::digest(std::fs::read(&p).unwrap())));
+                    m.insert(
+                        rel,
+                        format!("{:x}", Sha256::digest(std::fs::read(&p).unwrap())),
+                    );
                 }
             }
         }
@@ -210,7 +252,9 @@ mod tests {
         let raw = std::fs::read(p).unwrap();
         if p.to_string_lossy().ends_with(".gz") {
             let mut s = Vec::new();
-            flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut s).unwrap();
+            flate2::read::GzDecoder::new(&raw[..])
+                .read_to_end(&mut s)
+                .unwrap();
             s
         } else {
             raw
@@ -218,7 +262,11 @@ mod tests {
     }
 
     fn norm(h: &str) -> String {
-        h.trim_start_matches('\u{feff}').chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
+        h.trim_start_matches('\u{feff}')
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase()
     }
 
     /// Rows of a CSV file as maps of normalised column name to value.
@@ -226,11 +274,22 @@ mod tests {
         let bytes = text(p);
         let mut r = csv::Reader::from_reader(&bytes[..]);
         let header: Vec<String> = r.headers().unwrap().iter().map(norm).collect();
-        r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(String::from)).collect()).collect()
+        r.records()
+            .map(|rec| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(rec.unwrap().iter().map(String::from))
+                    .collect()
+            })
+            .collect()
     }
 
     fn usage_files(root: &Path) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(root.join("usage")).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut v: Vec<PathBuf> = std::fs::read_dir(root.join("usage"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         v.sort();
         v
     }
@@ -242,12 +301,20 @@ mod tests {
     }
 
     fn label_of(root: &Path, scenario: &str) -> String {
-        rows(&root.join("labels.csv")).into_iter().find(|r| r["scenario"] == scenario).unwrap()["customerid"].clone()
+        rows(&root.join("labels.csv"))
+            .into_iter()
+            .find(|r| r["scenario"] == scenario)
+            .unwrap()["customerid"]
+            .clone()
     }
 
     #[test]
     fn same_seed_gives_identical_bytes_and_another_seed_differs() {
-        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, b, c) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
         let sa = generate(&spec(a.path(), 7)).unwrap();
         generate(&spec(b.path(), 7)).unwrap();
         generate(&spec(c.path(), 8)).unwrap();
@@ -255,9 +322,16 @@ mod tests {
         assert_eq!(ha, hb);
         assert_eq!(ha.len(), sa.files.len());
         assert_ne!(ha.get("customers.csv"), hc.get("customers.csv"));
-        assert_ne!(ha.get("receivables/invoices.csv"), hc.get("receivables/invoices.csv"));
+        assert_ne!(
+            ha.get("receivables/invoices.csv"),
+            hc.get("receivables/invoices.csv")
+        );
         // 30 customers x 75 days x 3 to 9 meters
-        assert!(sa.usage_rows > 30 * 75 * 3 && sa.usage_rows < 30 * 75 * 12, "{}", sa.usage_rows);
+        assert!(
+            sa.usage_rows > 30 * 75 * 3 && sa.usage_rows < 30 * 75 * 12,
+            "{}",
+            sa.usage_rows
+        );
     }
 
     #[test]
@@ -276,20 +350,38 @@ mod tests {
         generate(&spec(d.path(), 3)).unwrap();
         let root = d.path();
         for f in [
-            "receivables/invoices.csv", "receivables/payments.csv", "budgets.csv", "customers.csv", "fraud_events.json",
-            "fx_rates.csv", "dispositions.csv", "labels.csv", "activity/audit_records.json",
-            "activity/diag_202611.jsonl", "activity/diag_records_202611.json", "activity/rest_202611.json",
-            "activity/portal_202611.csv", "usage/UnbilledUsage_202611_c001.csv",
+            "receivables/invoices.csv",
+            "receivables/payments.csv",
+            "budgets.csv",
+            "customers.csv",
+            "fraud_events.json",
+            "fx_rates.csv",
+            "dispositions.csv",
+            "labels.csv",
+            "activity/audit_records.json",
+            "activity/diag_202611.jsonl",
+            "activity/diag_records_202611.json",
+            "activity/rest_202611.json",
+            "activity/portal_202611.csv",
+            "usage/UnbilledUsage_202611_c001.csv",
         ] {
             assert!(root.join(f).is_file(), "{f} missing");
         }
-        let usage: Vec<String> = usage_files(root).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        let usage: Vec<String> = usage_files(root)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
         // 75 days ending 2026-11-15 span Sep, Oct, Nov: 3 months x 2 parts.
         assert_eq!(usage.len(), 6, "{usage:?}");
-        assert!(usage.iter().any(|n| n.starts_with('G') && n.contains("_BilledUsage_c000")));
+        assert!(usage
+            .iter()
+            .any(|n| n.starts_with('G') && n.contains("_BilledUsage_c000")));
         assert!(std::fs::read_dir(root.join("billed")).unwrap().count() >= 2);
         // the hostile names are there, CSV-quoted
-        let names: Vec<String> = rows(&root.join("customers.csv")).into_iter().map(|r| r["customername"].clone()).collect();
+        let names: Vec<String> = rows(&root.join("customers.csv"))
+            .into_iter()
+            .map(|r| r["customername"].clone())
+            .collect();
         assert!(names.contains(&"=HYPERLINK(\"http://x\")".to_string()));
         assert!(names.contains(&"<script>alert(1)</script>".to_string()));
         assert!(names.iter().any(|n| n.contains(", ")));
@@ -315,11 +407,25 @@ mod tests {
         let labels = rows(&d.path().join("labels.csv"));
         assert_eq!(labels.len(), 30);
         for s in world::PLANTED {
-            assert_eq!(labels.iter().filter(|r| r["scenario"] == s.id()).count(), 1, "{}", s.id());
+            assert_eq!(
+                labels.iter().filter(|r| r["scenario"] == s.id()).count(),
+                1,
+                "{}",
+                s.id()
+            );
         }
-        assert_eq!(labels.iter().filter(|r| r["expected"] == "fraud").count(), 3);
-        assert_eq!(labels.iter().filter(|r| r["expected"] == "benign").count(), 4);
-        assert_eq!(labels.iter().filter(|r| r["scenario"] == "normal").count(), 30 - 11);
+        assert_eq!(
+            labels.iter().filter(|r| r["expected"] == "fraud").count(),
+            3
+        );
+        assert_eq!(
+            labels.iter().filter(|r| r["expected"] == "benign").count(),
+            4
+        );
+        assert_eq!(
+            labels.iter().filter(|r| r["scenario"] == "normal").count(),
+            30 - 11
+        );
     }
 
     #[test]
@@ -333,15 +439,23 @@ mod tests {
             .map(|r| NaiveDate::parse_from_str(&r["paymentdate"], "%Y-%m-%d").unwrap())
             .collect();
         assert!(!pays.is_empty());
-        assert!(pays.iter().all(|p| *p < end() - Duration::days(120)), "{pays:?}");
+        assert!(
+            pays.iter().all(|p| *p < end() - Duration::days(120)),
+            "{pays:?}"
+        );
         // and it has unpaid invoices more than 120 and 91-120 days past due
         let overdue: Vec<i64> = rows(&d.path().join("receivables/invoices.csv"))
             .into_iter()
             .filter(|r| r["customerid"] == id)
-            .map(|r| (end() - NaiveDate::parse_from_str(&r["duedate"], "%Y-%m-%d").unwrap()).num_days())
+            .map(|r| {
+                (end() - NaiveDate::parse_from_str(&r["duedate"], "%Y-%m-%d").unwrap()).num_days()
+            })
             .filter(|dpd| *dpd > 0 && (end() - Duration::days(*dpd)) >= end() - Duration::days(160))
             .collect();
-        assert!(overdue.iter().any(|d| *d > 120) && overdue.iter().any(|d| (91..=120).contains(d)), "{overdue:?}");
+        assert!(
+            overdue.iter().any(|d| *d > 120) && overdue.iter().any(|d| (91..=120).contains(d)),
+            "{overdue:?}"
+        );
     }
 
     #[test]
@@ -349,11 +463,17 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         generate(&spec(d.path(), 12)).unwrap();
         let id = label_of(d.path(), "stolen_card");
-        let c = rows(&d.path().join("customers.csv")).into_iter().find(|r| r["customerid"] == id).unwrap();
+        let c = rows(&d.path().join("customers.csv"))
+            .into_iter()
+            .find(|r| r["customerid"] == id)
+            .unwrap();
         let created = NaiveDate::parse_from_str(&c["createddate"], "%Y-%m-%d").unwrap();
         assert!(end() - created <= Duration::days(14));
         assert_eq!(c["verified"], "false");
-        let pays: Vec<_> = rows(&d.path().join("receivables/payments.csv")).into_iter().filter(|r| r["customerid"] == id).collect();
+        let pays: Vec<_> = rows(&d.path().join("receivables/payments.csv"))
+            .into_iter()
+            .filter(|r| r["customerid"] == id)
+            .collect();
         assert_eq!(pays.len(), 1);
         assert_eq!(pays[0]["instrument"], "prepaid_card");
     }
@@ -367,7 +487,8 @@ mod tests {
         let mut normal_rows_before = 0;
         for f in usage_files(d.path()) {
             for r in rows(&f) {
-                let gpu = r["metersubcategory"].contains("NCv3") || r["metersubcategory"].contains("ND A100");
+                let gpu = r["metersubcategory"].contains("NCv3")
+                    || r["metersubcategory"].contains("ND A100");
                 let date = us_date(&r["usagedate"]);
                 if gpu {
                     gpu_rows += 1;
@@ -390,20 +511,47 @@ mod tests {
         generate(&spec(d.path(), 21)).unwrap();
         let files = usage_files(d.path());
         let texts: Vec<Vec<u8>> = files.iter().map(|p| text(p)).collect();
-        let has = |needle: &[u8]| texts.iter().any(|t| t.windows(needle.len()).any(|w| w == needle));
+        let has = |needle: &[u8]| {
+            texts
+                .iter()
+                .any(|t| t.windows(needle.len()).any(|w| w == needle))
+        };
         assert!(has(b"E-0"), "scientific notation");
         assert!(has(b",'"), "apostrophe guard");
         assert!(has(b"\r\n"), "CRLF");
-        assert!(texts.iter().any(|t| t.starts_with(&[0xEF, 0xBB, 0xBF])), "BOM");
+        assert!(
+            texts.iter().any(|t| t.starts_with(&[0xEF, 0xBB, 0xBF])),
+            "BOM"
+        );
         assert!(has(b" 00:00,"), "legacy time");
-        let gz: Vec<&PathBuf> = files.iter().filter(|p| p.to_string_lossy().ends_with(".csv.gz")).collect();
+        let gz: Vec<&PathBuf> = files
+            .iter()
+            .filter(|p| p.to_string_lossy().ends_with(".csv.gz"))
+            .collect();
         assert_eq!(gz.len(), 1);
         assert_eq!(&std::fs::read(gz[0]).unwrap()[..2], &[0x1f, 0x8b]);
-        let shuffled = texts.iter().find(|t| t.windows(13).any(|w| w == b"UnitOfMeasure")).expect("renamed header");
-        let header = std::str::from_utf8(shuffled).unwrap().lines().next().unwrap();
-        assert!(header.contains("ResourceUri") && header.contains("MPNID") && !header.starts_with("PartnerId"));
+        let shuffled = texts
+            .iter()
+            .find(|t| t.windows(13).any(|w| w == b"UnitOfMeasure"))
+            .expect("renamed header");
+        let header = std::str::from_utf8(shuffled)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap();
+        assert!(
+            header.contains("ResourceUri")
+                && header.contains("MPNID")
+                && !header.starts_with("PartnerId")
+        );
         // non-padded dates (9/1/2026-like) in one file, zero-padded in the others
-        let non_padded = texts.iter().filter(|t| !t.windows(4).any(|w| w == b",09/" || w == b",10/" || w == b",11/")).count();
+        let non_padded = texts
+            .iter()
+            .filter(|t| {
+                !t.windows(4)
+                    .any(|w| w == b",09/" || w == b",10/" || w == b",11/")
+            })
+            .count();
         assert!(non_padded >= 1);
         // JSON text in Tags is quoted with its inner quotes doubled
         assert!(has(b"\"{\"\"env\"\":"));
@@ -414,8 +562,17 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         generate(&spec(d.path(), 17)).unwrap();
         let w = world::build(30, 75, 17, end());
-        let c = w.customers.iter().find(|c| c.scenario == world::Scenario::BudgetBlowout).unwrap();
-        let budget: f64 = rows(&d.path().join("budgets.csv")).into_iter().find(|r| r["customerid"] == c.id).unwrap()["budget"].parse().unwrap();
+        let c = w
+            .customers
+            .iter()
+            .find(|c| c.scenario == world::Scenario::BudgetBlowout)
+            .unwrap();
+        let budget: f64 = rows(&d.path().join("budgets.csv"))
+            .into_iter()
+            .find(|r| r["customerid"] == c.id)
+            .unwrap()["budget"]
+            .parse()
+            .unwrap();
         let daily = c.daily_cost(w.dates.len());
         let n = daily.len();
         // mtd and forecast as of end - back
@@ -428,8 +585,14 @@ mod tests {
         let (mtd_end, _) = at(0);
         let (mtd_prev, _) = at(1);
         let (mtd_3, forecast_3) = at(3);
-        assert!(mtd_prev < budget && budget <= mtd_end, "{mtd_prev} {budget} {mtd_end}");
-        assert!(mtd_3 < budget && forecast_3 >= budget, "{mtd_3} {forecast_3} {budget}");
+        assert!(
+            mtd_prev < budget && budget <= mtd_end,
+            "{mtd_prev} {budget} {mtd_end}"
+        );
+        assert!(
+            mtd_3 < budget && forecast_3 >= budget,
+            "{mtd_3} {forecast_3} {budget}"
+        );
     }
 
     #[test]
@@ -440,7 +603,11 @@ mod tests {
         s.days = 10;
         s.parquet = true;
         let sum = generate(&s).unwrap();
-        let pq: Vec<_> = sum.files.iter().filter(|f| f.path.extension().is_some_and(|e| e == "parquet")).collect();
+        let pq: Vec<_> = sum
+            .files
+            .iter()
+            .filter(|f| f.path.extension().is_some_and(|e| e == "parquet"))
+            .collect();
         assert!(!pq.is_empty());
         let total: u64 = pq.iter().map(|f| f.rows).sum();
         assert_eq!(total, sum.usage_rows);
@@ -468,33 +635,101 @@ mod tests {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert!(lines.iter().any(|r| r.get("resourceId").is_none()), "record without resourceId");
-        assert!(lines.iter().any(|r| r["durationMs"].is_string()) && lines.iter().any(|r| r["durationMs"].is_number()));
-        assert!(lines.iter().any(|r| r["operationName"].as_str().is_some_and(|o| o.starts_with("MICROSOFT."))));
-        assert!(lines.iter().any(|r| r["time"].as_str().is_some_and(|t| t.ends_with(" AM") || t.ends_with(" PM"))));
-        assert!(lines.iter().any(|r| r["properties"]["responseBody"].is_string()));
+        assert!(
+            lines.iter().any(|r| r.get("resourceId").is_none()),
+            "record without resourceId"
+        );
+        assert!(
+            lines.iter().any(|r| r["durationMs"].is_string())
+                && lines.iter().any(|r| r["durationMs"].is_number())
+        );
+        assert!(lines.iter().any(|r| r["operationName"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("MICROSOFT."))));
+        assert!(lines.iter().any(|r| r["time"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(" AM") || t.ends_with(" PM"))));
+        assert!(lines
+            .iter()
+            .any(|r| r["properties"]["responseBody"].is_string()));
         // the takeover: a never-seen caller assigns Owner, then bursts of VM writes and failures
         let ato = label_of(d.path(), "account_takeover");
-        let ato_tenant = |r: &&serde_json::Value| r["identity"]["claims"]["http://schemas.microsoft.com/identity/claims/tenantid"] == ato.as_str();
-        let owner = lines.iter().filter(ato_tenant).find(|r| r["properties"]["requestbody"].is_string()).expect("role assignment");
-        let attacker = owner["identity"]["claims"]["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"].as_str().unwrap().to_string();
+        let ato_tenant = |r: &&serde_json::Value| {
+            r["identity"]["claims"]["http://schemas.microsoft.com/identity/claims/tenantid"]
+                == ato.as_str()
+        };
+        let owner = lines
+            .iter()
+            .filter(ato_tenant)
+            .find(|r| r["properties"]["requestbody"].is_string())
+            .expect("role assignment");
+        let attacker = owner["identity"]["claims"]
+            ["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(attacker.starts_with("support.admin@"));
-        let by_attacker: Vec<_> = lines.iter().filter(ato_tenant).filter(|r| r["identity"]["claims"]["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"] == attacker.as_str()).collect();
-        assert!(by_attacker.iter().filter(|r| r["resultType"] == "Failure").count() >= 20);
-        let records: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(act.join("diag_records_202611.json")).unwrap()).unwrap();
-        assert!(records["records"].as_array().unwrap().iter().any(|r| r["properties"]["responseBody"].is_object()));
-        let rest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(act.join("rest_202611.json")).unwrap()).unwrap();
-        assert!(rest[0]["operationName"]["value"].is_string() && rest[0]["httpRequest"]["clientIpAddress"].is_string());
+        let by_attacker: Vec<_> = lines
+            .iter()
+            .filter(ato_tenant)
+            .filter(|r| {
+                r["identity"]["claims"]["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"]
+                    == attacker.as_str()
+            })
+            .collect();
+        assert!(
+            by_attacker
+                .iter()
+                .filter(|r| r["resultType"] == "Failure")
+                .count()
+                >= 20
+        );
+        let records: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(act.join("diag_records_202611.json")).unwrap(),
+        )
+        .unwrap();
+        assert!(records["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["properties"]["responseBody"].is_object()));
+        let rest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(act.join("rest_202611.json")).unwrap())
+                .unwrap();
+        assert!(
+            rest[0]["operationName"]["value"].is_string()
+                && rest[0]["httpRequest"]["clientIpAddress"].is_string()
+        );
         let portal = rows(&act.join("portal_202611.csv"));
         assert!(!portal.is_empty() && portal[0].contains_key("eventinitiatedby"));
-        let audit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(act.join("audit_records.json")).unwrap()).unwrap();
-        let ops: Vec<&str> = audit.as_array().unwrap().iter().filter(|r| r["customerId"] == ato.as_str()).map(|r| r["operationType"].as_str().unwrap()).collect();
-        for op in ["increase_spending_limit", "create_customer_user", "reset_customer_user_password"] {
+        let audit: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(act.join("audit_records.json")).unwrap())
+                .unwrap();
+        let ops: Vec<&str> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["customerId"] == ato.as_str())
+            .map(|r| r["operationType"].as_str().unwrap())
+            .collect();
+        for op in [
+            "increase_spending_limit",
+            "create_customer_user",
+            "reset_customer_user_password",
+        ] {
             assert!(ops.contains(&op), "{op}");
         }
-        let fraud: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("fraud_events.json")).unwrap()).unwrap();
+        let fraud: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join("fraud_events.json")).unwrap(),
+        )
+        .unwrap();
         let crypto = label_of(d.path(), "crypto_mining");
-        let ev = fraud.as_array().unwrap().iter().find(|e| e["customerTenantId"] == crypto.as_str()).unwrap();
+        let ev = fraud
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["customerTenantId"] == crypto.as_str())
+            .unwrap();
         assert_eq!(ev["eventType"], "NetworkConnectionsToCryptoMiningPools");
         assert_eq!(ev["lastOccurrence"], "9999-12-31T23:59:59.997");
         assert!(ev["hitCount"].is_string());
@@ -504,11 +739,27 @@ mod tests {
     #[test]
     #[ignore]
     fn write_dataset_for_inspection() {
-        let out = PathBuf::from(std::env::var("BILLRISK_GEN_OUT").unwrap_or_else(|_| "/tmp/billrisk-gen".into()));
-        let customers = std::env::var("BILLRISK_GEN_CUSTOMERS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
-        let days = std::env::var("BILLRISK_GEN_DAYS").ok().and_then(|s| s.parse().ok()).unwrap_or(75);
+        let out = PathBuf::from(
+            std::env::var("BILLRISK_GEN_OUT").unwrap_or_else(|_| "/tmp/billrisk-gen".into()),
+        );
+        let customers = std::env::var("BILLRISK_GEN_CUSTOMERS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(100);
+        let days = std::env::var("BILLRISK_GEN_DAYS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(75);
         let t = std::time::Instant::now();
-        let s = generate(&GenerateSpec { customers, days, seed: 42, end: end(), out, parquet: false }).unwrap();
+        let s = generate(&GenerateSpec {
+            customers,
+            days,
+            seed: 42,
+            end: end(),
+            out,
+            parquet: false,
+        })
+        .unwrap();
         eprintln!("{} usage rows in {:?}", s.usage_rows, t.elapsed());
         for f in s.files {
             eprintln!("{:>9} {}", f.rows, f.path.display());

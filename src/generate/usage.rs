@@ -15,15 +15,60 @@ use crate::error::{Error, Result};
 
 /// The 55 columns of the real November 2025 export, in its order.
 pub const USAGE_COLUMNS: [&str; 55] = [
-    "PartnerId", "PartnerName", "CustomerId", "CustomerName", "CustomerDomainName", "CustomerCountry", "MpnId",
-    "Tier2MpnId", "InvoiceNumber", "ProductId", "SkuId", "AvailabilityId", "SkuName", "ProductName",
-    "PublisherName", "PublisherId", "SubscriptionDescription", "SubscriptionId", "ChargeStartDate",
-    "ChargeEndDate", "UsageDate", "MeterType", "MeterCategory", "MeterId", "MeterSubCategory", "MeterName",
-    "MeterRegion", "Unit", "ResourceLocation", "ConsumedService", "ResourceGroup", "ResourceURI", "ChargeType",
-    "UnitPrice", "Quantity", "UnitType", "BillingPreTaxTotal", "BillingCurrency", "PricingPreTaxTotal",
-    "PricingCurrency", "ServiceInfo1", "ServiceInfo2", "Tags", "AdditionalInfo", "EffectiveUnitPrice",
-    "PCToBCExchangeRate", "PCToBCExchangeRateDate", "EntitlementId", "EntitlementDescription",
-    "PartnerEarnedCreditPercentage", "CreditPercentage", "CreditType", "BenefitId", "BenefitOrderId",
+    "PartnerId",
+    "PartnerName",
+    "CustomerId",
+    "CustomerName",
+    "CustomerDomainName",
+    "CustomerCountry",
+    "MpnId",
+    "Tier2MpnId",
+    "InvoiceNumber",
+    "ProductId",
+    "SkuId",
+    "AvailabilityId",
+    "SkuName",
+    "ProductName",
+    "PublisherName",
+    "PublisherId",
+    "SubscriptionDescription",
+    "SubscriptionId",
+    "ChargeStartDate",
+    "ChargeEndDate",
+    "UsageDate",
+    "MeterType",
+    "MeterCategory",
+    "MeterId",
+    "MeterSubCategory",
+    "MeterName",
+    "MeterRegion",
+    "Unit",
+    "ResourceLocation",
+    "ConsumedService",
+    "ResourceGroup",
+    "ResourceURI",
+    "ChargeType",
+    "UnitPrice",
+    "Quantity",
+    "UnitType",
+    "BillingPreTaxTotal",
+    "BillingCurrency",
+    "PricingPreTaxTotal",
+    "PricingCurrency",
+    "ServiceInfo1",
+    "ServiceInfo2",
+    "Tags",
+    "AdditionalInfo",
+    "EffectiveUnitPrice",
+    "PCToBCExchangeRate",
+    "PCToBCExchangeRateDate",
+    "EntitlementId",
+    "EntitlementDescription",
+    "PartnerEarnedCreditPercentage",
+    "CreditPercentage",
+    "CreditType",
+    "BenefitId",
+    "BenefitOrderId",
     "BenefitType",
 ];
 
@@ -43,11 +88,20 @@ pub enum Quirk {
     Gzip,
 }
 
-const QUIRKS: [Quirk; 5] = [Quirk::NonPadded, Quirk::LegacyTime, Quirk::BomCrlf, Quirk::Shuffled, Quirk::Gzip];
+const QUIRKS: [Quirk; 5] = [
+    Quirk::NonPadded,
+    Quirk::LegacyTime,
+    Quirk::BomCrlf,
+    Quirk::Shuffled,
+    Quirk::Gzip,
+];
 
 /// Partner Center invoice number of a billed month (one invoice per partner and month).
 pub fn invoice_number(month: NaiveDate) -> String {
-    format!("G{:010}", 127_575_000 + (month.year() as u32 * 12 + month.month0()) as u64)
+    format!(
+        "G{:010}",
+        127_575_000 + (month.year() as u32 * 12 + month.month0()) as u64
+    )
 }
 
 pub struct UsageFile {
@@ -75,7 +129,11 @@ pub fn layout(world: &World, parquet: bool) -> Vec<UsageFile> {
     for m in &months {
         for part in 0..parts {
             let billed = *m < end_month;
-            let quirk = if parquet { Quirk::None } else { QUIRKS.get(files.len()).copied().unwrap_or(Quirk::None) };
+            let quirk = if parquet {
+                Quirk::None
+            } else {
+                QUIRKS.get(files.len()).copied().unwrap_or(Quirk::None)
+            };
             let ext = if parquet {
                 "parquet"
             } else if quirk == Quirk::Gzip {
@@ -86,9 +144,20 @@ pub fn layout(world: &World, parquet: bool) -> Vec<UsageFile> {
             let rel = if billed {
                 format!("usage/{}_BilledUsage_c{part:03}.{ext}", invoice_number(*m))
             } else {
-                format!("usage/UnbilledUsage_{}{:02}_c{part:03}.{ext}", m.year(), m.month())
+                format!(
+                    "usage/UnbilledUsage_{}{:02}_c{part:03}.{ext}",
+                    m.year(),
+                    m.month()
+                )
             };
-            files.push(UsageFile { month: *m, part, parts, billed, quirk, rel });
+            files.push(UsageFile {
+                month: *m,
+                part,
+                parts,
+                billed,
+                quirk,
+                rel,
+            });
         }
     }
     files
@@ -110,7 +179,10 @@ pub fn fmt_money(buf: &mut String, x: f64) {
         // Rust writes 9.99E-8; the exports write 9.99E-08.
         let s = format!("{x:.2E}");
         if let Some((mant, exp)) = s.split_once('E') {
-            let (sign, digits) = exp.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("+", exp));
+            let (sign, digits) = exp
+                .strip_prefix('-')
+                .map(|d| ("-", d))
+                .unwrap_or(("+", exp));
             let _ = write!(buf, "{mant}E{sign}{digits:0>2}");
             return;
         }
@@ -128,7 +200,10 @@ pub fn fmt_money(buf: &mut String, x: f64) {
 /// Writes every usage file (in parallel; each file's bytes depend only on the world).
 pub fn write_all(world: &World, out: &Path, parquet: bool) -> Result<Vec<GeneratedFile>> {
     let files = layout(world, parquet);
-    files.par_iter().map(|f| write_one(world, out, f, parquet)).collect()
+    files
+        .par_iter()
+        .map(|f| write_one(world, out, f, parquet))
+        .collect()
 }
 
 fn write_one(world: &World, out: &Path, f: &UsageFile, parquet: bool) -> Result<GeneratedFile> {
@@ -137,13 +212,33 @@ fn write_one(world: &World, out: &Path, f: &UsageFile, parquet: bool) -> Result<
     let (lo, hi) = (f.part * n / f.parts, (f.part + 1) * n / f.parts);
     let month_end = add_months(f.month, 1).pred_opt().unwrap_or(f.month);
     let padded = f.quirk != Quirk::NonPadded;
-    let invoice = if f.billed { invoice_number(f.month) } else { String::new() };
-    let order: Vec<usize> = if f.quirk == Quirk::Shuffled { shuffled_order(world.seed) } else { (0..55).collect() };
+    let invoice = if f.billed {
+        invoice_number(f.month)
+    } else {
+        String::new()
+    };
+    let order: Vec<usize> = if f.quirk == Quirk::Shuffled {
+        shuffled_order(world.seed)
+    } else {
+        (0..55).collect()
+    };
 
     let mut fields: Vec<String> = vec![String::new(); 55];
-    let mut columns: Vec<Vec<String>> = if parquet { vec![Vec::new(); 55] } else { Vec::new() };
-    let mut sink = if parquet { None } else { Some(create_file(&path, f.quirk == Quirk::Gzip)?) };
-    let eol: &[u8] = if f.quirk == Quirk::BomCrlf { b"\r\n" } else { b"\n" };
+    let mut columns: Vec<Vec<String>> = if parquet {
+        vec![Vec::new(); 55]
+    } else {
+        Vec::new()
+    };
+    let mut sink = if parquet {
+        None
+    } else {
+        Some(create_file(&path, f.quirk == Quirk::Gzip)?)
+    };
+    let eol: &[u8] = if f.quirk == Quirk::BomCrlf {
+        b"\r\n"
+    } else {
+        b"\n"
+    };
     let mut line = Vec::with_capacity(2048);
     if let Some(s) = sink.as_mut() {
         if f.quirk == Quirk::BomCrlf {
@@ -219,7 +314,7 @@ fn write_one(world: &World, out: &Path, f: &UsageFile, parquet: bool) -> Result<
                 fields[31].push_str(&u.resource_uri);
                 fields[32].push_str("Usage");
                 fmt_money(&mut fields[33], m.price);
-                if !parquet && (rows + c.index as u64) % 173 == 0 {
+                if !parquet && (rows + c.index as u64).is_multiple_of(173) {
                     // The apostrophe guard some tools add against spreadsheet formulas.
                     fields[34].push('\'');
                 }
@@ -300,10 +395,16 @@ fn write_parquet(path: &Path, columns: Vec<Vec<String>>) -> Result<()> {
         .zip(USAGE_COLUMNS.iter())
         .map(|(v, name)| Column::new((*name).into(), v))
         .collect();
-    let mut df = DataFrame::new(height, cols).map_err(|source| Error::Polars { stage: "generate usage parquet", source })?;
+    let mut df = DataFrame::new(height, cols).map_err(|source| Error::Polars {
+        stage: "generate usage parquet",
+        source,
+    })?;
     let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
     ParquetWriter::new(file)
         .finish(&mut df)
-        .map_err(|source| Error::Polars { stage: "generate usage parquet", source })?;
+        .map_err(|source| Error::Polars {
+            stage: "generate usage parquet",
+            source,
+        })?;
     Ok(())
 }

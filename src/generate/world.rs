@@ -107,25 +107,190 @@ pub struct Meter {
     pub id: String,
 }
 
-const CATALOG: &[(&str, &str, &str, &str, f64, &str, &str, MeterKind)] = &[
-    ("Virtual Machines", "Dv5 Series", "D2s v5", "1 Hour", 0.096, "Microsoft.Compute", "virtualMachines", MeterKind::Vm),
-    ("Virtual Machines", "Dv5 Series", "D4s v5", "1 Hour", 0.192, "Microsoft.Compute", "virtualMachines", MeterKind::Vm),
-    ("Virtual Machines", "Dv5 Series", "D8s v5", "1 Hour", 0.384, "Microsoft.Compute", "virtualMachineScaleSets", MeterKind::Vm),
-    ("Virtual Machines", "BS Series", "B2s", "1 Hour", 0.0416, "Microsoft.Compute", "virtualMachines", MeterKind::Vm),
-    ("Storage", "Premium SSD Managed Disks", "P10 LRS Disk", "1/Month", 19.71, "Microsoft.Compute", "disks", MeterKind::Disk),
-    ("Storage", "Tiered Block Blob", "Hot LRS Data Stored", "1 GB/Month", 0.0184, "Microsoft.Storage", "storageAccounts", MeterKind::Blob),
-    ("Storage", "Standard Page Blob", "Batch Write Operations", "10K", 0.0005, "Microsoft.Storage", "storageAccounts", MeterKind::TinyOps),
-    ("Bandwidth", "Rtn Preference: MGN", "Standard Data Transfer Out", "1 GB", 0.087, "Microsoft.Network", "publicIPAddresses", MeterKind::Bandwidth),
-    ("SQL Database", "Single Standard", "S2 DTUs", "1/Day", 2.42, "Microsoft.Sql", "servers", MeterKind::Sql),
-    ("SQL Database", "General Purpose - Compute Gen5", "vCore", "1 Hour", 0.2522, "Microsoft.Sql", "servers", MeterKind::Sql),
-    ("Azure App Service", "Premium v3 Plan", "P1 v3 App", "1 Hour", 0.2, "Microsoft.Web", "serverfarms", MeterKind::AppService),
-    ("Log Analytics", "Analytics Logs", "Analytics Logs Data Ingestion", "1 GB", 2.3, "Microsoft.OperationalInsights", "workspaces", MeterKind::Logs),
-    ("Azure Cosmos DB", "RUs", "100 RU/s", "1 Hour", 0.008, "Microsoft.DocumentDB", "databaseAccounts", MeterKind::Cosmos),
+/// Category, subcategory, name, unit, USD price, provider, resource type, kind.
+type CatalogRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    &'static str,
+    &'static str,
+    MeterKind,
+);
+
+const CATALOG: &[CatalogRow] = &[
+    (
+        "Virtual Machines",
+        "Dv5 Series",
+        "D2s v5",
+        "1 Hour",
+        0.096,
+        "Microsoft.Compute",
+        "virtualMachines",
+        MeterKind::Vm,
+    ),
+    (
+        "Virtual Machines",
+        "Dv5 Series",
+        "D4s v5",
+        "1 Hour",
+        0.192,
+        "Microsoft.Compute",
+        "virtualMachines",
+        MeterKind::Vm,
+    ),
+    (
+        "Virtual Machines",
+        "Dv5 Series",
+        "D8s v5",
+        "1 Hour",
+        0.384,
+        "Microsoft.Compute",
+        "virtualMachineScaleSets",
+        MeterKind::Vm,
+    ),
+    (
+        "Virtual Machines",
+        "BS Series",
+        "B2s",
+        "1 Hour",
+        0.0416,
+        "Microsoft.Compute",
+        "virtualMachines",
+        MeterKind::Vm,
+    ),
+    (
+        "Storage",
+        "Premium SSD Managed Disks",
+        "P10 LRS Disk",
+        "1/Month",
+        19.71,
+        "Microsoft.Compute",
+        "disks",
+        MeterKind::Disk,
+    ),
+    (
+        "Storage",
+        "Tiered Block Blob",
+        "Hot LRS Data Stored",
+        "1 GB/Month",
+        0.0184,
+        "Microsoft.Storage",
+        "storageAccounts",
+        MeterKind::Blob,
+    ),
+    (
+        "Storage",
+        "Standard Page Blob",
+        "Batch Write Operations",
+        "10K",
+        0.0005,
+        "Microsoft.Storage",
+        "storageAccounts",
+        MeterKind::TinyOps,
+    ),
+    (
+        "Bandwidth",
+        "Rtn Preference: MGN",
+        "Standard Data Transfer Out",
+        "1 GB",
+        0.087,
+        "Microsoft.Network",
+        "publicIPAddresses",
+        MeterKind::Bandwidth,
+    ),
+    (
+        "SQL Database",
+        "Single Standard",
+        "S2 DTUs",
+        "1/Day",
+        2.42,
+        "Microsoft.Sql",
+        "servers",
+        MeterKind::Sql,
+    ),
+    (
+        "SQL Database",
+        "General Purpose - Compute Gen5",
+        "vCore",
+        "1 Hour",
+        0.2522,
+        "Microsoft.Sql",
+        "servers",
+        MeterKind::Sql,
+    ),
+    (
+        "Azure App Service",
+        "Premium v3 Plan",
+        "P1 v3 App",
+        "1 Hour",
+        0.2,
+        "Microsoft.Web",
+        "serverfarms",
+        MeterKind::AppService,
+    ),
+    (
+        "Log Analytics",
+        "Analytics Logs",
+        "Analytics Logs Data Ingestion",
+        "1 GB",
+        2.3,
+        "Microsoft.OperationalInsights",
+        "workspaces",
+        MeterKind::Logs,
+    ),
+    (
+        "Azure Cosmos DB",
+        "RUs",
+        "100 RU/s",
+        "1 Hour",
+        0.008,
+        "Microsoft.DocumentDB",
+        "databaseAccounts",
+        MeterKind::Cosmos,
+    ),
     // Expensive compute: never used by normal customers.
-    ("Virtual Machines", "FSv2 Series", "F16s v2", "1 Hour", 0.677, "Microsoft.Compute", "virtualMachines", MeterKind::Vm),
-    ("Virtual Machines", "Dv5 Series", "D16s v5", "1 Hour", 0.768, "Microsoft.Compute", "virtualMachines", MeterKind::Vm),
-    ("Virtual Machines", "NCv3 Series", "NC24s v3", "1 Hour", 12.24, "Microsoft.Compute", "virtualMachines", MeterKind::Gpu),
-    ("Virtual Machines", "ND A100 v4 Series", "ND96asr A100 v4", "1 Hour", 27.197, "Microsoft.Compute", "virtualMachines", MeterKind::Gpu),
+    (
+        "Virtual Machines",
+        "FSv2 Series",
+        "F16s v2",
+        "1 Hour",
+        0.677,
+        "Microsoft.Compute",
+        "virtualMachines",
+        MeterKind::Vm,
+    ),
+    (
+        "Virtual Machines",
+        "Dv5 Series",
+        "D16s v5",
+        "1 Hour",
+        0.768,
+        "Microsoft.Compute",
+        "virtualMachines",
+        MeterKind::Vm,
+    ),
+    (
+        "Virtual Machines",
+        "NCv3 Series",
+        "NC24s v3",
+        "1 Hour",
+        12.24,
+        "Microsoft.Compute",
+        "virtualMachines",
+        MeterKind::Gpu,
+    ),
+    (
+        "Virtual Machines",
+        "ND A100 v4 Series",
+        "ND96asr A100 v4",
+        "1 Hour",
+        27.197,
+        "Microsoft.Compute",
+        "virtualMachines",
+        MeterKind::Gpu,
+    ),
 ];
 
 /// Catalog indices of the meters normal customers draw from, and of the special ones.
@@ -143,17 +308,19 @@ pub const M_ND96: usize = 16;
 pub fn catalog() -> Vec<Meter> {
     CATALOG
         .iter()
-        .map(|&(category, sub_category, name, unit, price, service, resource_type, kind)| Meter {
-            category,
-            sub_category,
-            name,
-            unit,
-            price,
-            service,
-            resource_type,
-            kind,
-            id: named_guid(&format!("{category}/{sub_category}/{name}")),
-        })
+        .map(
+            |&(category, sub_category, name, unit, price, service, resource_type, kind)| Meter {
+                category,
+                sub_category,
+                name,
+                unit,
+                price,
+                service,
+                resource_type,
+                kind,
+                id: named_guid(&format!("{category}/{sub_category}/{name}")),
+            },
+        )
         .collect()
 }
 
@@ -182,12 +349,21 @@ pub const REGIONS: &[(&str, &str)] = &[
 ];
 
 pub fn region_display(code: &str) -> &'static str {
-    REGIONS.iter().find(|r| r.0 == code).map(|r| r.1).unwrap_or("Unassigned")
+    REGIONS
+        .iter()
+        .find(|r| r.0 == code)
+        .map(|r| r.1)
+        .unwrap_or("Unassigned")
 }
 
 /// Country, weight, billing currency, home regions.
 const COUNTRIES: &[(&str, u32, &str, &[&str])] = &[
-    ("US", 38, "USD", &["eastus", "eastus2", "westus2", "centralus"]),
+    (
+        "US",
+        38,
+        "USD",
+        &["eastus", "eastus2", "westus2", "centralus"],
+    ),
     ("GB", 12, "GBP", &["uksouth", "ukwest"]),
     ("DE", 10, "EUR", &["germanywestcentral", "westeurope"]),
     ("FR", 8, "EUR", &["francecentral", "westeurope"]),
@@ -252,7 +428,10 @@ impl Scenario {
     pub fn expected(self) -> &'static str {
         match self {
             Scenario::CryptoMining | Scenario::StolenCard | Scenario::AccountTakeover => "fraud",
-            Scenario::SteadyGrowth | Scenario::WeeklyBatch | Scenario::LargeSteady | Scenario::PlannedSpike => "benign",
+            Scenario::SteadyGrowth
+            | Scenario::WeeklyBatch
+            | Scenario::LargeSteady
+            | Scenario::PlannedSpike => "benign",
             Scenario::ChronicNonPayer | Scenario::LatePayer => "late_payer",
             Scenario::BudgetBlowout | Scenario::OverBudget => "over_budget",
             Scenario::Normal => "normal",
@@ -424,7 +603,9 @@ impl World {
             "GBP" => &self.fx_gbp,
             _ => return 1.0,
         };
-        let i = (date - self.fx_start).num_days().clamp(0, series.len() as i64 - 1) as usize;
+        let i = (date - self.fx_start)
+            .num_days()
+            .clamp(0, series.len() as i64 - 1) as usize;
         series[i]
     }
 
@@ -443,33 +624,112 @@ impl World {
 }
 
 const ADJ: &[&str] = &[
-    "Northwind", "Contoso", "Fabrikam", "Tailspin", "Blue Yonder", "Alpine", "Coho", "Litware", "Adventure",
-    "Wide World", "Proseware", "Lucerne", "Margie's", "Trey", "Woodgrove", "Humongous", "Graphic", "Wingtip",
-    "Relecloud", "Southridge", "Bellows", "Fourth Coffee", "Datum", "Consolidated", "Lamna", "Nod",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Blue Yonder",
+    "Alpine",
+    "Coho",
+    "Litware",
+    "Adventure",
+    "Wide World",
+    "Proseware",
+    "Lucerne",
+    "Margie's",
+    "Trey",
+    "Woodgrove",
+    "Humongous",
+    "Graphic",
+    "Wingtip",
+    "Relecloud",
+    "Southridge",
+    "Bellows",
+    "Fourth Coffee",
+    "Datum",
+    "Consolidated",
+    "Lamna",
+    "Nod",
 ];
 const NOUN: &[&str] = &[
-    "Traders", "Logistics", "Analytics", "Health", "Labs", "Media", "Energy", "Retail", "Systems", "Foods",
-    "Insurance", "Studios", "Robotics", "Travel", "Bank", "Software", "Design", "Partners", "Clinics", "Works",
+    "Traders",
+    "Logistics",
+    "Analytics",
+    "Health",
+    "Labs",
+    "Media",
+    "Energy",
+    "Retail",
+    "Systems",
+    "Foods",
+    "Insurance",
+    "Studios",
+    "Robotics",
+    "Travel",
+    "Bank",
+    "Software",
+    "Design",
+    "Partners",
+    "Clinics",
+    "Works",
 ];
 const SUFFIX: &[(&str, &str)] = &[
-    ("US", "Inc."), ("US", "LLC"), ("GB", "Ltd"), ("GB", "plc"), ("DE", "GmbH"), ("DE", "AG"), ("FR", "SAS"),
-    ("FR", "SA"), ("NL", "B.V."), ("AU", "Pty Ltd"), ("CA", "Inc."), ("IE", "Ltd"), ("SE", "AB"), ("JP", "K.K."),
+    ("US", "Inc."),
+    ("US", "LLC"),
+    ("GB", "Ltd"),
+    ("GB", "plc"),
+    ("DE", "GmbH"),
+    ("DE", "AG"),
+    ("FR", "SAS"),
+    ("FR", "SA"),
+    ("NL", "B.V."),
+    ("AU", "Pty Ltd"),
+    ("CA", "Inc."),
+    ("IE", "Ltd"),
+    ("SE", "AB"),
+    ("JP", "K.K."),
     ("ES", "S.L."),
 ];
-const FIRST: &[&str] = &["alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar", "peggy", "rupert", "sybil", "trent", "victor", "wendy"];
-const LAST: &[&str] = &["smith", "jones", "garcia", "muller", "martin", "dubois", "jansen", "brown", "tanaka", "wilson", "rossi", "lindqvist"];
+const FIRST: &[&str] = &[
+    "alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
+    "oscar", "peggy", "rupert", "sybil", "trent", "victor", "wendy",
+];
+const LAST: &[&str] = &[
+    "smith",
+    "jones",
+    "garcia",
+    "muller",
+    "martin",
+    "dubois",
+    "jansen",
+    "brown",
+    "tanaka",
+    "wilson",
+    "rossi",
+    "lindqvist",
+];
 
 fn company_name(rng: &mut ChaCha8Rng, country: &str, index: usize) -> String {
     let a = ADJ[rng.random_range(0..ADJ.len())];
     let n = NOUN[rng.random_range(0..NOUN.len())];
-    let suffixes: Vec<&str> = SUFFIX.iter().filter(|s| s.0 == country).map(|s| s.1).collect();
-    let s = suffixes.get(rng.random_range(0..suffixes.len().max(1))).copied().unwrap_or("Ltd");
+    let suffixes: Vec<&str> = SUFFIX
+        .iter()
+        .filter(|s| s.0 == country)
+        .map(|s| s.1)
+        .collect();
+    let s = suffixes
+        .get(rng.random_range(0..suffixes.len().max(1)))
+        .copied()
+        .unwrap_or("Ltd");
     // The index keeps names unique, as Partner Center customer names mostly are.
     format!("{a} {n} {index:04} {s}")
 }
 
 fn slug(name: &str) -> String {
-    name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
@@ -486,14 +746,21 @@ fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
 
 fn ip(rng: &mut ChaCha8Rng, first: &[u8]) -> String {
     let a = first[rng.random_range(0..first.len())];
-    format!("{a}.{}.{}.{}", rng.random_range(1..255u8), rng.random_range(0..255u8), rng.random_range(1..255u8))
+    format!(
+        "{a}.{}.{}.{}",
+        rng.random_range(1..255u8),
+        rng.random_range(0..255u8),
+        rng.random_range(1..255u8)
+    )
 }
 
 /// Builds the whole world for a spec. Pure function of its arguments.
 pub fn build(customers: usize, days: u32, seed: u64, end: NaiveDate) -> World {
     let days = days.max(1) as usize;
     let start = end - Duration::days(days as i64 - 1);
-    let dates: Vec<NaiveDate> = (0..days).map(|i| start + Duration::days(i as i64)).collect();
+    let dates: Vec<NaiveDate> = (0..days)
+        .map(|i| start + Duration::days(i as i64))
+        .collect();
     let meters = catalog();
     let end_month = first_of_month(end);
     let ledger_start = first_of_month(start).min(add_months(end_month, -7));
@@ -504,7 +771,10 @@ pub fn build(customers: usize, days: u32, seed: u64, end: NaiveDate) -> World {
     let fx_start = ledger_start;
     let fx_len = ((end + Duration::days(7)) - fx_start).num_days() as usize + 1;
     let mut frng = rng_for(seed, stream::FX, 0);
-    let (mut eur, mut gbp) = (1.085 + frng.random_range(-0.03..0.03), 1.265 + frng.random_range(-0.03..0.03));
+    let (mut eur, mut gbp) = (
+        1.085 + frng.random_range(-0.03..0.03),
+        1.265 + frng.random_range(-0.03..0.03),
+    );
     let (mut fx_eur, mut fx_gbp) = (Vec::with_capacity(fx_len), Vec::with_capacity(fx_len));
     for _ in 0..fx_len {
         eur = (eur * (1.0 + 0.003 * normal(&mut frng))).clamp(0.95, 1.25);
@@ -560,7 +830,11 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
     use Scenario as S;
     let mut rng = rng_for(w.seed, stream::WORLD, index as u64);
     let id = guid(&mut rng);
-    let countries: Vec<(usize, u32)> = COUNTRIES.iter().enumerate().map(|(i, c)| (i, c.1)).collect();
+    let countries: Vec<(usize, u32)> = COUNTRIES
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c.1))
+        .collect();
     let mut ci = *pick_weighted(&mut rng, &countries);
     // The two foreign-currency roles need a customer billed in EUR / GBP.
     match role {
@@ -568,7 +842,10 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
         Role::ForeignPayment => ci = 1,
         _ => {}
     }
-    if matches!(scenario, S::BudgetBlowout | S::OverBudget | S::LargeSteady | S::CryptoMining | S::StolenCard) {
+    if matches!(
+        scenario,
+        S::BudgetBlowout | S::OverBudget | S::LargeSteady | S::CryptoMining | S::StolenCard
+    ) {
         ci = 0; // USD keeps the planted figures easy to read
     }
     let (country, _, mut currency, regions) = COUNTRIES[ci];
@@ -587,7 +864,10 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
     };
     let domain = match role {
         Role::FormulaName | Role::ScriptName => format!("tenant{index:04}.onmicrosoft.com"),
-        _ => format!("{}.onmicrosoft.com", slug(&name).chars().take(24).collect::<String>()),
+        _ => format!(
+            "{}.onmicrosoft.com",
+            slug(&name).chars().take(24).collect::<String>()
+        ),
     };
 
     let end = w.end;
@@ -628,7 +908,15 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
     let instrument = match scenario {
         S::StolenCard => "prepaid_card",
         S::LargeSteady => "bank_transfer",
-        _ => *pick_weighted(&mut rng, &[("card", 40), ("bank_transfer", 35), ("direct_debit", 22), ("other", 3)]),
+        _ => *pick_weighted(
+            &mut rng,
+            &[
+                ("card", 40),
+                ("bank_transfer", 35),
+                ("direct_debit", 22),
+                ("other", 3),
+            ],
+        ),
     };
     let pay_style = match rng.random_range(0..100) {
         0..=44 => PayStyle::Prompt,
@@ -641,9 +929,18 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
         S::StolenCard => 1,
         _ => rng.random_range(1..=3),
     };
-    let sub_names = ["Production", "Dev/Test", "Analytics", "Shared Services", "Pay-As-You-Go"];
+    let sub_names = [
+        "Production",
+        "Dev/Test",
+        "Analytics",
+        "Shared Services",
+        "Pay-As-You-Go",
+    ];
     let subs: Vec<Subscription> = (0..n_subs)
-        .map(|k| Subscription { id: guid(&mut rng), name: sub_names[(k + index) % sub_names.len()].to_string() })
+        .map(|k| Subscription {
+            id: guid(&mut rng),
+            name: sub_names[(k + index) % sub_names.len()].to_string(),
+        })
         .collect();
 
     let callers: Vec<String> = (0..rng.random_range(2..=3))
@@ -653,7 +950,9 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
             format!("{f}.{l}@{domain}")
         })
         .collect();
-    let ips: Vec<String> = (0..rng.random_range(1..=3)).map(|_| ip(&mut rng, &[20, 40, 52, 81, 86, 104, 151])).collect();
+    let ips: Vec<String> = (0..rng.random_range(1..=3))
+        .map(|_| ip(&mut rng, &[20, 40, 52, 81, 86, 104, 151]))
+        .collect();
     let activity_shape = match scenario {
         S::AccountTakeover => ActivityShape::DiagLines,
         S::CryptoMining => ActivityShape::DiagRecords,
@@ -667,16 +966,35 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
 
     let seat_products: [(&str, &str, &str, f64); 4] = [
         ("Microsoft 365 E3", "Microsoft 365 E3", "CFQ7TTC0LFLX", 36.0),
-        ("Microsoft 365 Business Premium", "Microsoft 365 Business Premium", "CFQ7TTC0LCHC", 22.0),
-        ("Microsoft 365 Business Basic", "Microsoft 365 Business Basic", "CFQ7TTC0LH18", 6.0),
+        (
+            "Microsoft 365 Business Premium",
+            "Microsoft 365 Business Premium",
+            "CFQ7TTC0LCHC",
+            22.0,
+        ),
+        (
+            "Microsoft 365 Business Basic",
+            "Microsoft 365 Business Basic",
+            "CFQ7TTC0LH18",
+            6.0,
+        ),
         ("Office 365 E5", "Office 365 E5", "CFQ7TTC0LF8S", 38.0),
     ];
     let mut seats = Vec::new();
     if scenario != S::StolenCard && rng.random_bool(0.6) {
         for _ in 0..rng.random_range(1..=2) {
             let p = seat_products[rng.random_range(0..seat_products.len())];
-            let q = ((base_daily_usd / 4.0) * rng.random_range(0.3..1.5)).round().clamp(3.0, 2000.0) as u32;
-            seats.push(Seat { product: p.0, sku: p.1, product_id: p.2, price: p.3, quantity: q, subscription_id: guid(&mut rng) });
+            let q = ((base_daily_usd / 4.0) * rng.random_range(0.3..1.5))
+                .round()
+                .clamp(3.0, 2000.0) as u32;
+            seats.push(Seat {
+                product: p.0,
+                sku: p.1,
+                product_id: p.2,
+                price: p.3,
+                quantity: q,
+                subscription_id: guid(&mut rng),
+            });
         }
     }
 
@@ -718,16 +1036,33 @@ fn casing(rng: &mut ChaCha8Rng, s: &str) -> String {
     }
 }
 
-fn new_use(w: &World, c: &Customer, rng: &mut ChaCha8Rng, meter: usize, sub: usize, region: &'static str, rg: &str, res: &str) -> MeterUse {
+#[allow(clippy::too_many_arguments)]
+fn new_use(
+    w: &World,
+    c: &Customer,
+    rng: &mut ChaCha8Rng,
+    meter: usize,
+    sub: usize,
+    region: &'static str,
+    rg: &str,
+    res: &str,
+) -> MeterUse {
     let m = &w.meters[meter];
     let provider = m.service;
-    let uri = format!("/subscriptions/{}/resourceGroups/{rg}/providers/{provider}/{}/{res}", c.subs[sub].id, m.resource_type);
+    let uri = format!(
+        "/subscriptions/{}/resourceGroups/{rg}/providers/{provider}/{}/{res}",
+        c.subs[sub].id, m.resource_type
+    );
     let resource_uri = match rng.random_range(0..5) {
         0 => uri.to_ascii_lowercase(),
         1 => uri.replace("resourceGroups", "resourcegroups"),
         _ => uri,
     };
-    let env = if c.subs[sub].name == "Dev/Test" { "dev" } else { "prod" };
+    let env = if c.subs[sub].name == "Dev/Test" {
+        "dev"
+    } else {
+        "prod"
+    };
     MeterUse {
         meter,
         sub,
@@ -735,7 +1070,10 @@ fn new_use(w: &World, c: &Customer, rng: &mut ChaCha8Rng, meter: usize, sub: usi
         resource_group: rg.to_string(),
         resource_uri,
         consumed_service: casing(rng, provider),
-        tags: format!("{{\"env\":\"{env}\",\"costCenter\":\"cc-{:03}\"}}", c.index % 1000),
+        tags: format!(
+            "{{\"env\":\"{env}\",\"costCenter\":\"cc-{:03}\"}}",
+            c.index % 1000
+        ),
         qty: vec![0.0; w.dates.len()],
         cost: vec![0.0; w.dates.len()],
     }
@@ -745,7 +1083,9 @@ fn new_use(w: &World, c: &Customer, rng: &mut ChaCha8Rng, meter: usize, sub: usi
 fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
     use Scenario as S;
     let n_days = w.dates.len();
-    let first_day = w.day_index(c.created + Duration::days(1)).unwrap_or(if c.created < w.start { 0 } else { n_days });
+    let first_day = w
+        .day_index(c.created + Duration::days(1))
+        .unwrap_or(if c.created < w.start { 0 } else { n_days });
     let end_month = first_of_month(w.end);
     let n_meters = match c.scenario {
         S::WeeklyBatch => 4,
@@ -763,7 +1103,11 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
         chosen = vec![M_F16, M_BANDWIDTH];
     } else {
         if rng.random_bool(0.8) || c.scenario == S::WeeklyBatch {
-            chosen.push(if c.scenario == S::WeeklyBatch { M_D8 } else { M_D2 + rng.random_range(0..3) });
+            chosen.push(if c.scenario == S::WeeklyBatch {
+                M_D8
+            } else {
+                M_D2 + rng.random_range(0..3)
+            });
         }
         for m in pool {
             if chosen.len() >= n_meters {
@@ -792,11 +1136,25 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
     if wsum <= 0.0 {
         wsum = 1.0;
     }
-    let rgs = ["rg-web", "rg-data", "rg-shared", "RG-PROD-APP", "rg-analytics", "rg-dev"];
+    let rgs = [
+        "rg-web",
+        "rg-data",
+        "rg-shared",
+        "RG-PROD-APP",
+        "rg-analytics",
+        "rg-dev",
+    ];
     for (k, &m) in chosen.iter().enumerate() {
         let sub = k % c.subs.len();
         let rg = rgs[rng.random_range(0..rgs.len())];
-        let res = format!("{}-{:02}", w.meters[m].resource_type.to_ascii_lowercase().trim_end_matches('s'), k + 1);
+        let res = format!(
+            "{}-{:02}",
+            w.meters[m]
+                .resource_type
+                .to_ascii_lowercase()
+                .trim_end_matches('s'),
+            k + 1
+        );
         let mut u = new_use(w, c, rng, m, sub, c.home_region, rg, &res);
         let price = w.meters[m].price;
         let share = weights[k] / wsum;
@@ -804,8 +1162,15 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
         if m == M_TINY {
             base_qty = rng.random_range(0.00005..0.0004);
         }
-        let flat = matches!(w.meters[m].kind, MeterKind::Disk | MeterKind::Blob | MeterKind::Sql) || rng.random_bool(0.5);
-        let weekend = if flat || c.scenario == S::LargeSteady { 1.0 } else { rng.random_range(0.35..0.75) };
+        let flat = matches!(
+            w.meters[m].kind,
+            MeterKind::Disk | MeterKind::Blob | MeterKind::Sql
+        ) || rng.random_bool(0.5);
+        let weekend = if flat || c.scenario == S::LargeSteady {
+            1.0
+        } else {
+            rng.random_range(0.35..0.75)
+        };
         let noise_sd = match c.scenario {
             S::LargeSteady | S::BudgetBlowout | S::OverBudget => 0.02,
             _ if w.meters[m].kind == MeterKind::Bandwidth => 0.2,
@@ -849,9 +1214,25 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
             }
         }
         S::AccountTakeover => {
-            let regions = ["brazilsouth", "koreacentral", "southeastasia", "centralindia", "japaneast", "swedencentral"];
+            let regions = [
+                "brazilsouth",
+                "koreacentral",
+                "southeastasia",
+                "centralindia",
+                "japaneast",
+                "swedencentral",
+            ];
             for (k, region) in regions.iter().enumerate() {
-                let mut u = new_use(w, c, rng, M_D16, 0, region, "rg-tmp-build", &format!("vm-build-{k:02}"));
+                let mut u = new_use(
+                    w,
+                    c,
+                    rng,
+                    M_D16,
+                    0,
+                    region,
+                    "rg-tmp-build",
+                    &format!("vm-build-{k:02}"),
+                );
                 for d in last.saturating_sub(1)..n_days {
                     u.qty[d] = if d == last { 24.0 } else { 14.0 };
                 }
@@ -863,7 +1244,11 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
             for u in c.uses.iter_mut() {
                 let m = u.meter;
                 for d in first_day..n_days {
-                    u.qty[d] = if m == M_F16 { 24.0 * 36.0 * (1.0 + 0.03 * normal(rng)) } else { 400.0 * (1.0 + 0.2 * normal(rng)).max(0.1) };
+                    u.qty[d] = if m == M_F16 {
+                        24.0 * 36.0 * (1.0 + 0.03 * normal(rng))
+                    } else {
+                        400.0 * (1.0 + 0.2 * normal(rng)).max(0.1)
+                    };
                 }
             }
         }
@@ -872,17 +1257,35 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
             // so that mtd at end is 1.18 months of normal spend: the budget (set between mtd the
             // day before end and mtd at end, ~1.12 normal months) is then crossed by the forecast
             // a few days into the ramp and by mtd only on the last day.
-            let start_ramp = w.dates.iter().position(|d| *d >= end_month && *d >= w.end - Duration::days(8)).unwrap_or(n_days);
+            let start_ramp = w
+                .dates
+                .iter()
+                .position(|d| *d >= end_month && *d >= w.end - Duration::days(8))
+                .unwrap_or(n_days);
             let cost = |u: &MeterUse, d: usize| u.qty[d] * w.meters[u.meter].price;
             let day_total = |d: usize| c.uses.iter().map(|u| cost(u, d)).sum::<f64>();
-            let before: Vec<f64> = (0..n_days).filter(|d| w.dates[*d] < end_month).map(day_total).collect();
-            let normal_daily = if before.is_empty() { c.base_daily_usd } else { before.iter().sum::<f64>() / before.len() as f64 };
+            let before: Vec<f64> = (0..n_days)
+                .filter(|d| w.dates[*d] < end_month)
+                .map(day_total)
+                .collect();
+            let normal_daily = if before.is_empty() {
+                c.base_daily_usd
+            } else {
+                before.iter().sum::<f64>() / before.len() as f64
+            };
             let target = 1.18 * normal_daily * days_in_month(w.end) as f64;
-            let pre: f64 = (0..start_ramp).filter(|d| w.dates[*d] >= end_month).map(day_total).sum();
+            let pre: f64 = (0..start_ramp)
+                .filter(|d| w.dates[*d] >= end_month)
+                .map(day_total)
+                .sum();
             let ramp = |d: usize| ((d - start_ramp + 1) as f64 / 4.0).min(1.0);
             let s0: f64 = (start_ramp..n_days).map(day_total).sum();
             let s1: f64 = (start_ramp..n_days).map(|d| day_total(d) * ramp(d)).sum();
-            let peak = if s1 > 0.0 { (1.0 + (target - pre - s0) / s1).clamp(1.5, 6.0) } else { 1.0 };
+            let peak = if s1 > 0.0 {
+                (1.0 + (target - pre - s0) / s1).clamp(1.5, 6.0)
+            } else {
+                1.0
+            };
             for u in c.uses.iter_mut() {
                 for d in start_ramp..n_days {
                     u.qty[d] *= 1.0 + (peak - 1.0) * ramp(d);
