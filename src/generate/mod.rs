@@ -735,6 +735,58 @@ mod tests {
         assert!(ev["hitCount"].is_string());
     }
 
+    #[test]
+    fn invoices_tie_to_usage_and_billed_cost_times_the_markup() {
+        let d = tempfile::tempdir().unwrap();
+        generate(&spec(d.path(), 31)).unwrap();
+        let w = world::build(30, 75, 31, end());
+        let oct = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        // October lies wholly inside the usage window (Sep 2 - Nov 15): no estimated part.
+        let mut usage: BTreeMap<String, f64> = BTreeMap::new();
+        for f in usage_files(d.path()) {
+            for r in rows(&f) {
+                let day = us_date(&r["usagedate"]);
+                if day >= oct && day < NaiveDate::from_ymd_opt(2026, 11, 1).unwrap() {
+                    *usage.entry(r["customerid"].clone()).or_default() +=
+                        r["billingpretaxtotal"].parse::<f64>().unwrap();
+                }
+            }
+        }
+        let mut billed: BTreeMap<String, f64> = BTreeMap::new();
+        for e in std::fs::read_dir(d.path().join("billed")).unwrap() {
+            let p = e.unwrap().path();
+            for r in rows(&p) {
+                if us_date(&r["chargestartdate"]) == oct {
+                    *billed.entry(r["customerid"].clone()).or_default() +=
+                        r["total"].parse::<f64>().unwrap();
+                }
+            }
+        }
+        let invoices = rows(&d.path().join("receivables/invoices.csv"));
+        let mut checked = 0;
+        for c in w.customers.iter().filter(|c| c.created < w.start) {
+            let inv = invoices
+                .iter()
+                .find(|r| {
+                    r["customerid"] == c.id
+                        && r["servicemonth"] == "2026-10"
+                        && !r["invoiceid"].starts_with("CN")
+                })
+                .unwrap();
+            let cost = usage.get(&c.id).copied().unwrap_or(0.0)
+                + billed.get(&c.id).copied().unwrap_or(0.0);
+            let amount: f64 = inv["amount"].parse().unwrap();
+            assert!(
+                (amount - cost * c.markup).abs() < 0.01,
+                "{}: {amount} vs {cost} x {}",
+                c.id,
+                c.markup
+            );
+            checked += 1;
+        }
+        assert!(checked >= 20);
+    }
+
     /// Writes a dataset for a look by hand: BILLRISK_GEN_OUT=/tmp/x cargo test --lib generate -- --ignored
     #[test]
     #[ignore]
