@@ -155,7 +155,7 @@ fn ev(
 fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
     let mut rng = rng_for(w.seed, stream::ACTIVITY, c.index as u64);
     let mut out = Vec::new();
-    let mean = (0.45 * (c.base_daily_usd / 40.0).powf(0.3)).clamp(0.2, 2.0);
+    let mean = (0.3 * (c.base_daily_usd / 40.0).powf(0.3)).clamp(0.15, 1.5);
     let active_from = c.created + Duration::days(1);
     for &d in &w.dates {
         if d < active_from {
