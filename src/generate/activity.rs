@@ -155,7 +155,7 @@ fn ev(
 fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
     let mut rng = rng_for(w.seed, stream::ACTIVITY, c.index as u64);
     let mut out = Vec::new();
-    let mean = (0.45 * (c.base_daily_usd / 40.0).powf(0.3)).clamp(0.2, 2.0);
+    let mean = (0.3 * (c.base_daily_usd / 40.0).powf(0.3)).clamp(0.15, 1.5);
     let active_from = c.created + Duration::days(1);
     for &d in &w.dates {
         if d < active_from {
@@ -595,32 +595,41 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
         )?);
 
         // (1b) diagnostic export as {"records": [...]}, responseBody as nested objects.
-        let recs: Vec<Value> = events
+        // Arrays are written record by record, so no whole-month JSON tree is held in memory.
+        let (mut buf, mut n) = (b"{\"records\": [".to_vec(), 0u64);
+        for e in events
             .iter()
             .filter(in_month)
             .filter(|e| shape_of(e) == ActivityShape::DiagRecords)
-            .map(|e| diag_record(w, e, true, &mut rng))
-            .collect();
-        let n = recs.len() as u64;
+        {
+            buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+            buf.extend(to_json_bytes(&diag_record(w, e, true, &mut rng), false));
+            n += 1;
+        }
+        buf.extend_from_slice(b"\n]}\n");
         files.push(write_bytes(
             out,
             &format!("activity/diag_records_{key}.json"),
-            &to_json_bytes(&json!({ "records": recs }), false),
+            &buf,
             n,
         )?);
 
-        // (2) REST / az monitor activity-log list.
-        let rest: Vec<Value> = events
+        // (2) REST / az monitor activity-log list: a JSON array, pretty-printed as the CLI does.
+        let (mut buf, mut n) = (b"[".to_vec(), 0u64);
+        for e in events
             .iter()
             .filter(in_month)
             .filter(|e| shape_of(e) == ActivityShape::Rest)
-            .map(|e| rest_event(w, e, &mut rng))
-            .collect();
-        let n = rest.len() as u64;
+        {
+            buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+            buf.extend(to_json_bytes(&rest_event(w, e, &mut rng), true));
+            n += 1;
+        }
+        buf.extend_from_slice(b"\n]\n");
         files.push(write_bytes(
             out,
             &format!("activity/rest_{key}.json"),
-            &to_json_bytes(&Value::Array(rest), true),
+            &buf,
             n,
         )?);
 
@@ -814,7 +823,7 @@ fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
             ));
         }
     }
-    recs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    recs.sort_by_key(|r| (r.0, r.1));
     let n = recs.len() as u64;
     let arr = Value::Array(recs.into_iter().map(|r| r.2).collect());
     write_bytes(
@@ -939,7 +948,7 @@ pub fn write_fraud_events(w: &World, out: &Path) -> Result<GeneratedFile> {
             _ => {}
         }
     }
-    events.sort_by(|a, b| a.0.cmp(&b.0));
+    events.sort_by_key(|e| e.0);
     let n = events.len() as u64;
     let arr = Value::Array(events.into_iter().map(|e| e.1).collect());
     write_bytes(out, "fraud_events.json", &to_json_bytes(&arr, true), n)

@@ -333,9 +333,7 @@ pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
             }
         }
     }
-    invoices.sort_by(|a, b| {
-        (a.issue, a.customer, a.amount < 0.0).cmp(&(b.issue, b.customer, b.amount < 0.0))
-    });
+    invoices.sort_by_key(|i| (i.issue, i.customer, i.amount < 0.0));
     let (mut n_inv, mut n_cn) = (0, 0);
     for i in invoices.iter_mut() {
         i.id = if i.amount < 0.0 {

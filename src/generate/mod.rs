@@ -58,7 +58,7 @@ pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
 /// A buffered output file, gzip-compressed or not.
 pub(crate) enum FileSink {
     Plain(BufWriter<File>),
-    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<File>>>),
 }
 
 impl Write for FileSink {
@@ -90,11 +90,11 @@ pub(crate) fn create_file(path: &Path, gzip: bool) -> Result<FileSink> {
     let w = BufWriter::with_capacity(1 << 20, f);
     Ok(if gzip {
         // mtime 0 and no file name: the gzip header must not depend on the clock.
-        FileSink::Gzip(
+        FileSink::Gzip(Box::new(
             flate2::GzBuilder::new()
                 .mtime(0)
                 .write(w, flate2::Compression::default()),
-        )
+        ))
     } else {
         FileSink::Plain(w)
     })
@@ -611,6 +611,180 @@ mod tests {
         assert!(!pq.is_empty());
         let total: u64 = pq.iter().map(|f| f.rows).sum();
         assert_eq!(total, sum.usage_rows);
+    }
+
+    #[test]
+    fn tiny_and_one_day_specs_do_not_panic() {
+        for (customers, days) in [(1, 1), (5, 2), (12, 31), (25, 400)] {
+            let d = tempfile::tempdir().unwrap();
+            let mut s = spec(d.path(), 9);
+            s.customers = customers;
+            s.days = days;
+            let sum = generate(&s).unwrap();
+            assert!(sum.usage_rows > 0, "{customers} x {days}");
+        }
+    }
+
+    #[test]
+    fn activity_has_every_shape_quirk_and_the_takeover() {
+        let d = tempfile::tempdir().unwrap();
+        generate(&spec(d.path(), 23)).unwrap();
+        let act = d.path().join("activity");
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(act.join("diag_202611.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(
+            lines.iter().any(|r| r.get("resourceId").is_none()),
+            "record without resourceId"
+        );
+        assert!(
+            lines.iter().any(|r| r["durationMs"].is_string())
+                && lines.iter().any(|r| r["durationMs"].is_number())
+        );
+        assert!(lines.iter().any(|r| r["operationName"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("MICROSOFT."))));
+        assert!(lines.iter().any(|r| r["time"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(" AM") || t.ends_with(" PM"))));
+        assert!(lines
+            .iter()
+            .any(|r| r["properties"]["responseBody"].is_string()));
+        // the takeover: a never-seen caller assigns Owner, then bursts of VM writes and failures
+        let ato = label_of(d.path(), "account_takeover");
+        let ato_tenant = |r: &&serde_json::Value| {
+            r["identity"]["claims"]["http://schemas.microsoft.com/identity/claims/tenantid"]
+                == ato.as_str()
+        };
+        let owner = lines
+            .iter()
+            .filter(ato_tenant)
+            .find(|r| r["properties"]["requestbody"].is_string())
+            .expect("role assignment");
+        let attacker = owner["identity"]["claims"]
+            ["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(attacker.starts_with("support.admin@"));
+        let by_attacker: Vec<_> = lines
+            .iter()
+            .filter(ato_tenant)
+            .filter(|r| {
+                r["identity"]["claims"]["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"]
+                    == attacker.as_str()
+            })
+            .collect();
+        assert!(
+            by_attacker
+                .iter()
+                .filter(|r| r["resultType"] == "Failure")
+                .count()
+                >= 20
+        );
+        let records: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(act.join("diag_records_202611.json")).unwrap(),
+        )
+        .unwrap();
+        assert!(records["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["properties"]["responseBody"].is_object()));
+        let rest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(act.join("rest_202611.json")).unwrap())
+                .unwrap();
+        assert!(
+            rest[0]["operationName"]["value"].is_string()
+                && rest[0]["httpRequest"]["clientIpAddress"].is_string()
+        );
+        let portal = rows(&act.join("portal_202611.csv"));
+        assert!(!portal.is_empty() && portal[0].contains_key("eventinitiatedby"));
+        let audit: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(act.join("audit_records.json")).unwrap())
+                .unwrap();
+        let ops: Vec<&str> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["customerId"] == ato.as_str())
+            .map(|r| r["operationType"].as_str().unwrap())
+            .collect();
+        for op in [
+            "increase_spending_limit",
+            "create_customer_user",
+            "reset_customer_user_password",
+        ] {
+            assert!(ops.contains(&op), "{op}");
+        }
+        let fraud: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join("fraud_events.json")).unwrap(),
+        )
+        .unwrap();
+        let crypto = label_of(d.path(), "crypto_mining");
+        let ev = fraud
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["customerTenantId"] == crypto.as_str())
+            .unwrap();
+        assert_eq!(ev["eventType"], "NetworkConnectionsToCryptoMiningPools");
+        assert_eq!(ev["lastOccurrence"], "9999-12-31T23:59:59.997");
+        assert!(ev["hitCount"].is_string());
+    }
+
+    #[test]
+    fn invoices_tie_to_usage_and_billed_cost_times_the_markup() {
+        let d = tempfile::tempdir().unwrap();
+        generate(&spec(d.path(), 31)).unwrap();
+        let w = world::build(30, 75, 31, end());
+        let oct = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        // October lies wholly inside the usage window (Sep 2 - Nov 15): no estimated part.
+        let mut usage: BTreeMap<String, f64> = BTreeMap::new();
+        for f in usage_files(d.path()) {
+            for r in rows(&f) {
+                let day = us_date(&r["usagedate"]);
+                if day >= oct && day < NaiveDate::from_ymd_opt(2026, 11, 1).unwrap() {
+                    *usage.entry(r["customerid"].clone()).or_default() +=
+                        r["billingpretaxtotal"].parse::<f64>().unwrap();
+                }
+            }
+        }
+        let mut billed: BTreeMap<String, f64> = BTreeMap::new();
+        for e in std::fs::read_dir(d.path().join("billed")).unwrap() {
+            let p = e.unwrap().path();
+            for r in rows(&p) {
+                if us_date(&r["chargestartdate"]) == oct {
+                    *billed.entry(r["customerid"].clone()).or_default() +=
+                        r["total"].parse::<f64>().unwrap();
+                }
+            }
+        }
+        let invoices = rows(&d.path().join("receivables/invoices.csv"));
+        let mut checked = 0;
+        for c in w.customers.iter().filter(|c| c.created < w.start) {
+            let inv = invoices
+                .iter()
+                .find(|r| {
+                    r["customerid"] == c.id
+                        && r["servicemonth"] == "2026-10"
+                        && !r["invoiceid"].starts_with("CN")
+                })
+                .unwrap();
+            let cost = usage.get(&c.id).copied().unwrap_or(0.0)
+                + billed.get(&c.id).copied().unwrap_or(0.0);
+            let amount: f64 = inv["amount"].parse().unwrap();
+            assert!(
+                (amount - cost * c.markup).abs() < 0.01,
+                "{}: {amount} vs {cost} x {}",
+                c.id,
+                c.markup
+            );
+            checked += 1;
+        }
+        assert!(checked >= 20);
     }
 
     /// Writes a dataset for a look by hand: BILLRISK_GEN_OUT=/tmp/x cargo test --lib generate -- --ignored

@@ -314,7 +314,7 @@ fn write_one(world: &World, out: &Path, f: &UsageFile, parquet: bool) -> Result<
                 fields[31].push_str(&u.resource_uri);
                 fields[32].push_str("Usage");
                 fmt_money(&mut fields[33], m.price);
-                if !parquet && (rows + c.index as u64) % 173 == 0 {
+                if !parquet && (rows + c.index as u64).is_multiple_of(173) {
                     // The apostrophe guard some tools add against spreadsheet formulas.
                     fields[34].push('\'');
                 }

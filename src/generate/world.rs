@@ -107,7 +107,19 @@ pub struct Meter {
     pub id: String,
 }
 
-const CATALOG: &[(&str, &str, &str, &str, f64, &str, &str, MeterKind)] = &[
+/// Category, subcategory, name, unit, USD price, provider, resource type, kind.
+type CatalogRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    &'static str,
+    &'static str,
+    MeterKind,
+);
+
+const CATALOG: &[CatalogRow] = &[
     (
         "Virtual Machines",
         "Dv5 Series",
@@ -1024,6 +1036,7 @@ fn casing(rng: &mut ChaCha8Rng, s: &str) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn new_use(
     w: &World,
     c: &Customer,
