@@ -62,6 +62,15 @@ pub fn resolve_config(args: &InputArgs) -> Result<Config> {
         config.reporting_currency = Some(c);
     }
     config.aging.validate()?;
+    if crate::analysis::risk::tier_rank(&config.report.review_min_tier).is_none() {
+        return Err(Error::Config {
+            origin: "report.review_min_tier".into(),
+            message: format!(
+                "expected low, medium, high or critical, found {:?}",
+                config.report.review_min_tier
+            ),
+        });
+    }
     if !(0.0..=1.0).contains(&config.input.max_rejected_share) {
         return Err(Error::Config {
             origin: "input.max_rejected_share".into(),

@@ -17,6 +17,7 @@ use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{self, FileInfo, Inputs};
 use crate::output::{self, Staging};
 use crate::progress::Progress;
+use crate::report;
 use crate::schema;
 
 /// Where the inputs come from.
@@ -319,8 +320,6 @@ impl Frames {
             .ok_or_else(|| Error::Internal(format!("{name} was not computed")))
     }
 }
-/// The review queue (actions/risk_review.csv) lists customers from this tier up.
-const REVIEW_MIN_TIER: &str = "medium";
 const REJECTED: &str = "__rejected";
 
 /// Canonical inputs in a stable order: by file and line, as they were read.
@@ -496,23 +495,24 @@ pub fn compute(
         Some(analysis::risk::risk_tiers(risk_scores.clone().lazy())),
         &config.collections,
     );
+    let aging_customers = analysis::collections::with_actions(aging_base, collections.clone());
     let mut plans: Vec<(String, LazyFrame)> = vec![
         (
-            schema::collections_actions::TABLE.into(),
-            collections.clone(),
+            schema::budget_alerts::TABLE.into(),
+            analysis::budgets::budget_alerts(
+                phase1.lazy(schema::budget_status::TABLE)?,
+                inputs.customers.clone(),
+            ),
         ),
-        (
-            schema::aging_customers::TABLE.into(),
-            analysis::collections::with_actions(aging_base, collections),
-        ),
+        (schema::collections_actions::TABLE.into(), collections),
+        (schema::aging_customers::TABLE.into(), aging_customers.clone()),
         (
             schema::risk_review::TABLE.into(),
-            analysis::risk::risk_review(risk_scores.clone().lazy(), REVIEW_MIN_TIER),
+            analysis::risk::risk_review(risk_scores.clone().lazy(), &config.report.review_min_tier),
         ),
     ];
     if let Some(cur) = reporting {
         let rates = analysis::fx::rates_at(inputs.fx_rates.clone(), as_of, cur);
-        let aging_customers = plans[1].1.clone();
         plans.push((
             schema::converted_totals::TABLE.into(),
             analysis::aging::converted_totals(aging_customers, rates, cur),
@@ -573,6 +573,35 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         Ok(())
     })?;
 
+    // Reports and action lists (SPEC 5): rendering is pure, files are written here.
+    let report_data = report_data(&opts.config, as_of, &tables, &input_tables, &ing)?;
+    let rendered = progress.stage("rendering reports", || -> Result<Vec<(String, String)>> {
+        let cfg = &opts.config.report;
+        let summary = report::summarize(&report_data, cfg)?;
+        Ok(vec![
+            ("report.html".into(), report::render_html(&report_data, &summary, cfg)?),
+            ("report.md".into(), report::render_markdown(&report_data, &summary, cfg)?),
+            ("summary.json".into(), report::render_summary_json(&summary)?),
+            (
+                "actions/collections.csv".into(),
+                report::render_csv(&report_data.collections_actions)?,
+            ),
+            (
+                "actions/budget_alerts.csv".into(),
+                report::render_csv(&report_data.budget_alerts)?,
+            ),
+            ("actions/risk_review.csv".into(), report::render_csv(&report_data.risk_review)?),
+        ])
+    })?;
+    for (rel, text) in rendered {
+        let sha256 = output::write_bytes(&root.join(&rel), text.as_bytes())?;
+        outputs.push(ManifestOutput {
+            file: rel,
+            rows: None,
+            sha256,
+        });
+    }
+
     let manifest = Manifest {
         billrisk_version: env!("CARGO_PKG_VERSION"),
         as_of: as_of.to_string(),
@@ -611,6 +640,56 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         out: opts.out.clone(),
         tables,
     })
+}
+
+/// Everything the report renderers read, from the collected tables.
+fn report_data(
+    config: &Config,
+    as_of: NaiveDate,
+    tables: &BTreeMap<String, DataFrame>,
+    inputs: &BTreeMap<String, DataFrame>,
+    ing: &Ingested,
+) -> Result<report::ReportData> {
+    let mut data = report::ReportData::empty(as_of, &format!("billrisk {}", env!("CARGO_PKG_VERSION")));
+    let table = |name: &str| -> Result<DataFrame> {
+        tables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("{name} was not computed")))
+    };
+    data.reporting_currency = config.reporting_currency.clone();
+    data.aging_customers = table(schema::aging_customers::TABLE)?;
+    data.aging_invoices = table(schema::aging_invoices::TABLE)?;
+    data.collections_actions = table(schema::collections_actions::TABLE)?;
+    data.budget_status = table(schema::budget_status::TABLE)?;
+    data.budget_daily = table(schema::budget_daily::TABLE)?;
+    data.reconciliation = table(schema::reconciliation::TABLE)?;
+    data.anomalies = table(schema::anomalies::TABLE)?;
+    data.risk_scores = table(schema::risk_scores::TABLE)?;
+    data.usage_daily = table(schema::usage_daily::TABLE)?;
+    data.rejected_rows = table(schema::rejected_rows::TABLE)?;
+    data.budget_alerts = table(schema::budget_alerts::TABLE)?;
+    data.risk_review = table(schema::risk_review::TABLE)?;
+    if let Some(c) = inputs.get(schema::customers::TABLE) {
+        data.customers = c.clone();
+    }
+    if let (Some(cur), Some(fx)) = (&config.reporting_currency, inputs.get(schema::fx_rates::TABLE)) {
+        data.fx_rates = analysis::fx::rates_at(fx.clone().lazy(), as_of, cur)
+            .collect()
+            .stage("fx rates")?;
+    }
+    data.input_summary = ing
+        .sources
+        .iter()
+        .filter(|(_, c)| c.files > 0)
+        .map(|(name, c)| report::InputSummaryRow {
+            source: name.clone(),
+            rows_read: c.rows_read,
+            accepted: c.accepted,
+            rejected: c.rejected,
+        })
+        .collect();
+    Ok(data)
 }
 
 /// `billrisk validate`: reads and checks everything, writes nothing.

@@ -436,6 +436,10 @@ table!(risk_review, "risk_review", {
     EXPOSURE: "exposure" => DataType::Float64,
     CURRENCY: "currency" => DataType::String,
     TOP_REASONS: "top_reasons" => DataType::String,
+    USAGE: "usage" => DataType::Float64,
+    ACTIVITY: "activity" => DataType::Float64,
+    PAYMENT: "payment" => DataType::Float64,
+    FRAUD: "fraud" => DataType::Float64,
     SUPPRESSED_COUNT: "suppressed_count" => DataType::UInt32,
 });
 

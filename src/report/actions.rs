@@ -1,10 +1,6 @@
-//! The action lists people act on (SPEC section 5, actions/*.csv): collections (the ladder's
-//! customers, hardest action first) and risk_review (customers at or above a risk tier, with
-//! their reasons); budget_alerts is built beside the budgets (`analysis::budgets::budget_alerts`).
-//! And `render_csv`, which writes any of them as a CSV that is safe to open in a spreadsheet.
-//!
-//! The builders are lazy (output tables in, LazyFrame out) so the pipeline collects them with
-//! everything else. Their columns are the source tables' columns, named by the schema constants.
+//! The action lists people act on (SPEC section 5, actions/*.csv) are output tables built by the
+//! analyses (collections_actions, budget_alerts, risk_review, each already in working order);
+//! this module writes them with `render_csv`, as CSV that is safe to open in a spreadsheet.
 //!
 //! Formula neutralisation rule (`neutralise`): a spreadsheet runs a cell as a formula when it
 //! starts with `=`, `+`, `-`, `@`, a tab or a carriage return. Cells of numeric columns (integer,
@@ -14,93 +10,7 @@
 
 use polars::prelude::*;
 
-use super::{ACTIONS, TIERS};
 use crate::error::{Error, PolarsContext, Result};
-use crate::schema::{collections_actions as ca, risk_scores as rs};
-
-/// The collections ladder as an action list: hardest action first, then the largest past-due
-/// amount, then customer and currency (deterministic).
-pub fn collections(collections_actions: LazyFrame) -> LazyFrame {
-    collections_actions
-        .with_column(rank_expr(ca::ACTION, &ACTIONS).alias(RANK))
-        .sort_by_exprs(
-            [
-                col(RANK),
-                col(ca::PAST_DUE),
-                col(ca::CUSTOMER_ID),
-                col(ca::CURRENCY),
-            ],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([true, true, false, false])
-                .with_nulls_last(true),
-        )
-        .drop(cols([RANK]))
-}
-
-const RANK: &str = "__rank";
-
-/// Position of the column's value in `order` (unknown values rank after all known ones).
-fn rank_expr(column: &str, order: &[&str]) -> Expr {
-    order
-        .iter()
-        .enumerate()
-        .rev()
-        .fold(lit(order.len() as i32), |rest, (i, v)| {
-            when(col(column).eq(lit(*v)))
-                .then(lit(i as i32))
-                .otherwise(rest)
-        })
-}
-
-/// Columns of risk_review, in order.
-pub fn risk_review_schema() -> Schema {
-    let src = rs::DEF.schema();
-    [
-        rs::CUSTOMER_ID,
-        rs::CUSTOMER_NAME,
-        rs::TIER,
-        rs::RISK_SCORE,
-        rs::EXPOSURE,
-        rs::CURRENCY,
-        rs::TOP_REASONS,
-        rs::USAGE,
-        rs::ACTIVITY,
-        rs::PAYMENT,
-        rs::FRAUD,
-    ]
-    .into_iter()
-    .filter_map(|n| src.get(n).map(|dt| Field::new(n.into(), dt.clone())))
-    .collect()
-}
-
-/// Customers at or above `min_tier` (low, medium, high, critical), highest score first.
-pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> Result<LazyFrame> {
-    let from = TIERS
-        .iter()
-        .position(|t| *t == min_tier)
-        .ok_or_else(|| Error::Config {
-            origin: "report.review_min_tier".to_string(),
-            message: format!("expected one of {}, found {min_tier:?}", TIERS.join(", ")),
-        })?;
-    let wanted = TIERS[from..]
-        .iter()
-        .map(|t| col(rs::TIER).eq(lit(*t)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
-    let columns: Vec<Expr> = risk_review_schema()
-        .iter_names()
-        .map(|n| col(n.clone()))
-        .collect();
-    Ok(risk_scores
-        .filter(wanted)
-        .sort_by_exprs(
-            [col(rs::RISK_SCORE), col(rs::CUSTOMER_ID)],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([true, false])
-                .with_nulls_last(true),
-        )
-        .select(columns))
-}
 
 /// Whether the whole cell is a plain decimal number: optional sign, digits, optional fraction.
 fn is_plain_number(s: &str) -> bool {
@@ -225,61 +135,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn risk_review_from_min_tier() {
-        let scores = df!(
-            rs::CUSTOMER_ID => ["a", "b", "c"],
-            rs::CUSTOMER_NAME => ["A", "B", "C"],
-            rs::RISK_SCORE => [90.0, 40.0, 70.0],
-            rs::TIER => ["critical", "medium", "high"],
-            rs::EXPOSURE => [1.0, 2.0, 3.0],
-            rs::CURRENCY => ["USD"; 3],
-            rs::TOP_REASONS => ["x", "y", "z"],
-            rs::USAGE => [1.0, 0.0, 0.0],
-            rs::ACTIVITY => [0.0; 3],
-            rs::PAYMENT => [0.0; 3],
-            rs::FRAUD => [0.0; 3],
-        )
-        .unwrap()
-        .lazy();
-        let out = risk_review(scores.clone(), "high")
-            .unwrap()
-            .collect()
-            .unwrap();
-        let ids: Vec<_> = out
-            .column(rs::CUSTOMER_ID)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(ids, [Some("a"), Some("c")]);
-        assert!(risk_review(scores, "severe").is_err());
-    }
-
-    #[test]
-    fn collections_hardest_action_first() {
-        let df = df!(
-            ca::CUSTOMER_ID => ["a", "b", "c"],
-            ca::CUSTOMER_NAME => ["A", "B", "C"],
-            ca::CURRENCY => ["USD"; 3],
-            ca::PAST_DUE => ["10.0000", "5.0000", "7.0000"],
-            ca::OLDEST_DAYS_PAST_DUE => [3i64, 50, 50],
-            ca::ACTION => ["reminder", "suspend", "suspend"],
-            ca::REASON => ["", "", ""],
-        )
-        .unwrap()
-        .lazy()
-        .with_column(col(ca::PAST_DUE).cast(schema::ledger_money()));
-        let out = collections(df).collect().unwrap();
-        let ids: Vec<_> = out
-            .column(ca::CUSTOMER_ID)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(ids, [Some("c"), Some("b"), Some("a")]);
-        assert_eq!(out.width(), 7);
-    }
 }

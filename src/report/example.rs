@@ -268,7 +268,7 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         rs::FRAUD => [40.0, 0.0, 0.0, 0.0],
     )
     .stage("report example")?;
-    data.risk_review = super::actions::risk_review(data.risk_scores.clone().lazy(), "high")?
+    data.risk_review = crate::analysis::risk::risk_review(data.risk_scores.clone().lazy(), "high")
         .collect()
         .stage("report example")?;
 

@@ -129,7 +129,7 @@ impl ReportData {
             rejected_rows: schema::rejected_rows::DEF.empty(),
             customers: schema::customers::DEF.empty(),
             budget_alerts: schema::budget_alerts::DEF.empty(),
-            risk_review: DataFrame::empty_with_schema(&actions::risk_review_schema()),
+            risk_review: schema::risk_review::DEF.empty(),
             fx_rates: DataFrame::empty(),
             input_summary: Vec::new(),
         }
