@@ -266,6 +266,7 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         rs::ACTIVITY => [0.0, 71.0, 0.0, 0.0],
         rs::PAYMENT => [7.0, 0.0, 0.0, 30.0],
         rs::FRAUD => [40.0, 0.0, 0.0, 0.0],
+        rs::SUPPRESSED_COUNT => [0u32, 0, 1, 0],
     )
     .stage("report example")?;
     data.risk_review = crate::analysis::risk::risk_review(data.risk_scores.clone().lazy(), "high")
