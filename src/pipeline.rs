@@ -505,7 +505,10 @@ pub fn compute(
             ),
         ),
         (schema::collections_actions::TABLE.into(), collections),
-        (schema::aging_customers::TABLE.into(), aging_customers.clone()),
+        (
+            schema::aging_customers::TABLE.into(),
+            aging_customers.clone(),
+        ),
         (
             schema::risk_review::TABLE.into(),
             analysis::risk::risk_review(risk_scores.clone().lazy(), &config.report.review_min_tier),
@@ -579,9 +582,18 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         let cfg = &opts.config.report;
         let summary = report::summarize(&report_data, cfg)?;
         Ok(vec![
-            ("report.html".into(), report::render_html(&report_data, &summary, cfg)?),
-            ("report.md".into(), report::render_markdown(&report_data, &summary, cfg)?),
-            ("summary.json".into(), report::render_summary_json(&summary)?),
+            (
+                "report.html".into(),
+                report::render_html(&report_data, &summary, cfg)?,
+            ),
+            (
+                "report.md".into(),
+                report::render_markdown(&report_data, &summary, cfg)?,
+            ),
+            (
+                "summary.json".into(),
+                report::render_summary_json(&summary)?,
+            ),
             (
                 "actions/collections.csv".into(),
                 report::render_csv(&report_data.collections_actions)?,
@@ -590,7 +602,10 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
                 "actions/budget_alerts.csv".into(),
                 report::render_csv(&report_data.budget_alerts)?,
             ),
-            ("actions/risk_review.csv".into(), report::render_csv(&report_data.risk_review)?),
+            (
+                "actions/risk_review.csv".into(),
+                report::render_csv(&report_data.risk_review)?,
+            ),
         ])
     })?;
     for (rel, text) in rendered {
@@ -650,7 +665,8 @@ fn report_data(
     inputs: &BTreeMap<String, DataFrame>,
     ing: &Ingested,
 ) -> Result<report::ReportData> {
-    let mut data = report::ReportData::empty(as_of, &format!("billrisk {}", env!("CARGO_PKG_VERSION")));
+    let mut data =
+        report::ReportData::empty(as_of, &format!("billrisk {}", env!("CARGO_PKG_VERSION")));
     let table = |name: &str| -> Result<DataFrame> {
         tables
             .get(name)
@@ -673,7 +689,10 @@ fn report_data(
     if let Some(c) = inputs.get(schema::customers::TABLE) {
         data.customers = c.clone();
     }
-    if let (Some(cur), Some(fx)) = (&config.reporting_currency, inputs.get(schema::fx_rates::TABLE)) {
+    if let (Some(cur), Some(fx)) = (
+        &config.reporting_currency,
+        inputs.get(schema::fx_rates::TABLE),
+    ) {
         data.fx_rates = analysis::fx::rates_at(fx.clone().lazy(), as_of, cur)
             .collect()
             .stage("fx rates")?;

@@ -6,4 +6,6 @@ mod common;
 mod bad_input;
 mod cli;
 mod ingest_quirks;
+mod queries;
 mod report_browser;
+mod scenarios;

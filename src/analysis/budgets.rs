@@ -22,6 +22,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use polars::prelude::*;
+
+use crate::analysis::order_free_sum;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::fx::{rates_at, RATE};
@@ -161,10 +163,8 @@ pub fn budget_status(
     let per_key = grid
         .group_by([col(bs::CUSTOMER_ID), col(bs::CURRENCY)])
         .agg([
-            col(bd::SPEND).sum().alias(bs::MTD_SPEND),
-            col(bd::SPEND)
-                .filter(col(bd::USAGE_DATE).gt_eq(lit(m.window_start)))
-                .sum()
+            order_free_sum(col(bd::SPEND)).alias(bs::MTD_SPEND),
+            order_free_sum(col(bd::SPEND).filter(col(bd::USAGE_DATE).gt_eq(lit(m.window_start))))
                 .alias(WINDOW_SPEND),
             col(bd::USAGE_DATE)
                 .filter(reached(
@@ -390,7 +390,7 @@ fn burn_up(
                 .and(col(u::CURRENCY).is_not_null()),
         )
         .group_by([col(u::CUSTOMER_ID), col(u::CURRENCY), col(u::USAGE_DATE)])
-        .agg([col(u::COST).sum().alias(bd::SPEND)]);
+        .agg([order_free_sum(col(u::COST)).alias(bd::SPEND)]);
 
     let effective = effective_budgets(budgets, &m.label);
     let usage_keys = spend

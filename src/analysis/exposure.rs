@@ -17,6 +17,8 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::analysis::order_free_sum;
+
 use crate::schema::aging_customers as ac;
 use crate::schema::budget_status as bs;
 use crate::schema::exposure as ex;
@@ -39,8 +41,8 @@ pub fn exposure(
     let outstanding = aging_customers
         .group_by([col(ac::CUSTOMER_ID), col(ac::CURRENCY)])
         .agg([col(ac::NET_OUTSTANDING)
-            .cast(DataType::Float64)
             .sum()
+            .cast(DataType::Float64)
             .alias(ex::NET_OUTSTANDING)]);
 
     let invoiced_months = invoices
@@ -68,13 +70,13 @@ pub fn exposure(
             JoinArgs::new(JoinType::Anti),
         )
         .group_by([col(u::CUSTOMER_ID), col(u::CURRENCY)])
-        .agg([col(u::COST).sum().alias(ex::UNBILLED_USAGE)]);
+        .agg([order_free_sum(col(u::COST)).alias(ex::UNBILLED_USAGE)]);
 
     let to_come = budget_status
         .group_by([col(bs::CUSTOMER_ID), col(bs::CURRENCY)])
-        .agg([(col(bs::FORECAST) - col(bs::MTD_SPEND))
-            .sum()
-            .alias(ex::FORECAST_TO_MONTH_END)]);
+        .agg([
+            order_free_sum(col(bs::FORECAST) - col(bs::MTD_SPEND)).alias(ex::FORECAST_TO_MONTH_END)
+        ]);
 
     let full = || JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns);
     let parts = [

@@ -22,3 +22,15 @@ pub mod reconciliation;
 pub mod risk;
 pub mod usage_daily;
 pub mod usage_signals;
+
+use polars::prelude::{DataType, Expr};
+
+/// Sum of a Float64 column that does not depend on the order of the rows: each value rounded to
+/// 10^-10 (far below any currency's cent), summed exactly as Decimal, converted back. Every float
+/// money or quantity sum uses it, so tables are byte-identical whatever the thread count (a plain
+/// float sum changes in its last digits with the partitioning of a parallel group-by).
+pub fn order_free_sum(e: Expr) -> Expr {
+    e.cast(DataType::Decimal(38, 10))
+        .sum()
+        .cast(DataType::Float64)
+}

@@ -25,6 +25,8 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::analysis::order_free_sum;
+
 use crate::schema::{billed as bi, invoices as inv, reconciliation as rc, usage as us};
 
 /// `reconciliation.status` values.
@@ -148,14 +150,6 @@ pub fn reconciliation(
             [rc::CUSTOMER_ID, rc::SERVICE_MONTH, rc::CURRENCY],
             SortMultipleOptions::default(),
         )
-}
-
-/// Sum of a Float64 column that does not depend on the order of the rows: each value rounded to
-/// 10^-10 (far below any currency's cent), summed exactly as Decimal, converted back.
-pub fn order_free_sum(e: Expr) -> Expr {
-    e.cast(DataType::Decimal(38, 10))
-        .sum()
-        .cast(DataType::Float64)
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+
+use crate::analysis::order_free_sum;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::anomalies::payment::unique_customers;
@@ -262,17 +264,12 @@ pub fn risk_scores(
 
     let family_cols: Vec<Expr> = FAMILIES
         .iter()
-        .map(|f| {
-            col(CONTRIB)
-                .filter(col(an::FAMILY).eq(lit(*f)))
-                .sum()
-                .alias(*f)
-        })
+        .map(|f| order_free_sum(col(CONTRIB).filter(col(an::FAMILY).eq(lit(*f)))).alias(*f))
         .collect();
     let families = per_signal
         .clone()
         .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
-        .agg([col(CONTRIB).sum()])
+        .agg([order_free_sum(col(CONTRIB))])
         .with_column(
             when(col(CONTRIB).gt(cap.clone()))
                 .then(cap)
@@ -332,7 +329,7 @@ pub fn risk_scores(
     let exposure_one = exposure
         .filter(col(EXPOSURE_CUSTOMER_ID).is_not_null())
         .group_by([col(EXPOSURE_CUSTOMER_ID), col(EXPOSURE_CURRENCY)])
-        .agg([col(EXPOSURE).sum()])
+        .agg([order_free_sum(col(EXPOSURE))])
         .sort(
             [EXPOSURE_CUSTOMER_ID, EXPOSURE, EXPOSURE_CURRENCY],
             SortMultipleOptions::default()

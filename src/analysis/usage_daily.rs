@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::analysis::order_free_sum;
+
 use crate::schema::{usage as u, usage_daily as d};
 
 pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
@@ -19,8 +21,8 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         .filter(col(u::USAGE_DATE).lt_eq(lit(as_of)))
         .group_by(keys.map(col))
         .agg([
-            col(u::COST).sum().alias(d::COST),
-            col(u::QUANTITY).sum().alias(d::QUANTITY),
+            order_free_sum(col(u::COST)).alias(d::COST),
+            order_free_sum(col(u::QUANTITY)).alias(d::QUANTITY),
             len().cast(DataType::UInt32).alias(d::ROWS),
         ])
         .sort(keys, SortMultipleOptions::default().with_nulls_last(true))

@@ -57,6 +57,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
+
+use crate::analysis::order_free_sum;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::reasons::{
@@ -324,7 +326,7 @@ fn meter_daily(lines: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
         DAY,
     ];
     let daily = lines.group_by(keys.map(col)).agg([
-        col(us::COST).sum(),
+        order_free_sum(col(us::COST)),
         col(us::CUSTOMER_COUNTRY).drop_nulls().min(),
     ]);
     let meter_keys = [us::METER_SUBCATEGORY, us::METER_NAME];
@@ -420,7 +422,7 @@ fn usual_spend(daily: LazyFrame, history: LazyFrame, w: &Window) -> LazyFrame {
                 .and(col(DAY).lt(lit(w.recent_start))),
         )
         .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY)])
-        .agg([col(us::COST).sum()])
+        .agg([order_free_sum(col(us::COST))])
         .join(
             history.select([col(us::CUSTOMER_ID), col(HISTORY)]),
             [col(us::CUSTOMER_ID)],
@@ -451,8 +453,8 @@ fn usage_spikes(daily: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFr
     let days = daily
         .group_by(series_day.iter().map(|c| col(*c)).collect::<Vec<_>>())
         .agg([
-            col(us::COST).sum(),
-            col(us::COST).filter(col(IS_GPU)).sum().alias(GPU_COST),
+            order_free_sum(col(us::COST)),
+            order_free_sum(col(us::COST).filter(col(IS_GPU))).alias(GPU_COST),
         ]);
     // Each series gets a small integer id: the baseline rows (candidates x baseline_days) then
     // carry and join on two integers instead of four strings. Sorted first, so the ids are the
@@ -662,9 +664,7 @@ fn new_meters(
         ])
         .agg([
             col(DAY).min().alias(FIRST),
-            col(us::COST)
-                .filter(col(DAY).gt_eq(lit(w.recent_start)))
-                .sum()
+            order_free_sum(col(us::COST).filter(col(DAY).gt_eq(lit(w.recent_start))))
                 .alias(RECENT_COST),
             col(IS_GPU).any(true),
         ]);
@@ -783,9 +783,7 @@ fn new_regions(
         .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY), col(us::REGION)])
         .agg([
             col(DAY).min().alias(FIRST),
-            col(us::COST)
-                .filter(col(DAY).gt_eq(lit(w.recent_start)))
-                .sum()
+            order_free_sum(col(us::COST).filter(col(DAY).gt_eq(lit(w.recent_start))))
                 .alias(RECENT_COST),
         ]);
     let fresh = with_history_and_level(
@@ -875,7 +873,7 @@ fn round_the_clock(
         .filter(col(DAY).gt_eq(lit(w.recent_start)).and(compute))
         .with_columns([resource().alias(RESOURCE), hours.alias(HOURS)])
         .group_by(resource_day_keys)
-        .agg([col(HOURS).sum(), col(us::COST).sum()]);
+        .agg([order_free_sum(col(HOURS)), order_free_sum(col(us::COST))]);
     let full_day = || col(HOURS).gt_eq(lit(cfg.round_the_clock_hours));
     let per_resource = recent
         .group_by(resource_keys)
@@ -887,7 +885,7 @@ fn round_the_clock(
                 .alias(QUAL_LAST),
             full_day().cast(DataType::Int32).sum().alias(QUAL_ALL),
             col(DAY).min().alias(FIRST),
-            col(us::COST).sum().alias(RECENT_COST),
+            order_free_sum(col(us::COST)).alias(RECENT_COST),
         ])
         .filter(col(QUAL_LAST).eq(lit(w.rtc_days)));
 
@@ -915,7 +913,7 @@ fn round_the_clock(
         .agg([
             col(RESOURCE).n_unique().cast(DataType::Int64).alias(N_RES),
             col(FIRST).min(),
-            col(RECENT_COST).sum(),
+            order_free_sum(col(RECENT_COST)),
             col(QUAL_ALL).max(),
         ])
         .filter(col(RECENT_COST).gt_eq(lit(cfg.round_the_clock_min_cost)))
@@ -997,7 +995,7 @@ fn peer_outliers(
     let units = daily
         .filter(col(DAY).gt_eq(lit(w.recent_start)))
         .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY)])
-        .agg([col(us::COST).sum().alias(RECENT_COST)])
+        .agg([order_free_sum(col(us::COST)).alias(RECENT_COST)])
         .filter(col(RECENT_COST).gt(lit(0.0)))
         .join(
             attributes,

@@ -123,3 +123,12 @@ pub fn sha256_tree(dir: &Path) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+impl Workdir {
+    /// A Parquet file anywhere.
+    pub fn table_at(&self, dir: &Path, rel: &str) -> DataFrame {
+        let p = dir.join(rel);
+        let f = std::fs::File::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        ParquetReader::new(f).finish().unwrap()
+    }
+}

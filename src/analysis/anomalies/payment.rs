@@ -12,6 +12,8 @@
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
+use crate::analysis::order_free_sum;
+
 use super::{count_text, date_lit, date_text, money_text, num_text, union, AnomalyConfig};
 use crate::analysis::reasons::{
     FAMILY_PAYMENT, FAST_NEW_CUSTOMER, OVER_CREDIT_LIMIT, PREPAID_INSTRUMENT, UNVERIFIED,
@@ -92,7 +94,7 @@ fn prepaid_instrument(payments: &LazyFrame, as_of: NaiveDate, lookback_days: i64
         .group_by([col(pay::CUSTOMER_ID), col(pay::CURRENCY)])
         .agg([
             len().cast(DataType::Float64).alias(N),
-            col(pay::AMOUNT).cast(DataType::Float64).sum().alias(PAID),
+            col(pay::AMOUNT).sum().cast(DataType::Float64).alias(PAID),
             col(pay::PAYMENT_DATE).max(),
         ])
         .with_columns(tagged(PREPAID_INSTRUMENT, as_of))
@@ -125,13 +127,13 @@ fn usage_before_payment(
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
     let used = usage.clone().group_by(cust_currency()).agg([
-        col(us::COST).sum().alias(USED),
+        order_free_sum(col(us::COST)).alias(USED),
         col(us::USAGE_DATE).min().alias(FIRST),
     ]);
     let paid = payments
         .clone()
         .group_by([col(pay::CUSTOMER_ID), col(pay::CURRENCY)])
-        .agg([col(pay::AMOUNT).cast(DataType::Float64).sum().alias(PAID)]);
+        .agg([col(pay::AMOUNT).sum().cast(DataType::Float64).alias(PAID)]);
     let excess = col(USED) - col(PAID);
     let share = excess.clone() / col(USED);
     let min_share = cfg.usage_before_payment_min_share.max(f64::MIN_POSITIVE);
@@ -206,7 +208,7 @@ fn fast_new_customer(
         .filter(col(us::USAGE_DATE).gt_eq(col(cu::CREATED_DATE)))
         .group_by(cust_currency())
         .agg([
-            col(us::COST).sum().alias(USED),
+            order_free_sum(col(us::COST)).alias(USED),
             col(cu::CREATED_DATE).first(),
         ])
         // The creation day counts: a customer created today has one day of spend.
@@ -289,7 +291,7 @@ fn over_credit_limit(
             JoinArgs::new(JoinType::Anti),
         )
         .group_by(cust_currency())
-        .agg([col(us::COST).sum().alias(UNBILLED)]);
+        .agg([order_free_sum(col(us::COST)).alias(UNBILLED)]);
     let net = aging_customers.select([
         col(ag::CUSTOMER_ID),
         col(ag::CURRENCY),
