@@ -202,3 +202,53 @@ fn hostile_names_do_not_run_in_the_browser() {
     assert!(dom.contains("&lt;script&gt;document.title="));
     assert_no_script_errors(&stderr);
 }
+
+#[test]
+fn sample_report_loads_in_headless_chromium_with_every_chart() {
+    let Some(browser) = require_chromium() else {
+        return;
+    };
+    let out = crate::scenarios::sample_run();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let page = dir.path().join("report.html");
+    std::fs::copy(out.join("report.html"), &page).expect("copy report");
+    let (dom, stderr) = run_chromium(&browser, dir.path(), &page, &["--dump-dom".to_string()]);
+    assert!(
+        dom.contains("billrisk report as of 2026-11-15"),
+        "page did not load:\n{stderr}"
+    );
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "inline script did not finish:\n{stderr}"
+    );
+    assert_no_script_errors(&stderr);
+    // Aging by bucket, the collections ladder, burn-ups, the score histogram and the top
+    // customers' usage series: at least one chart each, all with marks.
+    assert!(
+        dom.matches("<svg").count() >= 5,
+        "{} charts",
+        dom.matches("<svg").count()
+    );
+    assert!(dom.matches("class=\"bar\"").count() >= 10);
+    assert!(dom.matches("class=\"line\"").count() >= 3);
+    // The headline figure of summary.json is on the page.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let critical = summary["customers_critical_risk"].as_u64().unwrap();
+    assert!(critical >= 1);
+    // With BILLRISK_DOCS_SCREENSHOT=docs/report.png the screenshot for the README is refreshed.
+    if let Ok(keep) = std::env::var("BILLRISK_DOCS_SCREENSHOT") {
+        let shot = dir.path().join("report.png");
+        let (_, stderr) = run_chromium(
+            &browser,
+            dir.path(),
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1280,2400".to_string(),
+                "--hide-scrollbars".to_string(),
+            ],
+        );
+        std::fs::copy(&shot, &keep).unwrap_or_else(|e| panic!("screenshot ({e}):\n{stderr}"));
+    }
+}

@@ -241,6 +241,20 @@ fn tiers(
 /// late payer, over-budget or normal customer high or critical.
 fn assert_quality_bar(rows: &[(String, String, String)], context: &str) {
     let flagged = |t: &str| t == "high" || t == "critical";
+    let fraud = rows.iter().filter(|r| r.1 == "fraud").count();
+    let caught = rows
+        .iter()
+        .filter(|r| r.1 == "fraud" && flagged(&r.2))
+        .count();
+    let others = rows.len() - fraud;
+    let false_pos = rows
+        .iter()
+        .filter(|r| r.1 != "fraud" && flagged(&r.2))
+        .count();
+    eprintln!(
+        "quality bar, {context}: recall {caught}/{fraud}, false positives {false_pos}/{others} \
+         (look-alikes, late payers, over-budget and normal customers at high or critical)"
+    );
     for (scenario, expected, tier) in rows {
         if expected == "fraud" {
             assert!(flagged(tier), "{context}: {scenario} is only {tier}");
