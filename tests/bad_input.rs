@@ -158,3 +158,19 @@ fn zero_byte_and_header_only_files_add_no_rows() {
     let daily = w.table("out", "usage_daily");
     assert_eq!(daily.height(), 2);
 }
+
+#[test]
+fn unreadable_file_names_the_file_and_leaves_out_alone() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    // A .csv.gz that is not gzip at all: the file cannot be read, the run stops.
+    w.write("in/usage/broken.csv.gz", "this is not gzip data\n");
+    sentinel(&w);
+    w.cmd()
+        .args(["run", "--input", "in", "--out", "out"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot read"))
+        .stderr(predicate::str::contains("broken.csv.gz"));
+    out_unchanged(&w);
+}
