@@ -77,8 +77,8 @@ for size in $SIZES; do
       "$BIN" -q generate $(args_for "$size") --seed 7 --out "$data" $extra
       touch "$data/.done"
     fi
-    rows=$(python3 -c "import json;print(sum(f['rows'] for f in json.load(open('$data/manifest.json'))['files'] if f['path'].startswith('usage')))" 2>/dev/null || echo "?")
     read -r b_s b_m < <(measure "$BIN" -q run --input "$data" --out "$WORK/out-billrisk")
+    rows=$(python3 -c "import json;print(sum(f['rows_read'] for f in json.load(open('$WORK/out-billrisk/manifest.json'))['inputs'] if f['source'] == 'usage'))" 2>/dev/null || echo "?")
     read -r d_s d_m < <(measure "$PY" benches/duckdb_job.py "$data" "$WORK/out-duckdb" "$format")
     read -r f_s _ < <(measure sh -c "find '$data' -type f -exec cat {} + > /dev/null")
     r_db=$(awk -v a="$b_s" -v b="$d_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
