@@ -53,20 +53,23 @@ pub fn typed(
     source: &str,
     file: &str,
 ) -> Typed {
+    // Three passes of expressions, so each costly step runs once per value: clean the text,
+    // parse it, flag the first failing column. The reason text is built for rejected rows only.
+    let mut cleaned = Vec::new();
     let mut parsed = Vec::new();
     let mut bad: Vec<(Expr, Expr, String)> = Vec::new(); // (is bad, reason, header)
     for spec in specs {
-        let tmp = format!("__v_{}", spec.name);
+        let value = format!("__v_{}", spec.name);
+        let text = format!("__c_{}", spec.name);
         match present.iter().find(|p| p.spec.name == spec.name) {
-            None => parsed.push(lit(NULL).cast(dtype_of(spec.kind)).alias(tmp)),
+            None => parsed.push(lit(NULL).cast(dtype_of(spec.kind)).alias(value)),
             Some(p) => {
-                let cleaned = clean(col(spec.name));
-                parsed.push(parse(cleaned, spec.kind).alias(tmp.clone()));
-                let has_text = clean(col(spec.name)).is_not_null();
-                let malformed = has_text.clone().and(col(tmp.as_str()).is_null());
-                let found = clean(col(spec.name)).str().slice(lit(0), lit(MAX_FOUND));
+                cleaned.push(clean(col(spec.name)).alias(text.as_str()));
+                parsed.push(parse(col(text.as_str()), spec.kind).alias(value.as_str()));
+                let has_text = col(text.as_str()).is_not_null();
+                let found = col(text.as_str()).str().slice(lit(0), lit(MAX_FOUND));
                 bad.push((
-                    malformed,
+                    has_text.clone().and(col(value.as_str()).is_null()),
                     concat_str(
                         [
                             lit(format!("expected {}, found '", spec.kind.expected())),
@@ -91,25 +94,17 @@ pub fn typed(
             }
         }
     }
-    let (reject_column, reject_reason) = if bad.is_empty() {
-        (
-            lit(NULL).cast(DataType::String),
-            lit(NULL).cast(DataType::String),
-        )
-    } else {
-        // Nested from the last check outwards, so the first failing column wins.
-        let mut column = lit(NULL).cast(DataType::String);
-        let mut reason = lit(NULL).cast(DataType::String);
-        for (c, r, h) in bad.into_iter().rev() {
-            column = when(c.clone()).then(lit(h)).otherwise(column);
-            reason = when(c).then(r).otherwise(reason);
-        }
-        (column, reason)
-    };
-    let staged = raw.with_columns(parsed).with_columns([
-        reject_column.alias(REJECT_COLUMN),
-        reject_reason.alias(REJECT_REASON),
-    ]);
+    // Nested from the last check outwards, so the first failing column wins.
+    let mut reject_column = lit(NULL).cast(DataType::String);
+    let mut reject_reason = lit(NULL).cast(DataType::String);
+    for (c, r, h) in bad.into_iter().rev() {
+        reject_column = when(c.clone()).then(lit(h)).otherwise(reject_column);
+        reject_reason = when(c).then(r).otherwise(reject_reason);
+    }
+    let staged = raw
+        .with_columns(cleaned)
+        .with_columns(parsed)
+        .with_column(reject_column.alias(REJECT_COLUMN));
 
     let mut out_cols: Vec<Expr> = specs
         .iter()
@@ -121,14 +116,17 @@ pub fn typed(
         .clone()
         .filter(col(REJECT_COLUMN).is_null())
         .select(out_cols);
-    let rejected = staged.filter(col(REJECT_COLUMN).is_not_null()).select([
-        lit(source.to_string()).alias(rj::SOURCE),
-        lit(file.to_string()).alias(rj::FILE),
-        col(schema::SOURCE_LINE).alias(rj::LINE),
-        col(REJECT_COLUMN).alias(rj::COLUMN),
-        col(REJECT_REASON).alias(rj::REASON),
-        lit(NULL).cast(DataType::String).alias(rj::RAW),
-    ]);
+    let rejected = staged
+        .filter(col(REJECT_COLUMN).is_not_null())
+        .with_column(reject_reason.alias(REJECT_REASON))
+        .select([
+            lit(source.to_string()).alias(rj::SOURCE),
+            lit(file.to_string()).alias(rj::FILE),
+            col(schema::SOURCE_LINE).alias(rj::LINE),
+            col(REJECT_COLUMN).alias(rj::COLUMN),
+            col(REJECT_REASON).alias(rj::REASON),
+            lit(NULL).cast(DataType::String).alias(rj::RAW),
+        ]);
     Typed { accepted, rejected }
 }
 
@@ -144,7 +142,8 @@ fn clean(e: Expr) -> Expr {
             .str()
             .len_bytes()
             .eq(lit(0))
-            .or(t.clone().str().to_uppercase().eq(lit("NULL"))),
+            .or(t.clone().eq(lit("NULL")))
+            .or(t.clone().eq(lit("null"))),
     )
     .then(lit(NULL).cast(DataType::String))
     .otherwise(t)
