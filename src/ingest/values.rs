@@ -224,7 +224,11 @@ pub fn date_days(d: NaiveDate) -> i32 {
 pub fn date_from_days(days: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1)
         .and_then(|epoch| epoch.checked_add_signed(Duration::days(days as i64)))
-        .unwrap_or(if days < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+        .unwrap_or(if days < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
 }
 
 /// True for the "not yet" sentinel of fraud events (9999-12-31T23:59:59.997) and any year >= 9999.
