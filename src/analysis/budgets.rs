@@ -617,22 +617,13 @@ where
     )
 }
 
-/// An amount with thousands separators and two decimals: 5000 -> "5,000.00".
+/// An amount with thousands separators and two decimals: 5000 -> "5,000.00"; half-cents round
+/// away from zero.
 pub fn money(x: f64) -> String {
     if !x.is_finite() {
         return x.to_string();
     }
-    let cents = (x.abs() * 100.0).round() as u128;
-    let digits = (cents / 100).to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if x < 0.0 && cents > 0 { "-" } else { "" };
-    format!("{sign}{grouped}.{:02}", cents % 100)
+    crate::analysis::number_text((x * 100.0).round() / 100.0, 2)
 }
 
 fn percent(share: f64) -> String {

@@ -154,31 +154,17 @@ pub fn money_plain(units: i128) -> String {
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
-/// Money for people: `-1,234.56`.
+/// Money for people: `-1,234.56` (the ledger's own formatter, half-cents away from zero).
 pub fn money_text(units: i128) -> String {
-    let cents = units_to_cents(units);
-    let sign = if cents < 0 { "-" } else { "" };
-    let a = cents.abs();
-    format!("{sign}{}.{:02}", thousands(a / 100), a % 100)
+    crate::analysis::aging::format_money(units, crate::schema::LEDGER_SCALE)
 }
 
-/// A float with `decimals` decimals and thousands separators: `12,345.7`.
+/// A float with `decimals` decimals and thousands separators: `12,345.7`; "n/a" when not finite.
 pub fn number_text(v: f64, decimals: usize) -> String {
     if !v.is_finite() {
         return "n/a".to_string();
     }
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i.to_string(), Some(f.to_string())),
-        None => (s.clone(), None),
-    };
-    let int: i128 = int.parse().unwrap_or(0);
-    let negative = v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0');
-    let sign = if negative { "-" } else { "" };
-    match frac {
-        Some(f) => format!("{sign}{}.{f}", thousands(int)),
-        None => format!("{sign}{}", thousands(int)),
-    }
+    crate::analysis::number_text(v, decimals)
 }
 
 /// A non-negative integer with thousands separators.

@@ -156,36 +156,7 @@ pub(crate) fn date_lit(d: NaiveDate) -> Expr {
     lit((d - epoch).num_days() as i32).cast(DataType::Date)
 }
 
-/// A number as text with thousands separators and `decimals` decimals: 1234567.891 -> 1,234,567.89.
-pub fn number_text(value: f64, decimals: usize) -> String {
-    if !value.is_finite() {
-        return value.to_string();
-    }
-    let plain = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = match plain.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (plain.as_str(), None),
-    };
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    // -0.00 reads as 0.00.
-    let negative = value < 0.0 && plain.bytes().any(|b| b.is_ascii_digit() && b != b'0');
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    out.push_str(&grouped);
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    out
-}
+pub use crate::analysis::number_text;
 
 /// Expression: a Float64 number as text (see `number_text`); null stays null.
 pub(crate) fn num_text(e: Expr, decimals: usize) -> Expr {
