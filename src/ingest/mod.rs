@@ -24,6 +24,7 @@ pub mod csv_file;
 pub mod customers;
 pub mod dispositions;
 pub mod fraud_events;
+pub mod fuzzing;
 pub mod fx_rates;
 pub mod invoices;
 pub mod json_rows;
@@ -322,7 +323,7 @@ pub fn discover(input: &Path) -> Result<Vec<Found>> {
     Ok(out)
 }
 
-fn tabular_source(table: &str) -> Option<&'static tabular::Source> {
+pub(crate) fn tabular_source(table: &str) -> Option<&'static tabular::Source> {
     const SOURCES: [&tabular::Source; 8] = [
         &usage::SOURCE,
         &billed::SOURCE,
