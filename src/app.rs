@@ -96,12 +96,20 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
         Some(v) => Some(parse_date_flag("--as-of", v)?),
         None => None,
     };
+    let pseudonym_key = if args.pseudonymize {
+        Some(crate::pseudonymize::load_key(
+            args.pseudonym_key_file.as_deref(),
+        )?)
+    } else {
+        None
+    };
     let opts = RunOptions {
         input: input_source(&args.input),
         out: args.out.clone(),
         as_of,
         config,
         config_origin: args.input.config.clone(),
+        pseudonym_key,
     };
     let outcome = pipeline::run(&opts, progress)?;
     progress.note(&format!(

@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole pipeline and write tables, reports and action lists.
     #[command(
-        after_help = "Examples:\n  billrisk run\n  billrisk run --input exports/ --out out/ --as-of 2026-10-31\n  billrisk run --input exports/ --config billrisk.toml --fail-on critical --reporting-currency EUR\n\nExit codes: 0 success; 1 the run failed (--out unchanged); 2 usage or config error;\n3 success, but a customer reached the --fail-on tier."
+        after_help = "Examples:\n  billrisk run\n  billrisk run --input exports/ --out out/ --as-of 2026-10-31\n  billrisk run --input exports/ --config billrisk.toml --fail-on critical --reporting-currency EUR\n  BILLRISK_PSEUDONYM_KEY=$(cat key) billrisk run --input exports/ --out shared/ --pseudonymize\n\nExit codes: 0 success; 1 the run failed (--out unchanged); 2 usage or config error;\n3 success, but a customer reached the --fail-on tier."
     )]
     Run(RunArgs),
     /// Read and check every input, print a per-source summary; writes no tables.
@@ -98,6 +98,15 @@ pub struct RunArgs {
     /// Exit 3 when any customer reaches this risk tier.
     #[arg(long, value_name = "TIER")]
     pub fail_on: Option<Tier>,
+    /// Replace customer names, domains, user principal names, e-mail and IP addresses in every
+    /// output with keyed pseudonyms (HMAC-SHA256), for reports shared outside finance. The key
+    /// comes from --pseudonym-key-file or the BILLRISK_PSEUDONYM_KEY environment variable.
+    #[arg(long)]
+    pub pseudonymize: bool,
+    /// File holding the pseudonym key (at least 16 bytes; keep it secret, keep it stable:
+    /// the same key gives the same pseudonyms run after run).
+    #[arg(long, value_name = "FILE", requires = "pseudonymize")]
+    pub pseudonym_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod pseudonymize;
 pub mod query;
 pub mod report;
 pub mod sample;

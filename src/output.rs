@@ -19,6 +19,22 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The environment variable that makes a run fail on purpose at a named point (tests only).
+pub const INJECT_FAILURE_ENV: &str = "BILLRISK_INJECT_FAILURE";
+
+/// A testing hook: with `BILLRISK_INJECT_FAILURE=<point>` the run fails at that point, so the
+/// tests can prove that a failure anywhere leaves --out as it was. Points: ingest, analyses,
+/// tables (after the first table is written), reports, manifest, swap (after the old --out was
+/// moved aside, before the new one is moved in). Unset in normal use, it costs one lookup.
+pub fn fault_point(point: &str) -> Result<()> {
+    match std::env::var(INJECT_FAILURE_ENV) {
+        Ok(p) if p == point => Err(Error::Internal(format!(
+            "failure injected at {point} ({INJECT_FAILURE_ENV})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The staging folder of one run and the lock that guards --out.
 pub struct Staging {
     dir: Option<tempfile::TempDir>,
@@ -101,10 +117,12 @@ impl Staging {
                 std::process::id()
             ));
             fs::rename(out, &aside).map_err(|e| out_err(out, e))?;
-            if let Err(e) = fs::rename(&staged, out) {
+            if let Err(e) = fault_point("swap")
+                .and_then(|_| fs::rename(&staged, out).map_err(|e| out_err(out, e)))
+            {
                 let _ = fs::rename(&aside, out);
                 let _ = fs::remove_dir_all(&staged);
-                return Err(out_err(out, e));
+                return Err(e);
             }
             let _ = fs::remove_dir_all(&aside);
         } else {

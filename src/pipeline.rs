@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub config: Config,
     /// The config file's path and text, for the manifest.
     pub config_origin: Option<PathBuf>,
+    /// `--pseudonymize`: the HMAC key; every output is written with pseudonyms.
+    pub pseudonym_key: Option<Vec<u8>>,
 }
 
 /// Per source: rows read, accepted and rejected (by reason), for validate and the manifest.
@@ -162,6 +164,7 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
     for s in sources.values_mut() {
         s.accepted = s.rows_read.saturating_sub(s.rejected);
     }
+    output::fault_point("ingest")?;
     Ok(Ingested {
         inputs,
         rejected,
@@ -558,6 +561,11 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         mut tables,
         inputs: mut input_tables,
     } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
+    if let Some(key) = &opts.pseudonym_key {
+        let p = crate::pseudonymize::Pseudonymizer::new(key.clone());
+        progress.stage("pseudonymizing", || p.apply(&mut tables, &mut input_tables))?;
+    }
+    output::fault_point("analyses")?;
 
     let root = staging.path().to_path_buf();
     let mut outputs = Vec::new();
@@ -571,6 +579,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
                     rows: Some(rows),
                     sha256,
                 });
+                output::fault_point("tables")?;
             }
         }
         Ok(())
@@ -616,6 +625,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
             sha256,
         });
     }
+    output::fault_point("reports")?;
 
     let manifest = Manifest {
         billrisk_version: env!("CARGO_PKG_VERSION"),
@@ -649,6 +659,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
     output::write_bytes(&root.join("manifest.json"), text.as_bytes())?;
+    output::fault_point("manifest")?;
     progress.stage("moving output into place", || staging.commit())?;
     Ok(RunOutcome {
         as_of,

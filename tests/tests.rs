@@ -3,9 +3,11 @@
 
 mod common;
 
+mod atomic_output;
 mod bad_input;
 mod cli;
 mod ingest_quirks;
+mod pseudonymize;
 mod queries;
 mod report_browser;
 mod scenarios;
