@@ -17,11 +17,14 @@ const REJECT_REASON: &str = "__reject_reason";
 /// Longest found value quoted in a reason.
 const MAX_FOUND: i64 = 120;
 
-/// Largest ledger amount accepted, in either sign: 10^18, far above any real invoice and far below
-/// Decimal(38, 4)'s 10^34, so that summing up to 10^16 amounts cannot overflow (an overflowing
-/// Decimal sum panics in Polars' debug build and wraps silently in release).
+/// Largest amount or number accepted, in either sign: 10^18, far above any real invoice, cost or
+/// quantity and far below what the exact sums hold (ledger money is Decimal(38, 4), up to 10^34;
+/// Float64 costs are summed as Decimal(38, 10), up to 1.7 x 10^28), so that summing up to 10^10
+/// values cannot overflow. An overflowing Decimal sum panics in Polars' debug build and wraps
+/// silently in release; a Float64 beyond 10^28 does not even cast and would sum as nothing.
+const MAX_ABS: f64 = 1e18;
 const MAX_LEDGER_UNITS: i128 = 1_000_000_000_000_000_000 * 10_000;
-const MAX_LEDGER_TEXT: &str = "-1000000000000000000 and 1000000000000000000";
+const MAX_ABS_TEXT: &str = "-1000000000000000000 and 1000000000000000000";
 
 /// Sources whose dates drive the as-of date and days past due (usage, billed line items, the
 /// ledger): a date outside these years is a typo or a placeholder (9999-12-31, 1900-01-01), and
@@ -155,8 +158,8 @@ pub fn typed(
 }
 
 /// For a parsed value that is valid but out of the range billrisk can use: (is out of range, the
-/// expected range in words). Ledger money is bounded everywhere; dates only in the sources of
-/// `BOUNDED_DATE_SOURCES`.
+/// expected range in words). Money and numbers are bounded everywhere; dates only in the sources
+/// of `BOUNDED_DATE_SOURCES`.
 fn range_check(value: Expr, kind: Kind, source: &str) -> Option<(Expr, String)> {
     let date = |(y, m, d): (i32, u32, u32)| {
         chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| lit(d).cast(DataType::Date))
@@ -174,7 +177,11 @@ fn range_check(value: Expr, kind: Kind, source: &str) -> Option<(Expr, String)> 
                 .clone()
                 .gt(max(MAX_LEDGER_UNITS))
                 .or(value.lt(max(-MAX_LEDGER_UNITS)));
-            Some((out, format!("an amount between {MAX_LEDGER_TEXT}")))
+            Some((out, format!("an amount between {MAX_ABS_TEXT}")))
+        }
+        Kind::Float => {
+            let out = value.clone().gt(lit(MAX_ABS)).or(value.lt(lit(-MAX_ABS)));
+            Some((out, format!("a number between {MAX_ABS_TEXT}")))
         }
         Kind::Date | Kind::Timestamp if BOUNDED_DATE_SOURCES.contains(&source) => {
             let (first, last) = (date(FIRST_DATE)?, date(LAST_DATE)?);
@@ -411,12 +418,14 @@ mod tests {
         let specs = [
             spec("d", &["d"], Kind::Date, Need::Required),
             spec("amount", &["amount"], Kind::Money, Need::Required),
+            spec("cost", &["cost"], Kind::Float, Need::Optional),
         ];
         let raw = || {
             df!(
-                "d" => ["2026-01-01", "1900-01-01", "9999-12-31", "2100-12-31", "1990-01-01", "2026-01-01", "2026-01-01", "2026-01-01"],
-                "amount" => ["1000000000000000", "1", "1", "1", "1", "1000000000000000000", "1000000000000000000.0001", "-1000000000000000000.0001"],
-                schema::SOURCE_LINE => [2i64, 3, 4, 5, 6, 7, 8, 9],
+                "d" => ["2026-01-01", "1900-01-01", "9999-12-31", "2100-12-31", "1990-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01"],
+                "amount" => ["1000000000000000", "1", "1", "1", "1", "1000000000000000000", "1000000000000000000.0001", "-1000000000000000000.0001", "1"],
+                "cost" => ["1e18", "1", "1", "1", "1", "-1e18", "1", "1", "-2E+18"],
+                schema::SOURCE_LINE => [2i64, 3, 4, 5, 6, 7, 8, 9, 10],
             )
             .unwrap()
             .lazy()
@@ -440,11 +449,12 @@ mod tests {
                 .into_no_null_iter()
                 .collect()
         };
-        // 10^15 and exactly 10^18 are amounts; the range edges 1990-01-01 and 2100-12-31 are dates.
+        // 10^15 and exactly 10^18 are amounts, +-10^18 numbers; the range edges 1990-01-01 and
+        // 2100-12-31 are dates.
         assert_eq!(lines(&acc), [2, 5, 6, 7]);
         let amount = acc.column("amount").unwrap().cast(&DataType::String).unwrap();
         assert_eq!(amount.str().unwrap().get(0), Some("1000000000000000.0000"));
-        assert_eq!(lines(&rej), [3, 4, 8, 9]);
+        assert_eq!(lines(&rej), [3, 4, 8, 9, 10]);
         let reasons: Vec<&str> = rej
             .column(rj::REASON)
             .unwrap()
@@ -462,10 +472,12 @@ mod tests {
                  found '1000000000000000000.0001'",
                 "expected an amount between -1000000000000000000 and 1000000000000000000, \
                  found '-1000000000000000000.0001'",
+                "expected a number between -1000000000000000000 and 1000000000000000000, \
+                 found '-2E+18'",
             ]
         );
         // Outside the ledger and usage, any calendar date is kept (valid until 9999-12-31 = for good).
         let t = typed(raw(), &specs, &present, "dispositions", "d.csv");
-        assert_eq!(lines(&t.rejected.collect().unwrap()), [8, 9]);
+        assert_eq!(lines(&t.rejected.collect().unwrap()), [8, 9, 10]);
     }
 }
