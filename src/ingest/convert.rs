@@ -93,7 +93,11 @@ pub fn typed(
                 let found = || col(text.as_str()).str().slice(lit(0), lit(MAX_FOUND));
                 let found_reason = |expected: &str| {
                     concat_str(
-                        [lit(format!("expected {expected}, found '")), found(), lit("'")],
+                        [
+                            lit(format!("expected {expected}, found '")),
+                            found(),
+                            lit("'"),
+                        ],
                         "",
                         false,
                     )
@@ -452,7 +456,11 @@ mod tests {
         // 10^15 and exactly 10^18 are amounts, +-10^18 numbers; the range edges 1990-01-01 and
         // 2100-12-31 are dates.
         assert_eq!(lines(&acc), [2, 5, 6, 7]);
-        let amount = acc.column("amount").unwrap().cast(&DataType::String).unwrap();
+        let amount = acc
+            .column("amount")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
         assert_eq!(amount.str().unwrap().get(0), Some("1000000000000000.0000"));
         assert_eq!(lines(&rej), [3, 4, 8, 9, 10]);
         let reasons: Vec<&str> = rej

@@ -37,7 +37,9 @@ fn ledger_amounts_up_to_1e18_are_exact_and_beyond_are_rejected() {
     let range = "expected an amount between -1000000000000000000 and 1000000000000000000, found '";
     let inv = ran.rejected_in("receivables/invoices.csv");
     assert_eq!(
-        inv.iter().map(|r| (r.line, r.column.as_str())).collect::<Vec<_>>(),
+        inv.iter()
+            .map(|r| (r.line, r.column.as_str()))
+            .collect::<Vec<_>>(),
         [(5, "amount"), (7, "amount"), (8, "amount")]
     );
     // 1E+400 is no decimal at all; 34 nines is one, out of range.
@@ -47,7 +49,10 @@ fn ledger_amounts_up_to_1e18_are_exact_and_beyond_are_rejected() {
     );
     assert_eq!(inv[1].reason, format!("{range}{nines}'"));
     let pay = ran.rejected_in("receivables/payments.csv");
-    assert_eq!((pay[0].line, pay[0].reason.clone()), (3, format!("{range}{nines}'")));
+    assert_eq!(
+        (pay[0].line, pay[0].reason.clone()),
+        (3, format!("{range}{nines}'"))
+    );
     assert_eq!(
         col_text(&w, "aging_invoices", "invoice_id"),
         ["INV-1", "INV-2", "INV-3", "INV-5", "INV-8"]
@@ -86,7 +91,9 @@ fn usage_costs_beyond_1e18_are_rejected_not_summed_as_nothing() {
     assert_eq!(ran.counts("usage/big.csv"), (4, 2, 2));
     let rej = ran.rejected_in("usage/big.csv");
     assert_eq!(
-        rej.iter().map(|r| (r.line, r.column.as_str())).collect::<Vec<_>>(),
+        rej.iter()
+            .map(|r| (r.line, r.column.as_str()))
+            .collect::<Vec<_>>(),
         [(2, "BillingPreTaxTotal"), (3, "BillingPreTaxTotal")]
     );
     assert_eq!(

@@ -40,9 +40,8 @@ fn far_future_and_1900_dates_are_rejected_in_usage_and_the_ledger() {
          aaaa-1,spend_spike,planned,9999-12-31,ana,for good\n",
     );
     let ran = run_ok(&w, true, &[]);
-    let why = |found: &str| {
-        format!("expected a date between 1990-01-01 and 2100-12-31, found '{found}'")
-    };
+    let why =
+        |found: &str| format!("expected a date between 1990-01-01 and 2100-12-31, found '{found}'");
     assert_eq!(ran.counts("receivables/invoices.csv"), (5, 2, 3));
     let inv = ran.rejected_in("receivables/invoices.csv");
     assert_eq!(

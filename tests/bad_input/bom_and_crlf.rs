@@ -31,7 +31,10 @@ fn bom_and_crlf_files_read_like_plain_ones() {
     assert_eq!(ran.counts("usage/bom_only.csv"), (0, 0, 0));
     assert_eq!(ran.counts("usage/blank_lines.csv"), (0, 0, 0));
     // The currency parsed (no "USD\r"), so the rows age and sum: 100 - 40 paid, and 25.50.
-    assert_eq!(col_text(&w, "aging_invoices", "invoice_id"), ["INV-1", "INV-3"]);
+    assert_eq!(
+        col_text(&w, "aging_invoices", "invoice_id"),
+        ["INV-1", "INV-3"]
+    );
     assert_eq!(col_text(&w, "aging_invoices", "currency"), ["USD", "USD"]);
     assert_eq!(
         col_text(&w, "aging_invoices", "outstanding"),

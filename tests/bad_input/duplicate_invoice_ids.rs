@@ -42,7 +42,10 @@ fn a_repeated_invoice_id_is_rejected_and_counted_once() {
         rej[0].reason,
         "expected a unique invoice_id, found 'INV-1' again (first at line 2)"
     );
-    assert_eq!(rej[0].raw, "INV-1,aaaa-1,2026-10-05,2026-11-04,50.00,USD,2026-09");
+    assert_eq!(
+        rej[0].raw,
+        "INV-1,aaaa-1,2026-10-05,2026-11-04,50.00,USD,2026-09"
+    );
     assert_eq!(
         (rej[1].file.as_str(), rej[1].line),
         ("receivables/invoices_2026-10.csv", 2)
@@ -84,7 +87,10 @@ fn one_repeated_invoice_in_many_stays_under_the_rejected_limit() {
     w.write("in/receivables/invoices.csv", text);
     let ran = run_ok(&w, false, &[]);
     assert_eq!(ran.counts("receivables/invoices.csv"), (41, 40, 1));
-    assert_eq!(ran.lines_in("receivables/invoices.csv"), [(42, "invoice_id".into())]);
+    assert_eq!(
+        ran.lines_in("receivables/invoices.csv"),
+        [(42, "invoice_id".into())]
+    );
     assert_eq!(w.table("out", "aging_invoices").height(), 40);
     // INV-2..INV-40 open at 1.00 each; the 40.00 payment overpays INV-1 (1.00) by 39.00.
     assert_eq!(

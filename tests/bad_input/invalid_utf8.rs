@@ -19,7 +19,11 @@ fn a_row_with_invalid_utf8_is_rejected() {
     assert_eq!(rej.len(), 1);
     assert_eq!(rej[0].line, 3);
     assert!(rej[0].reason.contains("UTF-8"), "{}", rej[0].reason);
-    assert!(rej[0].raw.starts_with("INV-2,aaaa-1,2026-10-01"), "{}", rej[0].raw);
+    assert!(
+        rej[0].raw.starts_with("INV-2,aaaa-1,2026-10-01"),
+        "{}",
+        rej[0].raw
+    );
     // INV-2 is not in the ledger: 60 (INV-1) + 3 (INV-3).
     assert_eq!(
         col_text(&w, "aging_customers", "total_outstanding"),

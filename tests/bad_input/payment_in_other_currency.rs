@@ -21,12 +21,18 @@ fn a_payment_in_another_currency_is_credit_not_a_payment_of_the_invoice() {
     // INV-1 (USD 100): only the USD 40 applies.
     assert_eq!(col_text(&w, "aging_invoices", "paid"), ["40.0000"]);
     assert_eq!(col_text(&w, "aging_invoices", "outstanding"), ["60.0000"]);
-    assert_eq!(col_text(&w, "unapplied_credit", "kind"), ["currency_mismatch"]);
+    assert_eq!(
+        col_text(&w, "unapplied_credit", "kind"),
+        ["currency_mismatch"]
+    );
     assert_eq!(col_text(&w, "unapplied_credit", "source_id"), ["PAY-2"]);
     assert_eq!(col_text(&w, "unapplied_credit", "currency"), ["EUR"]);
     assert_eq!(col_text(&w, "unapplied_credit", "amount"), ["30.0000"]);
     let reason = &col_text(&w, "unapplied_credit", "reason")[0];
-    assert!(reason.starts_with("payment PAY-2 of 30.00 EUR on 2026-10-21 names invoice INV-1"), "{reason}");
+    assert!(
+        reason.starts_with("payment PAY-2 of 30.00 EUR on 2026-10-21 names invoice INV-1"),
+        "{reason}"
+    );
     assert!(reason.contains("USD"), "{reason}");
     // One aging line per currency: EUR holds the credit, USD the debt.
     assert_eq!(col_text(&w, "aging_customers", "currency"), ["EUR", "USD"]);

@@ -23,5 +23,8 @@ fn too_many_rejected_rows_fail_the_run_and_leave_out_alone() {
     // The same inputs pass with a higher limit, the row in rejected_rows.
     let ran = run_ok(&w, true, &[]);
     assert_eq!(ran.counts("usage/u.csv"), (2, 1, 1));
-    assert_eq!(ran.lines_in("usage/u.csv"), [(2, "BillingPreTaxTotal".into())]);
+    assert_eq!(
+        ran.lines_in("usage/u.csv"),
+        [(2, "BillingPreTaxTotal".into())]
+    );
 }

@@ -35,12 +35,16 @@ fn cut_off_json_lines_and_arrays_keep_the_good_records() {
     let diag = ran.rejected_in("activity/diag.jsonl");
     assert_eq!(diag.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
     assert!(
-        diag[0].reason.starts_with("expected a JSON object, found invalid JSON"),
+        diag[0]
+            .reason
+            .starts_with("expected a JSON object, found invalid JSON"),
         "{}",
         diag[0].reason
     );
     assert!(
-        diag[1].reason.starts_with("expected a complete JSON object, found the end of the file"),
+        diag[1]
+            .reason
+            .starts_with("expected a complete JSON object, found the end of the file"),
         "{}",
         diag[1].reason
     );
@@ -48,11 +52,23 @@ fn cut_off_json_lines_and_arrays_keep_the_good_records() {
     assert_eq!(ran.counts("activity/rest.json"), (3, 2, 1));
     let rest = ran.rejected_in("activity/rest.json");
     assert_eq!(rest[0].line, 4);
-    assert!(rest[0].reason.starts_with("expected a complete JSON object"), "{}", rest[0].reason);
+    assert!(
+        rest[0]
+            .reason
+            .starts_with("expected a complete JSON object"),
+        "{}",
+        rest[0].reason
+    );
     assert_eq!(ran.counts("fraud_events.json"), (2, 1, 1));
     let fraud = ran.rejected_in("fraud_events.json");
     assert_eq!(fraud[0].line, 2);
-    assert!(fraud[0].reason.starts_with("expected a complete JSON object"), "{}", fraud[0].reason);
+    assert!(
+        fraud[0]
+            .reason
+            .starts_with("expected a complete JSON object"),
+        "{}",
+        fraud[0].reason
+    );
     assert_eq!(fraud[0].source, "fraud_events");
     // The good records are in the tables, with their lines.
     let files = input_text(&w, "activity", "source_file");

@@ -51,6 +51,9 @@ fn a_cut_off_quoted_field_is_rejected() {
     assert_eq!(ran.counts("usage/u.csv"), (2, 1, 1));
     let rej = ran.rejected_in("usage/u.csv");
     assert_eq!(rej[0].line, 3);
-    assert_eq!(rej[0].reason, "expected a closing quote, found the end of the file");
+    assert_eq!(
+        rej[0].reason,
+        "expected a closing quote, found the end of the file"
+    );
     assert_eq!(f64_sum(&w, "usage_daily", "cost"), 23.0); // 10.5 + 11.5 + 1.0
 }

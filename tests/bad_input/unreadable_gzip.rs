@@ -23,5 +23,8 @@ fn gzip_cut_off_mid_stream_names_the_file() {
     let gz = std::fs::read(w.path("in/usage/cut.csv.gz")).unwrap();
     assert!(gz.len() > 40);
     w.write("in/usage/cut.csv.gz", &gz[..40]);
-    run_fails(&w, &["cannot read", "cut.csv.gz", "incomplete deflate stream"]);
+    run_fails(
+        &w,
+        &["cannot read", "cut.csv.gz", "incomplete deflate stream"],
+    );
 }

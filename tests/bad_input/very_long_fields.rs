@@ -31,7 +31,10 @@ fn long_fields_are_kept_or_rejected_with_bounded_text() {
     assert_eq!(ran.counts("usage/long.csv"), (3, 2, 1));
     assert_eq!(ran.counts("customers.csv"), (1, 1, 0));
     let rej = ran.rejected_in("usage/long.csv");
-    assert_eq!((rej[0].line, rej[0].column.as_str()), (3, "BillingPreTaxTotal"));
+    assert_eq!(
+        (rej[0].line, rej[0].column.as_str()),
+        (3, "BillingPreTaxTotal")
+    );
     assert_eq!(
         rej[0].reason,
         format!(

@@ -92,7 +92,10 @@ fn fraud_events_of_the_wrong_type_are_rejected_or_kept_as_text() {
             "]"
         ),
     );
-    w.write("in/fraud_events_page.json", r#"{"value": {"eventId":"e9"}}"#);
+    w.write(
+        "in/fraud_events_page.json",
+        r#"{"value": {"eventId":"e9"}}"#,
+    );
     let ran = run_ok(&w, true, &[]);
     assert_eq!(ran.counts("fraud_events.json"), (3, 2, 1));
     assert_eq!(
@@ -109,12 +112,18 @@ fn fraud_events_of_the_wrong_type_are_rejected_or_kept_as_text() {
         [(1, "eventTime".into())]
     );
     assert_eq!(input_text(&w, "fraud_events", "event_id"), ["e1", "e3"]);
-    assert_eq!(input_text(&w, "fraud_events", "event_type"), ["7", "CryptoMining"]);
+    assert_eq!(
+        input_text(&w, "fraud_events", "event_type"),
+        ["7", "CryptoMining"]
+    );
     assert_eq!(
         input_text(&w, "fraud_events", "event_status"),
         ["[\"Active\"]", "Active"]
     );
-    assert_eq!(input_text(&w, "fraud_events", "hit_count"), ["null", "null"]);
+    assert_eq!(
+        input_text(&w, "fraud_events", "hit_count"),
+        ["null", "null"]
+    );
     assert_eq!(
         input_text(&w, "fraud_events", "first_occurrence"),
         ["null", "null"]

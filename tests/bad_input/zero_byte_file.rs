@@ -34,6 +34,9 @@ fn an_empty_invoices_file_leaves_payments_unapplied() {
     let ran = run_ok(&w, false, &[]);
     assert_eq!(ran.counts("receivables/invoices.csv"), (0, 0, 0));
     assert_eq!(w.table("out", "aging_invoices").height(), 0);
-    assert_eq!(col_text(&w, "unapplied_credit", "kind"), ["unknown_invoice"]);
+    assert_eq!(
+        col_text(&w, "unapplied_credit", "kind"),
+        ["unknown_invoice"]
+    );
     assert_eq!(col_text(&w, "unapplied_credit", "amount"), ["40.0000"]);
 }
