@@ -1,8 +1,10 @@
 //! From text to typed columns, row by row accounted for: every column of a file arrives as text,
 //! is parsed by its `Kind`, and a row whose required or present value does not parse goes to
 //! rejected_rows (file, line, the column as the file names it, expected and found) instead of the
-//! canonical table. Both come out of one lazy plan per file, so the orchestrator's collect_all
-//! scans each file once for both.
+//! canonical table. A value that parses but is out of the range billrisk can use is rejected the
+//! same way: amounts and numbers beyond +-10^18, and in usage, billed and the ledger, dates outside
+//! 1990-01-01..2100-12-31. Both come out of one lazy plan per file, so the orchestrator's
+//! collect_all scans each file once for both.
 
 use std::collections::HashMap;
 

@@ -432,6 +432,7 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
             None => Ok(def.empty().lazy()),
             Some(frames) => {
                 let all = concat(frames, UnionArgs::default()).stage("ingest")?;
+                // Ids repeat across files as often as within one (overlapping exports).
                 let (kept, repeated) = tabular::reject_repeated_keys(def, all)?;
                 rejected_frames.extend(repeated);
                 Ok(kept)
