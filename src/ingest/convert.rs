@@ -1,8 +1,10 @@
 //! From text to typed columns, row by row accounted for: every column of a file arrives as text,
 //! is parsed by its `Kind`, and a row whose required or present value does not parse goes to
 //! rejected_rows (file, line, the column as the file names it, expected and found) instead of the
-//! canonical table. Both come out of one lazy plan per file, so the orchestrator's collect_all
-//! scans each file once for both.
+//! canonical table. A value that parses but is out of the range billrisk can use is rejected the
+//! same way: amounts and numbers beyond +-10^18, and in usage, billed and the ledger, dates outside
+//! 1990-01-01..2100-12-31. Both come out of one lazy plan per file, so the orchestrator's
+//! collect_all scans each file once for both.
 
 use std::collections::HashMap;
 
@@ -16,6 +18,29 @@ const REJECT_COLUMN: &str = "__reject_column";
 const REJECT_REASON: &str = "__reject_reason";
 /// Longest found value quoted in a reason.
 const MAX_FOUND: i64 = 120;
+
+/// Largest amount or number accepted, in either sign: 10^18, far above any real invoice, cost or
+/// quantity and far below what the exact sums hold (ledger money is Decimal(38, 4), up to 10^34;
+/// Float64 costs are summed as Decimal(38, 10), up to 1.7 x 10^28), so that summing up to 10^10
+/// values cannot overflow. An overflowing Decimal sum panics in Polars' debug build and wraps
+/// silently in release; a Float64 beyond 10^28 does not even cast and would sum as nothing.
+const MAX_ABS: f64 = 1e18;
+const MAX_LEDGER_UNITS: i128 = 1_000_000_000_000_000_000 * 10_000;
+const MAX_ABS_TEXT: &str = "-1000000000000000000 and 1000000000000000000";
+
+/// Sources whose dates drive the as-of date and days past due (usage, billed line items, the
+/// ledger): a date outside these years is a typo or a placeholder (9999-12-31, 1900-01-01), and
+/// taken at face value it would move the as-of date to year 9999 or age an invoice by a million
+/// days, so the row is rejected. Other sources keep any calendar date: a disposition valid until
+/// 9999-12-31 means "for good", a customer created in 1900 harms nothing.
+const BOUNDED_DATE_SOURCES: [&str; 4] = [
+    schema::usage::TABLE,
+    schema::billed::TABLE,
+    schema::invoices::TABLE,
+    schema::payments::TABLE,
+];
+const FIRST_DATE: (i32, u32, u32) = (1990, 1, 1);
+const LAST_DATE: (i32, u32, u32) = (2100, 12, 31);
 
 /// The dtype a kind parses into.
 pub fn dtype_of(kind: Kind) -> DataType {
@@ -67,20 +92,28 @@ pub fn typed(
                 cleaned.push(clean(col(spec.name)).alias(text.as_str()));
                 parsed.push(parse(col(text.as_str()), spec.kind).alias(value.as_str()));
                 let has_text = col(text.as_str()).is_not_null();
-                let found = col(text.as_str()).str().slice(lit(0), lit(MAX_FOUND));
-                bad.push((
-                    has_text.clone().and(col(value.as_str()).is_null()),
+                let found = || col(text.as_str()).str().slice(lit(0), lit(MAX_FOUND));
+                let found_reason = |expected: &str| {
                     concat_str(
                         [
-                            lit(format!("expected {}, found '", spec.kind.expected())),
-                            found,
+                            lit(format!("expected {expected}, found '")),
+                            found(),
                             lit("'"),
                         ],
                         "",
                         false,
-                    ),
+                    )
+                };
+                bad.push((
+                    has_text.clone().and(col(value.as_str()).is_null()),
+                    found_reason(spec.kind.expected()),
                     p.header.clone(),
                 ));
+                if let Some((out_of_range, expected)) =
+                    range_check(col(value.as_str()), spec.kind, source)
+                {
+                    bad.push((out_of_range, found_reason(&expected), p.header.clone()));
+                }
                 if spec.need == Need::Required {
                     bad.push((
                         has_text.not(),
@@ -128,6 +161,47 @@ pub fn typed(
             lit(NULL).cast(DataType::String).alias(rj::RAW),
         ]);
     Typed { accepted, rejected }
+}
+
+/// For a parsed value that is valid but out of the range billrisk can use: (is out of range, the
+/// expected range in words). Money and numbers are bounded everywhere; dates only in the sources
+/// of `BOUNDED_DATE_SOURCES`.
+fn range_check(value: Expr, kind: Kind, source: &str) -> Option<(Expr, String)> {
+    let date = |(y, m, d): (i32, u32, u32)| {
+        chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| lit(d).cast(DataType::Date))
+    };
+    match kind {
+        Kind::Money => {
+            let max = |units: i128| {
+                lit(Scalar::new_decimal(
+                    units,
+                    schema::LEDGER_PRECISION,
+                    schema::LEDGER_SCALE,
+                ))
+            };
+            let out = value
+                .clone()
+                .gt(max(MAX_LEDGER_UNITS))
+                .or(value.lt(max(-MAX_LEDGER_UNITS)));
+            Some((out, format!("an amount between {MAX_ABS_TEXT}")))
+        }
+        Kind::Float => {
+            let out = value.clone().gt(lit(MAX_ABS)).or(value.lt(lit(-MAX_ABS)));
+            Some((out, format!("a number between {MAX_ABS_TEXT}")))
+        }
+        Kind::Date | Kind::Timestamp if BOUNDED_DATE_SOURCES.contains(&source) => {
+            let (first, last) = (date(FIRST_DATE)?, date(LAST_DATE)?);
+            let day = value.cast(DataType::Date);
+            let out = day.clone().lt(first).or(day.gt(last));
+            let (fy, fm, fd) = FIRST_DATE;
+            let (ly, lm, ld) = LAST_DATE;
+            Some((
+                out,
+                format!("a date between {fy}-{fm:02}-{fd:02} and {ly}-{lm:02}-{ld:02}"),
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// Trimmed text with the spreadsheet apostrophe guard and NULL tokens removed; empty -> null.
@@ -343,5 +417,77 @@ mod tests {
             reasons[2],
             "expected a date (MM/DD/YYYY or YYYY-MM-DD), found an empty field"
         );
+    }
+
+    #[test]
+    fn ledger_amounts_and_dates_out_of_range_are_rejected_with_the_range() {
+        let specs = [
+            spec("d", &["d"], Kind::Date, Need::Required),
+            spec("amount", &["amount"], Kind::Money, Need::Required),
+            spec("cost", &["cost"], Kind::Float, Need::Optional),
+        ];
+        let raw = || {
+            df!(
+                "d" => ["2026-01-01", "1900-01-01", "9999-12-31", "2100-12-31", "1990-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01"],
+                "amount" => ["1000000000000000", "1", "1", "1", "1", "1000000000000000000", "1000000000000000000.0001", "-1000000000000000000.0001", "1"],
+                "cost" => ["1e18", "1", "1", "1", "1", "-1e18", "1", "1", "-2E+18"],
+                schema::SOURCE_LINE => [2i64, 3, 4, 5, 6, 7, 8, 9, 10],
+            )
+            .unwrap()
+            .lazy()
+        };
+        let present: Vec<Present> = specs
+            .iter()
+            .map(|s| Present {
+                spec: s,
+                header: s.name.to_string(),
+            })
+            .collect();
+        let t = typed(raw(), &specs, &present, "invoices", "inv.csv");
+        let acc = t.accepted.collect().unwrap();
+        let rej = t.rejected.collect().unwrap();
+        let lines = |df: &DataFrame| -> Vec<i64> {
+            df.column(schema::SOURCE_LINE)
+                .or_else(|_| df.column(rj::LINE))
+                .unwrap()
+                .i64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        };
+        // 10^15 and exactly 10^18 are amounts, +-10^18 numbers; the range edges 1990-01-01 and
+        // 2100-12-31 are dates.
+        assert_eq!(lines(&acc), [2, 5, 6, 7]);
+        let amount = acc
+            .column("amount")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        assert_eq!(amount.str().unwrap().get(0), Some("1000000000000000.0000"));
+        assert_eq!(lines(&rej), [3, 4, 8, 9, 10]);
+        let reasons: Vec<&str> = rej
+            .column(rj::REASON)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "expected a date between 1990-01-01 and 2100-12-31, found '1900-01-01'",
+                "expected a date between 1990-01-01 and 2100-12-31, found '9999-12-31'",
+                "expected an amount between -1000000000000000000 and 1000000000000000000, \
+                 found '1000000000000000000.0001'",
+                "expected an amount between -1000000000000000000 and 1000000000000000000, \
+                 found '-1000000000000000000.0001'",
+                "expected a number between -1000000000000000000 and 1000000000000000000, \
+                 found '-2E+18'",
+            ]
+        );
+        // Outside the ledger and usage, any calendar date is kept (valid until 9999-12-31 = for good).
+        let t = typed(raw(), &specs, &present, "dispositions", "d.csv");
+        assert_eq!(lines(&t.rejected.collect().unwrap()), [8, 9, 10]);
     }
 }

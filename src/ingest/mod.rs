@@ -426,12 +426,17 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
         }
     }
     rejected_frames.push(rejected_frame(&structural).stage("rejected rows")?.lazy());
-    let rejected = concat(rejected_frames, UnionArgs::default()).stage("rejected rows")?;
 
     let mut table = |def: &schema::TableDef| -> Result<LazyFrame> {
         match by_table.remove(def.name) {
             None => Ok(def.empty().lazy()),
-            Some(frames) => concat(frames, UnionArgs::default()).stage("ingest"),
+            Some(frames) => {
+                let all = concat(frames, UnionArgs::default()).stage("ingest")?;
+                // Ids repeat across files as often as within one (overlapping exports).
+                let (kept, repeated) = tabular::reject_repeated_keys(def, all)?;
+                rejected_frames.extend(repeated);
+                Ok(kept)
+            }
         }
     };
     let inputs = Inputs {
@@ -447,6 +452,7 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
         fx_rates: table(&schema::fx_rates::DEF)?,
         dispositions: table(&schema::dispositions::DEF)?,
     };
+    let rejected = concat(rejected_frames, UnionArgs::default()).stage("rejected rows")?;
     Ok(Loaded {
         inputs,
         rejected,

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use super::columns::{locate, normalize_header, ColumnSpec, Need};
 use super::convert::{typed, Present, Typed};
 use super::{csv_file, json_rows, FileInfo, Rejected};
-use crate::error::{Error, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::schema;
 
 /// One way a source's files can be laid out.
@@ -246,7 +246,160 @@ fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead>
     })
 }
 
+/// Keys that identify one row of a source across all its files: (table, key column).
+const UNIQUE_KEYS: [(&str, &str); 2] = [
+    (schema::invoices::TABLE, schema::invoices::INVOICE_ID),
+    (schema::payments::TABLE, schema::payments::PAYMENT_ID),
+];
+
+/// Longest repeated key quoted in a reason.
+const MAX_KEY_IN_REASON: i64 = 120;
+
+/// The rows of a source, all its files together. Where the source has a unique key (invoice_id,
+/// payment_id), the first row of each key, by source_file then source_line, is kept and every
+/// later row with that key goes to rejected_rows, naming where the key was first seen: an invoice
+/// or payment exported twice (overlapping exports, a re-sent file) must not count twice in the
+/// ledger. Returns the kept rows (sorted by file and line) and, for a keyed source, the rejected
+/// rows (rejected_rows schema, `raw` null until the orchestrator fills it).
+pub fn reject_repeated_keys(
+    def: &schema::TableDef,
+    rows: LazyFrame,
+) -> Result<(LazyFrame, Option<LazyFrame>)> {
+    use schema::rejected_rows as rj;
+    let Some(&(_, key)) = UNIQUE_KEYS.iter().find(|(t, _)| *t == def.name) else {
+        return Ok((rows, None));
+    };
+    const ORD: &str = "__ord";
+    const FIRST_ORD: &str = "__first_ord";
+    const FIRST_KEY: &str = "__first_key";
+    const FIRST_FILE: &str = "__first_file";
+    const FIRST_LINE: &str = "__first_line";
+    // The smallest position is order-independent, so which row is "first" does not depend on
+    // how the window groups are evaluated, only on the explicit sort.
+    let first_ord = col(ORD).min().over([col(key)]).stage("ingest")?;
+    let ordered = rows
+        .sort(
+            [schema::SOURCE_FILE, schema::SOURCE_LINE],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .with_row_index(ORD, None)
+        .with_column(first_ord.alias(FIRST_ORD));
+    let kept = ordered
+        .clone()
+        .filter(col(ORD).eq(col(FIRST_ORD)))
+        .select(def.column_names().into_iter().map(col).collect::<Vec<_>>());
+    let firsts = kept.clone().select([
+        col(key).alias(FIRST_KEY),
+        col(schema::SOURCE_FILE).alias(FIRST_FILE),
+        col(schema::SOURCE_LINE).alias(FIRST_LINE),
+    ]);
+    let where_first = when(col(FIRST_FILE).eq(col(schema::SOURCE_FILE)))
+        .then(lit(""))
+        .otherwise(concat_str([col(FIRST_FILE), lit(" ")], "", false));
+    let reason = concat_str(
+        [
+            lit(format!("expected a unique {key}, found '")),
+            col(key).str().slice(lit(0), lit(MAX_KEY_IN_REASON)),
+            lit("' again (first at "),
+            where_first,
+            lit("line "),
+            col(FIRST_LINE).cast(DataType::String),
+            lit(")"),
+        ],
+        "",
+        false,
+    );
+    let rejected = ordered
+        .filter(col(ORD).neq(col(FIRST_ORD)))
+        .join(
+            firsts,
+            [col(key)],
+            [col(FIRST_KEY)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            lit(def.name).alias(rj::SOURCE),
+            col(schema::SOURCE_FILE).alias(rj::FILE),
+            col(schema::SOURCE_LINE).alias(rj::LINE),
+            lit(key).alias(rj::COLUMN),
+            reason.alias(rj::REASON),
+            lit(NULL).cast(DataType::String).alias(rj::RAW),
+        ]);
+    Ok((kept, Some(rejected)))
+}
+
 /// The canonical table's columns, in its order.
 pub fn select_schema(lf: LazyFrame, def: &schema::TableDef) -> LazyFrame {
     lf.select(def.column_names().into_iter().map(col).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(df: &DataFrame, c: &str) -> Vec<String> {
+        df.column(c)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or("null").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_invoice_id_is_kept_once_first_by_file_then_line() {
+        use schema::invoices as i;
+        // Rows arrive out of order on purpose: b.csv before a.csv, line 4 before line 2.
+        let rows = df!(
+            i::INVOICE_ID => ["INV-7", "INV-7", "INV-8", "INV-7", "INV-9"],
+            i::AMOUNT => ["30", "20", "5", "10", "1"],
+            schema::SOURCE_FILE => ["b.csv", "a.csv", "a.csv", "a.csv", "b.csv"],
+            schema::SOURCE_LINE => [2i64, 4, 3, 2, 3],
+        )
+        .unwrap()
+        .lazy();
+        let def = schema::TableDef {
+            name: i::TABLE,
+            columns: || {
+                vec![
+                    (i::INVOICE_ID, DataType::String),
+                    (i::AMOUNT, DataType::String),
+                    (schema::SOURCE_FILE, DataType::String),
+                    (schema::SOURCE_LINE, DataType::Int64),
+                ]
+            },
+        };
+        let (kept, rejected) = reject_repeated_keys(&def, rows).unwrap();
+        let kept = kept.collect().unwrap();
+        let rej = rejected
+            .unwrap()
+            .sort(["file", "line"], Default::default())
+            .collect()
+            .unwrap();
+        // INV-7 first at a.csv line 2 (amount 10); a.csv:4 and b.csv:2 are repeats.
+        assert_eq!(strs(&kept, i::INVOICE_ID), ["INV-7", "INV-8", "INV-9"]);
+        assert_eq!(strs(&kept, i::AMOUNT), ["10", "5", "1"]);
+        assert_eq!(strs(&rej, "file"), ["a.csv", "b.csv"]);
+        assert_eq!(strs(&rej, "line"), ["4", "2"]);
+        assert_eq!(strs(&rej, "column"), ["invoice_id", "invoice_id"]);
+        assert_eq!(
+            strs(&rej, "reason"),
+            [
+                "expected a unique invoice_id, found 'INV-7' again (first at line 2)",
+                "expected a unique invoice_id, found 'INV-7' again (first at a.csv line 2)",
+            ]
+        );
+        assert_eq!(strs(&rej, "raw"), ["null", "null"]);
+    }
+
+    #[test]
+    fn a_source_without_a_key_is_left_alone() {
+        let rows = df!("x" => [1, 1]).unwrap().lazy();
+        let (kept, rejected) = reject_repeated_keys(&schema::usage::DEF, rows).unwrap();
+        assert!(rejected.is_none());
+        assert_eq!(kept.collect().unwrap().height(), 2);
+    }
 }
