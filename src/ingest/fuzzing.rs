@@ -124,3 +124,35 @@ INV-2,c1,not a date,2026-10-31,5,USD\n";
         assert_eq!(c.read, c.accepted + c.rejected);
     }
 }
+
+/// Inputs the fuzzers found (fuzz/regressions/<target>/), kept as regression tests.
+#[cfg(test)]
+mod regressions {
+    use super::*;
+    use crate::ingest::values;
+
+    #[test]
+    fn a_zero_with_a_huge_exponent_is_parsed_at_once() {
+        // "-00e-001783010508" looped 1.8 billion times dividing zero by ten.
+        let text = include_str!("../../fuzz/regressions/values/zero_with_huge_exponent");
+        assert_eq!(values::parse_decimal(text, 4), Ok(0));
+        assert_eq!(values::parse_decimal("0e2000000000", 4), Ok(0));
+        assert_eq!(values::parse_decimal("-0.000e-99", 2), Ok(0));
+    }
+
+    #[test]
+    fn a_binary_header_keeps_the_row_accounting() {
+        let bytes = include_bytes!("../../fuzz/regressions/csv_sources/customers_binary_header");
+        // A header with NULs and invalid UTF-8, then two blank lines: Polars made a row of
+        // nulls out of them, which was rejected although no row had been read.
+        let c = tabular_bytes("customers", "customers.csv", &bytes[1..]).unwrap();
+        assert_eq!(
+            c,
+            Counted {
+                read: 0,
+                accepted: 0,
+                rejected: 0
+            }
+        );
+    }
+}

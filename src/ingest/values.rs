@@ -296,6 +296,10 @@ pub fn parse_decimal(s: &str, scale: u32) -> Result<i128, DecimalError> {
     }
     let digits: String = format!("{int_part}{frac_part}");
     let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        // Zero at any exponent: without this, "0e-1783010508" looped over the exponent.
+        return Ok(0);
+    }
     // value = digits * 10^(exp - frac_len); scaled = digits * 10^(exp - frac_len + scale)
     let shift = exp as i64 - frac_part.len() as i64 + scale as i64;
     let mut value: i128 = 0;
