@@ -249,6 +249,22 @@ pub fn resolve_as_of(inputs: &Inputs, given: Option<NaiveDate>) -> Result<NaiveD
 
 /// Collects named plans together, so Polars optimises and runs them as one.
 fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataFrame>> {
+    // Developer aid for the benchmarks (issue 8): collect each plan alone and print its time, to
+    // find the expensive analysis. Slower overall (shared subplans run once per plan).
+    if std::env::var_os("BILLRISK_TIME_PLANS").is_some() {
+        let mut out = BTreeMap::new();
+        for (name, lf) in plans {
+            let t = std::time::Instant::now();
+            let df = lf.collect().stage("analyses")?;
+            eprintln!(
+                "plan {name}: {:.2} s, {} rows",
+                t.elapsed().as_secs_f64(),
+                df.height()
+            );
+            out.insert(name, df);
+        }
+        return Ok(out);
+    }
     let (names, frames): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
     let dsl: Vec<DslPlan> = frames.into_iter().map(|lf| lf.logical_plan).collect();
     let dfs = LazyFrame::collect_all_with_engine(dsl, Engine::Auto, OptFlags::default())

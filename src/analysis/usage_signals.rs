@@ -250,7 +250,10 @@ pub fn usage_signals(
 ) -> LazyFrame {
     let w = Window::new(as_of, cfg);
     let lines = usage_lines(usage, &w);
-    let daily = meter_daily(lines.clone(), cfg);
+    // Cached: every signal reads this aggregate with its own projection, and Polars' common
+    // subplan elimination does not merge differently projected copies, so without the cache the
+    // 8-key group-by of all usage ran about nine times per signal (53 s instead of 6 s at 1M rows).
+    let daily = meter_daily(lines.clone(), cfg).cache();
     let history = customer_history(daily.clone(), &w);
     let level = usual_spend(daily.clone(), history.clone(), &w);
 
