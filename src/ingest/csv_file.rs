@@ -79,7 +79,6 @@ struct Records<R> {
     inner: R,
     line: i64,
     buf: Vec<u8>,
-    chunk: Vec<u8>,
     /// Blank lines skipped so far.
     blanks: u64,
 }
@@ -99,7 +98,6 @@ impl<R: io::BufRead> Records<R> {
             inner,
             line: 0,
             buf: Vec::new(),
-            chunk: Vec::new(),
             blanks: 0,
         }
     }
@@ -109,8 +107,9 @@ impl<R: io::BufRead> Records<R> {
         let mut start = 0i64;
         let mut quotes = 0usize;
         loop {
-            self.chunk.clear();
-            let n = self.inner.read_until(b'\n', &mut self.chunk)?;
+            // Each line is read straight into the record's buffer (no copy per line).
+            let from = self.buf.len();
+            let n = self.inner.read_until(b'\n', &mut self.buf)?;
             if n == 0 {
                 if self.buf.is_empty() {
                     return Ok(None);
@@ -125,15 +124,15 @@ impl<R: io::BufRead> Records<R> {
                 }));
             }
             self.line += 1;
-            if self.buf.is_empty() {
-                if trim_line_end(&self.chunk).is_empty() {
+            if from == 0 {
+                if trim_line_end(&self.buf).is_empty() {
                     self.blanks += 1;
+                    self.buf.clear();
                     continue;
                 }
                 start = self.line;
             }
-            quotes += self.chunk.iter().filter(|b| **b == b'"').count();
-            self.buf.extend_from_slice(&self.chunk);
+            quotes += memchr::memchr_iter(b'"', &self.buf[from..]).count();
             if quotes % 2 == 0 {
                 let bytes = trim_line_end(&self.buf);
                 return Ok(Some(Rec {
@@ -172,6 +171,10 @@ fn fields(bytes: &[u8]) -> Vec<Vec<u8>> {
 /// field, or text after a closing quote). Malformed records are counted the way the `csv` crate
 /// splits them, and their file is rewritten, so Polars never has to guess.
 fn field_count(bytes: &[u8]) -> (usize, bool) {
+    // Most records have no quote and no carriage return: count the commas with memchr (SIMD).
+    if memchr::memchr2(b'"', b'\r', bytes).is_none() {
+        return (memchr::memchr_iter(b',', bytes).count() + 1, false);
+    }
     #[derive(PartialEq)]
     enum S {
         Start,
@@ -258,6 +261,9 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
     let mut header = Vec::new();
     let mut records = 0u64;
     let mut rejected = Vec::new();
+    // A gzip file is always rewritten (Polars would decompress it whole into memory), so its
+    // good records are written during this pass instead of decompressing it a second time.
+    let mut gz_copy: Option<Rewriter> = None;
     let mut clean = !is_gzip(path);
     {
         let mut recs = Records::new(BufReader::with_capacity(
@@ -280,6 +286,9 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
                 if rec.line != 1 || rec.multiline {
                     clean = false;
                 }
+                if is_gzip(path) {
+                    gz_copy = Some(Rewriter::create(display, scratch, header.len())?);
+                }
                 continue;
             }
             records += 1;
@@ -289,6 +298,11 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
             let (problem, malformed) = structural_problem(&rec, header.len());
             if malformed {
                 clean = false;
+            }
+            if problem.is_none() {
+                if let Some(w) = gz_copy.as_mut() {
+                    w.record(&rec, malformed)?;
+                }
             }
             if let Some(reason) = problem {
                 clean = false;
@@ -313,6 +327,8 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
 
     let (scan_path, rewritten) = if clean || records == 0 {
         (path.to_path_buf(), false)
+    } else if let Some(w) = gz_copy {
+        (w.finish()?, true)
     } else {
         (rewrite(path, display, scratch, header.len())?, true)
     };
@@ -327,33 +343,87 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
     })
 }
 
-/// Writes the good records with their line numbers to a plain CSV in `scratch`.
-fn rewrite(path: &Path, display: &str, scratch: &Path, width: usize) -> Result<PathBuf> {
-    let name: String = display
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
+/// A plain CSV copy of a file's good records in `scratch`, each with its line number in a last
+/// column `__line`, under the header c0..c{width-1},__line.
+struct Rewriter {
+    path: PathBuf,
+    out: io::BufWriter<File>,
+}
+
+impl Rewriter {
+    fn create(display: &str, scratch: &Path, width: usize) -> Result<Rewriter> {
+        let name: String = display
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = scratch.join(format!("{name}.clean.csv"));
+        let file = File::create(&path).map_err(|e| Error::Output {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut w = Rewriter {
+            path,
+            out: io::BufWriter::with_capacity(1 << 20, file),
+        };
+        let mut head: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+        head.push(LINE_COL.to_string());
+        w.write(head.join(",").as_bytes())?;
+        w.write(b"\n")?;
+        Ok(w)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        self.out.write_all(bytes).map_err(|e| Error::Output {
+            path: self.path.clone(),
+            reason: e.to_string(),
         })
-        .collect();
-    let out_path = scratch.join(format!("{name}.clean.csv"));
-    let out = File::create(&out_path).map_err(|e| Error::Output {
-        path: out_path.clone(),
-        reason: e.to_string(),
-    })?;
-    let mut w = csv::WriterBuilder::new()
-        .buffer_capacity(1 << 20)
-        .from_writer(out);
-    let write_err = |e: csv::Error| Error::Output {
-        path: out_path.clone(),
-        reason: e.to_string(),
-    };
-    let mut head: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
-    head.push(LINE_COL.to_string());
-    w.write_record(&head).map_err(write_err)?;
+    }
+
+    /// One record without a structural problem. A well-formed record is copied as it is (its
+    /// quoted fields stay quoted): only malformed quoting is split by the csv crate and rewritten.
+    fn record(&mut self, rec: &Rec<'_>, malformed: bool) -> Result<()> {
+        if malformed {
+            let mut f = fields(rec.bytes);
+            f.push(rec.line.to_string().into_bytes());
+            // Rare (a stray quote): a writer per record is cheap enough here.
+            let mut requote = csv::Writer::from_writer(Vec::new());
+            let bytes = requote
+                .write_record(&f)
+                .map_err(|e| e.to_string())
+                .and_then(|_| requote.into_inner().map_err(|e| e.to_string()))
+                .map_err(|reason| Error::Output {
+                    path: self.path.clone(),
+                    reason,
+                })?;
+            self.write(&bytes)?;
+            return Ok(());
+        }
+        self.write(rec.bytes)?;
+        self.write(b",")?;
+        self.write(rec.line.to_string().as_bytes())?;
+        self.write(b"\n")
+    }
+
+    fn finish(mut self) -> Result<PathBuf> {
+        use std::io::Write;
+        self.out.flush().map_err(|e| Error::Output {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(self.path)
+    }
+}
+
+/// Second pass over a file found unclean: writes its good records to a copy in `scratch`.
+fn rewrite(path: &Path, display: &str, scratch: &Path, width: usize) -> Result<PathBuf> {
+    let mut w = Rewriter::create(display, scratch, width)?;
     let mut recs = Records::new(BufReader::with_capacity(
         1 << 20,
         decoded(path, BufReader::with_capacity(1 << 20, open(path)?)),
@@ -364,18 +434,12 @@ fn rewrite(path: &Path, display: &str, scratch: &Path, width: usize) -> Result<P
             first = false;
             continue;
         }
-        if structural_problem(&rec, width).0.is_some() {
-            continue;
+        let (problem, malformed) = structural_problem(&rec, width);
+        if problem.is_none() {
+            w.record(&rec, malformed)?;
         }
-        let mut f = fields(rec.bytes);
-        f.push(rec.line.to_string().into_bytes());
-        w.write_record(&f).map_err(write_err)?;
     }
-    w.flush().map_err(|e| Error::Output {
-        path: out_path.clone(),
-        reason: e.to_string(),
-    })?;
-    Ok(out_path)
+    w.finish()
 }
 
 /// A lazy scan of the (possibly rewritten) file with the wanted columns renamed to canonical
