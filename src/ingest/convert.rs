@@ -206,33 +206,79 @@ fn range_check(value: Expr, kind: Kind, source: &str) -> Option<(Expr, String)> 
 
 /// Trimmed text with the spreadsheet apostrophe guard and NULL tokens removed; empty -> null.
 fn clean(e: Expr) -> Expr {
-    let t = e
-        .str()
-        .strip_chars(lit(NULL).cast(DataType::String))
-        .str()
-        .strip_prefix(lit("'"));
-    when(
-        t.clone()
-            .str()
-            .len_bytes()
-            .eq(lit(0))
-            .or(t.clone().eq(lit("NULL")))
-            .or(t.clone().eq(lit("null"))),
+    e.map(
+        |c| map_str_kept(c, clean_value),
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
     )
-    .then(lit(NULL).cast(DataType::String))
-    .otherwise(t)
+}
+
+/// One value of [`clean`]: `Some(s)` unchanged when there is nothing to clean.
+fn clean_value(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let t = s.trim();
+    let t = t.strip_prefix('\'').unwrap_or(t);
+    if t.is_empty() || t == "NULL" || t == "null" {
+        None
+    } else {
+        Some(std::borrow::Cow::Borrowed(t))
+    }
+}
+
+/// Lower case (Unicode, as Polars' to_lowercase and std's).
+fn lower_value(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        Some(std::borrow::Cow::Owned(s.to_lowercase()))
+    } else {
+        Some(std::borrow::Cow::Borrowed(s))
+    }
+}
+
+/// A three-letter code in upper case, else null.
+fn currency_value(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Some(std::borrow::Cow::Borrowed(s))
+        } else {
+            Some(std::borrow::Cow::Owned(s.to_ascii_uppercase()))
+        }
+    } else {
+        None
+    }
+}
+
+/// Applies `f` to every value of a String column, where most values come back unchanged (clean
+/// text, lower-case ids): a column in which `f` changes nothing is kept as it is, so the common
+/// case copies no string. Hand-written because Polars' string kernels (strip_chars, strip_prefix,
+/// to_lowercase, when/then) each build a new column, four to five copies of every text column of
+/// a 10-million-row file.
+fn map_str_kept(
+    c: Column,
+    f: for<'a> fn(&'a str) -> Option<std::borrow::Cow<'a, str>>,
+) -> PolarsResult<Column> {
+    use std::borrow::Cow;
+    let name = c.name().clone();
+    let s = c.cast(&DataType::String)?;
+    let ca = s.str()?;
+    let unchanged = ca
+        .iter()
+        .all(|o| o.is_none_or(|v| matches!(f(v), Some(Cow::Borrowed(b)) if b.len() == v.len())));
+    if unchanged {
+        return Ok(s.with_name(name).into_column());
+    }
+    let out: StringChunked = ca.iter().map(|o| o.and_then(f)).collect();
+    Ok(out.with_name(name).into_series().into_column())
 }
 
 fn parse(cleaned: Expr, kind: Kind) -> Expr {
     match kind {
         Kind::Text => cleaned,
-        Kind::Id => cleaned.str().to_lowercase(),
-        Kind::Currency => {
-            let up = cleaned.str().to_uppercase();
-            when(up.clone().str().contains(lit("^[A-Z]{3}$"), true))
-                .then(up)
-                .otherwise(lit(NULL).cast(DataType::String))
-        }
+        Kind::Id => cleaned.map(
+            |c| map_str_kept(c, lower_value),
+            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        ),
+        Kind::Currency => cleaned.map(
+            |c| map_str_kept(c, currency_value),
+            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        ),
         Kind::Float => {
             let v = cleaned.cast(DataType::Float64);
             // Non-finite values are not amounts; a negative zero is zero.
