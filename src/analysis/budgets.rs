@@ -23,7 +23,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use polars::prelude::*;
 
-use crate::analysis::order_free_sum;
+use crate::analysis::{div_const, order_free_sum};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::fx::{rates_at, RATE};
@@ -243,7 +243,7 @@ pub fn budget_status(
 
     per_key
         .with_columns([
-            (col(WINDOW_SPEND) / lit(m.k as f64)).alias(bs::DAILY_RATE),
+            div_const(col(WINDOW_SPEND), m.k as f64).alias(bs::DAILY_RATE),
             lit(m.days_left).cast(DataType::Int64).alias(bs::DAYS_LEFT),
             when(budget().gt(lit(0.0)))
                 .then(mtd() / budget())

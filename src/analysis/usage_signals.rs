@@ -58,7 +58,7 @@
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
-use crate::analysis::order_free_sum;
+use crate::analysis::{div_const, order_free_sum};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::reasons::{
@@ -367,7 +367,7 @@ pub fn as_strength(signals: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
     } else {
         1.0
     };
-    signals.with_column((col(an::SCORE) / lit(threshold)).alias(an::SCORE))
+    signals.with_column(div_const(col(an::SCORE), threshold).alias(an::SCORE))
 }
 
 pub fn gpu_regex(patterns: &[String]) -> Option<String> {

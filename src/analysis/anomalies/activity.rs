@@ -11,6 +11,7 @@ use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
 use super::{count_text, date_lit, date_text, num_text, union, AnomalyConfig};
+use crate::analysis::div_const;
 use crate::analysis::reasons::{
     ACTIVITY_BURST, FAILED_OPS_BURST, FAMILY_ACTIVITY, MULTI_REGION_DEPLOY, NEW_CALLER, NEW_IP,
     NEW_USER, PASSWORD_RESET, ROLE_ASSIGNMENT, SPENDING_LIMIT_RAISED,
@@ -175,7 +176,9 @@ impl Burst {
             .clone()
             .filter(which)
             .group_by([col(act::CUSTOMER_ID)])
-            .agg([(len().cast(DataType::Float64) / lit(self.history_days)).alias(BASELINE)]);
+            .agg([
+                div_const(len().cast(DataType::Float64), self.history_days as f64).alias(BASELINE),
+            ]);
         let floor = lit(self.floor.max(f64::MIN_POSITIVE));
         let ratio = col(N) / col(BASELINE);
         daily
@@ -202,7 +205,7 @@ impl Burst {
                 col(DAY).alias(an::DATE),
                 col(N).alias(an::ACTUAL),
                 col(BASELINE).alias(an::EXPECTED),
-                (ratio.clone() / lit(self.factor.max(f64::MIN_POSITIVE))).alias(an::SCORE),
+                div_const(ratio.clone(), self.factor.max(f64::MIN_POSITIVE)).alias(an::SCORE),
                 concat_str(
                     [
                         count_text(col(N)),
@@ -445,7 +448,7 @@ fn multi_region_deploy(win: &LazyFrame, hist: &LazyFrame, min_regions: u32) -> L
             col(DAY).alias(an::DATE),
             col(REGIONS).alias(an::ACTUAL),
             lit(min).alias(an::EXPECTED),
-            (col(REGIONS) / lit(min)).alias(an::SCORE),
+            div_const(col(REGIONS), min as f64).alias(an::SCORE),
             concat_str(
                 [
                     lit("Virtual machines or scale sets deployed in "),

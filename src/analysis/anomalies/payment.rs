@@ -12,7 +12,7 @@
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
-use crate::analysis::order_free_sum;
+use crate::analysis::{div_const, order_free_sum};
 
 use super::{count_text, date_lit, date_text, money_text, num_text, union, AnomalyConfig};
 use crate::analysis::reasons::{
@@ -159,7 +159,7 @@ fn usage_before_payment(
         col(an::CUSTOMER_ID).alias(an::ENTITY),
         col(USED).alias(an::ACTUAL),
         col(PAID).alias(an::EXPECTED),
-        (share.clone() / lit(min_share)).alias(an::SCORE),
+        div_const(share.clone(), min_share).alias(an::SCORE),
         concat_str(
             [
                 lit("Usage of "),
@@ -220,7 +220,7 @@ fn fast_new_customer(
             col(an::CUSTOMER_ID).alias(an::ENTITY),
             col(DAILY).alias(an::ACTUAL),
             lit(threshold).alias(an::EXPECTED),
-            (col(DAILY) / lit(threshold)).alias(an::SCORE),
+            div_const(col(DAILY), threshold).alias(an::SCORE),
             concat_str(
                 [
                     lit("Customer created on "),
