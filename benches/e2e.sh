@@ -7,7 +7,8 @@
 #   bash benches/e2e.sh --smoke         # tiny sizes, the debug binary, 1 repetition (CI)
 #
 # Prints, per size and input format: median seconds of billrisk, DuckDB and cat, peak memory
-# (max RSS) of each, and the ratios billrisk/DuckDB and billrisk/floor.
+# (max RSS) of each, the ratios billrisk/DuckDB and billrisk/floor, and whether every repetition
+# of billrisk wrote byte-identical tables (sha256 of tables/, inputs/ and actions/ in the manifest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +60,7 @@ measure() {
     sync
     local log; log=$(mktemp)
     /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$log" >&2; exit 1; }
+    [ -n "${AFTER_REP:-}" ] && eval "$AFTER_REP"
     read -r t m < "$log"; rm -f "$log"
     times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
   done
@@ -66,7 +68,7 @@ measure() {
   echo "$median $((rss / 1024))"
 }
 
-printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s\n' size format billrisk_s duckdb_s floor_s billrisk_MiB duckdb_MiB rows ratio_db ratio_fl
+printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s %9s\n' size format billrisk_s duckdb_s floor_s billrisk_MiB duckdb_MiB rows ratio_db ratio_fl identical
 for size in $SIZES; do
   for format in csv parquet; do
     data="$WORK/data-$size-$format"
@@ -77,13 +79,20 @@ for size in $SIZES; do
       "$BIN" -q generate $(args_for "$size") --seed 7 --out "$data" $extra
       touch "$data/.done"
     fi
+    # After each repetition, the sha256 of every table, input table and action list (from the
+    # manifest): the same inputs must give byte-identical tables, run after run.
+    digests="$WORK/digests-$size-$format"
+    rm -f "$digests"
+    AFTER_REP="python3 -c \"import json;print(sorted((o['file'], o['sha256']) for o in json.load(open('$WORK/out-billrisk/manifest.json'))['outputs'] if o['file'].startswith(('tables/', 'inputs/', 'actions/'))))\" | sha256sum >> '$digests'"
     read -r b_s b_m < <(measure "$BIN" -q run --input "$data" --out "$WORK/out-billrisk")
+    AFTER_REP=""
+    same="yes"; [ "$(sort -u "$digests" | wc -l)" = 1 ] || same="NO"
     rows=$(python3 -c "import json;print(sum(f['rows_read'] for f in json.load(open('$WORK/out-billrisk/manifest.json'))['inputs'] if f['source'] == 'usage'))" 2>/dev/null || echo "?")
     read -r d_s d_m < <(measure "$PY" benches/duckdb_job.py "$data" "$WORK/out-duckdb" "$format")
     read -r f_s _ < <(measure sh -c "find '$data' -type f -exec cat {} + > /dev/null")
     r_db=$(awk -v a="$b_s" -v b="$d_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
     r_fl=$(awk -v a="$b_s" -v b="$f_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s\n' "$size" "$format" "$b_s" "$d_s" "$f_s" "$b_m" "$d_m" "$rows" "$r_db" "$r_fl"
+    printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s %9s\n' "$size" "$format" "$b_s" "$d_s" "$f_s" "$b_m" "$d_m" "$rows" "$r_db" "$r_fl" "$same"
   done
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -m); profile $PROFILE; $REPS repetitions (median)"
