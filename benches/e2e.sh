@@ -43,11 +43,12 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 
-# customers x days x ~6 meters: 2,000 x 90 ~ 1M rows; 20,000 x 90 ~ 10M rows.
+# customers x days x ~6 meters: 2,000 x 90 ~ 1M rows; 4,000 x 90 ~ 2M; 20,000 x 90 ~ 10M rows.
 args_for() {
   case "$1" in
     smoke) echo "--customers 60 --days 40" ;;
     1m) echo "--customers 2000 --days 90" ;;
+    2m) echo "--customers 4000 --days 90" ;;
     10m) echo "--customers 20000 --days 90" ;;
     *) echo "unknown size $1" >&2; exit 2 ;;
   esac
