@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
+/// An output error naming the file.
+pub(crate) fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Output {
         path: path.to_path_buf(),
         reason: e.to_string(),

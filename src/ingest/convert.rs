@@ -206,11 +206,11 @@ fn range_check(value: Expr, kind: Kind, source: &str) -> Option<(Expr, String)> 
 
 /// Trimmed text with the spreadsheet apostrophe guard and NULL tokens removed; empty -> null.
 fn clean(e: Expr) -> Expr {
-    e.map(
-        |c| map_str_kept(c, clean_value),
-        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-    )
+    per_value(e, clean_value)
 }
+
+/// A function of one text value: `Cow::Borrowed` of the same text when nothing changes.
+type ValueFn = for<'a> fn(&'a str) -> Option<std::borrow::Cow<'a, str>>;
 
 /// One value of [`clean`]: `Some(s)` unchanged when there is nothing to clean.
 fn clean_value(s: &str) -> Option<std::borrow::Cow<'_, str>> {
@@ -250,10 +250,7 @@ fn currency_value(s: &str) -> Option<std::borrow::Cow<'_, str>> {
 /// case copies no string. Hand-written because Polars' string kernels (strip_chars, strip_prefix,
 /// to_lowercase, when/then) each build a new column, four to five copies of every text column of
 /// a 10-million-row file.
-fn map_str_kept(
-    c: Column,
-    f: for<'a> fn(&'a str) -> Option<std::borrow::Cow<'a, str>>,
-) -> PolarsResult<Column> {
+fn map_str_kept(c: Column, f: ValueFn) -> PolarsResult<Column> {
     use std::borrow::Cow;
     let name = c.name().clone();
     let s = c.cast(&DataType::String)?;
@@ -271,14 +268,8 @@ fn map_str_kept(
 fn parse(cleaned: Expr, kind: Kind) -> Expr {
     match kind {
         Kind::Text => cleaned,
-        Kind::Id => cleaned.map(
-            |c| map_str_kept(c, lower_value),
-            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-        ),
-        Kind::Currency => cleaned.map(
-            |c| map_str_kept(c, currency_value),
-            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-        ),
+        Kind::Id => per_value(cleaned, lower_value),
+        Kind::Currency => per_value(cleaned, currency_value),
         Kind::Float => {
             let v = cleaned.cast(DataType::Float64);
             // Non-finite values are not amounts; a negative zero is zero.
@@ -289,27 +280,28 @@ fn parse(cleaned: Expr, kind: Kind) -> Expr {
                 .otherwise(v)
         }
         Kind::Int => cleaned.cast(DataType::Int64),
-        Kind::Date => cleaned.map(
-            |c| map_str(c, parse_dates),
-            |_, f| Ok(Field::new(f.name().clone(), DataType::Date)),
-        ),
-        Kind::Timestamp => cleaned.map(
-            |c| map_str(c, parse_timestamps),
-            |_, f| Ok(Field::new(f.name().clone(), schema::timestamp_utc())),
-        ),
-        Kind::Money => cleaned.map(
-            |c| map_str(c, parse_money),
-            |_, f| Ok(Field::new(f.name().clone(), schema::ledger_money())),
-        ),
-        Kind::Bool => cleaned.map(
-            |c| map_str(c, parse_bools),
-            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-        ),
-        Kind::Month => cleaned.map(
-            |c| map_str(c, parse_months),
-            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-        ),
+        Kind::Date => per_column(cleaned, parse_dates, dtype_of(kind)),
+        Kind::Timestamp => per_column(cleaned, parse_timestamps, dtype_of(kind)),
+        Kind::Money => per_column(cleaned, parse_money, dtype_of(kind)),
+        Kind::Bool => per_column(cleaned, parse_bools, dtype_of(kind)),
+        Kind::Month => per_column(cleaned, parse_months, dtype_of(kind)),
     }
+}
+
+/// A text expression through a Rust function of each value (see [`map_str_kept`]); String out.
+fn per_value(e: Expr, f: ValueFn) -> Expr {
+    e.map(
+        move |c| map_str_kept(c, f),
+        |_, fld| Ok(Field::new(fld.name().clone(), DataType::String)),
+    )
+}
+
+/// A text expression through a Rust parser of the whole column, into `dtype`.
+fn per_column(e: Expr, f: fn(&StringChunked) -> Series, dtype: DataType) -> Expr {
+    e.map(
+        move |c| map_str(c, f),
+        move |_, fld| Ok(Field::new(fld.name().clone(), dtype.clone())),
+    )
 }
 
 fn map_str(c: Column, f: fn(&StringChunked) -> Series) -> PolarsResult<Column> {

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::Rejected;
 use crate::error::{Error, Result};
+use crate::output::out_err;
 use crate::schema;
 
 /// Longest raw text kept for a rejected row.
@@ -271,8 +272,9 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
     let mut rejected = Vec::new();
     // A gzip file is always rewritten (Polars would decompress it whole into memory), so its
     // good records are written during this pass instead of decompressing it a second time.
+    let gzip = is_gzip(path);
     let mut gz_copy: Option<Rewriter> = None;
-    let mut clean = !is_gzip(path);
+    let mut clean = !gzip;
     {
         let mut recs = Records::new(BufReader::with_capacity(
             1 << 20,
@@ -294,7 +296,7 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
                 if rec.line != 1 || rec.multiline {
                     clean = false;
                 }
-                if is_gzip(path) {
+                if gzip {
                     gz_copy = Some(Rewriter::create(display, scratch, header.len())?);
                 }
                 continue;
@@ -371,10 +373,7 @@ impl Rewriter {
             })
             .collect();
         let path = scratch.join(format!("{name}.clean.csv"));
-        let file = File::create(&path).map_err(|e| Error::Output {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let file = File::create(&path).map_err(|e| out_err(&path, e))?;
         let mut w = Rewriter {
             path,
             out: io::BufWriter::with_capacity(1 << 20, file),
@@ -388,10 +387,9 @@ impl Rewriter {
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
         use std::io::Write;
-        self.out.write_all(bytes).map_err(|e| Error::Output {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })
+        self.out
+            .write_all(bytes)
+            .map_err(|e| out_err(&self.path, e))
     }
 
     /// One record without a structural problem. A well-formed record is copied as it is (its
@@ -406,10 +404,7 @@ impl Rewriter {
                 .write_record(&f)
                 .map_err(|e| e.to_string())
                 .and_then(|_| requote.into_inner().map_err(|e| e.to_string()))
-                .map_err(|reason| Error::Output {
-                    path: self.path.clone(),
-                    reason,
-                })?;
+                .map_err(|e| out_err(&self.path, e))?;
             self.write(&bytes)?;
             return Ok(());
         }
@@ -421,10 +416,7 @@ impl Rewriter {
 
     fn finish(mut self) -> Result<PathBuf> {
         use std::io::Write;
-        self.out.flush().map_err(|e| Error::Output {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })?;
+        self.out.flush().map_err(|e| out_err(&self.path, e))?;
         Ok(self.path)
     }
 }
