@@ -103,7 +103,8 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
                 .collect();
             plans.push((REJECTED.to_string(), loaded.rejected.clone()));
             let mut frames = collect_all(plans)?;
-            let rejected = frames.remove(REJECTED).unwrap_or_default();
+            let mut rejected = frames.remove(REJECTED).unwrap_or_default();
+            rejected = with_value_rejects(&loaded, &frames, rejected)?;
             let mut take = |name: &str| {
                 frames
                     .remove(name)
@@ -174,6 +175,45 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
         scratch,
         input_dir,
     })
+}
+
+/// Adds the value-rejected rows of the files that have some. Which files do is known from the
+/// collected inputs: a file whose rows are not all accepted or already rejected. Their plans run
+/// only then, so clean inputs are parsed and checked once (about 1 s less at 1M usage rows than
+/// running every file's reject plan beside the inputs). Fails when a row is still missing.
+fn with_value_rejects(
+    loaded: &ingest::Loaded,
+    inputs: &BTreeMap<String, DataFrame>,
+    rejected: DataFrame,
+) -> Result<DataFrame> {
+    let mut accepted: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (table, df) in inputs {
+        for (file, n) in ingest::rows_per_file(df)? {
+            accepted.insert((table.clone(), file), n);
+        }
+    }
+    let mut known = count_by(&rejected, schema::rejected_rows::FILE)?;
+    let todo = ingest::unaccounted_files(&loaded.value_rejects, &loaded.files, &accepted, &known);
+    if todo.is_empty() {
+        return Ok(rejected);
+    }
+    let plans = todo
+        .iter()
+        .map(|&i| (i.to_string(), loaded.value_rejects[i].plan.clone()))
+        .collect();
+    let mut out = rejected;
+    for df in collect_all(plans)?.into_values() {
+        out.vstack_mut(&df).stage("rejected rows")?;
+    }
+    known = count_by(&out, schema::rejected_rows::FILE)?;
+    let left = ingest::unaccounted_files(&loaded.value_rejects, &loaded.files, &accepted, &known);
+    if let Some(&i) = left.first() {
+        return Err(Error::Internal(format!(
+            "rows of {} are neither accepted nor rejected",
+            loaded.value_rejects[i].file
+        )));
+    }
+    Ok(out)
 }
 
 /// "expected a date (...), found '13/45/2025'" -> "expected a date (...)": groups reasons.

@@ -340,9 +340,21 @@ pub(crate) fn tabular_source(table: &str) -> Option<&'static tabular::Source> {
 /// Everything ingestion produced, still lazy.
 pub struct Loaded {
     pub inputs: Inputs,
-    /// rejected_rows of every file; `raw` is filled in by `fill_raw` after collection.
+    /// rejected_rows found by the structural pre-pass, the JSON readers and the unique-key check;
+    /// `raw` is filled in by `fill_raw` after collection.
     pub rejected: LazyFrame,
+    /// Per tabular file, the plan of the rows its values reject: run only for files whose rows are
+    /// not all accounted for once the inputs are collected (see `unaccounted_files`).
+    pub value_rejects: Vec<FileRejects>,
     pub files: Vec<FileInfo>,
+}
+
+/// The value-rejected rows of one file, as a plan.
+pub struct FileRejects {
+    pub table: &'static str,
+    /// As in `FileInfo::display` and the source_file column.
+    pub file: String,
+    pub plan: LazyFrame,
 }
 
 /// One file's contribution: typed frame for its table, rejected rows.
@@ -414,12 +426,19 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
     let mut files = Vec::new();
     let mut structural = Vec::new();
     let mut rejected_frames = Vec::new();
+    let mut value_rejects = Vec::new();
     let mut by_table: std::collections::BTreeMap<&'static str, Vec<LazyFrame>> = Default::default();
     for p in parts {
+        // A tabular part has exactly one file.
+        let display = p.info.first().map(|f| f.display.clone());
         files.extend(p.info);
         structural.extend(p.structural);
-        if let Some(r) = p.rejected {
-            rejected_frames.push(r);
+        if let (Some(plan), Some(file)) = (p.rejected, display) {
+            value_rejects.push(FileRejects {
+                table: p.table,
+                file,
+                plan,
+            });
         }
         if let Some(a) = p.accepted {
             by_table.entry(p.table).or_default().push(a);
@@ -456,8 +475,65 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
     Ok(Loaded {
         inputs,
         rejected,
+        value_rejects,
         files,
     })
+}
+
+/// Rows per file of a collected table, by its source_file column.
+pub fn rows_per_file(df: &DataFrame) -> Result<std::collections::BTreeMap<String, u64>> {
+    let counts = df
+        .clone()
+        .lazy()
+        .group_by([col(schema::SOURCE_FILE)])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()
+        .stage("counting rows")?;
+    let files = counts
+        .column(schema::SOURCE_FILE)
+        .stage("counting rows")?
+        .str()
+        .stage("counting rows")?;
+    let n = counts
+        .column("n")
+        .stage("counting rows")?
+        .u64()
+        .stage("counting rows")?;
+    Ok(files
+        .iter()
+        .zip(n.iter())
+        .map(|(f, n)| (f.unwrap_or("").to_string(), n.unwrap_or(0)))
+        .collect())
+}
+
+/// The files some of whose rows are neither among the accepted rows (`accepted`, rows per
+/// (table, file)) nor among the `rejected` rows found so far (rows per file): those rows are
+/// value rejects, and only these files' reject plans need to run. A clean file's plan would
+/// re-read and re-check every row to find none.
+pub fn unaccounted_files(
+    value_rejects: &[FileRejects],
+    files: &[FileInfo],
+    accepted: &std::collections::BTreeMap<(String, String), u64>,
+    rejected: &std::collections::BTreeMap<String, u64>,
+) -> Vec<usize> {
+    value_rejects
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| {
+            let read: u64 = files
+                .iter()
+                .filter(|f| f.table == v.table && f.display == v.file)
+                .map(|f| f.rows_read)
+                .sum();
+            let kept = accepted
+                .get(&(v.table.to_string(), v.file.clone()))
+                .copied()
+                .unwrap_or(0);
+            let known = rejected.get(&v.file).copied().unwrap_or(0);
+            kept + known < read
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Activity events name an Azure subscription (usage entitlement_id) or a tenant (customer_id):
@@ -603,4 +679,59 @@ fn activity_reader(path: &Path, display: &str) -> Result<Vec<RawRead>> {
 
 fn fraud_reader(path: &Path, display: &str) -> Result<RawRead> {
     fraud_events::read_fraud_events_file(path, display)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn info(display: &str, rows_read: u64) -> FileInfo {
+        FileInfo {
+            table: schema::usage::TABLE,
+            path: PathBuf::from(display),
+            display: display.to_string(),
+            size: 0,
+            sha256: String::new(),
+            rows_read,
+        }
+    }
+
+    fn rejects(file: &str) -> FileRejects {
+        FileRejects {
+            table: schema::usage::TABLE,
+            file: file.to_string(),
+            plan: schema::rejected_rows::DEF.empty().lazy(),
+        }
+    }
+
+    #[test]
+    fn only_files_with_rows_unaccounted_for_run_their_reject_plans() {
+        let files = [info("a.csv", 10), info("b.csv", 10), info("c.csv", 10)];
+        let plans = [rejects("a.csv"), rejects("b.csv"), rejects("c.csv")];
+        let accepted: BTreeMap<(String, String), u64> = [
+            (("usage".to_string(), "a.csv".to_string()), 10), // clean
+            (("usage".to_string(), "b.csv".to_string()), 8),  // 1 structural + 1 by value
+            (("usage".to_string(), "c.csv".to_string()), 7),  // 3 structural
+        ]
+        .into_iter()
+        .collect();
+        let rejected: BTreeMap<String, u64> = [("b.csv".to_string(), 1), ("c.csv".to_string(), 3)]
+            .into_iter()
+            .collect();
+        assert_eq!(unaccounted_files(&plans, &files, &accepted, &rejected), [1]);
+        // A file none of whose rows was accepted is all value rejects until shown otherwise.
+        assert_eq!(
+            unaccounted_files(&plans, &files, &BTreeMap::new(), &rejected),
+            [0, 1, 2]
+        );
+    }
+
+    #[test]
+    fn rows_per_file_counts_the_source_file_column() {
+        let df = df!(schema::SOURCE_FILE => ["a.csv", "b.csv", "a.csv"]).unwrap();
+        let n = rows_per_file(&df).unwrap();
+        assert_eq!(n.get("a.csv"), Some(&2));
+        assert_eq!(n.get("b.csv"), Some(&1));
+    }
 }
