@@ -9,7 +9,7 @@ use crate::cli::{
     Cli, Command, GenerateArgs, InitArgs, InputArgs, QueryArgs, RunArgs, ValidateArgs,
 };
 use crate::config::{Config, DEFAULT_TOML};
-use crate::error::{Error, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::pipeline::{self, InputSource, RunOptions};
 use crate::progress::{Progress, Verbosity};
 
@@ -193,6 +193,12 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
             };
             let computed = pipeline::compute(&input_source(&args.input), as_of, &config, progress)?;
             let mut catalog = Catalog::new();
+            // The staged usage file goes with `computed`: read it into memory for the query.
+            let usage = computed.usage.collect().stage("usage")?;
+            catalog.register(
+                crate::schema::usage::TABLE,
+                polars::prelude::IntoLazy::lazy(usage),
+            );
             for (name, df) in computed.inputs.into_iter().chain(computed.tables) {
                 catalog.register(&name, polars::prelude::IntoLazy::lazy(df));
             }

@@ -160,11 +160,71 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
     ParquetWriter::new(&mut buf)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::default())
-        .with_row_group_size(Some(256 * 1024))
+        .with_row_group_size(Some(ROW_GROUP_ROWS))
         .finish(df)
         .map_err(|e| out_err(path, e))?;
     let sha = write_bytes(path, &buf)?;
     Ok((df.height() as u64, sha))
+}
+
+/// Rows per row group of every Parquet file billrisk writes.
+const ROW_GROUP_ROWS: usize = 256 * 1024;
+
+/// Streams a plan into a Parquet file with Polars' streaming engine, so a table larger than
+/// memory (usage at ten million rows) is never held whole. Rows keep the plan's order and row
+/// groups hold exactly [`ROW_GROUP_ROWS`] rows, so the bytes depend on the data alone, not on
+/// how many threads produced it. Polars errors (a bad input value deep in a scan) keep `stage`.
+pub fn sink_parquet(
+    lf: LazyFrame,
+    path: &Path,
+    compression: ParquetCompression,
+    stage: &'static str,
+) -> Result<()> {
+    use crate::error::PolarsContext;
+    if let Some(p) = path.parent() {
+        fs::create_dir_all(p).map_err(|e| out_err(p, e))?;
+    }
+    let target = SinkTarget::Path(PlRefPath::try_from_path(path).map_err(|e| out_err(path, e))?);
+    let options = ParquetWriteOptions {
+        compression,
+        statistics: StatisticsOptions::default(),
+        row_group_size: Some(ROW_GROUP_ROWS),
+        ..Default::default()
+    };
+    lf.sink(
+        SinkDestination::File { target },
+        FileWriteFormat::Parquet(Arc::new(options)),
+        UnifiedSinkArgs::default(),
+    )
+    .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
+    .stage(stage)?;
+    Ok(())
+}
+
+/// Streams a plan into an output Parquet file (zstd, like [`write_parquet`]) and returns (rows,
+/// sha256 of the file), both read back from disk: the table is never in memory.
+pub fn sink_table(lf: LazyFrame, path: &Path) -> Result<(u64, String)> {
+    sink_parquet(lf, path, ParquetCompression::Zstd(None), "writing tables")?;
+    let rows = parquet_rows(path)?;
+    let mut f = fs::File::open(path).map_err(|e| out_err(path, e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| out_err(path, e))?;
+    Ok((rows, format!("{:x}", h.finalize())))
+}
+
+/// Rows of a Parquet file, from its footer.
+pub fn parquet_rows(path: &Path) -> Result<u64> {
+    let f = fs::File::open(path).map_err(|e| out_err(path, e))?;
+    let n = ParquetReader::new(f)
+        .num_rows()
+        .map_err(|e| out_err(path, e))?;
+    Ok(n as u64)
+}
+
+/// A lazy scan of a Parquet file billrisk wrote itself (staged inputs).
+pub fn scan_own_parquet(path: &Path) -> Result<LazyFrame> {
+    let p = PlRefPath::try_from_path(path).map_err(|e| out_err(path, e))?;
+    LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(|e| out_err(path, e))
 }
 
 /// Reads a Parquet table written by an earlier run.

@@ -91,27 +91,47 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
     let loaded = progress.stage("reading inputs", || {
         ingest::load(&input_dir, scratch.path())
     })?;
-    // Every input is parsed once, here, in one parallel plan together with its rejected rows;
-    // the analyses then read the typed tables instead of re-parsing the files per analysis.
+    // Every input is parsed once, here. Usage, the one source that grows with the business (tens
+    // of millions of rows for a large distributor), is streamed into a Parquet file in the scratch
+    // folder and scanned from there by every analysis, so it is never held in memory whole; the
+    // other sources are collected in one parallel plan together with the rejected rows.
+    let staged_usage = scratch.path().join(STAGED_USAGE);
     let (inputs, rejected) =
         progress.stage("checking rows", || -> Result<(Inputs, DataFrame)> {
+            output::sink_parquet(
+                loaded.inputs.usage.clone(),
+                &staged_usage,
+                // Read back once per analysis: fast to decode beats small on a scratch disk.
+                ParquetCompression::Lz4Raw,
+                "checking rows",
+            )?;
+            let usage = output::scan_own_parquet(&staged_usage)?;
             let mut plans: Vec<(String, LazyFrame)> = loaded
                 .inputs
                 .named()
                 .into_iter()
+                .filter(|(name, _)| *name != schema::usage::TABLE)
                 .map(|(name, lf)| (name.to_string(), sort_input(lf)))
                 .collect();
             plans.push((REJECTED.to_string(), loaded.rejected.clone()));
             let mut frames = collect_all(plans)?;
             let mut rejected = frames.remove(REJECTED).unwrap_or_default();
-            rejected = with_value_rejects(&loaded, &frames, rejected)?;
+            let mut accepted = BTreeMap::new();
+            for (table, df) in &frames {
+                for (file, n) in ingest::rows_per_file(df.clone().lazy())? {
+                    accepted.insert((table.clone(), file), n);
+                }
+            }
+            for (file, n) in ingest::rows_per_file(usage.clone())? {
+                accepted.insert((schema::usage::TABLE.to_string(), file), n);
+            }
+            rejected = with_value_rejects(&loaded, &accepted, rejected)?;
             let mut take = |name: &str| {
                 frames
                     .remove(name)
                     .map(|df| df.lazy())
                     .ok_or_else(|| Error::Internal(format!("input table {name} was not collected")))
             };
-            let usage = take(schema::usage::TABLE)?;
             let activity = take(schema::activity::TABLE)?;
             let mut inputs = Inputs {
                 activity: activity.clone(),
@@ -178,22 +198,16 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
 }
 
 /// Adds the value-rejected rows of the files that have some. Which files do is known from the
-/// collected inputs: a file whose rows are not all accepted or already rejected. Their plans run
+/// accepted rows per (table, file): a file whose rows are not all accepted or already rejected. Their plans run
 /// only then, so clean inputs are parsed and checked once (about 1 s less at 1M usage rows than
 /// running every file's reject plan beside the inputs). Fails when a row is still missing.
 fn with_value_rejects(
     loaded: &ingest::Loaded,
-    inputs: &BTreeMap<String, DataFrame>,
+    accepted: &BTreeMap<(String, String), u64>,
     rejected: DataFrame,
 ) -> Result<DataFrame> {
-    let mut accepted: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for (table, df) in inputs {
-        for (file, n) in ingest::rows_per_file(df)? {
-            accepted.insert((table.clone(), file), n);
-        }
-    }
     let mut known = count_by(&rejected, schema::rejected_rows::FILE)?;
-    let todo = ingest::unaccounted_files(&loaded.value_rejects, &loaded.files, &accepted, &known);
+    let todo = ingest::unaccounted_files(&loaded.value_rejects, &loaded.files, accepted, &known);
     if todo.is_empty() {
         return Ok(rejected);
     }
@@ -206,7 +220,7 @@ fn with_value_rejects(
         out.vstack_mut(&df).stage("rejected rows")?;
     }
     known = count_by(&out, schema::rejected_rows::FILE)?;
-    let left = ingest::unaccounted_files(&loaded.value_rejects, &loaded.files, &accepted, &known);
+    let left = ingest::unaccounted_files(&loaded.value_rejects, &loaded.files, accepted, &known);
     if let Some(&i) = left.first() {
         return Err(Error::Internal(format!(
             "rows of {} are neither accepted nor rejected",
@@ -294,12 +308,15 @@ fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataF
     if std::env::var_os("BILLRISK_TIME_PLANS").is_some() {
         let mut out = BTreeMap::new();
         for (name, lf) in plans {
+            let before = crate::progress::reset_peak_memory();
             let t = std::time::Instant::now();
             let df = lf.collect().stage("analyses")?;
             eprintln!(
-                "plan {name}: {:.2} s, {} rows",
+                "plan {name}: {:.2} s, {} rows, resident before {} GiB, peak {} GiB",
                 t.elapsed().as_secs_f64(),
-                df.height()
+                df.height(),
+                before.map_or("?".into(), |g| format!("{g:.2}")),
+                crate::progress::peak_memory_gib().map_or("?".into(), |g| format!("{g:.2}")),
             );
             out.insert(name, df);
         }
@@ -307,8 +324,13 @@ fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataF
     }
     let (names, frames): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
     let dsl: Vec<DslPlan> = frames.into_iter().map(|lf| lf.logical_plan).collect();
-    let dfs = LazyFrame::collect_all_with_engine(dsl, Engine::Auto, OptFlags::default())
-        .stage("analyses")?;
+    let engine = match std::env::var("BILLRISK_ENGINE").as_deref() {
+        Ok("streaming") => Engine::Streaming,
+        Ok("in-memory") => Engine::InMemory,
+        _ => Engine::Auto,
+    };
+    let dfs =
+        LazyFrame::collect_all_with_engine(dsl, engine, OptFlags::default()).stage("analyses")?;
     Ok(names.into_iter().zip(dfs).collect())
 }
 
@@ -348,8 +370,11 @@ pub struct Computed {
     pub ingested: Ingested,
     /// Output tables of SPEC 5 by name (rejected_rows included).
     pub tables: BTreeMap<String, DataFrame>,
-    /// Canonical input tables by name.
+    /// Canonical input tables by name, except usage.
     pub inputs: BTreeMap<String, DataFrame>,
+    /// Canonical usage: a scan of the file staged in `ingested`'s scratch folder, which lives as
+    /// long as `ingested` does.
+    pub usage: LazyFrame,
 }
 
 // Intermediate results shared between phases (not written).
@@ -380,6 +405,8 @@ impl Frames {
     }
 }
 const REJECTED: &str = "__rejected";
+/// The canonical usage table, staged in the scratch folder (see `ingest`).
+const STAGED_USAGE: &str = "staged_usage.parquet";
 
 /// Canonical inputs in a stable order: by file and line, as they were read.
 fn sort_input(lf: LazyFrame) -> LazyFrame {
@@ -597,11 +624,13 @@ pub fn compute(
         inputs
             .named()
             .into_iter()
+            .filter(|(name, _)| *name != schema::usage::TABLE)
             .map(|(name, lf)| (name.to_string(), lf))
             .collect(),
     )?;
     Ok(Computed {
         as_of,
+        usage: ing.inputs.usage.clone(),
         ingested: ing,
         tables,
         inputs: input_tables,
@@ -616,8 +645,16 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         ingested: ing,
         mut tables,
         inputs: mut input_tables,
+        usage,
     } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
+    // Usage is streamed from its staged file into inputs/usage.parquet, except when names must be
+    // replaced first: pseudonymizing reads and rewrites every table in memory.
+    let mut streamed_usage = Some(usage);
     if let Some(key) = &opts.pseudonym_key {
+        if let Some(usage) = streamed_usage.take() {
+            let df = usage.collect().stage("pseudonymizing")?;
+            input_tables.insert(schema::usage::TABLE.to_string(), df);
+        }
         let p = crate::pseudonymize::Pseudonymizer::new(key.clone());
         progress.stage("pseudonymizing", || p.apply(&mut tables, &mut input_tables))?;
     }
@@ -627,9 +664,20 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     let mut outputs = Vec::new();
     progress.stage("writing tables", || -> Result<()> {
         for (dir, set) in [("tables", &mut tables), ("inputs", &mut input_tables)] {
-            for (name, df) in set.iter_mut() {
+            let mut names: Vec<String> = set.keys().cloned().collect();
+            if dir == "inputs" && streamed_usage.is_some() {
+                names.push(schema::usage::TABLE.to_string());
+                names.sort();
+            }
+            for name in names {
                 let rel = format!("{dir}/{name}.parquet");
-                let (rows, sha256) = output::write_parquet(&root.join(&rel), df)?;
+                let (rows, sha256) = match set.get_mut(&name) {
+                    Some(df) => output::write_parquet(&root.join(&rel), df)?,
+                    None => match streamed_usage.take() {
+                        Some(usage) => output::sink_table(usage, &root.join(&rel))?,
+                        None => return Err(Error::Internal(format!("{rel} has no data"))),
+                    },
+                };
                 outputs.push(ManifestOutput {
                     file: rel,
                     rows: Some(rows),

@@ -62,7 +62,13 @@ impl Progress {
             pb.finish_and_clear();
         }
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("billrisk: {name} ({:.2} s)", took.as_secs_f64());
+            match peak_memory() {
+                Some(peak) => eprintln!(
+                    "billrisk: {name} ({:.2} s, peak memory so far {peak})",
+                    took.as_secs_f64()
+                ),
+                None => eprintln!("billrisk: {name} ({:.2} s)", took.as_secs_f64()),
+            }
         }
         self.timings.push((name.to_string(), took));
         out
@@ -71,4 +77,37 @@ impl Progress {
     pub fn timings(&self) -> &[(String, Duration)] {
         &self.timings
     }
+}
+
+/// Developer aid for the benchmarks (issue 8): with `BILLRISK_PEAK_MEMORY=1`, each stage line also
+/// gives the process's peak resident memory so far, to find the stage that sets the peak.
+fn peak_memory() -> Option<String> {
+    std::env::var_os("BILLRISK_PEAK_MEMORY")?;
+    Some(format!("{:.2} GiB", peak_memory_gib()?))
+}
+
+/// One field of /proc/self/status in GiB (Linux only; None elsewhere).
+fn status_gib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0 / 1024.0)
+}
+
+/// Peak resident memory of the process (VmHWM), in GiB.
+pub fn peak_memory_gib() -> Option<f64> {
+    status_gib("VmHWM:")
+}
+
+/// Resets the peak to the current resident memory (Linux's clear_refs 5) and returns the
+/// current resident memory in GiB: the next [`peak_memory_gib`] is then the peak since now.
+pub fn reset_peak_memory() -> Option<f64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    status_gib("VmRSS:")
 }

@@ -149,3 +149,62 @@ fn json_and_parquet_inputs_are_read_like_csv() {
     assert_eq!(f64s(&daily, "cost"), [Some(7.5)]);
     assert_eq!(w2.json("out/manifest.json")["as_of"], "2026-11-05");
 }
+
+/// Usage is streamed to disk without a sort (issue 8), so the canonical order (source_file, then
+/// source_line) comes from reading files in the order of their names as displayed. Here that
+/// order differs from the folder walk's: "2026.csv" sorts before "2026/b.csv" as text ('.' <
+/// '/') but after it as a path. A rejected row in the middle must leave the others in line order.
+#[test]
+fn staged_usage_keeps_file_then_line_order_and_every_accepted_row() {
+    let w = Workdir::new();
+    receivables(&w);
+    let header =
+        "CustomerId,UsageDate,BillingPreTaxTotal,BillingCurrency,EntitlementId,MeterCategory";
+    // 20 rows, so one rejected row of 23 stays under the 5 % rejected-share limit.
+    let b: String = (1..=20)
+        .map(|d| format!("c1,2026-11-{d:02},{d},USD,e1,VM\n"))
+        .collect();
+    w.write("in/usage/2026/b.csv", format!("{header}\n{b}"));
+    w.write(
+        "in/usage/2026.csv",
+        format!(
+            "{header}\nc2,2026-11-01,3,USD,e2,VM\nc2,not a date,4,USD,e2,VM\nc2,2026-11-03,5,USD,e2,VM\n"
+        ),
+    );
+    w.cmd()
+        .args(["run", "--input", "in", "--out", "out"])
+        .assert()
+        .success();
+    let usage = w.table_at(&w.path("out"), "inputs/usage.parquet");
+    let mut files = vec!["usage/2026.csv".to_string(); 2];
+    files.extend(vec!["usage/2026/b.csv".to_string(); 20]);
+    assert_eq!(
+        strs(&usage, "source_file"),
+        files.into_iter().map(Some).collect::<Vec<_>>()
+    );
+    let mut lines = vec![2, 4];
+    lines.extend(2..=21);
+    assert_eq!(
+        strs(&usage, "source_line"),
+        lines
+            .iter()
+            .map(|l| Some(l.to_string()))
+            .collect::<Vec<_>>()
+    );
+    let mut cost = vec![Some(3.0), Some(5.0)];
+    cost.extend((1..=20).map(|d| Some(d as f64)));
+    assert_eq!(f64s(&usage, "cost"), cost);
+    let rej = w.table("out", "rejected_rows");
+    assert_eq!(strs(&rej, "line"), [Some("3".to_string())]);
+    // The manifest counts the staged rows: 3 read, 2 accepted, 1 rejected in 2026.csv.
+    let manifest = w.json("out/manifest.json");
+    let file = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "usage/2026.csv")
+        .unwrap();
+    assert_eq!(file["rows_read"], 3);
+    assert_eq!(file["accepted"], 2);
+    assert_eq!(file["rejected"], 1);
+}

@@ -427,13 +427,17 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
     let mut structural = Vec::new();
     let mut rejected_frames = Vec::new();
     let mut value_rejects = Vec::new();
-    let mut by_table: std::collections::BTreeMap<&'static str, Vec<LazyFrame>> = Default::default();
+    // Per table, (file as displayed, rows): concatenated in file order, each file's rows in line
+    // order, so a table is already in (source_file, source_line) order, the canonical order, and
+    // usage can be streamed to disk without a sort.
+    let mut by_table: std::collections::BTreeMap<&'static str, Vec<(String, LazyFrame)>> =
+        Default::default();
     for p in parts {
         // A tabular part has exactly one file.
         let display = p.info.first().map(|f| f.display.clone());
         files.extend(p.info);
         structural.extend(p.structural);
-        if let (Some(plan), Some(file)) = (p.rejected, display) {
+        if let (Some(plan), Some(file)) = (p.rejected, display.clone()) {
             value_rejects.push(FileRejects {
                 table: p.table,
                 file,
@@ -441,7 +445,10 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
             });
         }
         if let Some(a) = p.accepted {
-            by_table.entry(p.table).or_default().push(a);
+            by_table
+                .entry(p.table)
+                .or_default()
+                .push((display.unwrap_or_default(), a));
         }
     }
     rejected_frames.push(rejected_frame(&structural).stage("rejected rows")?.lazy());
@@ -449,7 +456,9 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
     let mut table = |def: &schema::TableDef| -> Result<LazyFrame> {
         match by_table.remove(def.name) {
             None => Ok(def.empty().lazy()),
-            Some(frames) => {
+            Some(mut frames) => {
+                frames.sort_by(|a, b| a.0.cmp(&b.0));
+                let frames = frames.into_iter().map(|(_, lf)| lf).collect::<Vec<_>>();
                 let all = concat(frames, UnionArgs::default()).stage("ingest")?;
                 // Ids repeat across files as often as within one (overlapping exports).
                 let (kept, repeated) = tabular::reject_repeated_keys(def, all)?;
@@ -480,11 +489,9 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
     })
 }
 
-/// Rows per file of a collected table, by its source_file column.
-pub fn rows_per_file(df: &DataFrame) -> Result<std::collections::BTreeMap<String, u64>> {
-    let counts = df
-        .clone()
-        .lazy()
+/// Rows per file of a canonical table, by its source_file column.
+pub fn rows_per_file(table: LazyFrame) -> Result<std::collections::BTreeMap<String, u64>> {
+    let counts = table
         .group_by([col(schema::SOURCE_FILE)])
         .agg([len().cast(DataType::UInt64).alias("n")])
         .collect()
@@ -730,7 +737,7 @@ mod tests {
     #[test]
     fn rows_per_file_counts_the_source_file_column() {
         let df = df!(schema::SOURCE_FILE => ["a.csv", "b.csv", "a.csv"]).unwrap();
-        let n = rows_per_file(&df).unwrap();
+        let n = rows_per_file(df.lazy()).unwrap();
         assert_eq!(n.get("a.csv"), Some(&2));
         assert_eq!(n.get("b.csv"), Some(&1));
     }
