@@ -293,7 +293,9 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
                             .to_string()
                     })
                     .collect();
-                if rec.line != 1 || rec.multiline {
+                // A header with malformed quoting (text after a closing quote, a bare carriage
+                // return) is split differently by Polars: the file is rewritten under c0..cN.
+                if rec.line != 1 || rec.multiline || field_count(rec.bytes).1 {
                     clean = false;
                 }
                 if gzip {
