@@ -158,7 +158,7 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
     df.rechunk_mut_par();
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(TABLE_COMPRESSION)
         .with_statistics(StatisticsOptions::default())
         .with_row_group_size(Some(ROW_GROUP_ROWS))
         .finish(df)
@@ -166,6 +166,9 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
     let sha = write_bytes(path, &buf)?;
     Ok((df.height() as u64, sha))
 }
+
+/// Compression of every output table.
+pub const TABLE_COMPRESSION: ParquetCompression = ParquetCompression::Zstd(None);
 
 /// Rows per row group of every Parquet file billrisk writes.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
@@ -201,15 +204,31 @@ pub fn sink_parquet(
     Ok(())
 }
 
-/// Streams a plan into an output Parquet file (zstd, like [`write_parquet`]) and returns (rows,
-/// sha256 of the file), both read back from disk: the table is never in memory.
-pub fn sink_table(lf: LazyFrame, path: &Path) -> Result<(u64, String)> {
-    sink_parquet(lf, path, ParquetCompression::Zstd(None), "writing tables")?;
-    let rows = parquet_rows(path)?;
-    let mut f = fs::File::open(path).map_err(|e| out_err(path, e))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|e| out_err(path, e))?;
-    Ok((rows, format!("{:x}", h.finalize())))
+/// Copies a Parquet file billrisk wrote (a staged input) into the output folder and returns
+/// (rows, sha256 of the file): the table is never in memory.
+pub fn copy_table(from: &Path, to: &Path) -> Result<(u64, String)> {
+    if let Some(p) = to.parent() {
+        fs::create_dir_all(p).map_err(|e| out_err(p, e))?;
+    }
+    let rows = parquet_rows(from)?;
+    let mut src = fs::File::open(from).map_err(|e| out_err(from, e))?;
+    let dst = fs::File::create(to).map_err(|e| out_err(to, e))?;
+    // The bytes are hashed on their way to the output file: one read of the staged file.
+    struct Hashing<W: Write>(W, Sha256);
+    impl<W: Write> Write for Hashing<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.0.write(buf)?;
+            self.1.update(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.0.flush()
+        }
+    }
+    let mut out = Hashing(std::io::BufWriter::new(dst), Sha256::new());
+    std::io::copy(&mut src, &mut out).map_err(|e| out_err(to, e))?;
+    out.flush().map_err(|e| out_err(to, e))?;
+    Ok((rows, format!("{:x}", out.1.finalize())))
 }
 
 /// Rows of a Parquet file, from its footer.

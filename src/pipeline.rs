@@ -101,8 +101,9 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
             output::sink_parquet(
                 loaded.inputs.usage.clone(),
                 &staged_usage,
-                // Read back once per analysis: fast to decode beats small on a scratch disk.
-                ParquetCompression::Lz4Raw,
+                // The output's own compression: unless pseudonymized, this very file becomes
+                // inputs/usage.parquet (a copy, not a second encoding).
+                output::TABLE_COMPRESSION,
                 "checking rows",
             )?;
             let usage = output::scan_own_parquet(&staged_usage)?;
@@ -647,11 +648,11 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         inputs: mut input_tables,
         usage,
     } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
-    // Usage is streamed from its staged file into inputs/usage.parquet, except when names must be
-    // replaced first: pseudonymizing reads and rewrites every table in memory.
-    let mut streamed_usage = Some(usage);
+    // inputs/usage.parquet is a copy of the staged file, except when names must be replaced
+    // first: pseudonymizing reads and rewrites every table in memory.
+    let mut streamed_usage = Some(ing.scratch.path().join(STAGED_USAGE));
     if let Some(key) = &opts.pseudonym_key {
-        if let Some(usage) = streamed_usage.take() {
+        if streamed_usage.take().is_some() {
             let df = usage.collect().stage("pseudonymizing")?;
             input_tables.insert(schema::usage::TABLE.to_string(), df);
         }
@@ -674,7 +675,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
                 let (rows, sha256) = match set.get_mut(&name) {
                     Some(df) => output::write_parquet(&root.join(&rel), df)?,
                     None => match streamed_usage.take() {
-                        Some(usage) => output::sink_table(usage, &root.join(&rel))?,
+                        Some(staged) => output::copy_table(&staged, &root.join(&rel))?,
                         None => return Err(Error::Internal(format!("{rel} has no data"))),
                     },
                 };
