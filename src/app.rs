@@ -199,6 +199,12 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
                 crate::schema::usage::TABLE,
                 polars::prelude::IntoLazy::lazy(usage),
             );
+            for (name, file) in &computed.staged {
+                let df = crate::output::scan_own_parquet(file)?
+                    .collect()
+                    .stage("query")?;
+                catalog.register(name, polars::prelude::IntoLazy::lazy(df));
+            }
             for (name, df) in computed.inputs.into_iter().chain(computed.tables) {
                 catalog.register(&name, polars::prelude::IntoLazy::lazy(df));
             }

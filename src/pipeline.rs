@@ -369,8 +369,11 @@ struct Manifest {
 pub struct Computed {
     pub as_of: NaiveDate,
     pub ingested: Ingested,
-    /// Output tables of SPEC 5 by name (rejected_rows included).
+    /// Output tables of SPEC 5 by name (rejected_rows included), except those in `staged`.
     pub tables: BTreeMap<String, DataFrame>,
+    /// Output tables too large to hold (usage_daily): Parquet files in `ingested`'s scratch folder,
+    /// written exactly as the output's own tables.
+    pub staged: BTreeMap<String, PathBuf>,
     /// Canonical input tables by name, except usage.
     pub inputs: BTreeMap<String, DataFrame>,
     /// Canonical usage: a scan of the file staged in `ingested`'s scratch folder, which lives as
@@ -408,6 +411,8 @@ impl Frames {
 const REJECTED: &str = "__rejected";
 /// The canonical usage table, staged in the scratch folder (see `ingest`).
 const STAGED_USAGE: &str = "staged_usage.parquet";
+/// The usage_daily table, staged beside it (see `compute`).
+const STAGED_USAGE_DAILY: &str = "staged_usage_daily.parquet";
 
 /// Canonical inputs in a stable order: by file and line, as they were read.
 fn sort_input(lf: LazyFrame) -> LazyFrame {
@@ -463,16 +468,26 @@ pub fn compute(
         reporting,
         &config.budgets,
     );
+    // usage_daily has nearly a row per usage row (a row per customer, subscription, meter
+    // category and day): it is streamed to a file beside the staged usage, never held in memory,
+    // and written to the output as a copy of that file.
+    let mut staged = BTreeMap::new();
+    let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
+    progress.stage("analyses: usage_daily", || {
+        output::sink_parquet(
+            analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+            &daily_file,
+            output::TABLE_COMPRESSION,
+            "analyses",
+        )
+    })?;
+    staged.insert(schema::usage_daily::TABLE.to_string(), daily_file);
     let phase1 = progress.stage("analyses: aging, budgets, signals", || {
         collect_all(vec![
             (schema::aging_invoices::TABLE.into(), aging_invoices),
             (schema::unapplied_credit::TABLE.into(), credit),
             (AGING_BASE.into(), aging_base),
             (schema::budget_status::TABLE.into(), budget_status),
-            (
-                schema::usage_daily::TABLE.into(),
-                analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
-            ),
             (
                 schema::budget_daily::TABLE.into(),
                 analysis::budgets::budget_daily(
@@ -631,6 +646,7 @@ pub fn compute(
     )?;
     Ok(Computed {
         as_of,
+        staged,
         usage: ing.inputs.usage.clone(),
         ingested: ing,
         tables,
@@ -647,6 +663,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         mut tables,
         inputs: mut input_tables,
         usage,
+        mut staged,
     } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
     // inputs/usage.parquet is a copy of the staged file, except when names must be replaced
     // first: pseudonymizing reads and rewrites every table in memory.
@@ -656,6 +673,12 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
             let df = usage.collect().stage("pseudonymizing")?;
             input_tables.insert(schema::usage::TABLE.to_string(), df);
         }
+        for (name, file) in std::mem::take(&mut staged) {
+            let df = output::scan_own_parquet(&file)?
+                .collect()
+                .stage("pseudonymizing")?;
+            tables.insert(name, df);
+        }
         let p = crate::pseudonymize::Pseudonymizer::new(key.clone());
         progress.stage("pseudonymizing", || p.apply(&mut tables, &mut input_tables))?;
     }
@@ -664,20 +687,25 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     let root = staging.path().to_path_buf();
     let mut outputs = Vec::new();
     progress.stage("writing tables", || -> Result<()> {
-        for (dir, set) in [("tables", &mut tables), ("inputs", &mut input_tables)] {
-            let mut names: Vec<String> = set.keys().cloned().collect();
-            if dir == "inputs" && streamed_usage.is_some() {
-                names.push(schema::usage::TABLE.to_string());
-                names.sort();
-            }
+        // Files staged in the scratch folder, per output folder: copied, not re-encoded.
+        let mut staged_inputs = BTreeMap::new();
+        if let Some(file) = streamed_usage.take() {
+            staged_inputs.insert(schema::usage::TABLE.to_string(), file);
+        }
+        for (dir, set, files) in [
+            ("tables", &mut tables, &staged),
+            ("inputs", &mut input_tables, &staged_inputs),
+        ] {
+            let mut names: Vec<String> = set.keys().chain(files.keys()).cloned().collect();
+            names.sort();
             for name in names {
                 let rel = format!("{dir}/{name}.parquet");
-                let (rows, sha256) = match set.get_mut(&name) {
-                    Some(df) => output::write_parquet(&root.join(&rel), df)?,
-                    None => match streamed_usage.take() {
-                        Some(staged) => output::copy_table(&staged, &root.join(&rel))?,
-                        None => return Err(Error::Internal(format!("{rel} has no data"))),
-                    },
+                let (rows, sha256) = match (set.get_mut(&name), files.get(&name)) {
+                    (Some(df), _) => output::write_parquet(&root.join(&rel), df)?,
+                    (None, Some(file)) => output::copy_table(file, &root.join(&rel))?,
+                    (None, None) => {
+                        return Err(Error::Internal(format!("{rel} has no data")));
+                    }
                 };
                 outputs.push(ManifestOutput {
                     file: rel,
@@ -691,7 +719,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     })?;
 
     // Reports and action lists (SPEC 5): rendering is pure, files are written here.
-    let report_data = report_data(&opts.config, as_of, &tables, &input_tables, &ing)?;
+    let report_data = report_data(&opts.config, as_of, &tables, &staged, &input_tables, &ing)?;
     let rendered = progress.stage("rendering reports", || -> Result<Vec<(String, String)>> {
         let cfg = &opts.config.report;
         let summary = report::summarize(&report_data, cfg)?;
@@ -778,6 +806,7 @@ fn report_data(
     config: &Config,
     as_of: NaiveDate,
     tables: &BTreeMap<String, DataFrame>,
+    staged: &BTreeMap<String, PathBuf>,
     inputs: &BTreeMap<String, DataFrame>,
     ing: &Ingested,
 ) -> Result<report::ReportData> {
@@ -798,7 +827,15 @@ fn report_data(
     data.reconciliation = table(schema::reconciliation::TABLE)?;
     data.anomalies = table(schema::anomalies::TABLE)?;
     data.risk_scores = table(schema::risk_scores::TABLE)?;
-    data.usage_daily = table(schema::usage_daily::TABLE)?;
+    // The report's usage charts need daily cost per customer only: summed from usage_daily, from
+    // the staged file or (pseudonymized runs) the collected table.
+    let daily = match staged.get(schema::usage_daily::TABLE) {
+        Some(file) => output::scan_own_parquet(file)?,
+        None => table(schema::usage_daily::TABLE)?.lazy(),
+    };
+    data.usage_daily = analysis::usage_daily::per_customer_day(daily)
+        .collect()
+        .stage("report")?;
     data.rejected_rows = table(schema::rejected_rows::TABLE)?;
     data.budget_alerts = table(schema::budget_alerts::TABLE)?;
     data.risk_review = table(schema::risk_review::TABLE)?;
