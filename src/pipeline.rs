@@ -484,6 +484,7 @@ pub fn compute(
             "analyses",
         )
     })?;
+    let staged_daily = daily_file.clone();
     staged.insert(schema::usage_daily::TABLE.to_string(), daily_file);
     let phase1 = progress.stage("analyses: aging, budgets, signals", || {
         collect_all(vec![
@@ -516,6 +517,7 @@ pub fn compute(
                 analysis::usage_signals::as_strength(
                     analysis::usage_signals::usage_signals(
                         inputs.usage.clone(),
+                        output::scan_own_parquet(&staged_daily)?,
                         inputs.customers.clone(),
                         as_of,
                         &config.usage_signals,
