@@ -486,7 +486,21 @@ pub fn compute(
     })?;
     let staged_daily = daily_file.clone();
     staged.insert(schema::usage_daily::TABLE.to_string(), daily_file);
+    let signal_plans = analysis::usage_signals::usage_signal_plans(
+        inputs.usage.clone(),
+        output::scan_own_parquet(&staged_daily)?,
+        inputs.customers.clone(),
+        as_of,
+        &config.usage_signals,
+    );
     let phase1 = progress.stage("analyses: aging, budgets, signals", || {
+        // Alone and streaming: inside the shared plan it kept every usage line whole (see
+        // usage_signals::SignalPlans).
+        let round_the_clock = signal_plans
+            .round_the_clock
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+            .stage("analyses")?;
         collect_all(vec![
             (schema::aging_invoices::TABLE.into(), aging_invoices),
             (schema::unapplied_credit::TABLE.into(), credit),
@@ -515,13 +529,10 @@ pub fn compute(
             (
                 SIGNALS_USAGE.into(),
                 analysis::usage_signals::as_strength(
-                    analysis::usage_signals::usage_signals(
-                        inputs.usage.clone(),
-                        output::scan_own_parquet(&staged_daily)?,
-                        inputs.customers.clone(),
-                        as_of,
-                        &config.usage_signals,
-                    ),
+                    analysis::usage_signals::sorted_signals(vec![
+                        signal_plans.shared,
+                        round_the_clock.lazy(),
+                    ]),
                     &config.usage_signals,
                 ),
             ),
