@@ -9,7 +9,7 @@ use crate::cli::{
     Cli, Command, GenerateArgs, InitArgs, InputArgs, QueryArgs, RunArgs, ValidateArgs,
 };
 use crate::config::{Config, DEFAULT_TOML};
-use crate::error::{Error, PolarsContext, Result};
+use crate::error::{Error, Result};
 use crate::pipeline::{self, InputSource, RunOptions};
 use crate::progress::{Progress, Verbosity};
 
@@ -193,16 +193,13 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
             };
             let computed = pipeline::compute(&input_source(&args.input), as_of, &config, progress)?;
             let mut catalog = Catalog::new();
-            // The staged usage file goes with `computed`: read it into memory for the query.
-            let usage = computed.usage.collect().stage("usage")?;
-            catalog.register(
-                crate::schema::usage::TABLE,
-                polars::prelude::IntoLazy::lazy(usage),
-            );
-            for (name, file) in &computed.staged {
-                let df = crate::output::scan_own_parquet(file)?
-                    .collect()
-                    .stage("query")?;
+            // Staged files go with `computed`'s scratch folder: read them into memory.
+            for (name, file) in computed
+                .staged
+                .iter()
+                .chain(&computed.ingested.staged_inputs)
+            {
+                let df = pipeline::read_staged(file)?;
                 catalog.register(name, polars::prelude::IntoLazy::lazy(df));
             }
             for (name, df) in computed.inputs.into_iter().chain(computed.tables) {

@@ -204,31 +204,38 @@ pub fn sink_parquet(
     Ok(())
 }
 
-/// Copies a Parquet file billrisk wrote (a staged input) into the output folder and returns
-/// (rows, sha256 of the file): the table is never in memory.
+/// A reader that hashes (sha256) and counts the bytes read through it.
+pub(crate) struct Hashing<R> {
+    pub inner: R,
+    pub hasher: Sha256,
+    pub size: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
+/// Copies a Parquet file billrisk wrote (a staged table) into the output folder and returns
+/// (rows, sha256 of the file), hashed on the way: the table is never in memory.
 pub fn copy_table(from: &Path, to: &Path) -> Result<(u64, String)> {
     if let Some(p) = to.parent() {
         fs::create_dir_all(p).map_err(|e| out_err(p, e))?;
     }
     let rows = parquet_rows(from)?;
-    let mut src = fs::File::open(from).map_err(|e| out_err(from, e))?;
-    let dst = fs::File::create(to).map_err(|e| out_err(to, e))?;
-    // The bytes are hashed on their way to the output file: one read of the staged file.
-    struct Hashing<W: Write>(W, Sha256);
-    impl<W: Write> Write for Hashing<W> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let n = self.0.write(buf)?;
-            self.1.update(&buf[..n]);
-            Ok(n)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            self.0.flush()
-        }
-    }
-    let mut out = Hashing(std::io::BufWriter::new(dst), Sha256::new());
-    std::io::copy(&mut src, &mut out).map_err(|e| out_err(to, e))?;
-    out.flush().map_err(|e| out_err(to, e))?;
-    Ok((rows, format!("{:x}", out.1.finalize())))
+    let mut src = Hashing {
+        inner: fs::File::open(from).map_err(|e| out_err(from, e))?,
+        hasher: Sha256::new(),
+        size: 0,
+    };
+    let mut dst = std::io::BufWriter::new(fs::File::create(to).map_err(|e| out_err(to, e))?);
+    std::io::copy(&mut src, &mut dst).map_err(|e| out_err(to, e))?;
+    dst.flush().map_err(|e| out_err(to, e))?;
+    Ok((rows, format!("{:x}", src.hasher.finalize())))
 }
 
 /// Rows of a Parquet file, from its footer.

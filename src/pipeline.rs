@@ -63,9 +63,11 @@ pub struct Ingested {
     pub files: Vec<FileInfo>,
     pub per_file_rejected: BTreeMap<String, u64>,
     pub sources: BTreeMap<String, SourceCounts>,
-    /// Scratch space (bundled sample data, rewritten CSVs); removed on drop.
+    /// Scratch space (bundled sample data, rewritten CSVs, staged tables); removed on drop.
     pub scratch: tempfile::TempDir,
     pub input_dir: PathBuf,
+    /// Input tables staged as Parquet files in `scratch` (usage), by name; `inputs` scans them.
+    pub staged_inputs: BTreeMap<String, PathBuf>,
 }
 
 fn scratch_dir() -> Result<tempfile::TempDir> {
@@ -195,6 +197,7 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
         sources,
         scratch,
         input_dir,
+        staged_inputs: BTreeMap::from([(schema::usage::TABLE.to_string(), staged_usage)]),
     })
 }
 
@@ -302,6 +305,25 @@ pub fn resolve_as_of(inputs: &Inputs, given: Option<NaiveDate>) -> Result<NaiveD
     }
 }
 
+/// Collects one plan on Polars' streaming engine.
+fn collect_streaming(lf: LazyFrame) -> Result<DataFrame> {
+    LazyFrame::collect_all_with_engine(
+        vec![lf.logical_plan],
+        Engine::Streaming,
+        OptFlags::default(),
+    )
+    .stage("analyses")?
+    .pop()
+    .ok_or_else(|| Error::Internal("a plan gave no frame".into()))
+}
+
+/// A staged table read into memory (pseudonymizing, `billrisk query` without --out).
+pub fn read_staged(file: &std::path::Path) -> Result<DataFrame> {
+    output::scan_own_parquet(file)?
+        .collect()
+        .stage("staged table")
+}
+
 /// Collects named plans together, so Polars optimises and runs them as one.
 fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataFrame>> {
     // Developer aid for the benchmarks (issue 8): collect each plan alone and print its time, to
@@ -375,13 +397,11 @@ pub struct Computed {
     /// Output tables of SPEC 5 by name (rejected_rows included), except those in `staged`.
     pub tables: BTreeMap<String, DataFrame>,
     /// Output tables too large to hold (usage_daily): Parquet files in `ingested`'s scratch folder,
-    /// written exactly as the output's own tables.
+    /// written exactly as the output's own tables. Input tables staged the same way (usage) are
+    /// in `ingested.staged_inputs`; both live as long as `ingested` does.
     pub staged: BTreeMap<String, PathBuf>,
-    /// Canonical input tables by name, except usage.
+    /// Canonical input tables by name, except the staged ones.
     pub inputs: BTreeMap<String, DataFrame>,
-    /// Canonical usage: a scan of the file staged in `ingested`'s scratch folder, which lives as
-    /// long as `ingested` does.
-    pub usage: LazyFrame,
 }
 
 // Intermediate results shared between phases (not written).
@@ -474,7 +494,6 @@ pub fn compute(
     // usage_daily has nearly a row per usage row (a row per customer, subscription, meter
     // category and day): it is streamed to a file beside the staged usage, never held in memory,
     // and written to the output as a copy of that file.
-    let mut staged = BTreeMap::new();
     let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
     progress.stage("analyses: usage_daily", || {
         output::sink_parquet(
@@ -484,11 +503,9 @@ pub fn compute(
             "analyses",
         )
     })?;
-    let staged_daily = daily_file.clone();
-    staged.insert(schema::usage_daily::TABLE.to_string(), daily_file);
     let signal_plans = analysis::usage_signals::usage_signal_plans(
         inputs.usage.clone(),
-        output::scan_own_parquet(&staged_daily)?,
+        output::scan_own_parquet(&daily_file)?,
         inputs.customers.clone(),
         as_of,
         &config.usage_signals,
@@ -496,11 +513,7 @@ pub fn compute(
     let phase1 = progress.stage("analyses: aging, budgets, signals", || {
         // Alone and streaming: inside the shared plan it kept every usage line whole (see
         // usage_signals::SignalPlans).
-        let round_the_clock = signal_plans
-            .round_the_clock
-            .collect_with_engine(Engine::Streaming)
-            .map(|r| r.unwrap_single())
-            .stage("analyses")?;
+        let round_the_clock = collect_streaming(signal_plans.round_the_clock)?;
         collect_all(vec![
             (schema::aging_invoices::TABLE.into(), aging_invoices),
             (schema::unapplied_credit::TABLE.into(), credit),
@@ -656,14 +669,13 @@ pub fn compute(
         inputs
             .named()
             .into_iter()
-            .filter(|(name, _)| *name != schema::usage::TABLE)
+            .filter(|(name, _)| !ing.staged_inputs.contains_key(*name))
             .map(|(name, lf)| (name.to_string(), lf))
             .collect(),
     )?;
     Ok(Computed {
         as_of,
-        staged,
-        usage: ing.inputs.usage.clone(),
+        staged: BTreeMap::from([(schema::usage_daily::TABLE.to_string(), daily_file)]),
         ingested: ing,
         tables,
         inputs: input_tables,
@@ -678,22 +690,19 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         ingested: ing,
         mut tables,
         inputs: mut input_tables,
-        usage,
         mut staged,
     } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
-    // inputs/usage.parquet is a copy of the staged file, except when names must be replaced
-    // first: pseudonymizing reads and rewrites every table in memory.
-    let mut streamed_usage = Some(ing.scratch.path().join(STAGED_USAGE));
+    // Staged tables are copied into the output, except when names must be replaced first:
+    // pseudonymizing reads and rewrites every table in memory.
+    let mut staged_inputs = ing.staged_inputs.clone();
     if let Some(key) = &opts.pseudonym_key {
-        if streamed_usage.take().is_some() {
-            let df = usage.collect().stage("pseudonymizing")?;
-            input_tables.insert(schema::usage::TABLE.to_string(), df);
-        }
-        for (name, file) in std::mem::take(&mut staged) {
-            let df = output::scan_own_parquet(&file)?
-                .collect()
-                .stage("pseudonymizing")?;
-            tables.insert(name, df);
+        for (set, files) in [
+            (&mut tables, &mut staged),
+            (&mut input_tables, &mut staged_inputs),
+        ] {
+            for (name, file) in std::mem::take(files) {
+                set.insert(name, read_staged(&file)?);
+            }
         }
         let p = crate::pseudonymize::Pseudonymizer::new(key.clone());
         progress.stage("pseudonymizing", || p.apply(&mut tables, &mut input_tables))?;
@@ -703,11 +712,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     let root = staging.path().to_path_buf();
     let mut outputs = Vec::new();
     progress.stage("writing tables", || -> Result<()> {
-        // Files staged in the scratch folder, per output folder: copied, not re-encoded.
-        let mut staged_inputs = BTreeMap::new();
-        if let Some(file) = streamed_usage.take() {
-            staged_inputs.insert(schema::usage::TABLE.to_string(), file);
-        }
+        // Files staged in the scratch folder are copied, not re-encoded.
         for (dir, set, files) in [
             ("tables", &mut tables, &staged),
             ("inputs", &mut input_tables, &staged_inputs),

@@ -65,6 +65,15 @@ pub fn per_customer_day(daily: LazyFrame) -> LazyFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn costs(out: &DataFrame) -> Vec<f64> {
+        out.column(d::COST)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect()
+    }
     use crate::ingest::Inputs;
 
     #[test]
@@ -96,13 +105,7 @@ mod tests {
         let out = usage_daily(usage.lazy(), day(2)).collect().unwrap();
         // c1 on the 1st: 1.25 + 2.5 = 3.75 over 2 rows; the 3rd is after A; c2 7.0.
         assert_eq!(out.height(), 2);
-        let cost: Vec<f64> = out
-            .column(d::COST)
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let cost = costs(&out);
         assert_eq!(cost, [3.75, 7.0]);
         let rows: Vec<u32> = out
             .column(d::ROWS)
@@ -128,13 +131,7 @@ mod tests {
         )
         .unwrap();
         let out = usage_daily(usage.lazy(), day(30)).collect().unwrap();
-        let cost: Vec<f64> = out
-            .column(d::COST)
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let cost = costs(&out);
         // c1 on the 1st (s1 Network, s2 Storage), c1 on the 2nd (s1, s2), then c2.
         assert_eq!(cost, [4.0, 5.0, 3.0, 2.0, 1.0]);
     }
@@ -159,13 +156,7 @@ mod tests {
             .unwrap()
             .iter()
             .collect();
-        let cost: Vec<f64> = out
-            .column(d::COST)
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let cost = costs(&out);
         // c1 on the 1st: 4.0; c1 on the 2nd: 2.25 + 0.5 (two subscriptions); c2 on the 1st: 1.5.
         assert_eq!(ids, [Some("c1"), Some("c1"), Some("c2")]);
         assert_eq!(cost, [4.0, 2.75, 1.5]);

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::Rejected;
 use crate::error::{Error, Result};
-use crate::output::out_err;
+use crate::output::{out_err, Hashing};
 use crate::schema;
 
 /// Longest raw text kept for a rejected row.
@@ -35,22 +35,6 @@ pub struct Prepass {
     /// The file Polars reads, and whether line numbers come from a `__line` column.
     pub scan_path: PathBuf,
     pub rewritten: bool,
-}
-
-/// Counts and hashes every byte that passes through.
-struct Hashing<R> {
-    inner: R,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
 }
 
 pub fn is_gzip(path: &Path) -> bool {
