@@ -305,16 +305,53 @@ pub fn resolve_as_of(inputs: &Inputs, given: Option<NaiveDate>) -> Result<NaiveD
     }
 }
 
-/// Collects one plan on Polars' streaming engine.
-fn collect_streaming(lf: LazyFrame) -> Result<DataFrame> {
-    LazyFrame::collect_all_with_engine(
-        vec![lf.logical_plan],
+/// Collects plans together on Polars' streaming engine: the frames, in the order of `plans`.
+fn collect_streaming(plans: Vec<LazyFrame>) -> Result<Vec<DataFrame>> {
+    let n = plans.len();
+    let timed = TimedPlan::start();
+    let dfs = LazyFrame::collect_all_with_engine(
+        plans.into_iter().map(|lf| lf.logical_plan).collect(),
         Engine::Streaming,
         OptFlags::default(),
     )
-    .stage("analyses")?
-    .pop()
-    .ok_or_else(|| Error::Internal("a plan gave no frame".into()))
+    .stage("analyses")?;
+    if dfs.len() != n {
+        return Err(Error::Internal(format!(
+            "{n} plans gave {} frames",
+            dfs.len()
+        )));
+    }
+    if let Some(t) = timed {
+        let rows: Vec<String> = dfs.iter().map(|df| df.height().to_string()).collect();
+        t.report(&format!("streamed ({} rows)", rows.join(", ")));
+    }
+    Ok(dfs)
+}
+
+/// Developer aid for the benchmarks (issue 8): with BILLRISK_TIME_PLANS set, the time and peak
+/// memory of each plan (or group of plans) collected, on stderr.
+struct TimedPlan {
+    started: std::time::Instant,
+    resident_before: Option<f64>,
+}
+
+impl TimedPlan {
+    fn start() -> Option<TimedPlan> {
+        std::env::var_os("BILLRISK_TIME_PLANS").map(|_| TimedPlan {
+            resident_before: crate::progress::reset_peak_memory(),
+            started: std::time::Instant::now(),
+        })
+    }
+
+    fn report(self, what: &str) {
+        let gib = |g: Option<f64>| g.map_or("?".into(), |g| format!("{g:.2}"));
+        eprintln!(
+            "plan {what}: {:.2} s, resident before {} GiB, peak {} GiB",
+            self.started.elapsed().as_secs_f64(),
+            gib(self.resident_before),
+            gib(crate::progress::peak_memory_gib()),
+        );
+    }
 }
 
 /// A staged table read into memory (pseudonymizing, `billrisk query` without --out).
@@ -331,16 +368,11 @@ fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataF
     if std::env::var_os("BILLRISK_TIME_PLANS").is_some() {
         let mut out = BTreeMap::new();
         for (name, lf) in plans {
-            let before = crate::progress::reset_peak_memory();
-            let t = std::time::Instant::now();
+            let timed = TimedPlan::start();
             let df = lf.collect().stage("analyses")?;
-            eprintln!(
-                "plan {name}: {:.2} s, {} rows, resident before {} GiB, peak {} GiB",
-                t.elapsed().as_secs_f64(),
-                df.height(),
-                before.map_or("?".into(), |g| format!("{g:.2}")),
-                crate::progress::peak_memory_gib().map_or("?".into(), |g| format!("{g:.2}")),
-            );
+            if let Some(t) = timed {
+                t.report(&format!("{name} ({} rows)", df.height()));
+            }
             out.insert(name, df);
         }
         return Ok(out);
@@ -503,17 +535,43 @@ pub fn compute(
             "analyses",
         )
     })?;
-    let signal_plans = analysis::usage_signals::usage_signal_plans(
-        inputs.usage.clone(),
-        output::scan_own_parquet(&daily_file)?,
-        inputs.customers.clone(),
-        as_of,
-        &config.usage_signals,
-    );
     let phase1 = progress.stage("analyses: aging, budgets, signals", || {
-        // Alone and streaming: inside the shared plan it kept every usage line whole (see
-        // usage_signals::SignalPlans).
-        let round_the_clock = collect_streaming(signal_plans.round_the_clock)?;
+        // The usage signals read usage through a small summary, collected first; the two parts
+        // that read usage lines again (round_the_clock, the GPU share of spikes) are streamed
+        // apart from the shared plan, which would hold the lines they read whole (see
+        // usage_signals::usage_summary).
+        let signals = &config.usage_signals;
+        let summary = collect_streaming(vec![analysis::usage_signals::usage_summary(
+            inputs.usage.clone(),
+            as_of,
+            signals,
+        )])?
+        .remove(0)
+        .lazy();
+        let mut streamed = collect_streaming(vec![
+            analysis::usage_signals::round_the_clock_signals(
+                inputs.usage.clone(),
+                summary.clone(),
+                as_of,
+                signals,
+            ),
+            analysis::usage_signals::gpu_daily(
+                inputs.usage.clone(),
+                summary.clone(),
+                as_of,
+                signals,
+            ),
+        ])?;
+        let gpu_daily = streamed.remove(1).lazy();
+        let round_the_clock = streamed.remove(0).lazy();
+        let usage_signals = analysis::usage_signals::summary_signals(
+            summary,
+            gpu_daily,
+            output::scan_own_parquet(&daily_file)?,
+            inputs.customers.clone(),
+            as_of,
+            signals,
+        );
         collect_all(vec![
             (schema::aging_invoices::TABLE.into(), aging_invoices),
             (schema::unapplied_credit::TABLE.into(), credit),
@@ -542,10 +600,7 @@ pub fn compute(
             (
                 SIGNALS_USAGE.into(),
                 analysis::usage_signals::as_strength(
-                    analysis::usage_signals::sorted_signals(vec![
-                        signal_plans.shared,
-                        round_the_clock.lazy(),
-                    ]),
+                    analysis::usage_signals::sorted_signals(vec![usage_signals, round_the_clock]),
                     &config.usage_signals,
                 ),
             ),

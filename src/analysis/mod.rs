@@ -30,9 +30,14 @@ use polars::prelude::{DataType, Expr};
 /// money or quantity sum uses it, so tables are byte-identical whatever the thread count (a plain
 /// float sum changes in its last digits with the partitioning of a parallel group-by).
 pub fn order_free_sum(e: Expr) -> Expr {
+    exact(e).sum().cast(DataType::Float64)
+}
+
+/// A float as the Decimal(38, 10) that [`order_free_sum`] adds up. Partial sums of it can be
+/// summed again (Decimal addition is exact), so a sum of per-group partial sums, converted once,
+/// is bit for bit [`order_free_sum`] over the rows.
+pub fn exact(e: Expr) -> Expr {
     e.cast(DataType::Decimal(38, 10))
-        .sum()
-        .cast(DataType::Float64)
 }
 
 /// `e / c` for a constant `c`, computed as `e * (1 / c)`. Polars divides a Float64 column by a

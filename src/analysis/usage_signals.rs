@@ -46,8 +46,10 @@
 //! recent window): a new meter weighs in proportion to the customer's usual spend. For those
 //! signals `actual` is the cost since first seen (the figure in the reason), not the average day.
 //!
-//! Cost: every signal groups the usage lines up to A (read once, cached) by its own keys (linear
-//! in rows). round_the_clock reads the recent window's compute lines, and checks the
+//! Cost: the usage lines up to A are read once into a summary per customer, currency,
+//! subscription, meter and region (about 90x fewer rows), which new meters, new regions, peers
+//! and the customer's history and usual spend group further; spikes read usage_daily and the GPU
+//! lines' daily cost. All linear in rows. round_the_clock reads the recent window's compute lines, and checks the
 //! newness of the few resources it flags with a semi join of the history (linear in rows, hashing
 //! only the flagged customers). Spike baselines are built only for candidate days (recent days
 //! costing at least `min_spike_cost`), each joined on an integer series id with its
@@ -57,7 +59,7 @@
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
-use crate::analysis::{div_const, order_free_sum};
+use crate::analysis::{div_const, exact, order_free_sum};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::reasons::{
@@ -170,12 +172,40 @@ impl Default for UsageSignalConfig {
 
 // Working columns (never in an output table).
 const DAY: &str = "day"; // usage_date as days since 1970-01-01 (Int32)
+/// Keys of [`usage_summary`].
+const SUMMARY_KEYS: [&str; 7] = [
+    us::CUSTOMER_ID,
+    us::CURRENCY,
+    us::ENTITLEMENT_ID,
+    us::METER_CATEGORY,
+    us::METER_SUBCATEGORY,
+    us::METER_NAME,
+    us::REGION,
+];
+/// What the GPU matcher reads of a meter.
+const METER_KEYS: [&str; 2] = [us::METER_SUBCATEGORY, us::METER_NAME];
+/// A spike series (the keys of usage_daily but the day) and its day.
+const SERIES: [&str; 4] = [
+    us::CUSTOMER_ID,
+    us::CURRENCY,
+    us::ENTITLEMENT_ID,
+    us::METER_CATEGORY,
+];
+const SERIES_DAY: [&str; 5] = [
+    us::CUSTOMER_ID,
+    us::CURRENCY,
+    us::ENTITLEMENT_ID,
+    us::METER_CATEGORY,
+    DAY,
+];
 const LAG: &str = "lag";
 const SID: &str = "series_id";
 const BDAY: &str = "baseline_day";
 const BCOST: &str = "baseline_cost";
 const GPU_COST: &str = "gpu_cost";
 const IS_GPU: &str = "is_gpu";
+const BASE_SUM: &str = "baseline_sum"; // Decimal
+const RECENT_SUM: &str = "recent_sum"; // Decimal
 const GPU_BEFORE: &str = "gpu_before";
 const METER: &str = "meter";
 const FIRST: &str = "first_day";
@@ -240,7 +270,9 @@ impl Window {
 }
 
 /// Usage signals of every customer as rows of the `anomalies` table, sorted by customer_id,
-/// signal, entity and date. `usage` and `customers` have the canonical schemas of schema.rs.
+/// signal, entity and date. `usage` and `customers` have the canonical schemas of schema.rs,
+/// `usage_daily` that of the usage_daily table. The orchestrator runs the same parts as separate
+/// plans (see [`usage_summary`]); this composes them into one.
 pub fn usage_signals(
     usage: LazyFrame,
     usage_daily: LazyFrame,
@@ -248,51 +280,133 @@ pub fn usage_signals(
     as_of: NaiveDate,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
-    let plans = usage_signal_plans(usage, usage_daily, customers, as_of, cfg);
-    sorted_signals(vec![plans.shared, plans.round_the_clock])
+    let summary = usage_summary(usage.clone(), as_of, cfg).cache();
+    let gpu = gpu_daily(usage.clone(), summary.clone(), as_of, cfg);
+    sorted_signals(vec![
+        summary_signals(summary.clone(), gpu, usage_daily, customers, as_of, cfg),
+        round_the_clock_signals(usage, summary, as_of, cfg),
+    ])
 }
 
-/// The usage signals as two plans the orchestrator may collect apart (their rows together, in
-/// any order, then [`sorted_signals`], are [`usage_signals`]): `shared` holds the four families
-/// that read the priced lines, `round_the_clock` the one that reads every line with its resource
-/// id. Collected alone on Polars' streaming engine, round_the_clock took 6.3 s and 1.4 GiB more
-/// memory at 10M usage rows instead of 13.5 s and 4.8 GiB inside the shared plan, whose cached
-/// lines it had kept whole.
-pub struct SignalPlans {
-    pub shared: LazyFrame,
-    pub round_the_clock: LazyFrame,
+/// The usage lines up to A summed per customer, currency, subscription (entitlement), meter
+/// (category, subcategory, name) and region: first day, usage country, and the exact (Decimal) cost in the baseline before the
+/// recent window and in the recent window. Every family reads usage through this summary except
+/// round_the_clock (per resource and day) and the GPU share of spikes (per subscription and day).
+///
+/// Plans: collect this first, on its own (it is about 90x smaller than the lines: 120k rows for
+/// 10.8M usage lines); then [`gpu_daily`] and [`round_the_clock_signals`], which read usage again;
+/// then [`summary_signals`]. Before, every family read a cached copy of the priced lines, which held
+/// seven text columns of every line in memory (about 2.8 GB at 10M lines) while the families ran.
+/// Sums stay Decimal until the last group-by, so each figure is the exact sum over the lines,
+/// whatever the grouping.
+pub fn usage_summary(usage: LazyFrame, as_of: NaiveDate, cfg: &UsageSignalConfig) -> LazyFrame {
+    let w = Window::new(as_of, cfg);
+    let day = || col(DAY);
+    // The window sums are taken of columns masked beforehand (adding exact zeros changes no sum):
+    // a filter inside an aggregation would make Polars' streaming engine fall back to reading
+    // every line into memory (4.5 GiB at 10M lines).
+    let masked = |mask: Expr| {
+        when(mask)
+            .then(exact(col(us::COST)))
+            .otherwise(exact(lit(0.0)))
+    };
+    usage_lines(usage, &w)
+        .select(
+            SUMMARY_KEYS
+                .map(col)
+                .into_iter()
+                .chain([
+                    col(us::CUSTOMER_COUNTRY),
+                    day(),
+                    masked(
+                        day()
+                            .gt_eq(lit(w.baseline_start))
+                            .and(day().lt(lit(w.recent_start))),
+                    )
+                    .alias(BASE_SUM),
+                    masked(day().gt_eq(lit(w.recent_start))).alias(RECENT_SUM),
+                ])
+                .collect::<Vec<_>>(),
+        )
+        .group_by(SUMMARY_KEYS.map(col))
+        .agg([
+            // min skips nulls.
+            col(us::CUSTOMER_COUNTRY).min(),
+            day().min().alias(FIRST),
+            col(BASE_SUM).sum(),
+            col(RECENT_SUM).sum(),
+        ])
 }
 
-pub fn usage_signal_plans(
+/// Per spike series (customer, currency, subscription, meter category) and day, the cost of GPU
+/// meters, for the days that have any (a spike is labelled GPU when they make most of its cost).
+/// `summary` is [`usage_summary`]'s: its distinct meters are matched once, not every line.
+pub fn gpu_daily(
     usage: LazyFrame,
+    summary: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &UsageSignalConfig,
+) -> LazyFrame {
+    let w = Window::new(as_of, cfg);
+    let meter_keys = || METER_KEYS.map(col);
+    let gpu = gpu_meters(summary, cfg)
+        .filter(col(IS_GPU))
+        .select(meter_keys());
+    let series_day = || SERIES_DAY.map(col);
+    usage_lines(usage, &w)
+        .join(
+            gpu,
+            meter_keys(),
+            meter_keys(),
+            JoinArgs::new(JoinType::Semi),
+        )
+        .group_by(series_day())
+        .agg([order_free_sum(col(us::COST)).alias(GPU_COST)])
+}
+
+/// round_the_clock rows (anomalies columns): reads usage per resource and day, and the
+/// customer's usual spend from `summary` ([`usage_summary`]). Collected alone on Polars' streaming
+/// engine it took 6.3 s and 1.4 GiB at 10M usage lines; inside a plan with the other families,
+/// 13.5 s and 4.8 GiB.
+pub fn round_the_clock_signals(
+    usage: LazyFrame,
+    summary: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &UsageSignalConfig,
+) -> LazyFrame {
+    let w = Window::new(as_of, cfg);
+    let history = customer_history(summary.clone(), &w);
+    round_the_clock(
+        usage_lines(usage, &w),
+        usual_spend(summary, history, &w),
+        &w,
+        cfg,
+    )
+}
+
+/// Every family but round_the_clock (anomalies columns, unsorted): spikes from `usage_daily` and
+/// `gpu_daily` ([`gpu_daily`]), new meters, new regions and peer outliers from `summary`
+/// ([`usage_summary`]) and the customer master.
+pub fn summary_signals(
+    summary: LazyFrame,
+    gpu_daily: LazyFrame,
     usage_daily: LazyFrame,
     customers: LazyFrame,
     as_of: NaiveDate,
     cfg: &UsageSignalConfig,
-) -> SignalPlans {
+) -> LazyFrame {
     let w = Window::new(as_of, cfg);
-    let lines = usage_lines(usage, &w);
-    // Cached: every signal reads these lines with its own projection, and Polars' common subplan
-    // elimination does not merge differently projected copies, so without the cache the meter
-    // join (and formerly a daily group-by) ran about nine times (53 s instead of 6 s at 1M rows).
-    // The same holds inside each signal: every intermediate that two branches read (history,
-    // level, the spike series' days, a signal's per-meter or per-resource groups) is cached, which
-    // took the signals from about 3.5 s to 2 s at 1M rows.
-    let priced = priced_lines(lines.clone(), cfg).cache();
-    let history = customer_history(priced.clone(), &w).cache();
-    let level = usual_spend(priced.clone(), history.clone(), &w).cache();
-
+    // Cached: several families read each (Polars does not merge differently projected copies).
+    let history = customer_history(summary.clone(), &w).cache();
+    let level = usual_spend(summary.clone(), history.clone(), &w).cache();
     let parts = [
-        usage_spikes(priced.clone(), usage_daily, &w, cfg),
-        new_meters(priced.clone(), history.clone(), level.clone(), &w, cfg),
-        new_regions(priced.clone(), history.clone(), level.clone(), &w, cfg),
-        peer_outliers(priced, history, customers, &w, cfg),
+        usage_spikes(summary.clone(), gpu_daily, usage_daily, &w, cfg),
+        new_meters(summary.clone(), history.clone(), level.clone(), &w, cfg),
+        new_regions(summary.clone(), history.clone(), level, &w, cfg),
+        peer_outliers(summary, history, customers, &w, cfg),
     ];
-    SignalPlans {
-        // concat fails only on an empty list, which this is not.
-        shared: concat(parts, UnionArgs::default()).unwrap_or_else(|_| an::DEF.empty().lazy()),
-        round_the_clock: round_the_clock(lines, level, &w, cfg),
-    }
+    // concat fails only on an empty list, which this is not.
+    concat(parts, UnionArgs::default()).unwrap_or_else(|_| an::DEF.empty().lazy())
 }
 
 /// Signal rows of any families in one table, sorted by customer, signal, entity, date, reason and
@@ -347,32 +461,11 @@ fn usage_lines(usage: LazyFrame, w: &Window) -> LazyFrame {
         ])
 }
 
-/// The usage lines every signal but round_the_clock works from: customer, currency, subscription,
-/// meter, region, day and cost, with `is_gpu` marking GPU meters (matched once per distinct meter,
-/// not per line). Not pre-aggregated per day: every signal only sums, takes minima or checks "any"
-/// over these rows (spikes sum per series and day first), so a daily group-by would change no
-/// result, and with as many daily groups as lines (one line per meter, resource and day) it cost
-/// more than all the signals together (1.6 s of 5 s at 1M rows, gathering seven text keys).
-fn priced_lines(lines: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
-    let priced = lines.select(
-        [
-            us::CUSTOMER_ID,
-            us::CUSTOMER_COUNTRY,
-            us::CURRENCY,
-            us::ENTITLEMENT_ID,
-            us::METER_CATEGORY,
-            us::METER_SUBCATEGORY,
-            us::METER_NAME,
-            us::REGION,
-            DAY,
-            us::COST,
-        ]
-        .map(col),
-    );
-    let meter_keys = [us::METER_SUBCATEGORY, us::METER_NAME];
-    let meters = priced
-        .clone()
-        .select(meter_keys.map(col))
+/// The distinct meters (subcategory, name) of a usage summary with `is_gpu`: whether
+/// `gpu_patterns` match them.
+fn gpu_meters(summary: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
+    summary
+        .select(METER_KEYS.map(col))
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(
             gpu_meter_match(
@@ -380,15 +473,7 @@ fn priced_lines(lines: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
                 &cfg.gpu_patterns,
             )
             .alias(IS_GPU),
-        );
-    priced
-        .join(
-            meters,
-            meter_keys.map(col),
-            meter_keys.map(col),
-            JoinArgs::new(JoinType::Left),
         )
-        .with_column(col(IS_GPU).fill_null(lit(false)))
 }
 
 /// Regex of the GPU matcher: a pattern at the start of a word (words split on anything but
@@ -442,11 +527,11 @@ pub fn gpu_meter_match(text: Expr, patterns: &[String]) -> Expr {
 }
 
 /// Per customer: first day of usage, days of history before the recent window, usage country.
-fn customer_history(priced: LazyFrame, w: &Window) -> LazyFrame {
-    priced
+fn customer_history(summary: LazyFrame, w: &Window) -> LazyFrame {
+    summary
         .group_by([col(us::CUSTOMER_ID)])
         .agg([
-            col(DAY).min().alias(FIRST_USE),
+            col(FIRST).min().alias(FIRST_USE),
             col(us::CUSTOMER_COUNTRY).drop_nulls().min(),
         ])
         .with_column(max2(lit(w.recent_start) - col(FIRST_USE), lit(0)).alias(HISTORY))
@@ -454,15 +539,10 @@ fn customer_history(priced: LazyFrame, w: &Window) -> LazyFrame {
 
 /// Per customer and currency: average daily spend over the baseline before the recent window
 /// (over the days the customer existed in it), the usual level new things are measured against.
-fn usual_spend(priced: LazyFrame, history: LazyFrame, w: &Window) -> LazyFrame {
-    priced
-        .filter(
-            col(DAY)
-                .gt_eq(lit(w.baseline_start))
-                .and(col(DAY).lt(lit(w.recent_start))),
-        )
+fn usual_spend(summary: LazyFrame, history: LazyFrame, w: &Window) -> LazyFrame {
+    summary
         .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY)])
-        .agg([order_free_sum(col(us::COST))])
+        .agg([col(BASE_SUM).sum().cast(DataType::Float64).alias(us::COST)])
         .join(
             history.select([col(us::CUSTOMER_ID), col(HISTORY)]),
             [col(us::CUSTOMER_ID)],
@@ -483,63 +563,54 @@ fn usual_spend(priced: LazyFrame, history: LazyFrame, w: &Window) -> LazyFrame {
 // ------------------------------------------------------------------------------------------
 
 fn usage_spikes(
-    priced: LazyFrame,
+    summary: LazyFrame,
+    gpu_daily: LazyFrame,
     usage_daily: LazyFrame,
     w: &Window,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
-    let series = [
-        us::CUSTOMER_ID,
-        us::CURRENCY,
-        us::ENTITLEMENT_ID,
-        us::METER_CATEGORY,
-    ];
-    let series_day: Vec<&str> = series.iter().copied().chain([DAY]).collect();
-    let series_day_cols = || series_day.iter().map(|c| col(*c)).collect::<Vec<_>>();
+    let series = SERIES;
+    let series_day_cols = || SERIES_DAY.map(col);
     // A series' daily cost is usage_daily's (same keys, the same exact sum), read back instead of
     // grouping every usage line again: that group-by has nearly a group per line and was most
     // of this signal's time (about 10 s of 12 s at 10M usage rows). Only the GPU share, a few
     // lines, is summed here.
+    // Only the days of the baseline and recent windows are read (the filter reaches the scan);
+    // a series' first day comes from the summary.
+    let window_start = w.recent_start - w.baseline_days;
     let text = |c: &'static str| col(c).fill_null(lit("")).alias(c);
+    let day = || col(ud::USAGE_DATE).cast(DataType::Int32);
     let daily = usage_daily
         .filter(
             col(ud::CUSTOMER_ID)
                 .is_not_null()
-                .and(col(ud::USAGE_DATE).cast(DataType::Int32).lt_eq(lit(w.a))),
+                .and(day().lt_eq(lit(w.a)))
+                .and(day().gt_eq(lit(window_start))),
         )
         .select([
             col(ud::CUSTOMER_ID),
             text(ud::CURRENCY),
             text(ud::ENTITLEMENT_ID),
             text(ud::METER_CATEGORY),
-            col(ud::USAGE_DATE).cast(DataType::Int32).alias(DAY),
+            day().alias(DAY),
             col(ud::COST).fill_null(lit(0.0)),
         ]);
-    let gpu = priced
-        .filter(col(IS_GPU))
-        .group_by(series_day_cols())
-        .agg([order_free_sum(col(us::COST)).alias(GPU_COST)]);
-    let days = daily
+    // Each series gets a small integer id: the baseline rows (candidates x baseline_days) then
+    // carry and join on two integers instead of four strings. Sorted first, so the ids are the
+    // same however often the plan evaluates this frame.
+    let first = summary
+        .group_by(series.map(col))
+        .agg([col(FIRST).min()])
+        .sort(series, SortMultipleOptions::default())
+        .with_row_index(SID, None);
+    let in_window = daily
         .join(
-            gpu,
+            gpu_daily,
             series_day_cols(),
             series_day_cols(),
             JoinArgs::new(JoinType::Left),
         )
         .with_column(col(GPU_COST).fill_null(lit(0.0)))
-        .cache();
-    // Each series gets a small integer id: the baseline rows (candidates x baseline_days) then
-    // carry and join on two integers instead of four strings. Sorted first, so the ids are the
-    // same however often the plan evaluates this frame.
-    let first = days
-        .clone()
-        .group_by(series.map(col))
-        .agg([col(DAY).min().alias(FIRST)])
-        .sort(series, SortMultipleOptions::default())
-        .with_row_index(SID, None);
-    let window_start = w.recent_start - w.baseline_days;
-    let in_window = days
-        .filter(col(DAY).gt_eq(lit(window_start)))
         .join(
             first.clone(),
             series.map(col),
@@ -720,7 +791,7 @@ fn usage_spikes(
 // ------------------------------------------------------------------------------------------
 
 fn new_meters(
-    priced: LazyFrame,
+    summary: LazyFrame,
     history: LazyFrame,
     level: LazyFrame,
     w: &Window,
@@ -729,7 +800,14 @@ fn new_meters(
     let meter = when(col(us::METER_SUBCATEGORY).neq(lit("")))
         .then(col(us::METER_SUBCATEGORY))
         .otherwise(col(us::METER_NAME));
-    let meters = priced
+    let meters = summary
+        .clone()
+        .join(
+            gpu_meters(summary, cfg),
+            METER_KEYS.map(col),
+            METER_KEYS.map(col),
+            JoinArgs::new(JoinType::Left),
+        )
         .with_column(meter.alias(METER))
         .group_by([
             col(us::CUSTOMER_ID),
@@ -738,10 +816,12 @@ fn new_meters(
             col(METER),
         ])
         .agg([
-            col(DAY).min().alias(FIRST),
-            order_free_sum(col(us::COST).filter(col(DAY).gt_eq(lit(w.recent_start))))
+            col(FIRST).min(),
+            col(RECENT_SUM)
+                .sum()
+                .cast(DataType::Float64)
                 .alias(RECENT_COST),
-            col(IS_GPU).any(true),
+            col(IS_GPU).fill_null(lit(false)).any(true),
         ])
         .cache();
     let gpu_before = meters
@@ -845,7 +925,7 @@ fn new_meters(
 // ------------------------------------------------------------------------------------------
 
 fn new_regions(
-    priced: LazyFrame,
+    summary: LazyFrame,
     history: LazyFrame,
     level: LazyFrame,
     w: &Window,
@@ -854,12 +934,14 @@ fn new_regions(
     let ignored = cfg.ignored_regions.iter().fold(lit(false), |acc, r| {
         acc.or(col(us::REGION).eq(lit(r.trim().to_lowercase())))
     });
-    let regions = priced
+    let regions = summary
         .filter(col(us::REGION).neq(lit("")).and(ignored.not()))
         .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY), col(us::REGION)])
         .agg([
-            col(DAY).min().alias(FIRST),
-            order_free_sum(col(us::COST).filter(col(DAY).gt_eq(lit(w.recent_start))))
+            col(FIRST).min(),
+            col(RECENT_SUM)
+                .sum()
+                .cast(DataType::Float64)
                 .alias(RECENT_COST),
         ]);
     let fresh = with_history_and_level(
@@ -1036,7 +1118,7 @@ fn round_the_clock(
 // ------------------------------------------------------------------------------------------
 
 fn peer_outliers(
-    priced: LazyFrame,
+    summary: LazyFrame,
     history: LazyFrame,
     customers: LazyFrame,
     w: &Window,
@@ -1069,10 +1151,12 @@ fn peer_outliers(
                 .alias(COUNTRY),
             band_expr(col(cu::CREDIT_LIMIT), &cfg.peer_size_band_edges).alias(BAND),
         ]);
-    let units = priced
-        .filter(col(DAY).gt_eq(lit(w.recent_start)))
+    let units = summary
         .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY)])
-        .agg([order_free_sum(col(us::COST)).alias(RECENT_COST)])
+        .agg([col(RECENT_SUM)
+            .sum()
+            .cast(DataType::Float64)
+            .alias(RECENT_COST)])
         .filter(col(RECENT_COST).gt(lit(0.0)))
         .join(
             attributes,
@@ -1946,6 +2030,112 @@ mod tests {
             rtc[0].reason,
             "Compute running 24 h a day for 5 days on 1 new resource (Virtual Machines, D8s v3): 1,200.00 USD in the last 5 days"
         );
+    }
+
+    #[test]
+    fn summary_sums_each_window_exactly_and_keeps_the_first_day() {
+        // A = 2026-10-14; recent window from A-6, baseline (28 days) from.
+        // Lines of one VM meter: A-40 (before the baseline: first day only), A-20 and A-7
+        // (baseline), A-6 and A (recent), A+1 (after A: ignored). 0.1 + 0.2 is exactly 0.3 here,
+        // as Decimal, where a float sum would give 0.30000000000000004.
+        let lines = [
+            vm("c1", 40, 1000.0),
+            vm("c1", 20, 0.1),
+            vm("c1", 7, 0.2),
+            vm("c1", 6, 5.25),
+            vm("c1", 0, 4.75),
+            vm("c1", -1, 999.0),
+            Line {
+                region: "NorthEurope",
+                country: "IE",
+                ..vm("c1", 3, 7.0)
+            },
+        ];
+        let df = usage_summary(usage_frame(&lines), a(), &UsageSignalConfig::default())
+            .sort([us::REGION], SortMultipleOptions::default())
+            .collect()
+            .unwrap();
+        assert_eq!(df.height(), 2);
+        let text = |c: &str| -> Vec<String> {
+            let s = df.column(c).unwrap().as_materialized_series().clone();
+            s.str()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect()
+        };
+        let num = |c: &str| -> Vec<f64> {
+            let s = df.column(c).unwrap().cast(&DataType::Float64).unwrap();
+            s.f64().unwrap().into_no_null_iter().collect()
+        };
+        assert_eq!(text(us::REGION), ["northeurope", "westeurope"]);
+        assert_eq!(text(us::CUSTOMER_COUNTRY), ["IE", "US"]);
+        let days_since_1970 =
+            |d: NaiveDate| (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as f64;
+        assert_eq!(
+            num(FIRST),
+            [days_since_1970(day(3)), days_since_1970(day(40))]
+        );
+        assert_eq!(num(BASE_SUM), [0.0, 0.3]);
+        assert_eq!(num(RECENT_SUM), [7.0, 10.0]);
+        let base = df.column(BASE_SUM).unwrap().dtype().clone();
+        assert!(matches!(base, DataType::Decimal(_, _)), "{base:?}");
+    }
+
+    #[test]
+    fn parts_collected_apart_give_the_same_signals() {
+        // The orchestrator collects the summary first, then round_the_clock and the GPU share,
+        // then the rest from those frames; the rows must be those of usage_signals. The lines
+        // make a spike, a GPU meter, a new region and round-the-clock compute.
+        let mut lines: Vec<Line> = (8..=40).map(|d| vm("c1", d, 100.0)).collect();
+        lines.push(vm("c1", 2, 900.0));
+        for d in 0..=4 {
+            lines.push(Line {
+                sub: "NCv3 Series",
+                name: "NC6s v3",
+                resource: "/subscriptions/s/vms/gpu",
+                qty: 24.0,
+                region: "eastus",
+                ..vm("c1", d, 300.0)
+            });
+        }
+        let usage = usage_frame(&lines);
+        let daily = crate::analysis::usage_daily::usage_daily(usage.clone(), a());
+        let cfg = UsageSignalConfig::default();
+        let customers = customers_frame(&[]);
+        let whole = usage_signals(usage.clone(), daily.clone(), customers.clone(), a(), &cfg)
+            .collect()
+            .unwrap();
+        let summary = usage_summary(usage.clone(), a(), &cfg)
+            .collect()
+            .unwrap()
+            .lazy();
+        let rtc = round_the_clock_signals(usage.clone(), summary.clone(), a(), &cfg)
+            .collect()
+            .unwrap()
+            .lazy();
+        let gpu = gpu_daily(usage, summary.clone(), a(), &cfg)
+            .collect()
+            .unwrap()
+            .lazy();
+        let apart = sorted_signals(vec![
+            summary_signals(summary, gpu, daily, customers, a(), &cfg),
+            rtc,
+        ])
+        .collect()
+        .unwrap();
+        let signals: Vec<String> = whole
+            .column(an::SIGNAL)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect();
+        for s in [USAGE_SPIKE, GPU_METER, NEW_REGION, ROUND_THE_CLOCK] {
+            assert!(signals.iter().any(|x| x == s), "{s} missing: {signals:?}");
+        }
+        assert!(whole.equals_missing(&apart), "{whole}\n{apart}");
     }
 
     #[test]
