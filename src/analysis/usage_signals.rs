@@ -289,22 +289,23 @@ pub fn usage_signals(
 }
 
 /// The usage lines up to A summed per customer, currency, subscription (entitlement), meter
-/// (category, subcategory, name) and region: first day, usage country, and the exact (Decimal) cost in the baseline before the
-/// recent window and in the recent window. Every family reads usage through this summary except
-/// round_the_clock (per resource and day) and the GPU share of spikes (per subscription and day).
+/// (category, subcategory, name) and region: first day, usage country, and the exact (Decimal)
+/// cost in the baseline before the recent window and in the recent window. Every family reads
+/// usage through this summary except round_the_clock (per resource and day) and the GPU share of
+/// spikes (per subscription and day).
 ///
-/// Plans: collect this first, on its own (it is about 90x smaller than the lines: 120k rows for
-/// 10.8M usage lines); then [`gpu_daily`] and [`round_the_clock_signals`], which read usage again;
-/// then [`summary_signals`]. Before, every family read a cached copy of the priced lines, which held
-/// seven text columns of every line in memory (about 2.8 GB at 10M lines) while the families ran.
+/// Plans: collect this first, on its own (about 90x fewer rows than lines: 120k rows for 10.8M
+/// usage lines); then [`gpu_daily`] and [`round_the_clock_signals`], which read usage again; then
+/// [`summary_signals`]. Before, every family read a cached copy of the priced lines, which held
+/// seven text columns of every line in memory while the families ran (2.1 GiB at 10M lines).
 /// Sums stay Decimal until the last group-by, so each figure is the exact sum over the lines,
 /// whatever the grouping.
 pub fn usage_summary(usage: LazyFrame, as_of: NaiveDate, cfg: &UsageSignalConfig) -> LazyFrame {
     let w = Window::new(as_of, cfg);
     let day = || col(DAY);
-    // The window sums are taken of columns masked beforehand (adding exact zeros changes no sum):
-    // a filter inside an aggregation would make Polars' streaming engine fall back to reading
-    // every line into memory (4.5 GiB at 10M lines).
+    // The window sums are sums of columns masked beforehand (adding exact zeros changes no sum),
+    // plain aggregations that Polars' streaming group-by runs as they are, rather than filters
+    // inside the aggregation.
     let masked = |mask: Expr| {
         when(mask)
             .then(exact(col(us::COST)))
