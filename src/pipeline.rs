@@ -305,13 +305,12 @@ pub fn resolve_as_of(inputs: &Inputs, given: Option<NaiveDate>) -> Result<NaiveD
     }
 }
 
-/// Collects plans together on Polars' streaming engine: the frames, in the order of `plans`.
-fn collect_streaming(plans: Vec<LazyFrame>) -> Result<Vec<DataFrame>> {
+/// Collects plans together on one engine: the frames, in the order of `plans`.
+fn collect_frames(plans: Vec<LazyFrame>, engine: Engine) -> Result<Vec<DataFrame>> {
     let n = plans.len();
-    let timed = TimedPlan::start();
     let dfs = LazyFrame::collect_all_with_engine(
         plans.into_iter().map(|lf| lf.logical_plan).collect(),
-        Engine::Streaming,
+        engine,
         OptFlags::default(),
     )
     .stage("analyses")?;
@@ -321,6 +320,14 @@ fn collect_streaming(plans: Vec<LazyFrame>) -> Result<Vec<DataFrame>> {
             dfs.len()
         )));
     }
+    Ok(dfs)
+}
+
+/// Collects plans together on Polars' streaming engine, whatever BILLRISK_ENGINE says: plans
+/// that would hold usage lines whole on the in-memory engine.
+fn collect_streaming(plans: Vec<LazyFrame>) -> Result<Vec<DataFrame>> {
+    let timed = TimedPlan::start();
+    let dfs = collect_frames(plans, Engine::Streaming)?;
     if let Some(t) = timed {
         let rows: Vec<String> = dfs.iter().map(|df| df.height().to_string()).collect();
         t.report(&format!("streamed ({} rows)", rows.join(", ")));
@@ -383,14 +390,7 @@ fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataF
         let mut out = BTreeMap::new();
         for (name, lf) in plans {
             let timed = TimedPlan::start();
-            let df = LazyFrame::collect_all_with_engine(
-                vec![lf.logical_plan],
-                engine(),
-                OptFlags::default(),
-            )
-            .stage("analyses")?
-            .pop()
-            .ok_or_else(|| Error::Internal(format!("{name} gave no frame")))?;
+            let df = collect_frames(vec![lf], engine())?.remove(0);
             if let Some(t) = timed {
                 t.report(&format!("{name} ({} rows)", df.height()));
             }
@@ -399,10 +399,7 @@ fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataF
         return Ok(out);
     }
     let (names, frames): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
-    let dsl: Vec<DslPlan> = frames.into_iter().map(|lf| lf.logical_plan).collect();
-    let engine = engine();
-    let dfs =
-        LazyFrame::collect_all_with_engine(dsl, engine, OptFlags::default()).stage("analyses")?;
+    let dfs = collect_frames(frames, engine())?;
     Ok(names.into_iter().zip(dfs).collect())
 }
 

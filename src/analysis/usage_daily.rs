@@ -51,10 +51,13 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     match_nulls.nulls_equal = true;
     let mut in_order = JoinArgs::new(JoinType::Left);
     in_order.maintain_order = MaintainOrderJoin::Left;
+    let keys_and_id = || {
+        let mut cols = series_keys.map(col).to_vec();
+        cols.push(col(SERIES_ID));
+        cols
+    };
     rows.join(
-        series
-            .clone()
-            .select([series_keys.map(col).to_vec(), vec![col(SERIES_ID)]].concat()),
+        series.clone().select(keys_and_id()),
         series_keys.map(col),
         series_keys.map(col),
         match_nulls,
@@ -99,7 +102,7 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         SortMultipleOptions::default().with_maintain_order(true),
     )
     .join(
-        series.select([series_keys.map(col).to_vec(), vec![col(SERIES_ID)]].concat()),
+        series.select(keys_and_id()),
         [col(SERIES_ID)],
         [col(SERIES_ID)],
         in_order,
