@@ -15,19 +15,24 @@ inp, out, kind = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 els
 os.makedirs(out, exist_ok=True)
 con = duckdb.connect()
 if kind == "parquet":
+    # The Parquet export is typed (UsageDate DATE, BillingPreTaxTotal DOUBLE), as a conversion
+    # writes it: nothing left to parse.
     usage_src = f"read_parquet('{inp}/usage/*.parquet', union_by_name=true)"
+    usage_date, cost = "usagedate", "billingpretaxtotal"
 else:
     usage_src = (
         f"read_csv(['{inp}/usage/*.csv', '{inp}/usage/*.csv.gz'], union_by_name=true, "
         "all_varchar=true, header=true, normalize_names=true)"
     )
+    usage_date = "coalesce(try_strptime(usagedate, '%m/%d/%Y')::DATE, try_cast(usagedate AS DATE))"
+    cost = "try_cast(replace(billingpretaxtotal, '''', '') AS DOUBLE)"
 con.execute(f"""
 CREATE TEMP VIEW usage AS
 SELECT lower(trim(customerid)) AS customer_id,
        lower(trim(entitlementid)) AS entitlement_id,
        metercategory AS meter_category,
-       coalesce(try_strptime(usagedate, '%m/%d/%Y')::DATE, try_cast(usagedate AS DATE)) AS usage_date,
-       try_cast(replace(billingpretaxtotal, '''', '') AS DOUBLE) AS cost
+       {usage_date} AS usage_date,
+       {cost} AS cost
 FROM {usage_src}
 """)
 con.execute(f"""

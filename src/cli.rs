@@ -157,7 +157,8 @@ pub struct GenerateArgs {
     /// Output folder (created; must be empty or absent).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Also write usage as Parquet instead of CSV.
+    /// Write usage as Parquet instead of CSV, typed as a conversion tool (DuckDB, pandas) writes
+    /// an export: dates DATE, amounts and quantities DOUBLE, the rest text.
     #[arg(long)]
     pub parquet: bool,
 }

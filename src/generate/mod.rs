@@ -31,7 +31,8 @@ pub struct GenerateSpec {
     /// The last usage date: the natural as-of date of the data.
     pub end: chrono::NaiveDate,
     pub out: PathBuf,
-    /// Write usage as Parquet (all columns as strings) instead of CSV.
+    /// Write usage as Parquet (dates DATE, amounts DOUBLE, the rest text, as a conversion tool
+    /// writes them) instead of CSV.
     pub parquet: bool,
 }
 
@@ -611,6 +612,22 @@ mod tests {
         assert!(!pq.is_empty());
         let total: u64 = pq.iter().map(|f| f.rows).sum();
         assert_eq!(total, sum.usage_rows);
+        // Typed as a conversion tool writes it: dates DATE, amounts DOUBLE, every value present.
+        use polars::prelude::*;
+        let df = ParquetReader::new(std::fs::File::open(&pq[0].path).unwrap())
+            .finish()
+            .unwrap();
+        assert_eq!(df.height() as u64, pq[0].rows);
+        for (name, dtype) in [
+            ("UsageDate", DataType::Date),
+            ("BillingPreTaxTotal", DataType::Float64),
+            ("Quantity", DataType::Float64),
+            ("CustomerId", DataType::String),
+        ] {
+            let c = df.column(name).unwrap();
+            assert_eq!(c.dtype(), &dtype, "{name}");
+            assert_eq!(c.null_count(), 0, "{name}");
+        }
     }
 
     #[test]

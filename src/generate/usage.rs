@@ -387,24 +387,61 @@ fn shuffled_order(seed: u64) -> Vec<usize> {
     order
 }
 
+/// Columns a conversion tool types as dates when it turns the export into Parquet.
+const PARQUET_DATES: [&str; 4] = [
+    "ChargeStartDate",
+    "ChargeEndDate",
+    "UsageDate",
+    "PCToBCExchangeRateDate",
+];
+/// Columns a conversion tool types as DOUBLE.
+const PARQUET_NUMBERS: [&str; 8] = [
+    "UnitPrice",
+    "Quantity",
+    "BillingPreTaxTotal",
+    "PricingPreTaxTotal",
+    "EffectiveUnitPrice",
+    "PCToBCExchangeRate",
+    "PartnerEarnedCreditPercentage",
+    "CreditPercentage",
+];
+
+/// Usage as a Partner Center export converted once to Parquet (DuckDB's `COPY ... TO`, pandas'
+/// `to_parquet`): dates as DATE, amounts and quantities as DOUBLE (parsed from the text the CSV
+/// holds, so both files carry the same values), everything else as text.
 fn write_parquet(path: &Path, columns: Vec<Vec<String>>) -> Result<()> {
     use polars::prelude::*;
-    let height = columns.first().map(Vec::len).unwrap_or(0);
-    let cols: Vec<Column> = columns
-        .into_iter()
-        .zip(USAGE_COLUMNS.iter())
-        .map(|(v, name)| Column::new((*name).into(), v))
-        .collect();
-    let mut df = DataFrame::new(height, cols).map_err(|source| Error::Polars {
+    let err = |source| Error::Polars {
         stage: "generate usage parquet",
         source,
-    })?;
+    };
+    let height = columns.first().map(Vec::len).unwrap_or(0);
+    let cols = columns
+        .into_iter()
+        .zip(USAGE_COLUMNS.iter())
+        .map(|(v, name)| {
+            if PARQUET_DATES.contains(name) {
+                let days: Int32Chunked = v
+                    .iter()
+                    .map(|s| {
+                        crate::ingest::values::parse_date(s).map(crate::ingest::values::date_days)
+                    })
+                    .collect();
+                Ok(days
+                    .with_name((*name).into())
+                    .into_date()
+                    .into_series()
+                    .into_column())
+            } else if PARQUET_NUMBERS.contains(name) {
+                Column::new((*name).into(), v).strict_cast(&DataType::Float64)
+            } else {
+                Ok(Column::new((*name).into(), v))
+            }
+        })
+        .collect::<PolarsResult<Vec<Column>>>()
+        .map_err(err)?;
+    let mut df = DataFrame::new(height, cols).map_err(err)?;
     let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-    ParquetWriter::new(file)
-        .finish(&mut df)
-        .map_err(|source| Error::Polars {
-            stage: "generate usage parquet",
-            source,
-        })?;
+    ParquetWriter::new(file).finish(&mut df).map_err(err)?;
     Ok(())
 }

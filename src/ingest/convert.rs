@@ -55,10 +55,36 @@ pub fn dtype_of(kind: Kind) -> DataType {
     }
 }
 
-/// A present column: its canonical spec and the name the file gave it.
+/// A present column: its canonical spec, the name the file gave it, and whether the file already
+/// stores it typed (see [`is_native`]); otherwise it arrives as text.
 pub struct Present<'a> {
     pub spec: &'a ColumnSpec,
     pub header: String,
+    pub native: bool,
+}
+
+/// Whether a column a file stores as `dtype` is taken as a value of `kind` as it is, without a
+/// round trip through text: a typed Parquet file (what DuckDB, pandas or Polars write when they
+/// convert an export: dates as DATE, amounts as DOUBLE or DECIMAL) is read at Parquet speed and
+/// checked for range and emptiness like text. Text kinds are never native (a String column is
+/// cleaned and parsed as text anyway). Float32 goes through text so 0.1f32 stays 0.1 rather
+/// than 0.10000000149; a Decimal with more than 4 decimals goes through text so the money check
+/// names the value; timestamps go through text so a zone-less datetime is read as UTC the same
+/// way as its text would be.
+pub fn is_native(kind: Kind, dtype: &DataType) -> bool {
+    match kind {
+        Kind::Date => matches!(dtype, DataType::Date),
+        Kind::Float => {
+            matches!(dtype, DataType::Float64 | DataType::Decimal(_, _)) || dtype.is_integer()
+        }
+        Kind::Int => dtype.is_integer(),
+        Kind::Money => {
+            dtype.is_integer()
+                || matches!(dtype, DataType::Decimal(_, s) if *s <= schema::LEDGER_SCALE)
+        }
+        Kind::Bool => matches!(dtype, DataType::Boolean),
+        Kind::Text | Kind::Id | Kind::Currency | Kind::Month | Kind::Timestamp => false,
+    }
 }
 
 /// The typed rows of one file and its rejected rows.
@@ -70,7 +96,8 @@ pub struct Typed {
     pub rejected: LazyFrame,
 }
 
-/// `raw` has one String column per present spec (named by spec.name) and `source_line` (Int64).
+/// `raw` has one column per present spec (named by spec.name): String, or the file's own dtype
+/// where the spec is `native`; and `source_line` (Int64).
 pub fn typed(
     raw: LazyFrame,
     specs: &[ColumnSpec],
@@ -89,10 +116,22 @@ pub fn typed(
         match present.iter().find(|p| p.spec.name == spec.name) {
             None => parsed.push(lit(NULL).cast(dtype_of(spec.kind)).alias(value)),
             Some(p) => {
-                cleaned.push(clean(col(spec.name)).alias(text.as_str()));
-                parsed.push(parse(col(text.as_str()), spec.kind).alias(value.as_str()));
-                let has_text = col(text.as_str()).is_not_null();
-                let found = || col(text.as_str()).str().slice(lit(0), lit(MAX_FOUND));
+                // A native column has no text to clean: its value is a cast, its text (for a
+                // rejection reason only) is the value written out.
+                let shown = if p.native {
+                    parsed.push(native(col(spec.name), spec.kind).alias(value.as_str()));
+                    col(spec.name).cast(DataType::String)
+                } else {
+                    cleaned.push(clean(col(spec.name)).alias(text.as_str()));
+                    parsed.push(parse(col(text.as_str()), spec.kind).alias(value.as_str()));
+                    col(text.as_str())
+                };
+                let has_text = if p.native {
+                    col(spec.name).is_not_null()
+                } else {
+                    col(text.as_str()).is_not_null()
+                };
+                let found = || shown.clone().str().slice(lit(0), lit(MAX_FOUND));
                 let found_reason = |expected: &str| {
                     concat_str(
                         [
@@ -270,21 +309,31 @@ fn parse(cleaned: Expr, kind: Kind) -> Expr {
         Kind::Text => cleaned,
         Kind::Id => per_value(cleaned, lower_value),
         Kind::Currency => per_value(cleaned, currency_value),
-        Kind::Float => {
-            let v = cleaned.cast(DataType::Float64);
-            // Non-finite values are not amounts; a negative zero is zero.
-            when(v.clone().is_finite().not())
-                .then(lit(NULL).cast(DataType::Float64))
-                .when(v.clone().eq(lit(0.0)))
-                .then(lit(0.0))
-                .otherwise(v)
-        }
+        Kind::Float => finite(cleaned.cast(DataType::Float64)),
         Kind::Int => cleaned.cast(DataType::Int64),
         Kind::Date => per_column(cleaned, parse_dates, dtype_of(kind)),
         Kind::Timestamp => per_column(cleaned, parse_timestamps, dtype_of(kind)),
         Kind::Money => per_column(cleaned, parse_money, dtype_of(kind)),
         Kind::Bool => per_column(cleaned, parse_bools, dtype_of(kind)),
         Kind::Month => per_column(cleaned, parse_months, dtype_of(kind)),
+    }
+}
+
+/// Non-finite values are not amounts (null, so the row is rejected); a negative zero is zero.
+fn finite(v: Expr) -> Expr {
+    when(v.clone().is_finite().not())
+        .then(lit(NULL).cast(DataType::Float64))
+        .when(v.clone().eq(lit(0.0)))
+        .then(lit(0.0))
+        .otherwise(v)
+}
+
+/// The value of a native column (see [`is_native`]): a cast, null where it does not fit (an
+/// unsigned integer beyond Int64, a Decimal beyond Decimal(38, 4)), which rejects the row.
+fn native(e: Expr, kind: Kind) -> Expr {
+    match kind {
+        Kind::Float => finite(e.cast(DataType::Float64)),
+        _ => e.cast(dtype_of(kind)),
     }
 }
 
@@ -390,6 +439,7 @@ mod tests {
             .map(|s| Present {
                 spec: s,
                 header: s.name.to_uppercase(),
+                native: false,
             })
             .collect();
         let t = typed(raw, &specs, &present, "invoices", "inv.csv");
@@ -479,6 +529,7 @@ mod tests {
             .map(|s| Present {
                 spec: s,
                 header: s.name.to_string(),
+                native: false,
             })
             .collect();
         let t = typed(raw(), &specs, &present, "invoices", "inv.csv");

@@ -9,7 +9,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::columns::{locate, normalize_header, ColumnSpec, Need};
-use super::convert::{typed, Present, Typed};
+use super::convert::{is_native, typed, Present, Typed};
 use super::{csv_file, json_rows, FileInfo, Rejected};
 use crate::error::{Error, PolarsContext, Result};
 use crate::schema;
@@ -134,6 +134,7 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
         .map(|(_, s, h)| Present {
             spec: s,
             header: pre.header[*h].clone(),
+            native: false,
         })
         .collect();
     let t = typed(raw, format.specs, &presents, source.table, display);
@@ -183,6 +184,7 @@ fn from_text_frame(
         .map(|(_, s, h)| Present {
             spec: s,
             header: header[*h].clone(),
+            native: false,
         })
         .collect();
     let t = typed(raw, format.specs, &presents, source.table, display);
@@ -227,24 +229,33 @@ fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead>
     };
     let format = choose(source, &header);
     let present = present_columns(format, &header, path)?;
-    // Parquet has no lines: source_line is the 1-based row number.
-    let mut cols: Vec<Expr> = present
-        .iter()
-        .map(|(_, s, h)| {
-            col(header[*h].as_str())
-                .cast(DataType::String)
-                .alias(s.name)
-        })
-        .collect();
-    cols.push((col("__row").cast(DataType::Int64) + lit(1i64)).alias(schema::SOURCE_LINE));
-    let raw = lf.with_row_index("__row", None).select(cols);
+    // A column the file already types as billrisk would (DATE, DOUBLE, DECIMAL) is taken as it
+    // is; any other becomes text and is parsed like a CSV field.
     let presents: Vec<Present> = present
         .iter()
         .map(|(_, s, h)| Present {
             spec: s,
             header: header[*h].clone(),
+            native: file_schema
+                .get(header[*h].as_str())
+                .is_some_and(|dtype| is_native(s.kind, dtype)),
         })
         .collect();
+    // Parquet has no lines: source_line is the 1-based row number.
+    let mut cols: Vec<Expr> = presents
+        .iter()
+        .map(|p| {
+            let c = col(p.header.as_str());
+            let c = if p.native {
+                c
+            } else {
+                c.cast(DataType::String)
+            };
+            c.alias(p.spec.name)
+        })
+        .collect();
+    cols.push((col("__row").cast(DataType::Int64) + lit(1i64)).alias(schema::SOURCE_LINE));
+    let raw = lf.with_row_index("__row", None).select(cols);
     let t = typed(raw, format.specs, &presents, source.table, display);
     Ok(FileRead {
         info,
@@ -403,6 +414,95 @@ mod tests {
             ]
         );
         assert_eq!(strs(&rej, "raw"), ["null", "null"]);
+    }
+
+    /// A typed Parquet file (DATE, DOUBLE, DECIMAL, as DuckDB or pandas convert an export) and
+    /// the same values as text give the same accepted rows and the same rejections, reasons
+    /// quoting the value as written.
+    #[test]
+    fn typed_parquet_columns_are_taken_as_they_are_and_checked_like_text() {
+        use schema::usage as u;
+        let d = tempfile::tempdir().unwrap();
+        let days = |v: &[i32]| {
+            Int32Chunked::from_slice("UsageDate".into(), v)
+                .into_date()
+                .into_series()
+                .into_column()
+        };
+        // 2026-11-01, 2026-11-02, 1900-01-01 (out of range), 2026-11-04, 2026-11-05
+        let dates = [20758, 20759, -25567, 20761, 20762];
+        let costs = [Some(1.25), Some(-0.0), Some(3.0), Some(f64::NAN), None];
+        let common = || {
+            (
+                Column::new("CustomerId".into(), ["C1", "c1", "c2", "c2", "c3"]),
+                Column::new("BillingCurrency".into(), ["USD"; 5]),
+                Column::new("Quantity".into(), [1i64, 2, 3, 4, 5]),
+            )
+        };
+        let write = |name: &str, date: Column, cost: Column, qty_text: bool| {
+            let (c, cur, q) = common();
+            let q = if qty_text {
+                q.cast(&DataType::String).unwrap()
+            } else {
+                q
+            };
+            let mut df = DataFrame::new(5, vec![c, date, cost, cur, q]).unwrap();
+            let path = d.path().join(name);
+            ParquetWriter::new(std::fs::File::create(&path).unwrap())
+                .finish(&mut df)
+                .unwrap();
+            path
+        };
+        let typed_path = write(
+            "typed.parquet",
+            days(&dates),
+            Column::new("BillingPreTaxTotal".into(), costs),
+            false,
+        );
+        let text_path = write(
+            "text.parquet",
+            days(&dates).cast(&DataType::String).unwrap(),
+            Column::new("BillingPreTaxTotal".into(), costs)
+                .cast(&DataType::String)
+                .unwrap(),
+            true,
+        );
+        let read = |path: &Path| {
+            let r = read_file(&crate::ingest::usage::SOURCE, path, "u.parquet", d.path()).unwrap();
+            let t = r.typed.unwrap();
+            let acc = t
+                .accepted
+                .select([
+                    col(u::CUSTOMER_ID),
+                    col(u::USAGE_DATE),
+                    col(u::COST),
+                    col(u::QUANTITY),
+                ])
+                .collect()
+                .unwrap();
+            let rej = t.rejected.collect().unwrap();
+            (acc, rej)
+        };
+        let (acc, rej) = read(&typed_path);
+        let (acc_text, rej_text) = read(&text_path);
+        assert_eq!(acc, acc_text);
+        assert_eq!(rej, rej_text);
+        assert_eq!(acc.column(u::USAGE_DATE).unwrap().dtype(), &DataType::Date);
+        assert_eq!(strs(&acc, u::CUSTOMER_ID), ["c1", "c1"]);
+        let cost = acc.column(u::COST).unwrap().f64().unwrap();
+        assert_eq!(cost.get(0), Some(1.25));
+        assert!(cost.get(1).unwrap().is_sign_positive(), "-0 is 0");
+        assert_eq!(strs(&acc, u::QUANTITY), ["1.0", "2.0"]);
+        // Parquet has no lines: the line is the 1-based row number.
+        assert_eq!(strs(&rej, "line"), ["3", "4", "5"]);
+        assert_eq!(
+            strs(&rej, "reason"),
+            [
+                "expected a date between 1990-01-01 and 2100-12-31, found '1900-01-01'",
+                "expected a number (1234.56 or 9.99E-08), found 'NaN'",
+                "expected a number (1234.56 or 9.99E-08), found an empty field",
+            ]
+        );
     }
 
     #[test]
