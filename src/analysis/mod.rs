@@ -9,6 +9,7 @@
 //! - anomalies, risk, feedback: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
 //! - usage_signals: the usage family of anomalies (spikes, new meters, GPU, round-the-clock
 //!   compute, new regions, peer outliers; SPEC 4.4)
+//! - text: fast tests of text values for the analyses that read every usage line
 
 pub mod aging;
 pub mod anomalies;
@@ -20,6 +21,7 @@ pub mod fx;
 pub mod reasons;
 pub mod reconciliation;
 pub mod risk;
+pub mod text;
 pub mod usage_daily;
 pub mod usage_signals;
 

@@ -337,6 +337,13 @@ fn native(e: Expr, kind: Kind) -> Expr {
     }
 }
 
+/// Lower case (Unicode, as Polars' `str().to_lowercase()`), without copying a column whose values
+/// are already lower case: the analyses lower-case low-cardinality text of every usage line
+/// (regions, ids) where most values already are.
+pub fn lowercase(e: Expr) -> Expr {
+    per_value(e, lower_value)
+}
+
 /// A text expression through a Rust function of each value (see [`map_str_kept`]); String out.
 fn per_value(e: Expr, f: ValueFn) -> Expr {
     e.map(
