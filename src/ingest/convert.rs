@@ -586,4 +586,91 @@ mod tests {
         let t = typed(raw(), &specs, &present, "dispositions", "d.csv");
         assert_eq!(lines(&t.rejected.collect().unwrap()), [8, 9, 10]);
     }
+
+    #[test]
+    fn typed_money_flags_and_counts_are_taken_as_they_are_and_range_checked() {
+        let specs = [
+            spec("amount", &["amount"], Kind::Money, Need::Required),
+            spec("paid", &["paid"], Kind::Bool, Need::Optional),
+            spec("n", &["n"], Kind::Int, Need::Optional),
+        ];
+        let dec = |units: &[i128], scale: usize| {
+            Int128Chunked::from_slice("amount".into(), units)
+                .into_decimal_unchecked(38, scale)
+                .into_series()
+                .into_column()
+        };
+        assert!(is_native(Kind::Money, &DataType::Decimal(18, 2)));
+        assert!(is_native(Kind::Money, &DataType::Int32));
+        assert!(!is_native(Kind::Money, &DataType::Decimal(18, 6)));
+        assert!(!is_native(Kind::Money, &DataType::Float64));
+        assert!(is_native(Kind::Float, &DataType::Float64));
+        assert!(!is_native(Kind::Float, &DataType::Float32));
+        assert!(!is_native(Kind::Timestamp, &DataType::Date));
+        assert!(!is_native(Kind::Id, &DataType::String));
+        // 12.34, 10^18 + 0.01 (beyond the ledger's range), null (required).
+        let amount = dec(&[1234, 100_000_000_000_000_000_001, 0], 2);
+        let amount = amount
+            .as_materialized_series()
+            .zip_with(
+                &BooleanChunked::from_slice("m".into(), &[true, true, false]),
+                &Series::full_null("amount".into(), 3, &DataType::Decimal(38, 2)),
+            )
+            .unwrap()
+            .into_column();
+        let raw = DataFrame::new(
+            3,
+            vec![
+                amount,
+                Column::new("paid".into(), [Some(true), None, Some(false)]),
+                Column::new("n".into(), [7u64, u64::MAX, 1]),
+                Column::new(schema::SOURCE_LINE.into(), [1i64, 2, 3]),
+            ],
+        )
+        .unwrap()
+        .lazy();
+        let present: Vec<Present> = specs
+            .iter()
+            .map(|s| Present {
+                spec: s,
+                header: s.name.to_string(),
+                native: true,
+            })
+            .collect();
+        let t = typed(raw, &specs, &present, "invoices", "inv.parquet");
+        let acc = t.accepted.collect().unwrap();
+        assert_eq!(acc.height(), 1);
+        assert_eq!(
+            acc.column("amount").unwrap().dtype(),
+            &schema::ledger_money()
+        );
+        let shown = acc
+            .column("amount")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        assert_eq!(shown.str().unwrap().get(0), Some("12.3400"));
+        assert_eq!(
+            acc.column("paid").unwrap().bool().unwrap().get(0),
+            Some(true)
+        );
+        assert_eq!(acc.column("n").unwrap().i64().unwrap().get(0), Some(7));
+        let rej = t.rejected.collect().unwrap();
+        let reasons: Vec<&str> = rej
+            .column(rj::REASON)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "expected an amount between -1000000000000000000 and 1000000000000000000, \
+                 found '1000000000000000000.01'",
+                "expected an amount with at most 4 decimals (1234.56), found an empty field",
+            ]
+        );
+    }
 }
