@@ -42,27 +42,31 @@ pub fn leading_number(s: &str) -> Option<f64> {
 
 /// A Boolean of each value of a text expression (null stays null).
 pub fn test(e: Expr, f: fn(&str) -> bool) -> Expr {
-    e.map(
-        move |c| {
-            let name = c.name().clone();
-            let s = c.cast(&DataType::String)?;
-            let out: BooleanChunked = s.str()?.iter().map(|o| o.map(f)).collect();
-            Ok(out.with_name(name).into_column())
-        },
-        |_, fld| Ok(Field::new(fld.name().clone(), DataType::Boolean)),
-    )
+    per_value::<bool, BooleanChunked>(e, DataType::Boolean, move |s| Some(f(s)))
 }
 
 /// A Float64 of each value of a text expression (null, or None, gives null).
 pub fn number(e: Expr, f: fn(&str) -> Option<f64>) -> Expr {
+    per_value::<f64, Float64Chunked>(e, DataType::Float64, f)
+}
+
+/// A column of `dtype` (chunked array `C`) from a function of each text value.
+fn per_value<O, C>(
+    e: Expr,
+    dtype: DataType,
+    f: impl Fn(&str) -> Option<O> + Send + Sync + 'static,
+) -> Expr
+where
+    C: FromIterator<Option<O>> + IntoSeries,
+{
     e.map(
         move |c| {
             let name = c.name().clone();
             let s = c.cast(&DataType::String)?;
-            let out: Float64Chunked = s.str()?.iter().map(|o| o.and_then(f)).collect();
-            Ok(out.with_name(name).into_column())
+            let out: C = s.str()?.iter().map(|o| o.and_then(&f)).collect();
+            Ok(out.into_series().with_name(name).into_column())
         },
-        |_, fld| Ok(Field::new(fld.name().clone(), DataType::Float64)),
+        move |_, fld| Ok(Field::new(fld.name().clone(), dtype.clone())),
     )
 }
 
