@@ -17,7 +17,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::analysis::order_free_sum;
+use crate::analysis::{exact, order_free_sum};
 
 use crate::schema::aging_customers as ac;
 use crate::schema::budget_status as bs;
@@ -26,6 +26,7 @@ use crate::schema::invoices as inv;
 use crate::schema::usage as u;
 
 const USAGE_MONTH: &str = "_usage_month";
+const MONTH_START: &str = "_month_start";
 
 /// Per customer and currency: net_outstanding, unbilled_usage, forecast_to_month_end and their
 /// sum, exposure. `aging_customers` needs customer_id, currency, net_outstanding; `budget_status`
@@ -45,32 +46,17 @@ pub fn exposure(
             .cast(DataType::Float64)
             .alias(ex::NET_OUTSTANDING)]);
 
-    let invoiced_months = invoices
-        .filter(
-            col(inv::ISSUE_DATE)
-                .lt_eq(lit(as_of))
-                .and(col(inv::AMOUNT).cast(DataType::Float64).gt(lit(0.0)))
-                .and(col(inv::SERVICE_MONTH).is_not_null())
-                .and(col(inv::CUSTOMER_ID).is_not_null()),
-        )
-        .select([col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let unbilled = usage
-        .filter(
+    let unbilled = unbilled_usage(
+        usage.filter(
             col(u::USAGE_DATE)
                 .lt_eq(lit(as_of))
                 .and(col(u::CUSTOMER_ID).is_not_null())
                 .and(col(u::CURRENCY).is_not_null()),
-        )
-        .with_column(col(u::USAGE_DATE).dt().strftime("%Y-%m").alias(USAGE_MONTH))
-        .join(
-            invoiced_months,
-            [col(u::CUSTOMER_ID), col(USAGE_MONTH)],
-            [col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)],
-            JoinArgs::new(JoinType::Anti),
-        )
-        .group_by([col(u::CUSTOMER_ID), col(u::CURRENCY)])
-        .agg([order_free_sum(col(u::COST)).alias(ex::UNBILLED_USAGE)]);
+        ),
+        invoices,
+        as_of,
+        ex::UNBILLED_USAGE,
+    );
 
     let to_come = budget_status
         .group_by([col(bs::CUSTOMER_ID), col(bs::CURRENCY)])
@@ -103,6 +89,46 @@ pub fn exposure(
             [ex::CUSTOMER_ID, ex::CURRENCY],
             SortMultipleOptions::default(),
         )
+}
+
+/// Usage cost not invoiced yet, per customer and currency (columns customer_id, currency and
+/// `name`, Float64), by the unbilled usage rule above, from `usage` already limited to rows up to
+/// A. Also the over-credit-limit signal's rule (anomalies/payment.rs). Usage is summed per
+/// customer, currency and month first, as exact Decimals, and the month is written as YYYY-MM
+/// once per such group rather than once per usage row; the per-month sums add up bit for bit to
+/// [`order_free_sum`] over the rows.
+pub fn unbilled_usage(
+    usage: LazyFrame,
+    invoices: LazyFrame,
+    as_of: NaiveDate,
+    name: &str,
+) -> LazyFrame {
+    let invoiced_months = invoices
+        .filter(
+            col(inv::ISSUE_DATE)
+                .lt_eq(lit(as_of))
+                .and(col(inv::AMOUNT).cast(DataType::Float64).gt(lit(0.0)))
+                .and(col(inv::SERVICE_MONTH).is_not_null())
+                .and(col(inv::CUSTOMER_ID).is_not_null()),
+        )
+        .select([col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)])
+        .unique(None, UniqueKeepStrategy::Any);
+    usage
+        .group_by([
+            col(u::CUSTOMER_ID),
+            col(u::CURRENCY),
+            col(u::USAGE_DATE).dt().month_start().alias(MONTH_START),
+        ])
+        .agg([exact(col(u::COST)).sum().alias(name)])
+        .with_column(col(MONTH_START).dt().strftime("%Y-%m").alias(USAGE_MONTH))
+        .join(
+            invoiced_months,
+            [col(u::CUSTOMER_ID), col(USAGE_MONTH)],
+            [col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .group_by([col(u::CUSTOMER_ID), col(u::CURRENCY)])
+        .agg([col(name).sum().cast(DataType::Float64)])
 }
 
 #[cfg(test)]

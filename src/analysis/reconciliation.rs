@@ -59,14 +59,20 @@ pub fn reconciliation(
         ]
     };
 
+    // Grouped on the month's first day and written as YYYY-MM once per group, not once per usage
+    // row.
     let usage_cost = usage
         .filter(col(us::USAGE_DATE).lt_eq(a()))
         .group_by([
             col(us::CUSTOMER_ID).alias(rc::CUSTOMER_ID),
-            month(col(us::USAGE_DATE)).alias(rc::SERVICE_MONTH),
+            col(us::USAGE_DATE)
+                .dt()
+                .month_start()
+                .alias(rc::SERVICE_MONTH),
             col(us::CURRENCY).alias(rc::CURRENCY),
         ])
-        .agg([order_free_sum(col(us::COST)).alias(rc::USAGE_COST)]);
+        .agg([order_free_sum(col(us::COST)).alias(rc::USAGE_COST)])
+        .with_column(month(col(rc::SERVICE_MONTH)).alias(rc::SERVICE_MONTH));
     let billed_cost = billed
         .filter(col(bi::CHARGE_START_DATE).lt_eq(a()))
         .group_by([

@@ -12,6 +12,7 @@
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
+use crate::analysis::exposure::unbilled_usage;
 use crate::analysis::{div_const, order_free_sum};
 
 use super::{count_text, date_lit, date_text, money_text, num_text, union, AnomalyConfig};
@@ -20,8 +21,7 @@ use crate::analysis::reasons::{
     USAGE_BEFORE_PAYMENT,
 };
 use crate::schema::{
-    aging_customers as ag, anomalies as an, customers as cu, invoices as inv, payments as pay,
-    usage as us,
+    aging_customers as ag, anomalies as an, customers as cu, payments as pay, usage as us,
 };
 
 const N: &str = "_n";
@@ -30,7 +30,6 @@ const PAID: &str = "_paid";
 const FIRST: &str = "_first";
 const UNBILLED: &str = "_unbilled";
 const NET: &str = "_net";
-const USAGE_MONTH: &str = "_usage_month";
 
 /// Every payment-family anomaly, in the anomalies schema (not yet sorted).
 pub fn payment_signals(
@@ -263,35 +262,9 @@ fn over_credit_limit(
     as_of: NaiveDate,
 ) -> LazyFrame {
     const BALANCE: &str = "_balance";
-    let a = date_lit(as_of);
     // The rule of exposure.rs: a usage row is unbilled while the customer has no invoice
     // (issued by A, positive, with a service_month) for the row's month.
-    let invoiced_months = invoices
-        .filter(
-            col(inv::ISSUE_DATE)
-                .lt_eq(a)
-                .and(col(inv::AMOUNT).cast(DataType::Float64).gt(lit(0.0)))
-                .and(col(inv::SERVICE_MONTH).is_not_null())
-                .and(col(inv::CUSTOMER_ID).is_not_null()),
-        )
-        .select([col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)])
-        .unique(None, UniqueKeepStrategy::Any);
-    let unbilled = usage
-        .clone()
-        .with_column(
-            col(us::USAGE_DATE)
-                .dt()
-                .strftime("%Y-%m")
-                .alias(USAGE_MONTH),
-        )
-        .join(
-            invoiced_months,
-            [col(us::CUSTOMER_ID), col(USAGE_MONTH)],
-            [col(inv::CUSTOMER_ID), col(inv::SERVICE_MONTH)],
-            JoinArgs::new(JoinType::Anti),
-        )
-        .group_by(cust_currency())
-        .agg([order_free_sum(col(us::COST)).alias(UNBILLED)]);
+    let unbilled = unbilled_usage(usage.clone(), invoices, as_of, UNBILLED);
     let net = aging_customers.select([
         col(ag::CUSTOMER_ID),
         col(ag::CURRENCY),
@@ -347,6 +320,7 @@ fn over_credit_limit(
 mod tests {
     use super::*;
     use crate::analysis::anomalies::testutil::{d, f64s, frame, r4, strs};
+    use crate::schema::invoices as inv;
 
     fn run() -> DataFrame {
         let usage = df!(
