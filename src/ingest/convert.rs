@@ -423,6 +423,16 @@ mod tests {
     use super::*;
     use crate::ingest::columns::spec;
 
+    fn reasons(rej: &DataFrame) -> Vec<&str> {
+        rej.column(rj::REASON)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect()
+    }
+
     #[test]
     fn parses_each_kind_and_rejects_with_the_file_s_column_name() {
         let specs = [
@@ -496,14 +506,7 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(cols, ["D", "AMOUNT", "D"]);
-        let reasons: Vec<&str> = rej
-            .column(rj::REASON)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let reasons = reasons(&rej);
         assert_eq!(
             reasons[0],
             "expected a date (MM/DD/YYYY or YYYY-MM-DD), found '13/45/2025'"
@@ -561,14 +564,7 @@ mod tests {
             .unwrap();
         assert_eq!(amount.str().unwrap().get(0), Some("1000000000000000.0000"));
         assert_eq!(lines(&rej), [3, 4, 8, 9, 10]);
-        let reasons: Vec<&str> = rej
-            .column(rj::REASON)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let reasons = reasons(&rej);
         assert_eq!(
             reasons,
             [
@@ -656,14 +652,7 @@ mod tests {
         );
         assert_eq!(acc.column("n").unwrap().i64().unwrap().get(0), Some(7));
         let rej = t.rejected.collect().unwrap();
-        let reasons: Vec<&str> = rej
-            .column(rj::REASON)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let reasons = reasons(&rej);
         assert_eq!(
             reasons,
             [
