@@ -420,22 +420,15 @@ fn write_parquet(path: &Path, columns: Vec<Vec<String>>) -> Result<()> {
         .into_iter()
         .zip(USAGE_COLUMNS.iter())
         .map(|(v, name)| {
+            let text = Column::new((*name).into(), v);
             if PARQUET_DATES.contains(name) {
-                let days: Int32Chunked = v
-                    .iter()
-                    .map(|s| {
-                        crate::ingest::values::parse_date(s).map(crate::ingest::values::date_days)
-                    })
-                    .collect();
-                Ok(days
+                Ok(crate::ingest::convert::parse_dates(text.str()?)
                     .with_name((*name).into())
-                    .into_date()
-                    .into_series()
                     .into_column())
             } else if PARQUET_NUMBERS.contains(name) {
-                Column::new((*name).into(), v).strict_cast(&DataType::Float64)
+                text.strict_cast(&DataType::Float64)
             } else {
-                Ok(Column::new((*name).into(), v))
+                Ok(text)
             }
         })
         .collect::<PolarsResult<Vec<Column>>>()

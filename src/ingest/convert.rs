@@ -116,22 +116,23 @@ pub fn typed(
         match present.iter().find(|p| p.spec.name == spec.name) {
             None => parsed.push(lit(NULL).cast(dtype_of(spec.kind)).alias(value)),
             Some(p) => {
-                // A native column has no text to clean: its value is a cast, its text (for a
-                // rejection reason only) is the value written out.
-                let shown = if p.native {
+                // What the file holds: the cleaned text, or for a native column (no text to
+                // clean) the value itself, written out only in a rejection reason.
+                let held = if p.native {
                     parsed.push(native(col(spec.name), spec.kind).alias(value.as_str()));
-                    col(spec.name).cast(DataType::String)
+                    col(spec.name)
                 } else {
                     cleaned.push(clean(col(spec.name)).alias(text.as_str()));
                     parsed.push(parse(col(text.as_str()), spec.kind).alias(value.as_str()));
                     col(text.as_str())
                 };
-                let has_text = if p.native {
-                    col(spec.name).is_not_null()
-                } else {
-                    col(text.as_str()).is_not_null()
+                let has_text = held.clone().is_not_null();
+                let found = || {
+                    held.clone()
+                        .cast(DataType::String)
+                        .str()
+                        .slice(lit(0), lit(MAX_FOUND))
                 };
-                let found = || shown.clone().str().slice(lit(0), lit(MAX_FOUND));
                 let found_reason = |expected: &str| {
                     concat_str(
                         [
@@ -382,7 +383,9 @@ fn memo<T: Copy>(ca: &StringChunked, f: impl Fn(&str) -> Option<T>) -> Vec<Optio
         .collect()
 }
 
-fn parse_dates(ca: &StringChunked) -> Series {
+/// Dates of a text column, US or ISO (null where a value is not one); also the typed Parquet
+/// the generator writes.
+pub(crate) fn parse_dates(ca: &StringChunked) -> Series {
     let v: Int32Chunked = memo(ca, |s| values::parse_date(s).map(values::date_days))
         .into_iter()
         .collect();

@@ -129,24 +129,16 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
     }
     let wanted: Vec<(usize, &str)> = present.iter().map(|(_, s, h)| (*h, s.name)).collect();
     let raw = csv_file::scan(&pre, &wanted)?;
-    let presents: Vec<Present> = present
-        .iter()
-        .map(|(_, s, h)| Present {
-            spec: s,
-            header: pre.header[*h].clone(),
-            native: false,
-        })
-        .collect();
-    let t = typed(raw, format.specs, &presents, source.table, display);
-    let structural = pre.rejected;
-    Ok(FileRead {
+    let presents = presents(&present, &pre.header, |_, _| false);
+    Ok(checked(
+        source,
+        format,
+        raw,
+        &presents,
+        display,
         info,
-        typed: Some(Typed {
-            accepted: (format.finish)(t.accepted),
-            rejected: t.rejected,
-        }),
-        structural,
-    })
+        pre.rejected,
+    ))
 }
 
 /// A file already split into text columns (JSON): header names and a frame with one String column
@@ -169,33 +161,68 @@ fn from_text_frame(
     }
     let format = choose(source, &header);
     let present = present_columns(format, &header, path)?;
-    let mut cols: Vec<Expr> = present
-        .iter()
-        .map(|(_, s, h)| {
-            col(header[*h].as_str())
-                .cast(DataType::String)
-                .alias(s.name)
-        })
-        .collect();
+    let presents = presents(&present, &header, |_, _| false);
+    let mut cols = raw_columns(&presents);
     cols.push(col(schema::SOURCE_LINE));
     let raw = frame.lazy().select(cols);
-    let presents: Vec<Present> = present
+    Ok(checked(
+        source, format, raw, &presents, display, info, structural,
+    ))
+}
+
+/// The present columns of a file as [`typed`] takes them, each `native` where `native(spec,
+/// header)` says the file already stores it typed.
+fn presents<'a>(
+    present: &[(usize, &'a ColumnSpec, usize)],
+    header: &[String],
+    native: impl Fn(&ColumnSpec, &str) -> bool,
+) -> Vec<Present<'a>> {
+    present
         .iter()
         .map(|(_, s, h)| Present {
             spec: s,
             header: header[*h].clone(),
-            native: false,
+            native: native(s, &header[*h]),
         })
-        .collect();
-    let t = typed(raw, format.specs, &presents, source.table, display);
-    Ok(FileRead {
+        .collect()
+}
+
+/// Each present column under its canonical name: as the file has it where native, else as text.
+fn raw_columns(presents: &[Present]) -> Vec<Expr> {
+    presents
+        .iter()
+        .map(|p| {
+            let c = col(p.header.as_str());
+            let c = if p.native {
+                c
+            } else {
+                c.cast(DataType::String)
+            };
+            c.alias(p.spec.name)
+        })
+        .collect()
+}
+
+/// One file's typed and rejected rows, the accepted ones finished into the format's canonical
+/// columns.
+fn checked(
+    source: &Source,
+    format: &Format,
+    raw: LazyFrame,
+    presents: &[Present],
+    display: &str,
+    info: FileInfo,
+    structural: Vec<Rejected>,
+) -> FileRead {
+    let t = typed(raw, format.specs, presents, source.table, display);
+    FileRead {
         info,
         typed: Some(Typed {
             accepted: (format.finish)(t.accepted),
             rejected: t.rejected,
         }),
         structural,
-    })
+    }
 }
 
 fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead> {
@@ -231,40 +258,24 @@ fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead>
     let present = present_columns(format, &header, path)?;
     // A column the file already types as billrisk would (DATE, DOUBLE, DECIMAL) is taken as it
     // is; any other becomes text and is parsed like a CSV field.
-    let presents: Vec<Present> = present
-        .iter()
-        .map(|(_, s, h)| Present {
-            spec: s,
-            header: header[*h].clone(),
-            native: file_schema
-                .get(header[*h].as_str())
-                .is_some_and(|dtype| is_native(s.kind, dtype)),
-        })
-        .collect();
+    let presents = presents(&present, &header, |spec, name| {
+        file_schema
+            .get(name)
+            .is_some_and(|dtype| is_native(spec.kind, dtype))
+    });
     // Parquet has no lines: source_line is the 1-based row number.
-    let mut cols: Vec<Expr> = presents
-        .iter()
-        .map(|p| {
-            let c = col(p.header.as_str());
-            let c = if p.native {
-                c
-            } else {
-                c.cast(DataType::String)
-            };
-            c.alias(p.spec.name)
-        })
-        .collect();
+    let mut cols = raw_columns(&presents);
     cols.push((col("__row").cast(DataType::Int64) + lit(1i64)).alias(schema::SOURCE_LINE));
     let raw = lf.with_row_index("__row", None).select(cols);
-    let t = typed(raw, format.specs, &presents, source.table, display);
-    Ok(FileRead {
+    Ok(checked(
+        source,
+        format,
+        raw,
+        &presents,
+        display,
         info,
-        typed: Some(Typed {
-            accepted: (format.finish)(t.accepted),
-            rejected: t.rejected,
-        }),
-        structural: Vec::new(),
-    })
+        Vec::new(),
+    ))
 }
 
 /// Keys that identify one row of a source across all its files: (table, key column).
