@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::cli::{
-    Cli, Command, GenerateArgs, InitArgs, InputArgs, QueryArgs, RunArgs, ValidateArgs,
+    Cli, Command, GenerateArgs, IngestArgs, InitArgs, InputArgs, QueryArgs, RunArgs, ValidateArgs,
 };
 use crate::config::{Config, DEFAULT_TOML};
 use crate::error::{Error, Result};
@@ -35,6 +35,7 @@ pub fn execute(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(args) => run(args, &mut progress),
         Command::Validate(args) => validate(args, &mut progress),
+        Command::Ingest(args) => convert(args, &mut progress),
         Command::Query(args) => query(args, &mut progress),
         Command::Generate(args) => generate(args, &progress),
         Command::Init(args) => init(args),
@@ -141,6 +142,21 @@ fn validate(args: ValidateArgs, progress: &mut Progress) -> Result<u8> {
             Ok(EXIT_FAILED)
         }
     }
+}
+
+/// `billrisk ingest`: the inputs, checked once, as canonical Parquet in --out.
+fn convert(args: IngestArgs, progress: &mut Progress) -> Result<u8> {
+    let input = InputArgs {
+        input: args.input,
+        config: args.config,
+        as_of: None,
+        reporting_currency: None,
+    };
+    let config = resolve_config(&input)?;
+    let ing = pipeline::convert(&input_source(&input), &args.out, &config, progress)?;
+    println!("{}", pipeline::validation_report(&ing));
+    progress.note(&format!("wrote {}", args.out.display()));
+    Ok(EXIT_OK)
 }
 
 fn generate(args: GenerateArgs, progress: &Progress) -> Result<u8> {

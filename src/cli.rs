@@ -36,6 +36,12 @@ pub enum Command {
         after_help = "Examples:\n  billrisk validate --input exports/\n  billrisk validate   # the bundled sample data"
     )]
     Validate(ValidateArgs),
+    /// Check every input once and write it as canonical Parquet: runs and queries from that
+    /// folder skip parsing and checking.
+    #[command(
+        after_help = "Examples:\n  billrisk ingest --input exports/ --out checked/\n  billrisk run --input checked/ --out out/\n\nThe folder has the input layout (usage/usage.parquet, receivables/invoices.parquet, ...),\nthe rejected rows in rejected_rows.parquet and a manifest.json; new exports can be added\nbeside the converted files. Exit codes: 0 written; 1 failed (--out unchanged); 2 usage error."
+    )]
+    Ingest(IngestArgs),
     /// SQL over every input and output table.
     #[command(
         after_help = "Examples:\n  billrisk query 'SELECT * FROM risk_scores ORDER BY risk_score DESC LIMIT 10'\n  billrisk query -f queries/review_queue.sql --out billrisk-out/\n  billrisk query -f queries/anomalies_last_7_days.sql --param as_of=2026-10-19 --output a.csv"
@@ -113,6 +119,19 @@ pub struct RunArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// Input folder (SPEC section 3 layout). Default: the bundled sample data.
+    #[arg(long, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+    /// TOML config file (its input.max_rejected_share applies, as in a run).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for the canonical Parquet inputs; replaced in one step when the conversion succeeds.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -153,6 +153,16 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<String> {
 
 /// Writes a table as Parquet (zstd, statistics) and returns (rows, sha256 of the file).
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
+    write_marked_parquet(path, df, None)
+}
+
+/// [`write_parquet`], with the key-value metadata that marks the file as canonical input table
+/// `table` when one is given (`billrisk ingest`, see ingest/canonical.rs).
+pub fn write_marked_parquet(
+    path: &Path,
+    df: &mut DataFrame,
+    table: Option<&str>,
+) -> Result<(u64, String)> {
     // One chunk and a fixed row-group size: the file's bytes then depend on the data alone, not
     // on how many threads produced it (byte-identical tables, SPEC 6).
     df.rechunk_mut_par();
@@ -161,6 +171,7 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(u64, String)> {
         .with_compression(TABLE_COMPRESSION)
         .with_statistics(StatisticsOptions::default())
         .with_row_group_size(Some(ROW_GROUP_ROWS))
+        .with_key_value_metadata(table.map(crate::ingest::canonical::metadata))
         .finish(df)
         .map_err(|e| out_err(path, e))?;
     let sha = write_bytes(path, &buf)?;
@@ -177,10 +188,12 @@ const ROW_GROUP_ROWS: usize = 256 * 1024;
 /// memory (usage at ten million rows) is never held whole. Rows keep the plan's order and row
 /// groups hold exactly [`ROW_GROUP_ROWS`] rows, so the bytes depend on the data alone, not on
 /// how many threads produced it. Polars errors (a bad input value deep in a scan) keep `stage`.
+/// `table` marks the file as that canonical input table (see ingest/canonical.rs).
 pub fn sink_parquet(
     lf: LazyFrame,
     path: &Path,
     compression: ParquetCompression,
+    table: Option<&str>,
     stage: &'static str,
 ) -> Result<()> {
     use crate::error::PolarsContext;
@@ -192,6 +205,7 @@ pub fn sink_parquet(
         compression,
         statistics: StatisticsOptions::default(),
         row_group_size: Some(ROW_GROUP_ROWS),
+        key_value_metadata: table.map(crate::ingest::canonical::metadata),
         ..Default::default()
     };
     lf.sink(

@@ -6,6 +6,7 @@ mod common;
 mod atomic_output;
 mod bad_input;
 mod cli;
+mod converted_inputs;
 mod ingest_quirks;
 mod pseudonymize;
 mod queries;

@@ -232,6 +232,7 @@ pub fn read(path: &Path, display: &str, table: &'static str) -> Result<JsonRows>
             size,
             sha256,
             rows_read: total,
+            carried: false,
         },
         rejected,
     })

@@ -18,6 +18,7 @@ pub mod activity;
 pub mod audit;
 pub mod billed;
 pub mod budgets;
+pub mod canonical;
 pub mod columns;
 pub mod convert;
 pub mod csv_file;
@@ -127,6 +128,9 @@ pub struct FileInfo {
     pub sha256: String,
     /// Records read (accepted + rejected).
     pub rows_read: u64,
+    /// The file carries rows an earlier conversion rejected (`billrisk ingest`): all of its
+    /// `rows_read` rows of this table are rejected rows, not input rows.
+    pub carried: bool,
 }
 
 /// Size and sha256 of a file, streamed.
@@ -150,6 +154,21 @@ pub enum Reader {
     Tabular(&'static str),
     Activity,
     FraudEvents,
+    /// A Parquet file `billrisk ingest` wrote, holding this canonical table (or rejected_rows).
+    Canonical(&'static str),
+}
+
+impl Reader {
+    /// Whether a file this reader's place in the layout holds may be marked as `table`.
+    fn may_hold(self, table: &str) -> bool {
+        match self {
+            Reader::Tabular(t) | Reader::Canonical(t) => t == table,
+            Reader::Activity => {
+                table == schema::activity::TABLE || table == schema::audit_records::TABLE
+            }
+            Reader::FraudEvents => table == schema::fraud_events::TABLE,
+        }
+    }
 }
 
 /// A file found in the input folder.
@@ -302,9 +321,23 @@ pub fn discover(input: &Path) -> Result<Vec<Found>> {
             entries_with_prefix(input, "dispositions")?,
             None,
         ),
+        // The rows a conversion rejected: read only from a file `billrisk ingest` marked.
+        (
+            Reader::Canonical(schema::rejected_rows::TABLE),
+            entries_with_prefix(input, "rejected_rows")?,
+            None,
+        ),
     ];
     let mut out = Vec::new();
     for (reader, paths, required) in groups {
+        let paths = paths
+            .into_iter()
+            .map(|p| Ok((marked(reader, &p, &display(&p))?, p)))
+            .collect::<Result<Vec<_>>>()?;
+        let paths: Vec<(Reader, PathBuf)> = paths
+            .into_iter()
+            .filter_map(|(r, p)| r.map(|r| (r, p)))
+            .collect();
         if paths.is_empty() {
             if let (Some(expected), Reader::Tabular(name)) = (required, reader) {
                 return Err(Error::MissingSource {
@@ -314,13 +347,35 @@ pub fn discover(input: &Path) -> Result<Vec<Found>> {
                 });
             }
         }
-        out.extend(paths.into_iter().map(|p| Found {
+        out.extend(paths.into_iter().map(|(reader, p)| Found {
             reader,
             display: display(&p),
             path: p,
         }));
     }
     Ok(out)
+}
+
+/// The reader of a file found at `reader`'s place in the layout: a Parquet file marked by
+/// `billrisk ingest` is canonical (when its table belongs there), any other file keeps the
+/// place's reader. None for a file that is not an input (an unmarked rejected_rows file).
+fn marked(reader: Reader, path: &Path, display: &str) -> Result<Option<Reader>> {
+    let carried_place = matches!(reader, Reader::Canonical(_));
+    if !display.to_ascii_lowercase().ends_with(".parquet") {
+        return Ok((!carried_place).then_some(reader));
+    }
+    match canonical::marker(path)? {
+        None => Ok((!carried_place).then_some(reader)),
+        Some((table, version)) => match canonical::def(&table) {
+            Some(def) if reader.may_hold(def.name) => Ok(Some(Reader::Canonical(def.name))),
+            _ => Err(Error::InputFile {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "marked by billrisk {version} as table {table}, which does not belong at {display}"
+                ),
+            }),
+        },
+    }
 }
 
 pub(crate) fn tabular_source(table: &str) -> Option<&'static tabular::Source> {
@@ -347,6 +402,9 @@ pub struct Loaded {
     /// not all accounted for once the inputs are collected (see `unaccounted_files`).
     pub value_rejects: Vec<FileRejects>,
     pub files: Vec<FileInfo>,
+    /// The one usage file when it is canonical (`billrisk ingest` wrote it): already the staged
+    /// usage table, so it is scanned where it is instead of being streamed into a copy.
+    pub usage_file: Option<PathBuf>,
 }
 
 /// The value-rejected rows of one file, as a plan.
@@ -364,6 +422,8 @@ struct Part {
     rejected: Option<LazyFrame>,
     structural: Vec<Rejected>,
     info: Vec<FileInfo>,
+    /// Rejected rows an earlier conversion found (a marked rejected_rows file).
+    carried: Option<LazyFrame>,
 }
 
 fn read_found(f: &Found, scratch: &Path) -> Result<Vec<Part>> {
@@ -382,10 +442,78 @@ fn read_found(f: &Found, scratch: &Path) -> Result<Vec<Part>> {
                 rejected,
                 structural: r.structural,
                 info: vec![r.info],
+                carried: None,
             }])
         }
+        Reader::Canonical(table) => read_canonical(f, table),
         Reader::Activity | Reader::FraudEvents => read_raw(f),
     }
+}
+
+/// A file `billrisk ingest` wrote: a canonical table taken as it is, or the rejected rows of the
+/// conversion, reported per source as that many rows read and rejected.
+fn read_canonical(f: &Found, table: &'static str) -> Result<Vec<Part>> {
+    let def = canonical::def(table)
+        .ok_or_else(|| Error::Internal(format!("no canonical table {table}")))?;
+    let version = canonical::marker(&f.path)?
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let lf = canonical::scan(&f.path, def, &version)?;
+    let (size, sha256) = hash_file(&f.path)?;
+    let info = |table: &'static str, rows_read: u64, first: bool, carried: bool| FileInfo {
+        table,
+        path: f.path.clone(),
+        display: f.display.clone(),
+        size: if first { size } else { 0 },
+        sha256: sha256.clone(),
+        rows_read,
+        carried,
+    };
+    if table != schema::rejected_rows::TABLE {
+        let rows = crate::output::parquet_rows(&f.path)?;
+        return Ok(vec![Part {
+            table,
+            accepted: Some(lf),
+            rejected: None,
+            structural: Vec::new(),
+            info: vec![info(table, rows, true, false)],
+            carried: None,
+        }]);
+    }
+    let rows = lf.collect().stage("rejected rows")?;
+    let per_source = count_by(&rows, schema::rejected_rows::SOURCE)?;
+    let mut infos = Vec::new();
+    for (i, (source, n)) in per_source.into_iter().enumerate() {
+        let source = canonical::def(&source)
+            .filter(|d| d.name != schema::rejected_rows::TABLE)
+            .ok_or_else(|| Error::InputFile {
+                path: f.path.clone(),
+                reason: format!("rejected rows of an unknown source {source:?}"),
+            })?;
+        infos.push(info(source.name, n, i == 0, true));
+    }
+    Ok(vec![Part {
+        table,
+        accepted: None,
+        rejected: None,
+        structural: Vec::new(),
+        info: infos,
+        carried: Some(rows.lazy()),
+    }])
+}
+
+/// Rows per value of a text column, in value order.
+pub fn count_by(df: &DataFrame, column: &str) -> Result<std::collections::BTreeMap<String, u64>> {
+    let c = df
+        .column(column)
+        .stage("counting")?
+        .str()
+        .stage("counting")?;
+    let mut out = std::collections::BTreeMap::new();
+    for v in c.iter() {
+        *out.entry(v.unwrap_or("").to_string()).or_insert(0) += 1;
+    }
+    Ok(out)
 }
 
 /// Readers that produce typed frames themselves (JSON-shaped sources).
@@ -407,7 +535,9 @@ fn read_raw(f: &Found) -> Result<Vec<Part>> {
                 size: if i == 0 { size } else { 0 },
                 sha256: sha256.clone(),
                 rows_read: r.rows_read,
+                carried: false,
             }],
+            carried: None,
         });
     }
     Ok(parts)
@@ -417,6 +547,14 @@ fn read_raw(f: &Found) -> Result<Vec<Part>> {
 /// the typed frames stay lazy.
 pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
     let found = discover(input)?;
+    let usage_files: Vec<&Found> = found
+        .iter()
+        .filter(|f| f.reader.may_hold(schema::usage::TABLE))
+        .collect();
+    let usage_file = match usage_files[..] {
+        [f] if f.reader == Reader::Canonical(schema::usage::TABLE) => Some(f.path.clone()),
+        _ => None,
+    };
     let results: Vec<Result<Vec<Part>>> =
         found.par_iter().map(|f| read_found(f, scratch)).collect();
     let mut parts = Vec::new();
@@ -437,6 +575,7 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
         let display = p.info.first().map(|f| f.display.clone());
         files.extend(p.info);
         structural.extend(p.structural);
+        rejected_frames.extend(p.carried);
         if let (Some(plan), Some(file)) = (p.rejected, display.clone()) {
             value_rejects.push(FileRejects {
                 table: p.table,
@@ -486,6 +625,7 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
         rejected,
         value_rejects,
         files,
+        usage_file,
     })
 }
 
@@ -676,7 +816,9 @@ fn raw_readers(f: &Found) -> Result<Vec<RawRead>> {
     match f.reader {
         Reader::Activity => activity_reader(&f.path, &f.display),
         Reader::FraudEvents => fraud_reader(&f.path, &f.display).map(|r| vec![r]),
-        Reader::Tabular(_) => Err(Error::Internal("tabular file sent to a JSON reader".into())),
+        Reader::Tabular(_) | Reader::Canonical(_) => {
+            Err(Error::Internal("tabular file sent to a JSON reader".into()))
+        }
     }
 }
 
@@ -701,6 +843,7 @@ mod tests {
             size: 0,
             sha256: String::new(),
             rows_read,
+            carried: false,
         }
     }
 

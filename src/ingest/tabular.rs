@@ -106,6 +106,7 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
         size: pre.size,
         sha256: pre.sha256.clone(),
         rows_read: pre.records,
+        carried: false,
     };
     if pre.header.is_empty() {
         // A zero-byte file: nothing to read, nothing to check.
@@ -253,6 +254,7 @@ fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead>
         size,
         sha256,
         rows_read: rows,
+        carried: false,
     };
     let format = choose(source, &header);
     let present = present_columns(format, &header, path)?;

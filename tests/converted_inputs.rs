@@ -1,0 +1,197 @@
+//! `billrisk ingest`: inputs checked once and written as canonical Parquet; a run from the
+//! converted folder gives the tables a run from the exports gives, rejected rows included.
+
+use crate::common::*;
+
+/// Outputs of a run (tables, inputs, action lists, report) by sha256, from its manifest.
+fn outputs(w: &Workdir, out: &str) -> Vec<(String, String)> {
+    let m = w.json(&format!("{out}/manifest.json"));
+    let mut v: Vec<(String, String)> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["file"].as_str().unwrap().to_string(),
+                o["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The minimal inputs with a bad usage row and an invoice exported twice.
+fn inputs_with_rejects(w: &Workdir) {
+    minimal_inputs(w, "in");
+    w.write(
+        "in/usage/usage-2.csv",
+        "CustomerId,UsageDate,MeterCategory,EntitlementId,Quantity,BillingPreTaxTotal,BillingCurrency\n\
+         aaaa-1,11/03/2026,Storage,sub-1,1,2.25,USD\n\
+         aaaa-1,13/45/2026,Storage,sub-1,1,9.99,USD\n",
+    );
+    w.write(
+        "in/receivables/invoices-again.csv",
+        "invoice_id,customer_id,issue_date,due_date,amount,currency\nINV-1,aaaa-1,2026-10-01,2026-10-31,100.00,USD\n",
+    );
+    w.write("lenient.toml", "[input]\nmax_rejected_share = 0.9\n");
+}
+
+#[test]
+fn a_run_from_converted_inputs_writes_the_tables_of_a_run_from_the_exports() {
+    let w = Workdir::new();
+    inputs_with_rejects(&w);
+    let conf = ["--config", "lenient.toml"];
+    let converted = w
+        .cmd()
+        .args(["ingest", "--input", "in", "--out", "conv"])
+        .args(conf)
+        .assert()
+        .success();
+    // The per-source summary: usage read 4 rows, accepted 3, rejected 1.
+    let summary = String::from_utf8(converted.get_output().stdout.clone()).unwrap();
+    let usage_line = summary.lines().find(|l| l.starts_with("usage")).unwrap();
+    assert_eq!(
+        usage_line.split_whitespace().collect::<Vec<_>>(),
+        ["usage", "2", "4", "3", "1"],
+        "{summary}"
+    );
+    for f in [
+        "conv/usage/usage.parquet",
+        "conv/receivables/invoices.parquet",
+        "conv/receivables/payments.parquet",
+        "conv/rejected_rows.parquet",
+        "conv/manifest.json",
+    ] {
+        assert!(w.path(f).is_file(), "{f} missing");
+    }
+    // Optional sources that were absent are not written.
+    assert!(!w.path("conv/budgets.parquet").exists());
+    let usage = w.table_at(&w.path("conv"), "usage/usage.parquet");
+    // Rows keep the export's file and line, in file then line order.
+    assert_eq!(f64s(&usage, "cost"), [Some(2.25), Some(10.5), Some(11.5)]);
+    assert_eq!(
+        strs(&usage, "source_file"),
+        [
+            Some("usage/usage-2.csv".into()),
+            Some("usage/usage.csv".into()),
+            Some("usage/usage.csv".into())
+        ]
+    );
+    assert_eq!(
+        strs(&usage, "source_line"),
+        [Some("2".into()), Some("2".into()), Some("3".into())]
+    );
+
+    for (input, out) in [("in", "from-exports"), ("conv", "from-converted")] {
+        w.cmd()
+            .args(["run", "-q", "--input", input, "--out", out])
+            .args(conf)
+            .assert()
+            .success();
+    }
+    assert_eq!(outputs(&w, "from-exports"), outputs(&w, "from-converted"));
+    let rej = w.table("from-converted", "rejected_rows");
+    assert_eq!(
+        strs(&rej, "file"),
+        [
+            // invoices-again.csv sorts first, so its INV-1 is the one kept.
+            Some("receivables/invoices.csv".into()),
+            Some("usage/usage-2.csv".into())
+        ]
+    );
+    assert_eq!(strs(&rej, "line"), [Some("2".into()), Some("3".into())]);
+
+    // The manifest accounts for the converted files and for the conversion's rejected rows.
+    let m = w.json("from-converted/manifest.json");
+    let line = |source: &str, file: &str| {
+        m["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["source"] == source && i["file"] == file)
+            .unwrap_or_else(|| panic!("no {source} {file} in {m}"))
+            .clone()
+    };
+    let u = line("usage", "usage/usage.parquet");
+    assert_eq!(
+        (u["rows_read"].as_u64(), u["rejected"].as_u64()),
+        (Some(3), Some(0))
+    );
+    for source in ["usage", "invoices"] {
+        let r = line(source, "rejected_rows.parquet");
+        assert_eq!(
+            (
+                r["rows_read"].as_u64(),
+                r["accepted"].as_u64(),
+                r["rejected"].as_u64()
+            ),
+            (Some(1), Some(0), Some(1)),
+            "{source}"
+        );
+    }
+}
+
+#[test]
+fn new_exports_beside_converted_files_are_read_with_them() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.cmd()
+        .args(["ingest", "-q", "--input", "in", "--out", "conv"])
+        .assert()
+        .success();
+    // The next day's export, dropped beside the converted usage.
+    w.write(
+        "conv/usage/usage-2026-11-03.csv",
+        "CustomerId,UsageDate,MeterCategory,EntitlementId,Quantity,BillingPreTaxTotal,BillingCurrency\n\
+         aaaa-1,11/03/2026,Virtual Machines,sub-1,24,12.5,USD\n",
+    );
+    w.cmd()
+        .args(["run", "-q", "--input", "conv", "--out", "out"])
+        .assert()
+        .success();
+    let daily = w.table("out", "usage_daily");
+    assert_eq!(f64s(&daily, "cost"), [Some(10.5), Some(11.5), Some(12.5)]);
+    assert_eq!(w.json("out/manifest.json")["as_of"], "2026-11-03");
+}
+
+#[test]
+fn a_converted_file_in_the_wrong_place_is_an_error_naming_it() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.cmd()
+        .args(["ingest", "-q", "--input", "in", "--out", "conv"])
+        .assert()
+        .success();
+    std::fs::rename(
+        w.path("conv/receivables/payments.parquet"),
+        w.path("conv/receivables/invoices-2.parquet"),
+    )
+    .unwrap();
+    let out = w
+        .cmd()
+        .args(["run", "-q", "--input", "conv", "--out", "out"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("receivables/invoices-2.parquet"), "{err}");
+    assert!(err.contains("as table payments"), "{err}");
+    assert!(!w.path("out").exists());
+}
+
+#[test]
+fn converting_into_the_input_folder_is_refused_and_leaves_it_alone() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    let before = sha256_tree(&w.path("in"));
+    for out in ["in", "."] {
+        let r = w
+            .cmd()
+            .args(["ingest", "-q", "--input", "in", "--out", out])
+            .assert()
+            .code(1);
+        let err = String::from_utf8(r.get_output().stderr.clone()).unwrap();
+        assert!(err.contains("holds, the input folder"), "{err}");
+    }
+    assert_eq!(sha256_tree(&w.path("in")), before);
+}
