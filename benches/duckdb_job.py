@@ -4,7 +4,10 @@ Narrower than billrisk run on purpose (it is the baseline to beat): read every u
 cost per customer, Azure subscription and meter category, a 28-day trailing baseline (median and
 MAD) with a z-score, the aging of the ledger, written to Parquet.
 
-usage: python3 duckdb_job.py INPUT_DIR OUT_DIR [csv|parquet]
+usage: python3 duckdb_job.py INPUT_DIR OUT_DIR [csv|parquet|ingested]
+
+csv: the exports as downloaded; parquet: usage exported to typed Parquet with the export's
+column names; ingested: the folder `billrisk ingest` wrote (canonical names, checked and typed).
 """
 import os
 import sys
@@ -14,7 +17,16 @@ import duckdb
 inp, out, kind = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "csv")
 os.makedirs(out, exist_ok=True)
 con = duckdb.connect()
-if kind == "parquet":
+ledger = f"read_csv('{inp}/receivables/{{}}*.csv', all_varchar=true, header=true)"
+customer, entitlement = "lower(trim(customerid))", "lower(trim(entitlementid))"
+meter = "metercategory"
+if kind == "ingested":
+    # billrisk's canonical tables: already trimmed, lower-cased, typed and checked.
+    usage_src = f"read_parquet('{inp}/usage/*.parquet')"
+    customer, entitlement, meter = "customer_id", "entitlement_id", "meter_category"
+    usage_date, cost = "usage_date", "cost"
+    ledger = f"read_parquet('{inp}/receivables/{{}}*.parquet')"
+elif kind == "parquet":
     # The Parquet export is typed (UsageDate DATE, BillingPreTaxTotal DOUBLE), as a conversion
     # writes it: nothing left to parse.
     usage_src = f"read_parquet('{inp}/usage/*.parquet', union_by_name=true)"
@@ -28,9 +40,9 @@ else:
     cost = "try_cast(replace(billingpretaxtotal, '''', '') AS DOUBLE)"
 con.execute(f"""
 CREATE TEMP VIEW usage AS
-SELECT lower(trim(customerid)) AS customer_id,
-       lower(trim(entitlementid)) AS entitlement_id,
-       metercategory AS meter_category,
+SELECT {customer} AS customer_id,
+       {entitlement} AS entitlement_id,
+       {meter} AS meter_category,
        {usage_date} AS usage_date,
        {cost} AS cost
 FROM {usage_src}
@@ -63,9 +75,9 @@ as_of = con.execute("SELECT max(usage_date) FROM usage").fetchone()[0]
 con.execute(f"""
 COPY (
   WITH inv AS (
-    SELECT * FROM read_csv('{inp}/receivables/invoices*.csv', all_varchar=true, header=true)
+    SELECT * FROM {ledger.format("invoices")}
   ), pay AS (
-    SELECT * FROM read_csv('{inp}/receivables/payments*.csv', all_varchar=true, header=true)
+    SELECT * FROM {ledger.format("payments")}
   ), paid AS (
     SELECT invoice_id, currency, sum(amount::DECIMAL(38,4)) AS paid FROM pay
     WHERE payment_date::DATE <= DATE '{as_of}' GROUP BY ALL

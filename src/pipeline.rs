@@ -164,10 +164,14 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
                 fx_rates: take(schema::fx_rates::TABLE)?,
                 dispositions: take(schema::dispositions::TABLE)?,
             };
-            inputs.activity = ingest::map_activity_to_customers(activity, &inputs.usage)
-                .collect()
-                .stage("activity")?
-                .lazy();
+            let lookups = collect_streaming(ingest::customer_lookups(&inputs.usage))?;
+            inputs.activity = ingest::map_activity_to_customers(
+                activity,
+                lookups.into_iter().map(|df| df.lazy()).collect(),
+            )
+            .collect()
+            .stage("activity")?
+            .lazy();
             Ok((inputs, ingest::fill_raw(rejected, &loaded.files)?))
         })?;
     let per_file_rejected = ingest::count_by(&rejected, schema::rejected_rows::FILE)?;

@@ -683,10 +683,10 @@ pub fn unaccounted_files(
         .collect()
 }
 
-/// Activity events name an Azure subscription (usage entitlement_id) or a tenant (customer_id):
-/// the subscription wins, then the tenant when it is a known customer. Run on collected usage.
-pub fn map_activity_to_customers(activity: LazyFrame, usage: &LazyFrame) -> LazyFrame {
-    use schema::activity as a;
+/// The usage side of [`map_activity_to_customers`]: the customer of each Azure subscription
+/// (usage entitlement_id) and every known customer (tenant). Small tables, read from all of usage:
+/// collect them on the streaming engine (at 10M usage lines, 0.75 GiB instead of 1.9 GiB).
+pub fn customer_lookups(usage: &LazyFrame) -> Vec<LazyFrame> {
     use schema::usage as u;
     let by_subscription = usage
         .clone()
@@ -698,19 +698,29 @@ pub fn map_activity_to_customers(activity: LazyFrame, usage: &LazyFrame) -> Lazy
         .select([col(u::CUSTOMER_ID).alias("__tenant")])
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(col("__tenant").alias("__cust_by_tenant"));
+    vec![by_subscription, tenants]
+}
+
+/// Activity events name an Azure subscription (usage entitlement_id) or a tenant (customer_id):
+/// the subscription wins, then the tenant when it is a known customer. `lookups` are
+/// [`customer_lookups`]'s; events keep their order.
+pub fn map_activity_to_customers(activity: LazyFrame, lookups: Vec<LazyFrame>) -> LazyFrame {
+    use schema::activity as a;
+    use schema::usage as u;
+    let mut lookups = lookups.into_iter();
+    let (Some(by_subscription), Some(tenants)) = (lookups.next(), lookups.next()) else {
+        return activity;
+    };
+    let mut in_order = JoinArgs::new(JoinType::Left);
+    in_order.maintain_order = MaintainOrderJoin::Left;
     activity
         .join(
             by_subscription,
             [col(a::SUBSCRIPTION_ID)],
             [col(u::ENTITLEMENT_ID)],
-            JoinArgs::new(JoinType::Left),
+            in_order.clone(),
         )
-        .join(
-            tenants,
-            [col(a::TENANT_ID)],
-            [col("__tenant")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .join(tenants, [col(a::TENANT_ID)], [col("__tenant")], in_order)
         .with_column(
             coalesce(&[
                 col("__cust_by_sub"),
