@@ -640,8 +640,16 @@ pub fn compute(
         as_of,
         &config.aging,
     );
+    // What budgets, reconciliation, exposure and the payment signals read of usage, collected
+    // once (see usage_daily::cost_per_customer_day): each read usage on its own before.
+    let customer_days = progress.stage("analyses: cost per customer and day", || {
+        collect_streaming(vec![analysis::usage_daily::cost_per_customer_day(
+            inputs.usage.clone(),
+        )])
+        .map(|mut v| v.remove(0).lazy())
+    })?;
     let budget_status = analysis::budgets::budget_status(
-        inputs.usage.clone(),
+        customer_days.clone(),
         inputs.budgets.clone(),
         inputs.fx_rates.clone(),
         as_of,
@@ -706,7 +714,7 @@ pub fn compute(
             (
                 schema::budget_daily::TABLE.into(),
                 analysis::budgets::budget_daily(
-                    inputs.usage.clone(),
+                    customer_days.clone(),
                     inputs.budgets.clone(),
                     inputs.fx_rates.clone(),
                     as_of,
@@ -717,7 +725,7 @@ pub fn compute(
             (
                 schema::reconciliation::TABLE.into(),
                 analysis::reconciliation::reconciliation(
-                    inputs.usage.clone(),
+                    customer_days.clone(),
                     inputs.billed.clone(),
                     inputs.invoices.clone(),
                     as_of,
@@ -753,13 +761,13 @@ pub fn compute(
     let aging_base = phase1.lazy(AGING_BASE)?;
     let exposure_plan = analysis::exposure::exposure(
         aging_base.clone(),
-        inputs.usage.clone(),
+        customer_days.clone(),
         inputs.invoices.clone(),
         phase1.lazy(schema::budget_status::TABLE)?,
         as_of,
     );
     let payment_plan = analysis::anomalies::payment_signals(
-        inputs.usage.clone(),
+        customer_days,
         inputs.payments.clone(),
         inputs.invoices.clone(),
         inputs.customers.clone(),

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::analysis::order_free_sum;
+use crate::analysis::{exact, order_free_sum};
 
 use crate::schema::{usage as u, usage_daily as d};
 
@@ -84,7 +84,6 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         [col(SERIES_ID)],
         JoinArgs::new(JoinType::Inner),
     )
-    .sort([SERIES_ID], SortMultipleOptions::default())
     .with_column(
         (col(CUSTOMER_RANK)
             .fill_null(lit(u32::MAX))
@@ -97,10 +96,7 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
             .cast(DataType::UInt64))
         .alias(SORT_KEY),
     )
-    .sort(
-        [SORT_KEY],
-        SortMultipleOptions::default().with_maintain_order(true),
-    )
+    .sort([SORT_KEY, SERIES_ID], SortMultipleOptions::default())
     .join(
         series.select(keys_and_id()),
         [col(SERIES_ID)],
@@ -114,6 +110,18 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
             .map(col)
             .collect::<Vec<_>>(),
     )
+}
+
+/// Usage summed per customer, currency and day, with `cost` the exact sum (Decimal(38, 10), see
+/// [`exact`]) and no other column: all that budgets, reconciliation, exposure and the payment
+/// signals read of usage. They take it in place of usage and give the same figures bit for bit,
+/// because each of them sums cost with [`order_free_sum`] over groups of whole days (exact
+/// Decimal sums of exact partial sums are the same sums). 1.8M rows for 10.8M usage lines:
+/// collected once, it saves each of them a scan of the lines.
+pub fn cost_per_customer_day(usage: LazyFrame) -> LazyFrame {
+    usage
+        .group_by([col(u::CUSTOMER_ID), col(u::CURRENCY), col(u::USAGE_DATE)])
+        .agg([exact(col(u::COST)).sum().alias(u::COST)])
 }
 
 /// usage_daily summed over subscriptions, meter categories and currencies: cost per customer and
@@ -261,5 +269,75 @@ mod tests {
         // c1 on the 1st: 4.0; c1 on the 2nd: 2.25 + 0.5 (two subscriptions); c2 on the 1st: 1.5.
         assert_eq!(ids, [Some("c1"), Some("c1"), Some("c2")]);
         assert_eq!(cost, [4.0, 2.75, 1.5]);
+    }
+
+    #[test]
+    fn cost_per_customer_day_gives_reconciliation_the_figures_of_the_lines() {
+        // Floats that do not add up exactly as floats: 0.1 + 0.2 + 0.3 is 0.6000000000000001.
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+        let usage = df!(
+            u::CUSTOMER_ID => ["c1", "c1", "c1", "c1", "c2"],
+            u::USAGE_DATE => [day(1), day(1), day(2), day(1), day(3)],
+            u::CURRENCY => ["USD", "USD", "USD", "EUR", "USD"],
+            u::COST => [0.1, 0.2, 0.3, 5.0, 1e-9],
+        )
+        .unwrap()
+        .lazy();
+        let days = cost_per_customer_day(usage.clone())
+            .sort(
+                [u::CUSTOMER_ID, u::CURRENCY, u::USAGE_DATE],
+                SortMultipleOptions::default(),
+            )
+            .collect()
+            .unwrap();
+        // One row per customer, currency and day; cost an exact Decimal sum.
+        assert_eq!(days.height(), 4);
+        let cost: Vec<f64> = days
+            .column(u::COST)
+            .unwrap()
+            .cast(&DataType::Float64)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(cost, [5.0, 0.3, 0.3, 1e-9]);
+        // Reconciliation from the day sums equals reconciliation from the lines, bit for bit:
+        // c1 USD 2026-10 is 0.6 (not 0.6000000000000001).
+        let recon = |usage: LazyFrame| {
+            crate::analysis::reconciliation::reconciliation(
+                usage,
+                crate::ingest::Inputs::empty().billed,
+                crate::ingest::Inputs::empty().invoices,
+                day(31),
+            )
+            .collect()
+            .unwrap()
+        };
+        let from_lines = recon(usage.clone());
+        let from_days = recon(cost_per_customer_day(usage));
+        assert!(
+            from_lines.equals_missing(&from_days),
+            "{from_lines}\n{from_days}"
+        );
+        let c1_usd = from_days
+            .clone()
+            .lazy()
+            .filter(
+                col(crate::schema::reconciliation::CUSTOMER_ID)
+                    .eq(lit("c1"))
+                    .and(col(crate::schema::reconciliation::CURRENCY).eq(lit("USD"))),
+            )
+            .collect()
+            .unwrap();
+        assert_eq!(
+            c1_usd
+                .column(crate::schema::reconciliation::USAGE_COST)
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(0),
+            Some(0.6)
+        );
     }
 }
