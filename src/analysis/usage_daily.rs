@@ -84,6 +84,7 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         [col(SERIES_ID)],
         JoinArgs::new(JoinType::Inner),
     )
+    .sort([SERIES_ID], SortMultipleOptions::default())
     .with_column(
         (col(CUSTOMER_RANK)
             .fill_null(lit(u32::MAX))
@@ -96,7 +97,10 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
             .cast(DataType::UInt64))
         .alias(SORT_KEY),
     )
-    .sort([SORT_KEY, SERIES_ID], SortMultipleOptions::default())
+    .sort(
+        [SORT_KEY],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
     .join(
         series.select(keys_and_id()),
         [col(SERIES_ID)],
