@@ -195,3 +195,38 @@ fn converting_into_the_input_folder_is_refused_and_leaves_it_alone() {
     }
     assert_eq!(sha256_tree(&w.path("in")), before);
 }
+
+#[test]
+fn converting_a_converted_folder_again_writes_the_same_files() {
+    let w = Workdir::new();
+    inputs_with_rejects(&w);
+    for (input, out) in [("in", "conv"), ("conv", "conv2")] {
+        w.cmd()
+            .args(["ingest", "-q", "--input", input, "--out", out])
+            .args(["--config", "lenient.toml"])
+            .assert()
+            .success();
+    }
+    let parquet = |dir: &str| -> Vec<(String, String)> {
+        sha256_tree(&w.path(dir))
+            .into_iter()
+            .filter(|(f, _)| f.ends_with(".parquet"))
+            .collect()
+    };
+    let first = parquet("conv");
+    assert_eq!(first.len(), 4, "{first:?}");
+    assert_eq!(first, parquet("conv2"));
+    // The second manifest lists the converted files, the rejected rows carried as rejected.
+    let m = w.json("conv2/manifest.json");
+    let carried: Vec<_> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["file"] == "rejected_rows.parquet")
+        .map(|i| (i["source"].clone(), i["rejected"].as_u64()))
+        .collect();
+    assert_eq!(
+        carried,
+        [("invoices".into(), Some(1)), ("usage".into(), Some(1))]
+    );
+}
