@@ -132,14 +132,20 @@ fn a_run_from_converted_inputs_writes_the_tables_of_a_run_from_the_exports() {
     }
 }
 
-#[test]
-fn new_exports_beside_converted_files_are_read_with_them() {
+/// The minimal inputs in `in`, converted into `conv`.
+fn converted_minimal_inputs() -> Workdir {
     let w = Workdir::new();
     minimal_inputs(&w, "in");
     w.cmd()
         .args(["ingest", "-q", "--input", "in", "--out", "conv"])
         .assert()
         .success();
+    w
+}
+
+#[test]
+fn new_exports_beside_converted_files_are_read_with_them() {
+    let w = converted_minimal_inputs();
     // The next day's export, dropped beside the converted usage.
     w.write(
         "conv/usage/usage-2026-11-03.csv",
@@ -157,12 +163,7 @@ fn new_exports_beside_converted_files_are_read_with_them() {
 
 #[test]
 fn a_converted_file_in_the_wrong_place_is_an_error_naming_it() {
-    let w = Workdir::new();
-    minimal_inputs(&w, "in");
-    w.cmd()
-        .args(["ingest", "-q", "--input", "in", "--out", "conv"])
-        .assert()
-        .success();
+    let w = converted_minimal_inputs();
     std::fs::rename(
         w.path("conv/receivables/payments.parquet"),
         w.path("conv/receivables/invoices-2.parquet"),
