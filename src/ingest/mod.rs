@@ -555,8 +555,22 @@ pub fn load(input: &Path, scratch: &Path) -> Result<Loaded> {
         [f] if f.reader == Reader::Canonical(schema::usage::TABLE) => Some(f.path.clone()),
         _ => None,
     };
-    let results: Vec<Result<Vec<Part>>> =
-        found.par_iter().map(|f| read_found(f, scratch)).collect();
+    // Largest files first, one task each, so that the last ones to finish are small: a 1.5 GB
+    // export started last would leave the other core idle while it is read. Results keep the
+    // order of `found`.
+    let mut by_size: Vec<(u64, usize)> = found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0), i))
+        .collect();
+    by_size.sort_by(|a, b| b.cmp(a));
+    let mut done: Vec<(usize, Result<Vec<Part>>)> = by_size
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(_, i)| (i, read_found(&found[i], scratch)))
+        .collect();
+    done.sort_by_key(|(i, _)| *i);
+    let results = done.into_iter().map(|(_, r)| r);
     let mut parts = Vec::new();
     for r in results {
         parts.extend(r?);
