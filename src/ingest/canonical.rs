@@ -76,7 +76,7 @@ pub fn marker(path: &Path) -> Result<Option<(String, String)>> {
 
 /// A marked file as a lazy scan, after checking that its columns and dtypes are exactly those
 /// of `def` (a file written by a billrisk with another schema must be converted again).
-pub fn scan(path: &Path, def: &TableDef, version: &str) -> Result<LazyFrame> {
+pub fn scan(path: &Path, def: &TableDef) -> Result<LazyFrame> {
     let err = |reason: String| Error::InputFile {
         path: path.to_path_buf(),
         reason,
@@ -86,27 +86,37 @@ pub fn scan(path: &Path, def: &TableDef, version: &str) -> Result<LazyFrame> {
         LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(|e| err(e.to_string()))?;
     let found = lf.collect_schema().map_err(|e| err(e.to_string()))?;
     let expected = def.schema();
-    let again = format!(
-        "written by billrisk {version} for table {}; convert the exports again with `billrisk ingest`",
-        def.name
-    );
+    // Only a refused file needs the version that wrote it, for the message.
+    let again = || {
+        let version = marker(path)
+            .ok()
+            .flatten()
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        format!(
+            "written by billrisk {version} for table {}; convert the exports again with `billrisk ingest`",
+            def.name
+        )
+    };
     for (name, dtype) in expected.iter() {
         match found.get(name) {
             None => {
                 return Err(err(format!(
-                    "expected column {name} ({dtype}), found none: {again}"
+                    "expected column {name} ({dtype}), found none: {}",
+                    again()
                 )))
             }
             Some(d) if d != dtype => {
                 return Err(err(format!(
-                    "column {name}: expected {dtype}, found {d}: {again}"
+                    "column {name}: expected {dtype}, found {d}: {}",
+                    again()
                 )))
             }
             Some(_) => {}
         }
     }
     if let Some(extra) = found.iter_names().find(|n| expected.get(n).is_none()) {
-        return Err(err(format!("unexpected column {extra}: {again}")));
+        return Err(err(format!("unexpected column {extra}: {}", again())));
     }
     Ok(lf.select(def.column_names().into_iter().map(col).collect::<Vec<_>>()))
 }
@@ -151,10 +161,7 @@ mod tests {
             .collect()
             .unwrap();
         write(&path, &mut df, Some("usage"));
-        let e = scan(&path, &schema::usage::DEF, "0.0.1")
-            .err()
-            .unwrap()
-            .to_string();
+        let e = scan(&path, &schema::usage::DEF).err().unwrap().to_string();
         assert!(e.contains("usage.parquet"), "{e}");
         assert!(
             e.contains("column usage_date: expected date, found str"),
@@ -163,7 +170,7 @@ mod tests {
         assert!(e.contains("billrisk ingest"), "{e}");
         let ok = d.path().join("ok.parquet");
         write(&ok, &mut schema::usage::DEF.empty(), Some("usage"));
-        let lf = scan(&ok, &schema::usage::DEF, "x").unwrap();
+        let lf = scan(&ok, &schema::usage::DEF).unwrap();
         assert_eq!(lf.collect().unwrap().height(), 0);
     }
 

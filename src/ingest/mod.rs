@@ -455,10 +455,7 @@ fn read_found(f: &Found, scratch: &Path) -> Result<Vec<Part>> {
 fn read_canonical(f: &Found, table: &'static str) -> Result<Vec<Part>> {
     let def = canonical::def(table)
         .ok_or_else(|| Error::Internal(format!("no canonical table {table}")))?;
-    let version = canonical::marker(&f.path)?
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    let lf = canonical::scan(&f.path, def, &version)?;
+    let lf = canonical::scan(&f.path, def)?;
     let (size, sha256) = hash_file(&f.path)?;
     let info = |table: &'static str, rows_read: u64, first: bool, carried: bool| FileInfo {
         table,
