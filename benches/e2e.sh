@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: the whole `billrisk run` against the same job in DuckDB and against the
-# floor (reading the files once), on inputs made by `billrisk generate`, in one run on one machine.
+# End-to-end benchmark: the whole `billrisk run` against the jobs a competent user would write
+# instead, in one run of this script, on the same folders made by `billrisk generate`.
 #
 #   bash benches/e2e.sh                 # 1M and 10M usage rows (10M is ~8-9 GB of CSV, ~1 h)
 #   bash benches/e2e.sh --sizes 1m      # only 1M
 #   bash benches/e2e.sh --smoke         # tiny sizes, the debug binary, 1 repetition (CI)
 #
-# Prints, per size and input format: median seconds of billrisk, DuckDB and cat, peak memory
-# (max RSS) of each, the ratios billrisk/DuckDB and billrisk/floor, and whether every repetition
-# of billrisk wrote byte-identical tables (sha256 of tables/, inputs/ and actions/ in the manifest).
-# Input formats: csv (the exports as generated), parquet (usage exported as typed Parquet, as a
+# The baselines (Python, from PyPI, installed by this script in a venv under the work folder):
+# - floor: benches/polars_read_floor.py, Polars reading exactly the 20 usage columns billrisk
+#   reads from the CSV exports, typing them, writing them and the daily cost per customer,
+#   subscription, meter category and day as Parquet: the least the engine needs (csv form only);
+# - duckdb: benches/duckdb_job.py, daily cost per customer, subscription and meter category with a
+#   trailing 28-day mean/stddev z-score (window functions only) and the ledger's aging, to
+#   Parquet, from each input form.
+# Input forms: csv (the exports as generated), parquet (usage exported as typed Parquet, as a
 # conversion tool writes it), ingested (the CSV data converted once by `billrisk ingest`; the
-# conversion is timed separately). Last, how much faster each Parquet form runs than CSV.
+# conversion is timed apart).
+#
+# Prints, per size, form and job: median wall seconds, median CPU seconds (user + sys), peak
+# memory (max RSS over the repetitions); then the ratios measured in this run against the
+# targets of issue 18, and whether every repetition of billrisk wrote byte-identical tables (sha256
+# of tables/, inputs/ and actions/ in the manifest). Jobs alternate within each repetition and
+# every job starts from the same warm page cache (the input folder is read once, untimed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,11 +51,15 @@ fi
 WORK="${BENCH_DIR:-${TMPDIR:-/tmp}/billrisk-bench}"
 mkdir -p "$WORK"
 VENV="$WORK/venv"
-if [ ! -x "$VENV/bin/python" ]; then
+# Pinned, so that figures of different days compare the same baselines.
+DUCKDB_VERSION=2.0.1
+POLARS_VERSION=2.1.0
+if ! "$VENV/bin/python" -c "import duckdb, polars; assert (duckdb.__version__, polars.__version__) == ('$DUCKDB_VERSION', '$POLARS_VERSION')" 2>/dev/null; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q duckdb
+  "$VENV/bin/pip" install -q "duckdb==$DUCKDB_VERSION" "polars==$POLARS_VERSION"
 fi
 PY="$VENV/bin/python"
+echo "baselines: duckdb $("$PY" -c 'import duckdb; print(duckdb.__version__)'), polars $("$PY" -c 'import polars; print(polars.__version__)')"
 
 # customers x days x ~6 meters: 2,000 x 90 ~ 1M rows; 4,000 x 90 ~ 2M; 20,000 x 90 ~ 10M rows.
 args_for() {
@@ -58,28 +72,34 @@ args_for() {
   esac
 }
 
-# Runs a command REPS times; prints "median_seconds max_rss_mib". Before each repetition the
-# input folder is read once, untimed ($WARM), so every tool starts from the same warm page cache:
-# at 10M rows the 8 GB of CSV and the tools' own memory do not all fit in RAM, and otherwise the
-# tool that ran first would pay for reading from disk and the next one would not.
-measure() {
-  local times=() rss=0
-  for _ in $(seq "$REPS"); do
-    sync
-    [ -n "${WARM:-}" ] && find "$WARM" -type f -exec cat {} + > /dev/null
-    local log; log=$(mktemp)
-    /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$log" >&2; exit 1; }
-    [ -n "${AFTER_REP:-}" ] && eval "$AFTER_REP"
-    read -r t m < "$log"; rm -f "$log"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  local median; median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
-  echo "$median $((rss / 1024))"
+# One timed repetition of a command: appends "wall cpu rss_kib" to the file $1. The input folder
+# $WARM is read once before, untimed, so every job starts from the same warm page cache (at 10M
+# rows the 8 GB of CSV and the jobs' own memory do not all fit in RAM; otherwise the job that ran
+# first would pay for reading from disk and the next one would not).
+time_once() {
+  local into="$1"; shift
+  sync
+  [ -n "${WARM:-}" ] && find "$WARM" -type f -exec cat {} + > /dev/null
+  local log; log=$(mktemp)
+  /usr/bin/time -f "%e %U %S %M" -o "$log" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; cat "$log" >&2; exit 1; }
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$log" >> "$into"
+  rm -f "$log"
 }
 
-ingest_notes=()
-declare -A secs
-printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s %9s\n' size format billrisk_s duckdb_s floor_s billrisk_MiB duckdb_MiB rows ratio_db ratio_fl identical
+# "median_wall median_cpu max_rss_mib" of the repetitions in a file written by time_once.
+summarize() {
+  local med_wall med_cpu rss
+  med_wall=$(awk '{print $1}' "$1" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+  med_cpu=$(awk '{print $2}' "$1" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+  rss=$(awk 'BEGIN {m = 0} {if ($3 > m) m = $3} END {printf "%d", m / 1024}' "$1")
+  echo "$med_wall $med_cpu $rss"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+
+notes=()
+declare -A wall cpu mib
+printf '%-6s %-9s %-9s %9s %9s %9s %11s %9s\n' size form job wall_s cpu_s peak_MiB usage_rows identical
 for size in $SIZES; do
   for format in csv parquet ingested; do
     data="$WORK/data-$size-$format"
@@ -87,11 +107,10 @@ for size in $SIZES; do
       # The CSV data converted once by `billrisk ingest` (checked canonical Parquet), made again
       # at every invocation because it depends on the binary; the conversion is timed once.
       rm -rf "$data"
-      sync; find "$WORK/data-$size-csv" -type f -exec cat {} + > /dev/null
-      log=$(mktemp)
-      /usr/bin/time -f "%e %M" -o "$log" "$BIN" -q ingest --input "$WORK/data-$size-csv" --out "$data" > /dev/null
-      read -r i_s i_m < "$log"; rm -f "$log"
-      ingest_notes+=("$size: billrisk ingest of the CSV data took $i_s s and $((i_m / 1024)) MiB (once)")
+      conv="$WORK/times-ingest"; rm -f "$conv"
+      WARM="$WORK/data-$size-csv" time_once "$conv" "$BIN" -q ingest --input "$WORK/data-$size-csv" --out "$data"
+      read -r i_w i_c i_m < <(summarize "$conv")
+      notes+=("$size: billrisk ingest of the CSV data took $i_w s wall, $i_c s CPU, $i_m MiB (once, not in the ratios)")
     # .done holds the version of the generated data: bump DATA_VERSION when `billrisk generate`
     # writes different files (2: typed Parquet usage), so old data is made again.
     elif [ "$(cat "$data/.done" 2>/dev/null)" != "$DATA_VERSION" ]; then
@@ -101,32 +120,52 @@ for size in $SIZES; do
       "$BIN" -q generate $(args_for "$size") --seed 7 --out "$data" $extra
       echo "$DATA_VERSION" > "$data/.done"
     fi
-    # After each repetition, the sha256 of every table, input table and action list (from the
-    # manifest): the same inputs must give byte-identical tables, run after run.
-    digests="$WORK/digests-$size-$format"
-    rm -f "$digests"
-    AFTER_REP="python3 -c \"import json;print(sorted((o['file'], o['sha256']) for o in json.load(open('$WORK/out-billrisk/manifest.json'))['outputs'] if o['file'].startswith(('tables/', 'inputs/', 'actions/'))))\" | sha256sum >> '$digests'"
+    jobs="billrisk duckdb"; [ "$format" = csv ] && jobs="billrisk duckdb floor"
+    for job in $jobs; do rm -f "$WORK/times-$job"; done
+    digests="$WORK/digests-$size-$format"; rm -f "$digests"
     WARM="$data"
-    read -r b_s b_m < <(measure "$BIN" -q run --input "$data" --out "$WORK/out-billrisk")
-    AFTER_REP=""
+    for _ in $(seq "$REPS"); do
+      for job in $jobs; do
+        case "$job" in
+          billrisk)
+            time_once "$WORK/times-$job" "$BIN" -q run --input "$data" --out "$WORK/out-billrisk"
+            # The sha256 of every table, input table and action list (from the manifest): the
+            # same inputs must give byte-identical tables, run after run.
+            python3 -c "import json;print(sorted((o['file'], o['sha256']) for o in json.load(open('$WORK/out-billrisk/manifest.json'))['outputs'] if o['file'].startswith(('tables/', 'inputs/', 'actions/'))))" | sha256sum >> "$digests" ;;
+          duckdb) rm -rf "$WORK/out-duckdb"; time_once "$WORK/times-$job" "$PY" benches/duckdb_job.py "$data" "$WORK/out-duckdb" "$format" ;;
+          floor) rm -rf "$WORK/out-floor"; time_once "$WORK/times-$job" "$PY" benches/polars_read_floor.py "$data" "$WORK/out-floor" ;;
+        esac
+      done
+    done
+    WARM=""
     same="yes"; [ "$(sort -u "$digests" | wc -l)" = 1 ] || same="NO"
     rows=$(python3 -c "import json;print(sum(f['rows_read'] for f in json.load(open('$WORK/out-billrisk/manifest.json'))['inputs'] if f['source'] == 'usage'))" 2>/dev/null || echo "?")
-    read -r d_s d_m < <(measure "$PY" benches/duckdb_job.py "$data" "$WORK/out-duckdb" "$format")
-    read -r f_s _ < <(measure sh -c "find '$data' -type f -exec cat {} + > /dev/null")
-    WARM=""
-    r_db=$(awk -v a="$b_s" -v b="$d_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    r_fl=$(awk -v a="$b_s" -v b="$f_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    secs[$size-$format]=$b_s
-    printf '%-6s %-8s %10s %10s %10s %10s %10s %10s %9s %9s %9s\n' "$size" "$format" "$b_s" "$d_s" "$f_s" "$b_m" "$d_m" "$rows" "$r_db" "$r_fl" "$same"
+    for job in $jobs; do
+      read -r w c m < <(summarize "$WORK/times-$job")
+      wall[$size-$format-$job]=$w; cpu[$size-$format-$job]=$c; mib[$size-$format-$job]=$m
+      ident="-"; [ "$job" = billrisk ] && ident=$same
+      printf '%-6s %-9s %-9s %9s %9s %9s %11s %9s\n' "$size" "$format" "$job" "$w" "$c" "$m" "$rows" "$ident"
+    done
   done
 done
-for n in "${ingest_notes[@]}"; do echo "$n"; done
+for n in "${notes[@]}"; do echo "$n"; done
+echo
+echo "ratios (this run; targets of issue 18 in brackets):"
 for size in $SIZES; do
-  for format in parquet ingested; do
-    awk -v s="$size" -v f="$format" -v c="${secs[$size-csv]}" -v p="${secs[$size-$format]}" \
-      'BEGIN {printf "%s: billrisk from %s is %.2fx faster than from csv\n", s, f, (p > 0 ? c / p : 0)}'
+  echo "$size: billrisk from csv / floor: wall $(ratio "${wall[$size-csv-billrisk]}" "${wall[$size-csv-floor]}") [<= 2.0], CPU $(ratio "${cpu[$size-csv-billrisk]}" "${cpu[$size-csv-floor]}") [<= 2.5]"
+  echo "$size: billrisk from ingested / duckdb from ingested: wall $(ratio "${wall[$size-ingested-billrisk]}" "${wall[$size-ingested-duckdb]}") [<= 2.0]"
+  for format in csv parquet; do
+    echo "$size: billrisk from $format / duckdb from $format: wall $(ratio "${wall[$size-$format-billrisk]}" "${wall[$size-$format-duckdb]}") (for information)"
   done
+  echo "$size: billrisk peak memory: $(for f in csv parquet ingested; do printf '%s %s MiB  ' "$f" "${mib[$size-$f-billrisk]}"; done)[<= 3072 MiB at 10m]"
 done
+set -- $SIZES
+if [ $# -ge 2 ]; then
+  small=$1; large=${!#}
+  for format in csv parquet ingested; do
+    echo "growth $small -> $large, billrisk from $format: $(ratio "${wall[$large-$format-billrisk]}" "${wall[$small-$format-billrisk]}")x [<= 10.5x]"
+  done
+fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -m); profile $PROFILE; $REPS repetitions (median)"
 [ "$SMOKE" = 1 ] && echo "smoke run: sizes too small for the ratios to mean anything"
 exit 0
