@@ -27,11 +27,14 @@ pub const INJECT_FAILURE_ENV: &str = "BILLRISK_INJECT_FAILURE";
 /// tests can prove that a failure anywhere leaves --out as it was. Points: ingest, analyses,
 /// tables (after the first table is written), reports, manifest, swap (after the old --out was
 /// moved aside, before the new one is moved in). Unset in normal use, it costs one lookup.
+/// `abort:<point>` instead ends the process on the spot, as `kill -9` would: nothing is cleaned
+/// up, which is what the tests of the next run's clean-up need.
 pub fn fault_point(point: &str) -> Result<()> {
     match std::env::var(INJECT_FAILURE_ENV) {
         Ok(p) if p == point => Err(Error::Internal(format!(
             "failure injected at {point} ({INJECT_FAILURE_ENV})"
         ))),
+        Ok(p) if p.strip_prefix("abort:") == Some(point) => std::process::abort(),
         _ => Ok(()),
     }
 }
@@ -44,7 +47,9 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Creates `<parent of out>/.billrisk-tmp-XXXX` and takes the lock `<out>.lock`.
+    /// Takes the lock `.<out>.lock` and creates `<parent of out>/.billrisk-tmp-<out>-<pid>-XXXX`.
+    /// A lock left by a killed run is taken over, and what that run left is cleared first: its
+    /// staging folder is removed, and an --out it had moved aside but not replaced is put back.
     pub fn begin(out: &Path) -> Result<Staging> {
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -67,11 +72,7 @@ impl Staging {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 // A lock whose process is gone is stale (a killed run): take it over.
                 let pid = fs::read_to_string(&lock_path).unwrap_or_default();
-                let alive = pid
-                    .trim()
-                    .parse::<u32>()
-                    .map(|p| Path::new(&format!("/proc/{p}")).exists())
-                    .unwrap_or(false);
+                let alive = pid.trim().parse::<u32>().map(is_alive).unwrap_or(false);
                 if alive {
                     return Err(out_err(
                         out,
@@ -84,11 +85,14 @@ impl Staging {
                 }
                 fs::write(&lock_path, format!("{}\n", std::process::id()))
                     .map_err(|e| out_err(&lock_path, e))?;
+                if let Ok(dead) = pid.trim().parse::<u32>() {
+                    clear_dead_run(out, &parent, &name, dead)?;
+                }
             }
             Err(e) => return Err(out_err(&lock_path, e)),
         }
         let dir = tempfile::Builder::new()
-            .prefix(".billrisk-tmp-")
+            .prefix(&staging_prefix(&name, std::process::id()))
             .tempdir_in(&parent)
             .map_err(|e| out_err(&parent, e))?;
         Ok(Staging {
@@ -134,6 +138,79 @@ impl Staging {
         }
         Ok(())
     }
+}
+
+/// Whether a process of that id is running (Linux: its /proc entry). A pid reused by another
+/// process counts as alive, so nothing of a live process is ever removed.
+fn is_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The name a staging folder of `out` written by process `pid` starts with.
+fn staging_prefix(out_name: &str, pid: u32) -> String {
+    format!(".billrisk-tmp-{out_name}-{pid}-")
+}
+
+/// Clears what a killed run (process `dead`, whose lock on `out` this run took over) left beside
+/// --out: its staging folder, and the old --out it moved aside. When the kill came between moving
+/// the old --out aside and moving the new one in, --out is missing: the old one is put back, so
+/// --out is again what it was before the killed run started.
+fn clear_dead_run(out: &Path, parent: &Path, out_name: &str, dead: u32) -> Result<()> {
+    let aside = parent.join(format!(".{out_name}.old-{dead}"));
+    if aside.is_dir() {
+        if out.exists() {
+            fs::remove_dir_all(&aside).map_err(|e| out_err(&aside, e))?;
+        } else {
+            fs::rename(&aside, out).map_err(|e| out_err(out, e))?;
+        }
+    }
+    let prefix = staging_prefix(out_name, dead);
+    remove_dirs_starting_with(parent, &prefix)
+}
+
+/// Removes every folder in `dir` whose name starts with `prefix`.
+fn remove_dirs_starting_with(dir: &Path, prefix: &str) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        if is_dir && entry.file_name().to_string_lossy().starts_with(prefix) {
+            let path = entry.path();
+            fs::remove_dir_all(&path).map_err(|e| out_err(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The prefix of a run's scratch folder in the system temporary folder.
+const SCRATCH_PREFIX: &str = "billrisk-scratch-";
+
+/// A run's scratch folder in TMPDIR (`billrisk-scratch-<pid>-XXXX`), removed when it is dropped.
+/// Scratch folders of processes that are gone (killed runs: hundreds of MB at 10M usage rows) are
+/// removed first.
+pub fn scratch_dir() -> Result<tempfile::TempDir> {
+    let tmp = std::env::temp_dir();
+    if let Ok(entries) = fs::read_dir(&tmp) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix(SCRATCH_PREFIX)
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok());
+            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            if let (Some(pid), true) = (pid, is_dir) {
+                if !is_alive(pid) {
+                    // Best effort: a folder another user owns is left as it is.
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(&format!("{SCRATCH_PREFIX}{}-", std::process::id()))
+        .tempdir()
+        .map_err(|e| out_err(&tmp, e))
 }
 
 impl Drop for Staging {

@@ -70,19 +70,9 @@ pub struct Ingested {
     pub staged_inputs: BTreeMap<String, PathBuf>,
 }
 
-fn scratch_dir() -> Result<tempfile::TempDir> {
-    tempfile::Builder::new()
-        .prefix("billrisk-scratch-")
-        .tempdir()
-        .map_err(|e| Error::Output {
-            path: std::env::temp_dir(),
-            reason: e.to_string(),
-        })
-}
-
 /// Reads and checks every input: typed tables stay lazy; rejected rows are collected.
 pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> {
-    let scratch = scratch_dir()?;
+    let scratch = output::scratch_dir()?;
     let input_dir = match input {
         InputSource::Bundled => {
             progress.note("no --input given: using the bundled sample data");

@@ -113,3 +113,78 @@ fn two_runs_at_once_on_one_out_leave_one_complete_output() {
     assert_eq!(snapshot(&w.path("out")).len(), listed.len() + 1);
     no_leftovers(&w);
 }
+
+/// The names in a folder that start with `prefix`, sorted.
+fn names_starting(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_next_run_removes_what_a_killed_run_left() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    let tmp_dir = tempfile::tempdir().unwrap();
+    let tmp = tmp_dir.path().to_path_buf();
+    // Killed while writing tables (abort, like kill -9: no clean-up runs).
+    let killed = w
+        .cmd()
+        .args(["run", "--input", "in", "--out", "out", "-q"])
+        .env("TMPDIR", &tmp)
+        .env("BILLRISK_INJECT_FAILURE", "abort:tables")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    assert!(!w.path("out").exists());
+    assert_eq!(names_starting(w.dir.path(), ".billrisk-tmp-out-").len(), 1);
+    assert_eq!(names_starting(w.dir.path(), ".out.lock").len(), 1);
+    assert_eq!(names_starting(&tmp, "billrisk-scratch-").len(), 1);
+    // A scratch folder of a live process (this test) is never touched.
+    let live = tmp.join(format!("billrisk-scratch-{}-keep", std::process::id()));
+    std::fs::create_dir(&live).unwrap();
+
+    w.cmd()
+        .args(["run", "--input", "in", "--out", "out", "-q"])
+        .env("TMPDIR", &tmp)
+        .assert()
+        .success();
+    no_leftovers(&w);
+    assert_eq!(
+        names_starting(&tmp, "billrisk-scratch-"),
+        [format!("billrisk-scratch-{}-keep", std::process::id())]
+    );
+}
+
+#[test]
+fn a_run_killed_between_the_two_renames_gets_its_old_out_back() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.cmd()
+        .args(["run", "--input", "in", "--out", "out", "-q"])
+        .assert()
+        .success();
+    let before = snapshot(&w.path("out"));
+    // Killed after the old --out was moved aside, before the new one was moved in.
+    let killed = w
+        .cmd()
+        .args(["run", "--input", "in", "--out", "out", "-q"])
+        .env("BILLRISK_INJECT_FAILURE", "abort:swap")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    assert!(!w.path("out").exists());
+    assert_eq!(names_starting(w.dir.path(), ".out.old-").len(), 1);
+    // The next run puts the old --out back before it starts; failing itself, it leaves it so.
+    w.cmd()
+        .args(["run", "--input", "in", "--out", "out", "-q"])
+        .env("BILLRISK_INJECT_FAILURE", "ingest")
+        .assert()
+        .code(1);
+    assert!(snapshot(&w.path("out")) == before, "--out not restored");
+    no_leftovers(&w);
+}
