@@ -134,7 +134,7 @@ fn validate(args: ValidateArgs, progress: &mut Progress) -> Result<u8> {
     let config = resolve_config(&args.input)?;
     let source = input_source(&args.input);
     let ing = pipeline::validate(&source, progress)?;
-    println!("{}", pipeline::validation_report(&ing));
+    print_out(format!("{}\n", pipeline::validation_report(&ing)).as_bytes())?;
     match pipeline::check_rejected_share(&ing.sources, config.input.max_rejected_share) {
         Ok(()) => Ok(EXIT_OK),
         Err(e) => {
@@ -154,7 +154,7 @@ fn convert(args: IngestArgs, progress: &mut Progress) -> Result<u8> {
     };
     let config = resolve_config(&input)?;
     let ing = pipeline::convert(&input_source(&input), &args.out, &config, progress)?;
-    println!("{}", pipeline::validation_report(&ing));
+    print_out(format!("{}\n", pipeline::validation_report(&ing)).as_bytes())?;
     progress.note(&format!("wrote {}", args.out.display()));
     Ok(EXIT_OK)
 }
@@ -225,23 +225,48 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
         }
     };
     let mut result = query::run_sql(&catalog, &sql, &origin)?;
+    let to_stdout = |result: &mut polars::prelude::DataFrame, format| -> Result<()> {
+        let bytes = query::encode(result, format).map_err(|reason| Error::Output {
+            path: "standard output".into(),
+            reason,
+        })?;
+        print_out(&bytes)
+    };
     match &args.output {
+        Some(path) if path.as_os_str() == "-" => {
+            to_stdout(&mut result, args.format.unwrap_or(query::Format::Csv))?
+        }
         Some(path) => {
-            query::write_result(&mut result, path)?;
+            query::write_result(&mut result, path, args.format)?;
             progress.note(&format!(
                 "wrote {} rows to {}",
                 result.height(),
                 path.display()
             ));
         }
-        None => print!("{}", query::format_table(&result)),
+        None => to_stdout(&mut result, args.format.unwrap_or(query::Format::Table))?,
     }
     Ok(EXIT_OK)
 }
 
+/// Writes to standard output. When the reader has gone (`billrisk query ... | head`), the rest is
+/// dropped quietly and the command still succeeds, as ripgrep does: the reader got what it asked
+/// for.
+fn print_out(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
+            path: "standard output".into(),
+            reason: e.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn init(args: InitArgs) -> Result<u8> {
     match args.out {
-        None => print!("{DEFAULT_TOML}"),
+        None => print_out(DEFAULT_TOML.as_bytes())?,
         Some(path) => write_new(&path, DEFAULT_TOML)?,
     }
     Ok(EXIT_OK)

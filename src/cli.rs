@@ -44,7 +44,7 @@ pub enum Command {
     Ingest(IngestArgs),
     /// SQL over every input and output table.
     #[command(
-        after_help = "Examples:\n  billrisk query 'SELECT * FROM risk_scores ORDER BY risk_score DESC LIMIT 10'\n  billrisk query -f queries/review_queue.sql --out billrisk-out/\n  billrisk query -f queries/anomalies_last_7_days.sql --param as_of=2026-10-19 --output a.csv"
+        after_help = "Examples:\n  billrisk query 'SELECT * FROM risk_scores ORDER BY risk_score DESC LIMIT 10'\n  billrisk query -f queries/review_queue.sql --out billrisk-out/\n  billrisk query -f queries/anomalies_last_7_days.sql --param as_of=2026-10-19 --output a.csv\n  billrisk query 'SELECT * FROM risk_scores' --out billrisk-out/ --format csv | head"
     )]
     Query(QueryArgs),
     /// Write deterministic synthetic inputs with planted risk scenarios.
@@ -151,9 +151,14 @@ pub struct QueryArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Write the result to FILE.csv, FILE.parquet or FILE.json instead of printing it.
+    /// Write the result to FILE.csv, FILE.parquet or FILE.json instead of printing it; `-` writes
+    /// it to standard output (CSV unless --format says otherwise), for a pipe into other tools.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// table (printed for people, the default on standard output), csv, json or parquet; with
+    /// --output FILE it wins over the file's extension.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::query::Format>,
     /// Replace {{name}} in the SQL with value, e.g. --param as_of=2026-10-19.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,

@@ -71,3 +71,77 @@ fn review_queue_lists_exactly_the_pipeline_s_review_customers() {
     assert_eq!(from_query, expected);
     assert!(!expected.is_empty());
 }
+
+#[test]
+fn query_results_go_to_standard_output_as_csv_or_json() {
+    let out = sample_run();
+    let w = Workdir::new();
+    let sql = "SELECT customer_id, tier, risk_score FROM risk_scores ORDER BY customer_id";
+    let to_stdout = |extra: &[&str]| {
+        let output = w
+            .cmd()
+            .args(["query", sql, "--out"])
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // `--output -` is CSV on standard output, the same bytes as the CSV file.
+    let csv = to_stdout(&["--output", "-"]);
+    w.cmd()
+        .args(["query", sql, "--output", "r.csv", "--out"])
+        .arg(out)
+        .assert()
+        .success();
+    assert_eq!(csv, std::fs::read_to_string(w.path("r.csv")).unwrap());
+    assert!(csv.starts_with("customer_id,tier,risk_score\n"), "{csv}");
+    let rows = csv.lines().count() - 1;
+    assert_eq!(rows, 100);
+    // --format json to standard output: an array of objects, one per row, in column order.
+    let json: serde_json::Value = serde_json::from_str(&to_stdout(&["--format", "json"])).unwrap();
+    let array = json.as_array().unwrap();
+    assert_eq!(array.len(), rows);
+    let first_csv_row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(array[0]["customer_id"], first_csv_row[0]);
+    assert_eq!(array[0]["tier"], first_csv_row[1]);
+    // --format wins over a file's extension.
+    w.cmd()
+        .args([
+            "query", sql, "--format", "json", "--output", "r.txt", "--out",
+        ])
+        .arg(out)
+        .assert()
+        .success();
+    let from_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("r.txt")).unwrap()).unwrap();
+    assert_eq!(from_file, json);
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_query_quietly() {
+    use std::io::Read;
+    let out = sample_run();
+    // Every usage row as CSV: megabytes, far more than a pipe holds, so billrisk is still writing
+    // when the reader goes away (as with `billrisk query ... | head -1`).
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("billrisk"))
+        .args(["query", "SELECT * FROM usage", "--format", "csv", "--out"])
+        .arg(out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}

@@ -24,7 +24,7 @@ use polars::sql::SQLContext;
 
 use crate::error::{Error, Result};
 
-pub use output::{format_table, format_table_rows, write_result, DISPLAY_ROWS};
+pub use output::{encode, format_table, format_table_rows, write_result, Format, DISPLAY_ROWS};
 pub use sql_text::{placeholders, substitute_params};
 
 /// Folder of an earlier run's `--out` holding one Parquet file per output table.

@@ -196,26 +196,71 @@ fn json_value(value: &AnyValue) -> String {
     }
 }
 
-/// Writes the result to `output` in the format its extension names.
-pub fn write_result(df: &mut DataFrame, output: &Path) -> Result<()> {
-    let extension = output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let format = match extension.as_deref() {
-        Some(e @ ("csv" | "parquet" | "json")) => e.to_string(),
-        _ => {
-            return Err(Error::Output {
-                path: output.to_path_buf(),
-                reason: "unknown format: expected a file name ending in .csv, .parquet or .json"
+/// How a query result is written: a table for people, or CSV, JSON or Parquet for other tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+impl Format {
+    /// The format a file name's extension names (.csv, .json, .parquet).
+    pub fn of_file(path: &Path) -> Result<Format> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("csv") => Ok(Format::Csv),
+            Some("json") => Ok(Format::Json),
+            Some("parquet") => Ok(Format::Parquet),
+            _ => Err(Error::Output {
+                path: path.to_path_buf(),
+                reason: "unknown format: expected a file name ending in .csv, .parquet or .json \
+                         (or --format csv|json|parquet)"
                     .into(),
-            })
+            }),
         }
+    }
+}
+
+/// The result encoded in `format`: CSV with formula-like cells neutralised, JSON as an array of
+/// objects in column order, Parquet, or the table `format_table` prints.
+pub fn encode(df: &mut DataFrame, format: Format) -> std::result::Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    match format {
+        Format::Table => bytes = format_table(df).into_bytes(),
+        Format::Csv => {
+            let mut safe = spreadsheet_safe(df).map_err(|e| e.to_string())?;
+            CsvWriter::new(&mut bytes)
+                .include_header(true)
+                .finish(&mut safe)
+                .map_err(|e| e.to_string())?;
+        }
+        Format::Parquet => {
+            ParquetWriter::new(&mut bytes)
+                .finish(df)
+                .map_err(|e| e.to_string())?;
+        }
+        Format::Json => write_json(df, &mut bytes).map_err(|e| e.to_string())?,
+    }
+    Ok(bytes)
+}
+
+/// Writes the result to `output` in `format`, or in the format its extension names; the file
+/// appears whole or not at all.
+pub fn write_result(df: &mut DataFrame, output: &Path, format: Option<Format>) -> Result<()> {
+    let format = match format {
+        Some(f) => f,
+        None => Format::of_file(output)?,
     };
     let failed = |reason: String| Error::Output {
         path: output.to_path_buf(),
         reason,
     };
+    let bytes = encode(df, format).map_err(failed)?;
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -223,21 +268,9 @@ pub fn write_result(df: &mut DataFrame, output: &Path) -> Result<()> {
     let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| failed(e.to_string()))?;
     {
         let mut writer = BufWriter::new(temp.as_file());
-        match format.as_str() {
-            "csv" => {
-                let mut safe = spreadsheet_safe(df).map_err(|e| failed(e.to_string()))?;
-                CsvWriter::new(&mut writer)
-                    .include_header(true)
-                    .finish(&mut safe)
-                    .map_err(|e| failed(e.to_string()))?;
-            }
-            "parquet" => {
-                ParquetWriter::new(&mut writer)
-                    .finish(df)
-                    .map_err(|e| failed(e.to_string()))?;
-            }
-            _ => write_json(df, &mut writer).map_err(|e| failed(e.to_string()))?,
-        }
+        writer
+            .write_all(&bytes)
+            .map_err(|e| failed(e.to_string()))?;
         writer.flush().map_err(|e| failed(e.to_string()))?;
     }
     temp.persist(output)
@@ -371,7 +404,7 @@ mod tests {
     fn unknown_extension_is_refused_with_the_choices() {
         let dir = tempfile::tempdir().unwrap();
         let mut df = sample();
-        let err = write_result(&mut df, &dir.path().join("result.xlsx")).unwrap_err();
+        let err = write_result(&mut df, &dir.path().join("result.xlsx"), None).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("result.xlsx"), "{msg}");
         assert!(msg.contains(".csv, .parquet or .json"), "{msg}");
@@ -387,7 +420,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("result.parquet");
         let mut df = sample();
-        write_result(&mut df, &path).unwrap();
+        write_result(&mut df, &path, None).unwrap();
         let back = ParquetReader::new(File::open(&path).unwrap())
             .finish()
             .unwrap();
@@ -400,7 +433,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("result.CSV");
         let mut df = sample();
-        write_result(&mut df, &path).unwrap();
+        write_result(&mut df, &path, None).unwrap();
         let back = CsvReadOptions::default()
             .with_has_header(true)
             .try_into_reader_with_file_path(Some(path.clone()))
@@ -432,7 +465,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("result.json");
         let mut df = sample();
-        write_result(&mut df, &path).unwrap();
+        write_result(&mut df, &path, None).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
             text.starts_with("[\n{\"customer_id\":\"c1\",\"customer_name\":"),
@@ -453,7 +486,7 @@ mod tests {
         assert!(rows[2]["customer_name"].is_null());
         // An empty result is an empty array, still valid JSON.
         let mut empty = df.head(Some(0));
-        write_result(&mut empty, &path).unwrap();
+        write_result(&mut empty, &path, None).unwrap();
         let rows: Vec<serde_json::Value> =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert!(rows.is_empty());
