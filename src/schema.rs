@@ -270,7 +270,7 @@ table!(aging_invoices, "aging_invoices", {
     DAYS_PAST_DUE: "days_past_due" => DataType::Int64,
     BUCKET: "bucket" => DataType::String, // null unless open; labels from aging.bucket_edges
     STATUS: "status" => DataType::String, // open, paid, overpaid, credit_note
-    CREDIT: "credit" => ledger_money(), // what the invoice leaves as customer credit; amount - paid = outstanding - credit
+    CREDIT: "credit" => ledger_money(), // what the invoice leaves as customer credit (overpayment, credit note); outstanding = amount - paid
 });
 
 // Detail of aging_customers.unapplied_credit: one row per payment that could not be applied and
