@@ -278,13 +278,15 @@ fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow
         .and_then(subscription_of_resource)
         .or_else(|| text(field(obj, "subscriptionId")).and_then(|s| normalize_id(&s)));
     // Tenant-scoped records (Entra ID sign-in and audit logs) name the tenant in their resourceId
-    // (/tenants/<id>/providers/...) and may have no tenantId field.
+    // (/tenants/<id>/providers/...) and may have no tenantId field; their properties name the
+    // resource tenant too. Never properties.homeTenantId: a guest's home tenant is not the
+    // tenant the record is about.
     let tenant_id = claim(TENANT_CLAIM)
         .or_else(|| claim("tid"))
         .or_else(|| text(field(obj, "tenantId")))
-        .or_else(|| property("tenantId"))
-        .or_else(|| property("homeTenantId"))
         .or_else(|| resource_id.as_deref().and_then(tenant_of_resource))
+        .or_else(|| property("resourceTenantId"))
+        .or_else(|| property("tenantId"))
         .and_then(|t| normalize_id(&t));
     let operation = value_text(field(obj, "operationName"));
     let status = if rest {
