@@ -24,12 +24,14 @@ pub enum Error {
     },
 
     /// A file lacks a required column (matched by normalised name).
-    #[error("{path}: missing required column {column}; expected one of [{expected}], found columns [{found}]")]
+    #[error("{path}: missing required column {column}; expected one of [{expected}], found columns [{found}]{accepts}")]
     MissingColumn {
         path: PathBuf,
         column: String,
         expected: String,
         found: String,
+        /// Empty, or "; <folder> accepts ...": the shapes of file the folder takes.
+        accepts: String,
     },
 
     /// A value the run cannot do without is malformed (a whole file, not a row: rows are rejected).

@@ -46,10 +46,11 @@ const DIGEST_HEX: usize = 12;
 /// are addresses, IPs or domains (so are UPNs: Partner Center writes "system" for its own
 /// changes): "System" as a caller or "Production" as a subscription name are
 /// not personal, and scrubbing such words from every text would garble it.
-const WHOLE_COLUMNS: [(&str, Kind, Scrub); 6] = [
+const WHOLE_COLUMNS: [(&str, Kind, Scrub); 7] = [
     ("customer_name", Kind::Customer, Scrub::Always),
     ("caller", Kind::Auto, Scrub::IfAddress),
     ("client_ip", Kind::Auto, Scrub::Always),
+    ("client_ip_raw", Kind::Auto, Scrub::Always),
     ("user_principal_name", Kind::Auto, Scrub::IfAddress),
     ("entity_name", Kind::Auto, Scrub::IfAddress),
     ("analyst", Kind::Auto, Scrub::Always),

@@ -87,7 +87,12 @@ table!(usage, "usage", {
     METER_ID: "meter_id" => DataType::String,
     REGION: "region" => DataType::String, // ResourceLocation, else MeterRegion; lower-case
     RESOURCE_ID: "resource_id" => DataType::String,
-    CHARGE_TYPE: "charge_type" => DataType::String,
+    CHARGE_TYPE: "charge_type" => DataType::String, // as written: PC ChargeType, FOCUS ChargeCategory
+    // Usage, Purchase, Tax, Credit or Adjustment (FOCUS ChargeCategory; Partner Center rows are
+    // Usage, refunds and credits Credit); only Usage that is not a Correction is consumption.
+    CHARGE_CATEGORY: "charge_category" => DataType::String,
+    CHARGE_CLASS: "charge_class" => DataType::String, // FOCUS ChargeClass: Correction, else null
+    SUB_ACCOUNT_ID: "sub_account_id" => DataType::String, // FOCUS SubAccountId as written (/subscriptions/<guid>)
     UNIT_PRICE: "unit_price" => DataType::Float64,
     QUANTITY: "quantity" => DataType::Float64,
     UNIT: "unit" => DataType::String,
@@ -146,7 +151,8 @@ table!(activity, "activity", {
     OPERATION_LOWER: "operation_lower" => DataType::String,
     STATUS: "status" => DataType::String, // Started, Accepted, Succeeded, Failed
     CALLER: "caller" => DataType::String,
-    CLIENT_IP: "client_ip" => DataType::String,
+    CLIENT_IP: "client_ip" => DataType::String, // an IPv4 or IPv6 address, else null
+    CLIENT_IP_RAW: "client_ip_raw" => DataType::String, // callerIpAddress (or its fallbacks) as written
     RESOURCE_ID: "resource_id" => DataType::String,
     CATEGORY: "category" => DataType::String,
     LEVEL: "level" => DataType::String,
@@ -270,7 +276,7 @@ table!(aging_invoices, "aging_invoices", {
     DAYS_PAST_DUE: "days_past_due" => DataType::Int64,
     BUCKET: "bucket" => DataType::String, // null unless open; labels from aging.bucket_edges
     STATUS: "status" => DataType::String, // open, paid, overpaid, credit_note
-    CREDIT: "credit" => ledger_money(), // what the invoice leaves as customer credit; amount - paid = outstanding - credit
+    CREDIT: "credit" => ledger_money(), // what the invoice leaves as customer credit (overpayment, credit note); outstanding = amount - paid
 });
 
 // Detail of aging_customers.unapplied_credit: one row per payment that could not be applied and

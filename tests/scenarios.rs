@@ -114,15 +114,23 @@ fn chronic_non_payer_is_in_the_oldest_buckets_with_suspend_or_write_off_review()
 fn ledger_totals_reconcile_to_the_cent_with_the_input_ledger() {
     let out = sample_run();
     let inv = read(out, "tables/aging_invoices.parquet");
-    // Per invoice and in total: amount - paid = outstanding - credit, exactly.
+    // Per invoice, exactly: outstanding = amount - paid (SPEC 4.1, negative for a credit note or
+    // an overpaid invoice), and credit is what a credit note or an overpaid invoice leaves.
     let (a, p, o, c) = (
         units(&inv, "amount"),
         units(&inv, "paid"),
         units(&inv, "outstanding"),
         units(&inv, "credit"),
     );
+    let status = strs(&inv, "status");
     for i in 0..inv.height() {
-        assert_eq!(a[i] - p[i], o[i] - c[i], "invoice row {i}");
+        assert_eq!(a[i] - p[i], o[i], "invoice row {i}");
+        let leaves_credit = matches!(status[i].as_deref(), Some("credit_note" | "overpaid"));
+        assert_eq!(
+            c[i],
+            if leaves_credit { -o[i] } else { 0 },
+            "invoice row {i}"
+        );
     }
     // Issued invoices are exactly the input invoices dated up to the as-of date.
     let input = read(out, "inputs/invoices.parquet");

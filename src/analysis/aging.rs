@@ -15,10 +15,13 @@
 //!   can open again); a refund against a credit note lowers the credit the note leaves; a refund
 //!   naming no invoice is a negative `refund` credit row. Credit can so go below zero, and net
 //!   outstanding above total outstanding: money paid back that the customer was not owed.
-//! - Per invoice, `amount - paid = outstanding - credit` holds exactly: outstanding is what is owed
-//!   (0 for credit notes and overpaid invoices), credit is the overpayment or the credit note's
-//!   |amount| less refunds against it. An invoice is open while outstanding > 0.005; rounding dust
-//!   below that stays in `outstanding` but is in no bucket and no total.
+//! - Per invoice, `outstanding = amount - paid` (SPEC 4.1), for every invoice: negative for a
+//!   credit note and for an overpaid invoice. `credit` is what the invoice leaves as customer
+//!   credit: the overpayment, or the credit note's |amount| less refunds against it (0 otherwise),
+//!   so `credit = max(0, -outstanding)` for an invoice and `-outstanding` for a credit note. An
+//!   invoice is open while outstanding > 0.005 and it is not a credit note; only open invoices
+//!   count in buckets and totals (rounding dust below that stays in `outstanding` alone), and
+//!   credit reaches the customer's figures through `unapplied_credit`, never twice.
 //! - A missing due date counts as due on the issue date (due on receipt).
 //! - If an invoice_id appears twice, payments apply to its first row (by source file and line); the
 //!   other rows still count, unpaid, so no money disappears without trace.
@@ -692,9 +695,9 @@ fn ledger(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDate) -> Ledger 
         .when(raw.clone().lt(money(0)))
         .then(lit(STATUS_OVERPAID))
         .otherwise(lit(STATUS_PAID));
-    let outstanding = when(is_note.clone().not().and(raw.clone().gt(money(0))))
-        .then(raw.clone())
-        .otherwise(money(0));
+    // SPEC 4.1: outstanding = amount - paid for every invoice, negative for a credit note and an
+    // overpaid invoice; only open invoices count in buckets and totals.
+    let outstanding = raw.clone();
     let credit = when(is_note.or(raw.clone().lt(money(0))))
         .then(money(0) - raw.clone())
         .otherwise(money(0));
@@ -1043,10 +1046,11 @@ mod tests {
             strs(&out, ai::STATUS),
             ["credit_note", "overpaid", "open"].map(|s| Some(s.into()))
         );
-        // CN-1: -50 - (-10) = -40 -> outstanding 0, credit 40; INV-1: 100 - 120 = -20 -> credit 20.
+        // CN-1: -50 - (-10) = -40 -> outstanding -40, credit 40; INV-1: 100 - 120 = -20 ->
+        // outstanding -20, credit 20 (SPEC 4.1: outstanding = amount - paid, for every invoice).
         assert_eq!(
             decs(&out, ai::OUTSTANDING),
-            [Some(0), Some(0), Some(units("300"))]
+            [Some(units("-40")), Some(units("-20")), Some(units("300"))]
         );
         assert_eq!(
             decs(&out, ai::CREDIT),
@@ -1670,7 +1674,16 @@ mod tests {
         let (outstanding, inv_credit) =
             (dec_sum(&aged, ai::OUTSTANDING), dec_sum(&aged, ai::CREDIT));
         assert_eq!((amount, paid), (sql_amount, sql_paid));
-        assert_eq!(amount - paid, outstanding - inv_credit);
+        assert_eq!(amount - paid, outstanding);
+        // Credit is the negative part of what no open invoice holds: every credit note's
+        // -outstanding, every overpaid invoice's.
+        let neg_outstanding: i128 = decs(&aged, ai::OUTSTANDING)
+            .into_iter()
+            .zip(strs(&aged, ai::STATUS))
+            .filter(|(_, s)| matches!(s.as_deref(), Some(STATUS_CREDIT_NOTE | STATUS_OVERPAID)))
+            .map(|(v, _)| -v.unwrap())
+            .sum();
+        assert_eq!(inv_credit, neg_outstanding);
         // And every payment dated by A is either applied or a credit row.
         let payment_credit_sum: i128 = decs(&credit, uc::AMOUNT)
             .into_iter()

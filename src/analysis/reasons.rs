@@ -65,6 +65,8 @@ reasons! {
         "the customer's identity has not been verified";
     OVER_CREDIT_LIMIT = "over_credit_limit", FAMILY_PAYMENT,
         "net balance plus unbilled usage above the customer's credit limit";
+    LARGE_PURCHASE = "large_purchase", FAMILY_PAYMENT,
+        "a large purchase (reservation, savings plan, marketplace; FOCUS ChargeCategory Purchase) by a new, unverified or prepaid-card customer; an established customer's purchase is no signal";
     FRAUD_EVENT = "fraud_event", FAMILY_FRAUD,
         "Partner Center raised an Azure fraud notification (crypto mining, usage or deployment anomaly)";
 }

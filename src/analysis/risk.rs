@@ -100,6 +100,7 @@ pub struct SignalWeights {
     pub fast_new_customer: f64,
     pub unverified: f64,
     pub over_credit_limit: f64,
+    pub large_purchase: f64,
     pub fraud_event: f64,
 }
 
@@ -128,6 +129,7 @@ impl Default for SignalWeights {
             fast_new_customer: 12.0,
             unverified: 8.0,
             over_credit_limit: 10.0,
+            large_purchase: 12.0,
             fraud_event: 40.0,
         }
     }
@@ -158,6 +160,7 @@ impl SignalWeights {
             FAST_NEW_CUSTOMER => self.fast_new_customer,
             UNVERIFIED => self.unverified,
             OVER_CREDIT_LIMIT => self.over_credit_limit,
+            LARGE_PURCHASE => self.large_purchase,
             FRAUD_EVENT => self.fraud_event,
             _ => return None,
         };

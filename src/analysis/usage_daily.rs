@@ -1,5 +1,6 @@
-//! usage_daily (SPEC 5): daily cost and quantity per customer, Azure subscription (entitlement)
-//! and meter category, in the usage's own currency, up to the as-of date. The series every usage
+//! usage_daily (SPEC 5): daily cost and quantity of consumption (Usage charges, see
+//! `ingest::usage::is_consumption`) per customer, Azure subscription (entitlement) and meter
+//! category, in the usage's own currency, up to the as-of date. The series every usage
 //! signal and chart starts from. Sorted by customer_id, usage_date, entitlement_id, meter_category
 //! and currency.
 
@@ -7,6 +8,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::analysis::{exact, order_free_sum};
+use crate::ingest::usage::{is_consumption, PURCHASE};
 
 use crate::schema::{usage as u, usage_daily as d};
 
@@ -22,7 +24,9 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         d::METER_CATEGORY,
         d::CURRENCY,
     ];
-    let rows = usage.filter(col(u::USAGE_DATE).lt_eq(lit(as_of)));
+    // Consumption only: purchases, tax, credits and corrections are money (budgets,
+    // reconciliation and exposure read them through cost_per_customer_day), not a usage series.
+    let rows = usage.filter(col(u::USAGE_DATE).lt_eq(lit(as_of)).and(is_consumption()));
     // The table has nearly a row per usage line (10M rows at 10M lines). Grouping, sorting and
     // holding that many rows on four text keys took 4 GiB at 10M lines, so each series (customer,
     // subscription, meter category, currency: 120k of them at 10M lines) gets an integer id
@@ -122,11 +126,24 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
 /// because each of them sums cost with [`order_free_sum`] over groups of whole days (exact
 /// Decimal sums of exact partial sums are the same sums). 1.8M rows for 10.8M usage lines:
 /// collected once, it saves each of them a scan of the lines.
+///
+/// `cost` is every charge (BilledCost: usage, purchases, tax, credits, corrections), which is
+/// money owed; `purchase_cost` (exact, like `cost`) the part that is Purchase charges, which the
+/// payment family's large_purchase reads.
 pub fn cost_per_customer_day(usage: LazyFrame) -> LazyFrame {
+    let purchase = when(col(u::CHARGE_CATEGORY).eq(lit(PURCHASE)))
+        .then(exact(col(u::COST)))
+        .otherwise(exact(lit(0.0)));
     usage
         .group_by([col(u::CUSTOMER_ID), col(u::CURRENCY), col(u::USAGE_DATE)])
-        .agg([exact(col(u::COST)).sum().alias(u::COST)])
+        .agg([
+            exact(col(u::COST)).sum().alias(u::COST),
+            purchase.sum().alias(PURCHASE_COST),
+        ])
 }
+
+/// Column of [`cost_per_customer_day`]: the day's Purchase charges.
+pub const PURCHASE_COST: &str = "purchase_cost";
 
 /// usage_daily summed over subscriptions, meter categories and currencies: cost per customer and
 /// day, sorted (what the report's usage charts draw). Columns customer_id, usage_date, cost.
@@ -153,6 +170,14 @@ mod tests {
             .collect()
     }
     use crate::ingest::Inputs;
+
+    /// Usage lines of a test with the charge columns the canonical table has (null: consumption).
+    fn charged(df: DataFrame) -> LazyFrame {
+        df.lazy().with_columns([
+            lit(NULL).cast(DataType::String).alias(u::CHARGE_CATEGORY),
+            lit(NULL).cast(DataType::String).alias(u::CHARGE_CLASS),
+        ])
+    }
 
     #[test]
     fn sums_per_day_and_ignores_usage_after_as_of() {
@@ -208,7 +233,7 @@ mod tests {
             u::QUANTITY => [1.0; 5],
         )
         .unwrap();
-        let out = usage_daily(usage.lazy(), day(30)).collect().unwrap();
+        let out = usage_daily(charged(usage), day(30)).collect().unwrap();
         let cost = costs(&out);
         // c1 on the 1st (s1 Network, s2 Storage), c1 on the 2nd (s1, s2), then c2.
         assert_eq!(cost, [4.0, 5.0, 3.0, 2.0, 1.0]);
@@ -230,7 +255,7 @@ mod tests {
         )
         .unwrap();
         for engine in [Engine::InMemory, Engine::Streaming] {
-            let plan = usage_daily(usage.clone().lazy(), day(30)).logical_plan;
+            let plan = usage_daily(charged(usage.clone()), day(30)).logical_plan;
             let out = LazyFrame::collect_all_with_engine(vec![plan], engine, OptFlags::default())
                 .unwrap()
                 .pop()
@@ -285,8 +310,8 @@ mod tests {
             u::CURRENCY => ["USD", "USD", "USD", "EUR", "USD"],
             u::COST => [0.1, 0.2, 0.3, 5.0, 1e-9],
         )
-        .unwrap()
-        .lazy();
+        .unwrap();
+        let usage = charged(usage);
         let days = cost_per_customer_day(usage.clone())
             .sort(
                 [u::CUSTOMER_ID, u::CURRENCY, u::USAGE_DATE],

@@ -60,6 +60,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::analysis::{div_const, exact, order_free_sum, text};
+use crate::ingest::usage::is_consumption;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::reasons::{
@@ -430,8 +431,10 @@ pub fn sorted_signals(parts: Vec<LazyFrame>) -> LazyFrame {
         )
 }
 
-/// Usage lines up to A with the columns the signals read; text keys without nulls so that joins
-/// match missing values with each other.
+/// Consumption lines up to A with the columns the signals read; text keys without nulls so that
+/// joins match missing values with each other. Only Usage charges are consumption (see
+/// [`is_consumption`]): a purchase, a tax row, a credit or a correction is money, not usage, and
+/// never feeds a baseline, a spike, a new meter or a new region (gross usage, before credits).
 fn usage_lines(usage: LazyFrame, w: &Window) -> LazyFrame {
     let text = |c: &'static str| col(c).fill_null(lit("")).alias(c);
     usage
@@ -439,7 +442,8 @@ fn usage_lines(usage: LazyFrame, w: &Window) -> LazyFrame {
             col(us::USAGE_DATE)
                 .cast(DataType::Int32)
                 .lt_eq(lit(w.a))
-                .and(col(us::CUSTOMER_ID).is_not_null()),
+                .and(col(us::CUSTOMER_ID).is_not_null())
+                .and(is_consumption()),
         )
         .select([
             col(us::CUSTOMER_ID),
@@ -1582,6 +1586,9 @@ mod tests {
             us::REGION => s(|l| l.region),
             us::RESOURCE_ID => s(|l| l.resource),
             us::CHARGE_TYPE => vec!["Usage"; n],
+            us::CHARGE_CATEGORY => vec!["Usage"; n],
+            us::CHARGE_CLASS => vec![None::<&str>; n],
+            us::SUB_ACCOUNT_ID => vec![None::<&str>; n],
             us::UNIT_PRICE => vec![1.0; n],
             us::QUANTITY => lines.iter().map(|l| l.qty).collect::<Vec<_>>(),
             us::UNIT => s(|l| l.unit),

@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 
 use super::audit::{self, AuditRow};
 use super::values::{
-    is_null_token, normalize_id, parse_timestamp_utc, subscription_of_resource, timestamp_micros,
+    client_ip, is_null_token, normalize_id, parse_timestamp_utc, subscription_of_resource,
+    tenant_of_resource, timestamp_micros,
 };
 use super::{RawRead, Rejected};
 use crate::error::{Error, PolarsContext, Result};
@@ -205,6 +206,7 @@ fn read_csv_records(data: &[u8], path: &Path, found: &mut FileContent) -> Result
                    or Date-Time with Action (Partner Center audit records CSV)"
                 .into(),
         found: csv.header.join(", "),
+        accepts: String::new(),
     })?;
     found.header_says_audit = Some(false);
     for record in &csv.records {
@@ -235,6 +237,7 @@ struct ActivityRow {
     status: Option<String>,
     caller: Option<String>,
     client_ip: Option<String>,
+    client_ip_raw: Option<String>,
     resource_id: Option<String>,
     category: Option<String>,
     level: Option<String>,
@@ -274,9 +277,16 @@ fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow
         .as_deref()
         .and_then(subscription_of_resource)
         .or_else(|| text(field(obj, "subscriptionId")).and_then(|s| normalize_id(&s)));
+    // Tenant-scoped records (Entra ID sign-in and audit logs) name the tenant in their resourceId
+    // (/tenants/<id>/providers/...) and may have no tenantId field; their properties name the
+    // resource tenant too. Never properties.homeTenantId: a guest's home tenant is not the
+    // tenant the record is about.
     let tenant_id = claim(TENANT_CLAIM)
         .or_else(|| claim("tid"))
         .or_else(|| text(field(obj, "tenantId")))
+        .or_else(|| resource_id.as_deref().and_then(tenant_of_resource))
+        .or_else(|| property("resourceTenantId"))
+        .or_else(|| property("tenantId"))
         .and_then(|t| normalize_id(&t));
     let operation = value_text(field(obj, "operationName"));
     let status = if rest {
@@ -284,17 +294,29 @@ fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow
     } else {
         value_text(field(obj, "resultType")).or_else(|| value_text(field(obj, "status")))
     };
+    // The caller, from where real records put it, in this order: REST `caller`; the upn claim
+    // (full URI, then short); the sign-in logs' properties.userPrincipalName; an `identity` that
+    // is a plain string (sign-in logs: the user's display name); the name claim (short, then full
+    // URI); properties.userDisplayName; and last the appid claim (an application, not a person).
     let caller = text(field(obj, "caller"))
         .or_else(|| claim(UPN_CLAIM))
         .or_else(|| claim("upn"))
+        .or_else(|| property("userPrincipalName"))
+        .or_else(|| text(field(obj, "identity")))
         .or_else(|| claim("name"))
         .or_else(|| claim(NAME_CLAIM))
+        .or_else(|| property("userDisplayName"))
         .or_else(|| claim("appid"));
-    let client_ip = text(field(obj, "callerIpAddress"))
+    // callerIpAddress may be a range (127.0.0.0/8) or other text: only an address is a client
+    // IP; the text as written stays in client_ip_raw. Fallbacks in order: httpRequest's
+    // clientIpAddress (REST), the ipaddr claim, properties.ipAddress (sign-in logs).
+    let client_ip_raw = text(field(obj, "callerIpAddress"))
         .or_else(|| {
             object_of(field(obj, "httpRequest")).and_then(|h| text(field(&h, "clientIpAddress")))
         })
-        .or_else(|| claim("ipaddr"));
+        .or_else(|| claim("ipaddr"))
+        .or_else(|| property("ipAddress"));
+    let client_ip = client_ip_raw.as_deref().and_then(client_ip);
     let location = text(field(obj, "location"))
         .or_else(|| property("location"))
         .or_else(|| property("region"))
@@ -319,6 +341,7 @@ fn activity_from_json(obj: &Map<String, Value>, line: i64) -> Result<ActivityRow
         status,
         caller,
         client_ip,
+        client_ip_raw,
         resource_id,
         category: value_text(field(obj, "category")),
         level: value_text(field(obj, "level")),
@@ -508,6 +531,7 @@ fn activity_frame(rows: &[ActivityRow], file: &str) -> Result<DataFrame> {
         s(a::STATUS, |r| r.status.as_deref()),
         s(a::CALLER, |r| r.caller.as_deref()),
         s(a::CLIENT_IP, |r| r.client_ip.as_deref()),
+        s(a::CLIENT_IP_RAW, |r| r.client_ip_raw.as_deref()),
         s(a::RESOURCE_ID, |r| r.resource_id.as_deref()),
         s(a::CATEGORY, |r| r.category.as_deref()),
         s(a::LEVEL, |r| r.level.as_deref()),
@@ -1374,6 +1398,45 @@ mod tests {
 {"time": "11/14/2025 1:48:53 PM", "resourceId": "/subscriptions/ab12/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/r1", "operationName": "Microsoft.Authorization/roleAssignments/write", "resultType": "Started", "durationMs": 12, "identity": {"authorization": {"evidence": {"role": "User Access Administrator"}}, "claims": {"ipaddr": "198.51.100.2", "name": "Eve"}}, "properties": {"requestbody": "{\"Id\":\"r1\",\"Properties\":{\"PrincipalId\":\"p\",\"RoleDefinitionId\":\"/subscriptions/ab12/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635\"}}"}}
 {"time": "2025-11-14T02:00:00", "operationName": "Microsoft.ResourceHealth/healthevent/Activated/action", "category": "ResourceHealth", "level": "Informational", "identity": {"claims": {"appid": "app-9"}}}
 "#;
+
+    /// Entra ID sign-in records (diagnostic-settings export): `identity` is the display name,
+    /// the user principal name is in properties, resourceId is tenant-scoped and there is no
+    /// tenantId; and an administrative record whose callerIpAddress is a range.
+    const SIGN_INS: &str = r#"{"time": "2024-10-01T08:15:02Z", "resourceId": "/TENANTS/72F988BF-86F1-41AF-91AB-2D7CD011DB47/PROVIDERS/MICROSOFT.AADIAM", "operationName": "Sign-in activity", "category": "SignInLogs", "resultType": "0", "callerIpAddress": "198.51.100.23", "identity": "Alex Wilber", "properties": {"userDisplayName": "Alex Wilber", "userPrincipalName": "AlexW@contoso.com", "ipAddress": "198.51.100.23"}}
+{"time": "2024-10-01T09:00:00Z", "resourceId": "/tenants/72f988bf-86f1-41af-91ab-2d7cd011db47/providers/Microsoft.aadiam", "operationName": "Sign-in activity", "category": "NonInteractiveUserSignInLogs", "resultType": "0", "identity": "Sync Service", "properties": {"ipAddress": "2001:DB8::17"}}
+{"time": "2024-10-01T10:00:00Z", "resourceId": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1", "operationName": "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", "callerIpAddress": "127.0.0.0/8", "identity": {"claims": {"appid": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"}}}
+"#;
+
+    #[test]
+    fn sign_in_records_give_caller_tenant_and_only_addresses_as_client_ips() {
+        use schema::activity as a;
+        let reads = read("signins.json", SIGN_INS);
+        let r = activity(&reads);
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        let df = &r.frame;
+        // UPN from properties first, then the string identity, then the appid claim.
+        assert_eq!(
+            strs(df, a::CALLER),
+            vec![
+                s("AlexW@contoso.com"),
+                s("Sync Service"),
+                s("c44b4083-3bb0-49c1-b47d-974e53cbdf3c")
+            ]
+        );
+        // The tenant of a tenant-scoped resourceId, any case.
+        let tenant = s("72f988bf-86f1-41af-91ab-2d7cd011db47");
+        assert_eq!(strs(df, a::TENANT_ID), vec![tenant.clone(), tenant, None]);
+        assert_eq!(strs(df, a::SUBSCRIPTION_ID), vec![None, None, s("s1")]);
+        // properties.ipAddress when there is no callerIpAddress; a range is no address.
+        assert_eq!(
+            strs(df, a::CLIENT_IP),
+            vec![s("198.51.100.23"), s("2001:db8::17"), None]
+        );
+        assert_eq!(
+            strs(df, a::CLIENT_IP_RAW),
+            vec![s("198.51.100.23"), s("2001:DB8::17"), s("127.0.0.0/8")]
+        );
+    }
 
     #[test]
     fn diagnostic_json_lines_map_every_field() {

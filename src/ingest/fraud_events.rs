@@ -82,6 +82,7 @@ pub fn read_fraud_events_file(path: &Path, display_name: &str) -> Result<RawRead
                     column: "eventTime".into(),
                     expected: "eventTime".into(),
                     found: csv.header.join(", "),
+                    accepts: String::new(),
                 })?;
                 let time_column = csv.name(time_index).to_string();
                 for record in &csv.records {

@@ -27,6 +27,7 @@ pub mod dispositions;
 pub mod fraud_events;
 pub mod fuzzing;
 pub mod fx_rates;
+pub mod graph_export;
 pub mod invoices;
 pub mod json_rows;
 pub mod payments;
@@ -271,14 +272,16 @@ pub fn discover(input: &Path) -> Result<Vec<Found>> {
     };
     let receivables = input.join("receivables");
     let groups: Vec<(Reader, Vec<PathBuf>, Option<&str>)> = vec![
+        // A Microsoft Graph billing download is checked against its manifest here, and the
+        // manifest (no rows) left out (see graph_export.rs).
         (
             Reader::Tabular(schema::usage::TABLE),
-            dir_or_empty(input.join("usage"))?,
+            graph_export::resolve(dir_or_empty(input.join("usage"))?)?,
             Some("usage/*.csv"),
         ),
         (
             Reader::Tabular(schema::billed::TABLE),
-            dir_or_empty(input.join("billed"))?,
+            graph_export::resolve(dir_or_empty(input.join("billed"))?)?,
             None,
         ),
         (

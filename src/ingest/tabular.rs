@@ -51,8 +51,21 @@ fn choose<'a>(source: &'a Source, header: &[String]) -> &'a Format {
         .unwrap_or_else(|| source.formats.last().expect("a source has a format"))
 }
 
+/// For a file of a folder that takes several shapes, what the folder accepts (appended to a
+/// missing-column error, so a file of another shape says what would have been read).
+fn accepted_shapes(table: &str) -> String {
+    if table == schema::usage::TABLE {
+        format!("; usage/ accepts {}", super::graph_export::USAGE_SHAPES)
+    } else if table == schema::billed::TABLE {
+        format!("; billed/ accepts {}", super::graph_export::BILLED_SHAPES)
+    } else {
+        String::new()
+    }
+}
+
 /// Checks required columns and returns (spec index, header index) of the present ones.
 fn present_columns<'a>(
+    table: &str,
     format: &'a Format,
     header: &[String],
     path: &Path,
@@ -68,6 +81,7 @@ fn present_columns<'a>(
                     column: spec.name.to_string(),
                     expected: spec.aliases.join(", "),
                     found: header.join(", "),
+                    accepts: accepted_shapes(table),
                 })
             }
             None => {}
@@ -117,7 +131,7 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
         });
     }
     let format = choose(source, &pre.header);
-    let present = present_columns(format, &pre.header, path)?;
+    let present = present_columns(source.table, format, &pre.header, path)?;
     if pre.records == 0 {
         // Header only (its columns checked above): nothing to scan. Polars, given the file, could
         // make a row of nulls out of blank lines after a header it splits differently (fuzzing
@@ -161,7 +175,7 @@ fn from_text_frame(
         });
     }
     let format = choose(source, &header);
-    let present = present_columns(format, &header, path)?;
+    let present = present_columns(source.table, format, &header, path)?;
     let presents = presents(&present, &header, |_, _| false);
     let mut cols = raw_columns(&presents);
     cols.push(col(schema::SOURCE_LINE));
@@ -257,7 +271,7 @@ fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead>
         carried: false,
     };
     let format = choose(source, &header);
-    let present = present_columns(format, &header, path)?;
+    let present = present_columns(source.table, format, &header, path)?;
     // A column the file already types as billrisk would (DATE, DOUBLE, DECIMAL) is taken as it
     // is; any other becomes text and is parsed like a CSV field.
     let presents = presents(&present, &header, |spec, name| {

@@ -375,6 +375,27 @@ pub fn subscription_of_resource(resource_id: &str) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
+/// The tenant id of a tenant-scoped resource id (/tenants/<id>/providers/..., any case),
+/// lower-case.
+pub fn tenant_of_resource(resource_id: &str) -> Option<String> {
+    let lower = resource_id.trim().to_ascii_lowercase();
+    let rest = lower.strip_prefix("/tenants/")?;
+    let id = rest.split('/').next()?.trim();
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+/// An IPv4 or IPv6 address as text (IPv6 lower-case, as std writes it), or None for anything
+/// else: a range such as 127.0.0.0/8, a host name, "unknown". An address with a port
+/// (203.0.113.7:443, [2001:db8::1]:443) is the address.
+pub fn client_ip(s: &str) -> Option<String> {
+    use std::net::{IpAddr, SocketAddr};
+    let t = s.trim();
+    t.parse::<IpAddr>()
+        .or_else(|_| t.parse::<SocketAddr>().map(|a| a.ip()))
+        .ok()
+        .map(|ip| ip.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,5 +573,37 @@ mod properties {
             prop_assert_eq!(parse_f64(&format!("{v:E}")), Some(if v == 0.0 { 0.0 } else { v }));
             prop_assert_eq!(parse_f64(&format!("'{v}")), Some(if v == 0.0 { 0.0 } else { v }));
         }
+    }
+
+    #[test]
+    fn tenant_scoped_resource_ids_give_their_tenant() {
+        assert_eq!(
+            tenant_of_resource("/TENANTS/AB12-CD/PROVIDERS/MICROSOFT.AADIAM").as_deref(),
+            Some("ab12-cd")
+        );
+        assert_eq!(
+            tenant_of_resource("/tenants/t1/providers/microsoft.aadiam").as_deref(),
+            Some("t1")
+        );
+        assert_eq!(
+            tenant_of_resource("/subscriptions/s1/resourcegroups/x"),
+            None
+        );
+        assert_eq!(tenant_of_resource("/tenants//x"), None);
+    }
+
+    #[test]
+    fn only_addresses_are_client_ips() {
+        assert_eq!(client_ip(" 203.0.113.7 ").as_deref(), Some("203.0.113.7"));
+        assert_eq!(client_ip("2001:DB8::1").as_deref(), Some("2001:db8::1"));
+        assert_eq!(client_ip("203.0.113.7:443").as_deref(), Some("203.0.113.7"));
+        assert_eq!(
+            client_ip("[2001:db8::1]:443").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(client_ip("127.0.0.0/8"), None);
+        assert_eq!(client_ip("unknown"), None);
+        assert_eq!(client_ip("5"), None);
+        assert_eq!(client_ip(""), None);
     }
 }

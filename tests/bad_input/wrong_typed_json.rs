@@ -66,7 +66,9 @@ fn activity_records_of_the_wrong_type_are_rejected_and_wrong_fields_kept_lenient
         order.iter().map(|&i| v[i].clone()).collect::<Vec<_>>()
     };
     assert_eq!(pick("source_line"), ["1", "6", "1"]);
-    assert_eq!(pick("client_ip"), ["5", "null", "null"]);
+    // A number is no IP address: kept as written in client_ip_raw only.
+    assert_eq!(pick("client_ip"), ["null", "null", "null"]);
+    assert_eq!(pick("client_ip_raw"), ["5", "null", "null"]);
     assert_eq!(pick("resource_id"), ["7", "/subscriptions/sub-1/x", "null"]);
     assert_eq!(pick("status"), ["true", "null", "x"]);
     assert_eq!(

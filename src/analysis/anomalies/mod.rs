@@ -63,6 +63,13 @@ pub struct AnomalyConfig {
     pub new_customer_days: i64,
     /// ...whose average daily usage cost since creation reaches this amount (any currency).
     pub new_customer_daily_spend: f64,
+    /// large_purchase: Purchase charges (FOCUS ChargeCategory) in the last this many days up to A
+    /// (inclusive)...
+    pub large_purchase_days: i64,
+    /// ...summing to at least this amount (billing currency), by a customer that is new (created,
+    /// else first billed, within new_customer_days), unverified, or paid by prepaid card within
+    /// payment_lookback_days. Score = purchases / this amount.
+    pub large_purchase_min_cost: f64,
     /// fraud_event: score of an open (Active, Investigating) event by severity.
     pub fraud_score_low: f64,
     pub fraud_score_medium: f64,
@@ -92,6 +99,8 @@ impl Default for AnomalyConfig {
             usage_before_payment_min_share: 0.8,
             new_customer_days: 30,
             new_customer_daily_spend: 200.0,
+            large_purchase_days: 7,
+            large_purchase_min_cost: 500.0,
             fraud_score_low: 0.5,
             fraud_score_medium: 1.0,
             fraud_score_high: 1.5,

@@ -17,9 +17,10 @@ use crate::analysis::{div_const, order_free_sum};
 
 use super::{count_text, date_lit, date_text, money_text, num_text, union, AnomalyConfig};
 use crate::analysis::reasons::{
-    FAMILY_PAYMENT, FAST_NEW_CUSTOMER, OVER_CREDIT_LIMIT, PREPAID_INSTRUMENT, UNVERIFIED,
-    USAGE_BEFORE_PAYMENT,
+    FAMILY_PAYMENT, FAST_NEW_CUSTOMER, LARGE_PURCHASE, OVER_CREDIT_LIMIT, PREPAID_INSTRUMENT,
+    UNVERIFIED, USAGE_BEFORE_PAYMENT,
 };
+use crate::analysis::usage_daily::PURCHASE_COST;
 use crate::schema::{
     aging_customers as ag, anomalies as an, customers as cu, payments as pay, usage as us,
 };
@@ -51,6 +52,7 @@ pub fn payment_signals(
         fast_new_customer(&usage, &customers, as_of, cfg),
         unverified(&customers, as_of),
         over_credit_limit(&usage, invoices, &customers, aging_customers, as_of),
+        large_purchase(&usage, &payments, &customers, as_of, cfg),
     ])
 }
 
@@ -239,6 +241,155 @@ fn fast_new_customer(
         ])
 }
 
+/// large_purchase: Purchase charges (`purchase_cost` of usage_daily::cost_per_customer_day) of
+/// at least `large_purchase_min_cost` in the last `large_purchase_days` days by a customer that is
+/// new, unverified or pays by prepaid card: buying a year of reserved GPUs with a stolen card is
+/// theft that no usage baseline sees. An established, verified customer's purchase is no signal
+/// (nor a usage spike: purchases never feed usage baselines). `usage` is the cost per customer
+/// and day, every charge: a customer absent from the customer master is new while its first
+/// charge is within `new_customer_days`.
+fn large_purchase(
+    usage: &LazyFrame,
+    payments: &LazyFrame,
+    customers: &LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
+    const BOUGHT: &str = "_bought";
+    const LAST: &str = "_last";
+    const SINCE: &str = "_since";
+    const NEW: &str = "_new";
+    const PREPAID: &str = "_prepaid";
+    const WHY: &str = "_why";
+    let from = as_of - Duration::days(cfg.large_purchase_days.max(1) - 1);
+    let new_from = as_of - Duration::days(cfg.new_customer_days.max(0));
+    let lookback = as_of - Duration::days(cfg.payment_lookback_days.max(0));
+    let threshold = cfg.large_purchase_min_cost.max(f64::MIN_POSITIVE);
+    let first_seen = usage
+        .clone()
+        .group_by([col(us::CUSTOMER_ID)])
+        .agg([col(us::USAGE_DATE).min().alias(FIRST)]);
+    let prepaid = payments
+        .clone()
+        .filter(
+            col(pay::INSTRUMENT)
+                .str()
+                .to_lowercase()
+                .eq(lit("prepaid_card"))
+                .and(col(pay::PAYMENT_DATE).gt_eq(date_lit(lookback))),
+        )
+        .group_by([col(pay::CUSTOMER_ID)])
+        .agg([len().gt(lit(0)).alias(PREPAID)]);
+    let master = customers.clone().select([
+        col(cu::CUSTOMER_ID),
+        col(cu::CREATED_DATE),
+        col(cu::VERIFIED),
+    ]);
+    let left = || JoinArgs::new(JoinType::Left);
+    let since = coalesce(&[col(cu::CREATED_DATE), col(FIRST)]);
+    // The parts that apply, joined by ", " (concat_str skips the nulls).
+    let why = concat_str(
+        [
+            when(col(NEW))
+                .then(concat_str(
+                    [
+                        when(col(cu::CREATED_DATE).is_not_null())
+                            .then(lit("created on "))
+                            .otherwise(lit("first billed on ")),
+                        date_text(col(SINCE)),
+                    ],
+                    "",
+                    false,
+                ))
+                .otherwise(lit(NULL).cast(DataType::String)),
+            when(col(cu::VERIFIED).eq(lit(false)))
+                .then(lit("not verified"))
+                .otherwise(lit(NULL).cast(DataType::String)),
+            when(col(PREPAID))
+                .then(lit("paying by prepaid card"))
+                .otherwise(lit(NULL).cast(DataType::String)),
+        ],
+        ", ",
+        true,
+    );
+    usage
+        .clone()
+        .filter(
+            col(us::USAGE_DATE)
+                .gt_eq(date_lit(from))
+                .and(col(us::USAGE_DATE).lt_eq(date_lit(as_of))),
+        )
+        .group_by(cust_currency())
+        .agg([
+            order_free_sum(col(PURCHASE_COST)).alias(BOUGHT),
+            when(col(PURCHASE_COST).neq(exact_zero()))
+                .then(col(us::USAGE_DATE))
+                .otherwise(lit(NULL).cast(DataType::Date))
+                .max()
+                .alias(LAST),
+        ])
+        .filter(col(BOUGHT).gt_eq(lit(threshold)))
+        .join(
+            first_seen,
+            [col(an::CUSTOMER_ID)],
+            [col(us::CUSTOMER_ID)],
+            left(),
+        )
+        .join(
+            master,
+            [col(an::CUSTOMER_ID)],
+            [col(cu::CUSTOMER_ID)],
+            left(),
+        )
+        .join(
+            prepaid,
+            [col(an::CUSTOMER_ID)],
+            [col(pay::CUSTOMER_ID)],
+            left(),
+        )
+        .with_columns([since.alias(SINCE), col(PREPAID).fill_null(lit(false))])
+        .with_column(
+            col(SINCE)
+                .gt_eq(date_lit(new_from))
+                .fill_null(lit(false))
+                .alias(NEW),
+        )
+        .with_column(why.alias(WHY))
+        .filter(
+            col(NEW)
+                .or(col(cu::VERIFIED).eq(lit(false)).fill_null(lit(false)))
+                .or(col(PREPAID)),
+        )
+        .with_columns(tagged(LARGE_PURCHASE, as_of))
+        .with_columns([
+            col(an::CUSTOMER_ID).alias(an::ENTITY),
+            col(LAST).alias(an::DATE),
+            col(BOUGHT).alias(an::ACTUAL),
+            lit(threshold).alias(an::EXPECTED),
+            div_const(col(BOUGHT), threshold).alias(an::SCORE),
+            concat_str(
+                [
+                    lit("Purchases (reservations, savings plans, marketplace) of "),
+                    money_text(col(BOUGHT), col(us::CURRENCY)),
+                    lit(format!(
+                        " in the last {} day(s), the last on ",
+                        cfg.large_purchase_days.max(1)
+                    )),
+                    date_text(col(LAST)),
+                    lit(", by a customer "),
+                    col(WHY),
+                ],
+                "",
+                false,
+            )
+            .alias(an::REASON),
+        ])
+}
+
+fn exact_zero() -> Expr {
+    crate::analysis::exact(lit(0.0))
+}
+
 fn unverified(customers: &LazyFrame, as_of: NaiveDate) -> LazyFrame {
     customers
         .clone()
@@ -320,7 +471,79 @@ fn over_credit_limit(
 mod tests {
     use super::*;
     use crate::analysis::anomalies::testutil::{d, f64s, frame, r4, strs};
+    use crate::analysis::usage_daily::cost_per_customer_day;
     use crate::schema::invoices as inv;
+
+    #[test]
+    fn large_purchase_flags_new_unverified_and_prepaid_buyers_only() {
+        // A = 2026-10-14, window 10-08..10-14, minimum 500.
+        // n1: created 10-01 (new), buys 800 on 10-12 and 300 on 10-13: 1,100, score 2.2.
+        // e1: created 2025, verified, buys 5,000: an established customer, no signal.
+        // u1: created 2025 but unverified, buys 600: score 1.2.
+        // c1: created 2025, verified, pays by prepaid card, buys 520 (and 900 on 10-01, before
+        //     the window): score 1.04.
+        // s1: new but buys only 100; its 10,000 of Usage is no purchase.
+        let usage = df!(
+            us::CUSTOMER_ID => ["n1", "n1", "n1", "e1", "u1", "c1", "c1", "s1", "s1"],
+            us::USAGE_DATE => ["2026-10-12", "2026-10-13", "2026-10-13", "2026-10-13", "2026-10-14",
+                "2026-10-01", "2026-10-09", "2026-10-14", "2026-10-14"],
+            us::COST => [800.0, 300.0, 50.0, 5000.0, 600.0, 900.0, 520.0, 100.0, 10000.0],
+            us::CURRENCY => ["USD"; 9],
+            us::CHARGE_CATEGORY => ["Purchase", "Purchase", "Usage", "Purchase", "Purchase",
+                "Purchase", "Purchase", "Purchase", "Usage"],
+        )
+        .unwrap();
+        let customers = df!(
+            cu::CUSTOMER_ID => ["n1", "e1", "u1", "c1", "s1"],
+            cu::CREATED_DATE => ["2026-10-01", "2025-01-01", "2025-01-01", "2025-01-01", "2026-10-10"],
+            cu::VERIFIED => [Some(true), Some(true), Some(false), Some(true), Some(true)],
+        )
+        .unwrap();
+        let payments = df!(
+            pay::PAYMENT_ID => ["pay1"],
+            pay::CUSTOMER_ID => ["c1"],
+            pay::PAYMENT_DATE => ["2026-09-01"],
+            pay::AMOUNT => [10.0],
+            pay::CURRENCY => ["USD"],
+            pay::INSTRUMENT => ["prepaid_card"],
+        )
+        .unwrap();
+        let out = payment_signals(
+            cost_per_customer_day(frame(&us::DEF, usage)),
+            frame(&pay::DEF, payments),
+            inv::DEF.empty().lazy(),
+            frame(&cu::DEF, customers),
+            ag::DEF.empty().lazy(),
+            d(2026, 10, 14),
+            &AnomalyConfig::default(),
+        )
+        .filter(col(an::SIGNAL).eq(lit(LARGE_PURCHASE)))
+        .sort([an::CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()
+        .unwrap();
+        assert_eq!(strs(&out, an::CUSTOMER_ID), ["c1", "n1", "u1"]);
+        assert_eq!(f64s(&out, an::ACTUAL), [520.0, 1100.0, 600.0]);
+        assert_eq!(f64s(&out, an::EXPECTED), [500.0, 500.0, 500.0]);
+        assert_eq!(
+            f64s(&out, an::SCORE)
+                .into_iter()
+                .map(r4)
+                .collect::<Vec<_>>(),
+            [1.04, 2.2, 1.2]
+        );
+        assert_eq!(
+            strs(&out, an::DATE),
+            ["2026-10-09", "2026-10-13", "2026-10-14"]
+        );
+        assert_eq!(
+            strs(&out, an::REASON),
+            [
+                "Purchases (reservations, savings plans, marketplace) of 520.00 USD in the last 7 day(s), the last on 2026-10-09, by a customer paying by prepaid card",
+                "Purchases (reservations, savings plans, marketplace) of 1,100.00 USD in the last 7 day(s), the last on 2026-10-13, by a customer created on 2026-10-01",
+                "Purchases (reservations, savings plans, marketplace) of 600.00 USD in the last 7 day(s), the last on 2026-10-14, by a customer not verified",
+            ]
+        );
+    }
 
     fn run() -> DataFrame {
         let usage = df!(
@@ -364,7 +587,7 @@ mod tests {
         )
         .unwrap();
         payment_signals(
-            frame(&us::DEF, usage),
+            cost_per_customer_day(frame(&us::DEF, usage)),
             frame(&pay::DEF, payments),
             frame(&inv::DEF, invoices),
             frame(&cu::DEF, customers),
