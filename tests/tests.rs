@@ -10,5 +10,6 @@ mod converted_inputs;
 mod ingest_quirks;
 mod pseudonymize;
 mod queries;
+mod replay;
 mod report_browser;
 mod scenarios;
