@@ -491,3 +491,19 @@ fn the_cut_drops_every_later_row_and_keeps_the_rest() {
     let m = w.json("out/manifest.json");
     assert_eq!(m["as_of"], day.to_string(), "{m}");
 }
+
+#[test]
+fn a_typo_in_a_pattern_is_a_config_error_and_the_out_is_not_written() {
+    let w = Workdir::new();
+    w.write(
+        "bad.toml",
+        "[[risk.patterns]]\nname = \"mine\"\nanchor = \"gpu_metre\"\nsupporting = [\"new_region\"]\n",
+    );
+    w.cmd()
+        .args(["run", "-q", "--config", "bad.toml", "--out", "out"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("risk.patterns[0].anchor"))
+        .stderr(predicates::str::contains("found 'gpu_metre'"));
+    assert!(!w.path("out").exists());
+}

@@ -129,6 +129,40 @@ pub fn default_patterns() -> Vec<Pattern> {
     }]
 }
 
+impl RiskConfig {
+    /// Every reason code named in `patterns` and `spend_signals` is one of reasons.rs; the error
+    /// names the key, what was expected and what was found.
+    pub fn check_codes(&self) -> std::result::Result<(), String> {
+        let known = || {
+            reasons::ALL
+                .iter()
+                .map(|r| r.code)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let check = |key: String, code: &str| {
+            if reasons::by_code(code.trim()).is_some() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{key}: expected a reason code ({}), found '{code}'",
+                    known()
+                ))
+            }
+        };
+        for (i, p) in self.patterns.iter().enumerate() {
+            check(format!("risk.patterns[{i}].anchor"), &p.anchor)?;
+            for c in &p.supporting {
+                check(format!("risk.patterns[{i}].supporting"), c)?;
+            }
+        }
+        for c in &self.spend_signals {
+            check("risk.spend_signals".to_string(), c)?;
+        }
+        Ok(())
+    }
+}
+
 /// A signal in a few words, for the reason line of a pattern ("GPU meter, round-the-clock use and
 /// a new region ... agree").
 pub fn phrase(code: &str) -> String {

@@ -704,6 +704,54 @@ mod tests {
     }
 
     #[test]
+    fn new_callers_and_ips_count_only_on_customers_with_14_days_of_activity() {
+        // c1's history starts 2026-09-01, 37 days before the window (10-08): seasoned. c2's
+        // starts 2026-09-30, 8 days before it: a new tenant, whose next user is no news.
+        let mut evs = history();
+        for (who, day) in [("c2", "2026-09-30"), ("c2", "2026-10-01")] {
+            evs.push((
+                day,
+                Some(who),
+                None,
+                DISK,
+                "Succeeded",
+                "ann@c2.com",
+                "10.0.0.2",
+                None,
+                None,
+                None,
+            ));
+        }
+        for who in ["c1", "c2"] {
+            evs.push((
+                "2026-10-12",
+                Some(who),
+                None,
+                DISK,
+                "Succeeded",
+                "mallory@x.example",
+                "45.0.0.9",
+                None,
+                None,
+                None,
+            ));
+        }
+        let out = signals(&evs, no_audit());
+        let rows: Vec<(String, String)> = strs(&out, an::CUSTOMER_ID)
+            .into_iter()
+            .zip(strs(&out, an::SIGNAL))
+            .filter(|(_, s)| s == NEW_CALLER || s == NEW_IP)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("c1".to_string(), NEW_CALLER.to_string()),
+                ("c1".to_string(), NEW_IP.to_string())
+            ]
+        );
+    }
+
+    #[test]
     fn normal_history_and_normal_window_give_nothing() {
         let mut evs = history();
         // The window (10-08..10-14) looks like the history: a write a day, a VM in eastus.

@@ -472,3 +472,207 @@ pub fn high_risk_country(
         lit(false).alias(an::SUPPRESSED),
     ])])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::anomalies::testutil::{d, f64s, frame, strs};
+    use crate::schema::usage as us;
+
+    const A: (i32, u32, u32) = (2026, 10, 14);
+
+    /// Activity rows (customer, day, operation, caller, ip).
+    fn activity(rows: &[(&str, &str, &str, &str, &str)]) -> LazyFrame {
+        let df = df!(
+            act::EVENT_TIME => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            act::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            act::OPERATION => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            act::OPERATION_LOWER => rows.iter().map(|r| r.2.to_lowercase()).collect::<Vec<_>>(),
+            act::STATUS => rows.iter().map(|_| "Succeeded").collect::<Vec<_>>(),
+            act::CALLER => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            act::CLIENT_IP => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&act::DEF, df)
+    }
+
+    /// Customers (id, name, country, created).
+    fn customers(rows: &[(&str, &str, Option<&str>, &str)]) -> LazyFrame {
+        let df = df!(
+            cu::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            cu::CUSTOMER_NAME => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            cu::COUNTRY => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            cu::CREATED_DATE => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&cu::DEF, df)
+    }
+
+    const ROLE: &str = "Microsoft.Authorization/roleAssignments/write";
+    const SITE: &str = "Microsoft.Web/sites/write";
+
+    fn world() -> (LazyFrame, LazyFrame) {
+        let custs = customers(&[
+            ("n1", "Ring 1", Some("NG"), "2026-10-10"),
+            ("n2", "Ring 2", Some("NG"), "2026-10-10"),
+            ("n3", "Ring 3", Some("NG"), "2026-10-10"),
+            ("n4", "Newcomer", Some("US"), "2026-10-01"),
+            ("e1", "Old One", Some("US"), "2024-01-01"),
+            ("e2", "Old Two", Some("DE"), "2024-01-01"),
+        ]);
+        let mut rows: Vec<(String, String, String, String, String)> = vec![];
+        for i in 1..=3 {
+            let c = format!("n{i}");
+            let tenant = format!("ring0{i}.onmicrosoft.com");
+            // The ring's guest (evil.com) from one IP makes itself Owner the day after sign-up.
+            rows.push((
+                c.clone(),
+                "2026-10-11".into(),
+                ROLE.into(),
+                format!("ops_evil.com#EXT#@{tenant}"),
+                "185.220.101.7".into(),
+            ));
+            // A free-mail guest in every tenant links nobody.
+            rows.push((
+                c.clone(),
+                "2026-10-12".into(),
+                SITE.into(),
+                format!("bob_gmail.com#EXT#@{tenant}"),
+                format!("20.0.0.{i}"),
+            ));
+            // The MSP's admin from its office, also on the established customers: no link.
+            rows.push((
+                c.clone(),
+                "2026-10-12".into(),
+                ROLE.into(),
+                "admin@msp.example".into(),
+                "203.0.113.10".into(),
+            ));
+        }
+        for e in ["e1", "e2"] {
+            rows.push((
+                e.into(),
+                "2026-08-01".into(),
+                ROLE.into(),
+                "admin@msp.example".into(),
+                "203.0.113.10".into(),
+            ));
+        }
+        // A new customer with its own users only.
+        rows.push((
+            "n4".into(),
+            "2026-10-02".into(),
+            SITE.into(),
+            "ann@newcomer.example".into(),
+            "52.1.1.1".into(),
+        ));
+        let refs: Vec<(&str, &str, &str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.0.as_str(),
+                    r.1.as_str(),
+                    r.2.as_str(),
+                    r.3.as_str(),
+                    r.4.as_str(),
+                )
+            })
+            .collect();
+        (activity(&refs), custs)
+    }
+
+    fn run(cfg: &AnomalyConfig) -> DataFrame {
+        let (act, custs) = world();
+        linked_accounts(act, custs, d(A.0, A.1, A.2), cfg)
+            .sort([an::CUSTOMER_ID], SortMultipleOptions::default())
+            .collect()
+            .unwrap()
+    }
+
+    #[test]
+    fn new_customers_sharing_keys_are_linked_and_infrastructure_is_not() {
+        let out = run(&AnomalyConfig::default());
+        assert_eq!(strs(&out, an::CUSTOMER_ID), ["n1", "n2", "n3"]);
+        // Four kinds shared (guest domain evil.com, client IP 185.220.101.7, domain pattern
+        // ring#.onmicrosoft.com, the sign-up of 2026-10-10 in NG with the same first operations);
+        // the strongest by kind order is the guest domain. Score 3 / 3 + 0.5 x 3 = 2.5.
+        assert_eq!(strs(&out, an::ENTITY), ["guest domain evil.com"; 3]);
+        assert_eq!(strs(&out, an::DATE), ["2026-10-11"; 3]);
+        assert_eq!(f64s(&out, an::ACTUAL), [3.0; 3]);
+        assert_eq!(f64s(&out, an::EXPECTED), [3.0; 3]);
+        assert_eq!(f64s(&out, an::SCORE), [2.5; 3]);
+        assert_eq!(strs(&out, an::FAMILY), ["activity"; 3]);
+        assert_eq!(
+            strs(&out, an::REASON)[0],
+            "Shares guest accounts from evil.com with 2 other customers created since 2026-09-15 \
+             (Ring 2, Ring 3); 4 kinds of link to new customers in all"
+        );
+        assert_eq!(out.schema().as_ref(), &an::DEF.schema());
+    }
+
+    #[test]
+    fn the_threshold_and_the_new_window_decide() {
+        // Four customers needed: nobody is linked.
+        let cfg = AnomalyConfig {
+            linked_min_customers: 4,
+            ..AnomalyConfig::default()
+        };
+        assert_eq!(run(&cfg).height(), 0);
+        // A customer is new for 3 days only: the ring (created 2026-10-10, 5 days before A)
+        // is established, so nothing links.
+        let cfg = AnomalyConfig {
+            linked_new_days: 3,
+            ..AnomalyConfig::default()
+        };
+        assert_eq!(run(&cfg).height(), 0);
+        // Without the free-mail exception gmail.com links the three as well, still one row
+        // each (the guest domain evil.com and gmail.com tie on customers and kind: by value).
+        let cfg = AnomalyConfig {
+            linked_ignored_domains: vec![],
+            ..AnomalyConfig::default()
+        };
+        let out = run(&cfg);
+        assert_eq!(out.height(), 3);
+        assert_eq!(strs(&out, an::ENTITY)[0], "guest domain evil.com");
+        // gmail.com is one more guest domain, not another kind of link: 2.5 again.
+        assert_eq!(f64s(&out, an::SCORE), [2.5; 3]);
+    }
+
+    #[test]
+    fn a_listed_country_from_customers_or_usage_is_a_row() {
+        let custs = customers(&[
+            ("c1", "One", Some("ng"), "2024-01-01"),
+            ("c2", "Two", Some("US"), "2024-01-01"),
+            ("c3", "Three", None, "2024-01-01"),
+        ]);
+        let usage = df!(
+            us::CUSTOMER_ID => ["c3", "c4", "c2"],
+            us::CUSTOMER_COUNTRY => ["NG", "US", "NG"],
+        )
+        .unwrap()
+        .lazy();
+        let cfg = AnomalyConfig {
+            high_risk_countries: vec![" NG ".into()],
+            ..AnomalyConfig::default()
+        };
+        let out = high_risk_country(custs.clone(), usage.clone(), d(A.0, A.1, A.2), &cfg)
+            .sort([an::CUSTOMER_ID], SortMultipleOptions::default())
+            .collect()
+            .unwrap();
+        // c1 by its customer record, c3 by its usage; c2's record (US) wins over its usage.
+        assert_eq!(strs(&out, an::CUSTOMER_ID), ["c1", "c3"]);
+        assert_eq!(strs(&out, an::ENTITY), ["NG", "NG"]);
+        assert_eq!(strs(&out, an::DATE), ["2026-10-14", "2026-10-14"]);
+        assert_eq!(f64s(&out, an::SCORE), [1.0, 1.0]);
+        assert_eq!(strs(&out, an::FAMILY), ["payment", "payment"]);
+        assert_eq!(
+            strs(&out, an::REASON)[0],
+            "Country NG is on the partner's list of high-risk countries for online fraud"
+        );
+        // The default list is empty: nothing.
+        let none = high_risk_country(custs, usage, d(A.0, A.1, A.2), &AnomalyConfig::default())
+            .collect()
+            .unwrap();
+        assert_eq!(none.height(), 0);
+    }
+}
