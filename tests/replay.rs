@@ -237,9 +237,17 @@ fn replay(
     w: &Workdir,
     config: Option<&str>,
 ) -> Vec<(NaiveDate, BTreeMap<String, (String, String)>)> {
+    replay_world(w, end(), config)
+}
+
+fn replay_world(
+    w: &Workdir,
+    last: NaiveDate,
+    config: Option<&str>,
+) -> Vec<(NaiveDate, BTreeMap<String, (String, String)>)> {
     let mut days = vec![];
     for back in (0..REPLAY_DAYS).rev() {
-        let day = end() - Duration::days(back);
+        let day = last - Duration::days(back);
         let cut = w.path(&format!("cut-{day}"));
         cut_folder(&w.path("gen"), &cut, day);
         let out = format!("out-{day}");
@@ -506,4 +514,62 @@ fn a_typo_in_a_pattern_is_a_config_error_and_the_out_is_not_written() {
         .stderr(predicates::str::contains("risk.patterns[0].anchor"))
         .stderr(predicates::str::contains("found 'gpu_metre'"));
     assert!(!w.path("out").exists());
+}
+
+/// The same replay on three larger worlds (the sample's arguments, and two other seeds, sizes and
+/// end dates): 42 more nightly runs, about two minutes, so not run by default:
+/// `cargo test --locked --test tests replay_other_worlds -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn replay_other_worlds() {
+    let mut failures = vec![];
+    for (customers, seed, end) in [
+        ("100", "42", "2026-11-15"),
+        ("60", "1", "2026-10-31"),
+        ("80", "7", "2026-12-03"),
+    ] {
+        let w = Workdir::new();
+        w.cmd()
+            .args(["-q", "generate", "--customers", customers, "--days", "75"])
+            .args(["--seed", seed, "--end", end, "--out", "gen"])
+            .assert()
+            .success();
+        let labels = labels(&w.path("gen/labels.csv"));
+        let last = NaiveDate::parse_from_str(end, "%Y-%m-%d").unwrap();
+        let runs = replay_world(&w, last, None);
+        for (id, l) in labels.iter().filter(|(_, l)| l.expected == "fraud") {
+            let first = l.first_fraud_day.unwrap();
+            let caught = runs
+                .iter()
+                .filter(|(d, _)| *d >= first)
+                .find(|(_, t)| t.get(id).is_some_and(|(tier, _)| flagged(tier)))
+                .map(|(d, _)| (*d - first).num_days());
+            eprintln!(
+                "world {customers}/{seed}: {} detected after {caught:?} day(s)",
+                l.scenario
+            );
+            let allowed = if l.scenario == "stolen_card" { 1 } else { 0 };
+            if caught.is_none_or(|d| d > allowed) {
+                failures.push(format!(
+                    "{customers}/{seed}: {} after {caught:?}",
+                    l.scenario
+                ));
+            }
+        }
+        let mut fp = 0;
+        for (day, t) in &runs {
+            for (id, (tier, r)) in t {
+                if flagged(tier) && labels.get(id).is_none_or(|l| l.expected != "fraud") {
+                    let s = labels.get(id).map_or("unlabelled", |l| l.scenario.as_str());
+                    failures.push(format!("{customers}/{seed}: {day} {s} {tier}: {r}"));
+                    fp += 1;
+                }
+            }
+        }
+        eprintln!(
+            "world {customers}/{seed}: {fp} false positives in {} runs",
+            runs.len()
+        );
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
