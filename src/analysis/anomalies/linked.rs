@@ -146,8 +146,18 @@ pub fn linked_accounts(
         .clone()
         .str()
         .replace_all(lit(r"[0-9]+"), lit("#"), false);
+    // Only new customers' events are sorted for their first operations.
     let first_ops = events
         .clone()
+        .join(
+            custs
+                .clone()
+                .filter(col(IS_NEW))
+                .select([col(cu::CUSTOMER_ID)]),
+            [col(act::CUSTOMER_ID)],
+            [col(cu::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
         .sort(
             [act::CUSTOMER_ID, act::EVENT_TIME, OP],
             SortMultipleOptions::default().with_maintain_order(true),
