@@ -50,6 +50,8 @@ const KINDS: &str = "_kinds";
 const RANK: &str = "_rank";
 const IS_NEW: &str = "_is_new";
 const NAMES: &str = "_names";
+const COUNTRY: &str = "_country";
+const USAGE_COUNTRY: &str = "_usage_country";
 
 /// The kinds of link, strongest first, with the words of the reason.
 const LINK_KINDS: [(&str, &str); 5] = [
@@ -429,13 +431,12 @@ pub fn high_risk_country(
     if listed.is_empty() {
         return super::empty_anomalies();
     }
-    const CC: &str = "_country";
     let from_customers = super::payment::unique_customers(customers).select([
         col(cu::CUSTOMER_ID),
         blank_to_null(col(cu::COUNTRY))
             .str()
             .to_uppercase()
-            .alias(CC),
+            .alias(COUNTRY),
     ]);
     let from_usage = usage_countries
         .select([
@@ -443,14 +444,14 @@ pub fn high_risk_country(
             blank_to_null(col(crate::schema::usage::CUSTOMER_COUNTRY))
                 .str()
                 .to_uppercase()
-                .alias("_usage_country"),
+                .alias(USAGE_COUNTRY),
         ])
-        .filter(col("_usage_country").is_not_null())
+        .filter(col(USAGE_COUNTRY).is_not_null())
         .group_by([col(cu::CUSTOMER_ID)])
-        .agg([col("_usage_country").min()]);
+        .agg([col(USAGE_COUNTRY).min()]);
     let is_listed = listed
         .iter()
-        .fold(lit(false), |acc, c| acc.or(col(CC).eq(lit(c.clone()))));
+        .fold(lit(false), |acc, c| acc.or(col(COUNTRY).eq(lit(c.clone()))));
     let both = from_usage
         .join(
             from_customers,
@@ -458,11 +459,11 @@ pub fn high_risk_country(
             [col(cu::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
         )
-        .with_column(coalesce(&[col(CC), col("_usage_country")]).alias(CC))
+        .with_column(coalesce(&[col(COUNTRY), col(USAGE_COUNTRY)]).alias(COUNTRY))
         .filter(is_listed.fill_null(lit(false)));
     union(vec![both.select([
         col(cu::CUSTOMER_ID).alias(an::CUSTOMER_ID),
-        col(CC).alias(an::ENTITY),
+        col(COUNTRY).alias(an::ENTITY),
         lit(FAMILY_PAYMENT).alias(an::FAMILY),
         lit(HIGH_RISK_COUNTRY).alias(an::SIGNAL),
         date_lit(as_of).alias(an::DATE),
@@ -472,7 +473,7 @@ pub fn high_risk_country(
         concat_str(
             [
                 lit("Country "),
-                col(CC),
+                col(COUNTRY),
                 lit(" is on the partner's list of high-risk countries for online fraud"),
             ],
             "",
