@@ -557,6 +557,7 @@ const SIGNALS_USAGE: &str = "__signals_usage";
 const SIGNALS_ACTIVITY: &str = "__signals_activity";
 const SIGNALS_PAYMENT: &str = "__signals_payment";
 const SIGNALS_FRAUD: &str = "__signals_fraud";
+const SIGNALS_IDENTITY: &str = "__signals_identity";
 
 /// Collected frames by name.
 struct Frames(BTreeMap<String, DataFrame>);
@@ -688,6 +689,14 @@ pub fn compute(
         ])?;
         let gpu_daily = streamed.remove(1).lazy();
         let round_the_clock = streamed.remove(0).lazy();
+        // linked_accounts and high_risk_country (the usage country from the summary).
+        let identity_signals = analysis::anomalies::linked::identity_signals(
+            inputs.activity.clone(),
+            inputs.customers.clone(),
+            summary.clone(),
+            as_of,
+            &config.anomalies,
+        );
         let usage_signals = analysis::usage_signals::summary_signals(
             summary,
             gpu_daily,
@@ -737,6 +746,7 @@ pub fn compute(
                     &config.anomalies,
                 ),
             ),
+            (SIGNALS_IDENTITY.into(), identity_signals),
             (
                 SIGNALS_FRAUD.into(),
                 analysis::anomalies::fraud_signals(
@@ -779,6 +789,7 @@ pub fn compute(
             phase1.take_lazy(SIGNALS_ACTIVITY)?,
             phase2.take_lazy(SIGNALS_PAYMENT)?,
             phase1.take_lazy(SIGNALS_FRAUD)?,
+            phase1.take_lazy(SIGNALS_IDENTITY)?,
         ],
         inputs.dispositions.clone(),
         as_of,

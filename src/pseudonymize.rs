@@ -206,10 +206,25 @@ impl Pseudonymizer {
                     if key.is_empty() || whole.contains_key(&key) {
                         continue;
                     }
-                    if let Some((_, d)) = key.rsplit_once('@') {
+                    if let Some((local, d)) = key.rsplit_once('@') {
                         if !d.is_empty() {
                             whole.entry(d.to_string()).or_insert_with(|| self.domain(d));
                             searched.insert(d.to_string());
+                            // The domain pattern linked_accounts names (digits as #).
+                            let pattern = digits_as_hash(d);
+                            if pattern != d {
+                                whole
+                                    .entry(pattern.clone())
+                                    .or_insert_with(|| self.domain(&pattern));
+                                searched.insert(pattern);
+                            }
+                        }
+                        // A guest's home domain (ann_fabrikam.com#ext#@tenant...).
+                        if let Some(home) = guest_home_domain(local) {
+                            whole
+                                .entry(home.clone())
+                                .or_insert_with(|| self.domain(&home));
+                            searched.insert(home);
                         }
                     }
                     let address = key.contains('@')
@@ -343,6 +358,31 @@ impl Pseudonymizer {
 
 /// A known value found inside text counts only as a whole word: "Contoso" inside "Contosoville"
 /// is another word.
+/// A domain with every run of digits replaced by `#` (linked_accounts' domain pattern).
+fn digits_as_hash(d: &str) -> String {
+    let mut out = String::with_capacity(d.len());
+    let mut in_digits = false;
+    for c in d.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    out
+}
+
+/// The home domain of a guest account's local part: "ann_fabrikam.com#ext#" -> fabrikam.com.
+fn guest_home_domain(local: &str) -> Option<String> {
+    let head = local.strip_suffix("#ext#")?;
+    let (_, home) = head.rsplit_once('_')?;
+    looks_like_domain(home).then(|| home.to_string())
+}
+
 fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
@@ -411,6 +451,30 @@ mod tests {
         assert!(a
             .pseudonym(Kind::Auto, "Pay-As-You-Go")
             .starts_with("name-"));
+    }
+
+    #[test]
+    fn guest_home_domains_and_domain_patterns_are_scrubbed_too() {
+        let a = p();
+        let df = df!(
+            "caller" => ["ops_bluefinmail.com#EXT#@bluefin01.onmicrosoft.com"],
+        )
+        .unwrap();
+        let dict = a.dictionary([&df].into_iter()).unwrap();
+        let out = a.scrub(
+            "Shares guest accounts from bluefinmail.com with 2 other customers; the domain pattern bluefin#.onmicrosoft.com",
+            &dict,
+        );
+        for gone in ["bluefinmail", "bluefin#", "bluefin01"] {
+            assert!(!out.contains(gone), "{gone} survived in {out}");
+        }
+        assert!(out.contains(&a.domain("bluefinmail.com")), "{out}");
+        assert_eq!(
+            guest_home_domain("ann_fabrikam.com#ext#"),
+            Some("fabrikam.com".into())
+        );
+        assert_eq!(guest_home_domain("ann"), None);
+        assert_eq!(digits_as_hash("a01b2.example.com"), "a#b#.example.com");
     }
 
     #[test]

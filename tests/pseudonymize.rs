@@ -63,7 +63,12 @@ fn originals(w: &Workdir) -> BTreeSet<String> {
     }
     let addresses: Vec<String> = out.iter().filter(|v| v.contains('@')).cloned().collect();
     for a in addresses {
-        out.insert(a.rsplit_once('@').unwrap().1.to_string());
+        let (local, domain) = a.rsplit_once('@').unwrap();
+        out.insert(domain.to_string());
+        // A guest's home domain (linked_accounts names it): ops_bluefinmail.com#ext#@...
+        if let Some((_, home)) = local.strip_suffix("#ext#").and_then(|h| h.rsplit_once('_')) {
+            out.insert(home.to_string());
+        }
     }
     let usage = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/usage");
     for f in std::fs::read_dir(usage).unwrap() {
@@ -129,6 +134,7 @@ fn no_original_value_survives_in_any_output_and_the_figures_stay() {
             > 50
     );
     assert!(originals.contains("alpine traders 0000 ag"));
+    assert!(originals.contains("bluefinmail.com"));
     // Values of 4 characters or more are searched for inside every text; shorter ones
     // (none in the sample) would only be checked as whole cells.
     let long: Vec<&String> = originals

@@ -273,9 +273,10 @@ fn assert_quality_bar(rows: &[(String, String, String)], context: &str) {
             );
         }
     }
+    // Crypto mining, stolen card, account takeover and the three members of the linked ring.
     assert_eq!(
         rows.iter().filter(|r| r.1 == "fraud").count(),
-        3,
+        6,
         "{context}"
     );
 }

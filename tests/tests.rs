@@ -11,5 +11,6 @@ mod ingest_quirks;
 mod pseudonymize;
 mod queries;
 mod real_exports;
+mod replay;
 mod report_browser;
 mod scenarios;

@@ -55,6 +55,8 @@ reasons! {
         "Partner Center audit: a new user was created in the customer's tenant";
     PASSWORD_RESET = "password_reset", FAMILY_ACTIVITY,
         "Partner Center audit: a customer user's password was reset";
+    LINKED_ACCOUNTS = "linked_accounts", FAMILY_ACTIVITY,
+        "one actor behind several new customers: they share a caller, a guest account's home domain, the client IP of privileged operations, a domain pattern, or a sign-up day and country with the same first operations (keys an established customer also uses do not count)";
     PREPAID_INSTRUMENT = "prepaid_instrument", FAMILY_PAYMENT,
         "the customer pays with a prepaid card, the instrument of choice for stolen or throwaway funds";
     USAGE_BEFORE_PAYMENT = "usage_before_payment", FAMILY_PAYMENT,
@@ -67,6 +69,8 @@ reasons! {
         "net balance plus unbilled usage above the customer's credit limit";
     LARGE_PURCHASE = "large_purchase", FAMILY_PAYMENT,
         "a large purchase (reservation, savings plan, marketplace; FOCUS ChargeCategory Purchase) by a new, unverified or prepaid-card customer; an established customer's purchase is no signal";
+    HIGH_RISK_COUNTRY = "high_risk_country", FAMILY_PAYMENT,
+        "the customer's country is on the partner's list of high-risk countries for online fraud (evidence, never enough alone for high)";
     FRAUD_EVENT = "fraud_event", FAMILY_FRAUD,
         "Partner Center raised an Azure fraud notification (crypto mining, usage or deployment anomaly)";
 }

@@ -60,6 +60,140 @@ pub struct RiskConfig {
     pub tier_critical: f64,
     /// How many reasons top_reasons lists.
     pub top_reasons: usize,
+    /// Signals that corroborate each other: when a pattern's anchor and enough of its
+    /// supporting signals fire together, the customer gets the pattern's bonus points on top of
+    /// the anchor's family cap, and a reason line that says the evidence agrees.
+    pub patterns: Vec<Pattern>,
+    /// Signals that only say how much a customer spends (spikes, new meters, peers, a new
+    /// customer spending fast, usage before payment, a balance over the credit limit)...
+    pub spend_signals: Vec<String>,
+    /// ...and the highest risk_score a customer gets when every signal it has is one of them:
+    /// spending a lot is the customer's business until something else (an identity, an
+    /// instrument, a caller, a region, a GPU) says otherwise.
+    pub spend_only_max: f64,
+}
+
+/// A combination of signals that is stronger evidence than their sum: the anchor (a reason code)
+/// and supporting codes (any family) dated within `window_days` of one of the anchor's rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pattern {
+    /// What the agreement means, in words ("crypto-mining pattern").
+    pub name: String,
+    /// The reason code the pattern is built around.
+    pub anchor: String,
+    /// Reason codes that corroborate the anchor.
+    pub supporting: Vec<String>,
+    /// Distinct supporting signals needed.
+    pub min_supporting: usize,
+    /// Points per distinct supporting signal...
+    pub points_per_signal: f64,
+    /// ...up to this many.
+    pub max_points: f64,
+    /// A supporting row counts when its date is at most this many days from an anchor row's.
+    pub window_days: i64,
+}
+
+impl Default for Pattern {
+    fn default() -> Self {
+        Pattern {
+            name: String::new(),
+            anchor: String::new(),
+            supporting: Vec::new(),
+            min_supporting: 1,
+            points_per_signal: 10.0,
+            max_points: 30.0,
+            window_days: 1,
+        }
+    }
+}
+
+/// The default patterns: the crypto-mining signature (a first-ever GPU series with round-the-clock
+/// compute, a new region, the takeover's traces or Partner Center's alert). A spike does not
+/// corroborate a new GPU meter: the GPU's cost is the spike.
+pub fn default_patterns() -> Vec<Pattern> {
+    vec![Pattern {
+        name: "crypto-mining pattern".to_string(),
+        anchor: reasons::GPU_METER.to_string(),
+        supporting: [
+            reasons::ROUND_THE_CLOCK,
+            reasons::NEW_REGION,
+            reasons::NEW_CALLER,
+            reasons::MULTI_REGION_DEPLOY,
+            reasons::FRAUD_EVENT,
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect(),
+        ..Pattern::default()
+    }]
+}
+
+impl RiskConfig {
+    /// Every reason code named in `patterns` and `spend_signals` is one of reasons.rs; the error
+    /// names the key, what was expected and what was found.
+    pub fn check_codes(&self) -> std::result::Result<(), String> {
+        let known = || {
+            reasons::ALL
+                .iter()
+                .map(|r| r.code)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let check = |key: String, code: &str| {
+            if reasons::by_code(code.trim()).is_some() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{key}: expected a reason code ({}), found '{code}'",
+                    known()
+                ))
+            }
+        };
+        for (i, p) in self.patterns.iter().enumerate() {
+            check(format!("risk.patterns[{i}].anchor"), &p.anchor)?;
+            for c in &p.supporting {
+                check(format!("risk.patterns[{i}].supporting"), c)?;
+            }
+        }
+        for c in &self.spend_signals {
+            check("risk.spend_signals".to_string(), c)?;
+        }
+        Ok(())
+    }
+}
+
+/// A signal in a few words, for the reason line of a pattern ("GPU meter, round-the-clock use and
+/// a new region ... agree").
+pub fn phrase(code: &str) -> String {
+    use reasons::*;
+    let p = match code {
+        USAGE_SPIKE => "a usage spike",
+        NEW_METER => "a new meter",
+        GPU_METER => "GPU meter",
+        ROUND_THE_CLOCK => "round-the-clock use",
+        NEW_REGION => "a new region",
+        PEER_OUTLIER => "spend far above peers",
+        ACTIVITY_BURST => "a burst of resource creation",
+        NEW_CALLER => "a new caller",
+        ROLE_ASSIGNMENT => "a privileged role assignment",
+        NEW_IP => "a new client IP",
+        FAILED_OPS_BURST => "a burst of failed operations",
+        MULTI_REGION_DEPLOY => "deployments in many regions",
+        SPENDING_LIMIT_RAISED => "a raised spending limit",
+        NEW_USER => "a new user",
+        PASSWORD_RESET => "a password reset",
+        LINKED_ACCOUNTS => "links to other new customers",
+        HIGH_RISK_COUNTRY => "a high-risk country",
+        PREPAID_INSTRUMENT => "a prepaid card",
+        USAGE_BEFORE_PAYMENT => "usage before payment",
+        FAST_NEW_CUSTOMER => "a new customer spending fast",
+        UNVERIFIED => "an unverified identity",
+        OVER_CREDIT_LIMIT => "a balance over the credit limit",
+        FRAUD_EVENT => "a Partner Center fraud alert",
+        other => return other.replace('_', " "),
+    };
+    p.to_string()
 }
 
 impl Default for RiskConfig {
@@ -72,6 +206,19 @@ impl Default for RiskConfig {
             tier_high: 50.0,
             tier_critical: 75.0,
             top_reasons: 3,
+            patterns: default_patterns(),
+            spend_signals: [
+                reasons::USAGE_SPIKE,
+                reasons::NEW_METER,
+                reasons::PEER_OUTLIER,
+                reasons::FAST_NEW_CUSTOMER,
+                reasons::USAGE_BEFORE_PAYMENT,
+                reasons::OVER_CREDIT_LIMIT,
+            ]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+            spend_only_max: 45.0,
         }
     }
 }
@@ -95,12 +242,15 @@ pub struct SignalWeights {
     pub spending_limit_raised: f64,
     pub new_user: f64,
     pub password_reset: f64,
+    pub linked_accounts: f64,
     pub prepaid_instrument: f64,
     pub usage_before_payment: f64,
     pub fast_new_customer: f64,
     pub unverified: f64,
     pub over_credit_limit: f64,
     pub large_purchase: f64,
+    /// At most half of `tier_high` counts, whatever the weight: never enough alone for high.
+    pub high_risk_country: f64,
     pub fraud_event: f64,
 }
 
@@ -124,12 +274,14 @@ impl Default for SignalWeights {
             spending_limit_raised: 12.0,
             new_user: 6.0,
             password_reset: 8.0,
+            linked_accounts: 20.0,
             prepaid_instrument: 12.0,
             usage_before_payment: 12.0,
             fast_new_customer: 12.0,
             unverified: 8.0,
             over_credit_limit: 10.0,
             large_purchase: 12.0,
+            high_risk_country: 10.0,
             fraud_event: 40.0,
         }
     }
@@ -155,12 +307,14 @@ impl SignalWeights {
             SPENDING_LIMIT_RAISED => self.spending_limit_raised,
             NEW_USER => self.new_user,
             PASSWORD_RESET => self.password_reset,
+            LINKED_ACCOUNTS => self.linked_accounts,
             PREPAID_INSTRUMENT => self.prepaid_instrument,
             USAGE_BEFORE_PAYMENT => self.usage_before_payment,
             FAST_NEW_CUSTOMER => self.fast_new_customer,
             UNVERIFIED => self.unverified,
             OVER_CREDIT_LIMIT => self.over_credit_limit,
             LARGE_PURCHASE => self.large_purchase,
+            HIGH_RISK_COUNTRY => self.high_risk_country,
             FRAUD_EVENT => self.fraud_event,
             _ => return None,
         };
@@ -179,8 +333,11 @@ pub struct FamilyCaps {
 
 impl Default for FamilyCaps {
     fn default() -> Self {
+        // Usage alone stays below high (50): a new region, new servers running all day and a
+        // spike are what growth and migrations look like too; only a pattern's corroboration
+        // (the mining signature) or another family lifts a customer to high.
         FamilyCaps {
-            usage: 50.0,
+            usage: 45.0,
             activity: 50.0,
             payment: 50.0,
             fraud: 80.0,
@@ -202,6 +359,12 @@ impl FamilyCaps {
 
 // Working columns.
 const CONTRIB: &str = "_contribution";
+const BONUS: &str = "_bonus";
+const PATTERN_TEXT: &str = "_pattern_reasons";
+const ADATE: &str = "_anchor_day";
+const SDAY: &str = "_support_day";
+const NSUP: &str = "_n_supporting";
+const BEYOND_SPEND: &str = "_beyond_spend";
 const VERDICT_TEXT: &str = "_verdict";
 const TOP: &str = "_top";
 
@@ -245,7 +408,16 @@ pub fn risk_scores(
     let per_signal = anomalies
         .clone()
         .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
-        .with_column((weight * strength).alias(CONTRIB))
+        .with_column(
+            // A high-risk country is evidence, never enough alone for high.
+            when(col(an::SIGNAL).eq(lit(reasons::HIGH_RISK_COUNTRY)))
+                .then(min2f(
+                    weight.clone() * strength.clone(),
+                    lit((cfg.tier_high * 0.5).max(0.0)),
+                ))
+                .otherwise(weight * strength)
+                .alias(CONTRIB),
+        )
         .sort(
             [
                 an::CUSTOMER_ID,
@@ -277,12 +449,35 @@ pub fn risk_scores(
             when(col(CONTRIB).gt(cap.clone()))
                 .then(cap)
                 .otherwise(col(CONTRIB))
-                .round(2, RoundMode::HalfAwayFromZero)
                 .alias(CONTRIB),
-        )
-        .group_by([col(an::CUSTOMER_ID)])
-        .agg(family_cols);
+        );
+    // Pattern bonuses land in the anchor's family, on top of its cap.
+    let (bonus, pattern_text) = pattern_bonuses(anomalies.clone(), &cfg.patterns);
+    let families = concat(
+        [
+            families,
+            bonus.clone().select([
+                col(an::CUSTOMER_ID),
+                col(an::FAMILY),
+                col(BONUS).alias(CONTRIB),
+            ]),
+        ],
+        UnionArgs::default(),
+    )
+    .unwrap_or_else(|_| an::DEF.empty().lazy().select([col(an::CUSTOMER_ID)]))
+    .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
+    .agg([order_free_sum(col(CONTRIB)).round(2, RoundMode::HalfAwayFromZero)])
+    .group_by([col(an::CUSTOMER_ID)])
+    .agg(family_cols);
 
+    let is_spend = cfg.spend_signals.iter().fold(lit(false), |acc, c| {
+        acc.or(col(an::SIGNAL).eq(lit(c.trim().to_ascii_lowercase())))
+    });
+    let beyond_spend = per_signal
+        .clone()
+        .filter(col(CONTRIB).gt(lit(0.0)).and(is_spend.not()))
+        .group_by([col(an::CUSTOMER_ID)])
+        .agg([col(an::SIGNAL).count().gt(lit(0)).alias(BEYOND_SPEND)]);
     let top = per_signal
         .filter(col(CONTRIB).gt(lit(0.0)))
         .group_by([col(an::CUSTOMER_ID)])
@@ -374,6 +569,8 @@ pub fn risk_scores(
     let mut joined = left(ids, names, cu::CUSTOMER_ID);
     joined = left(joined, families, an::CUSTOMER_ID);
     joined = left(joined, top, an::CUSTOMER_ID);
+    joined = left(joined, pattern_text, an::CUSTOMER_ID);
+    joined = left(joined, beyond_spend, an::CUSTOMER_ID);
     joined = left(joined, suppressed, an::CUSTOMER_ID);
     joined = left(joined, exposure_one, EXPOSURE_CUSTOMER_ID);
     joined = left(joined, verdicts, di::CUSTOMER_ID);
@@ -393,7 +590,7 @@ pub fn risk_scores(
         .when(score.gt_eq(lit(cfg.tier_medium)))
         .then(lit(TIER_MEDIUM))
         .otherwise(lit(TIER_LOW));
-    let top_reasons = concat_str([col(VERDICT_TEXT), col(TOP)], "; ", true);
+    let top_reasons = concat_str([col(VERDICT_TEXT), col(PATTERN_TEXT), col(TOP)], "; ", true);
 
     joined
         .with_columns(
@@ -407,8 +604,20 @@ pub fn risk_scores(
             when(family_sum.clone().gt(lit(100.0)))
                 .then(lit(100.0))
                 .otherwise(family_sum)
-                .round(2, RoundMode::HalfAwayFromZero)
                 .alias(rs::RISK_SCORE),
+        )
+        // Spend alone is capped at spend_only_max.
+        .with_column(
+            when(
+                col(BEYOND_SPEND)
+                    .fill_null(lit(false))
+                    .not()
+                    .and(col(rs::RISK_SCORE).gt(lit(cfg.spend_only_max))),
+            )
+            .then(lit(cfg.spend_only_max))
+            .otherwise(col(rs::RISK_SCORE))
+            .round(2, RoundMode::HalfAwayFromZero)
+            .alias(rs::RISK_SCORE),
         )
         .with_columns([
             tier.alias(rs::TIER),
@@ -472,6 +681,163 @@ pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> LazyFrame {
                 .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
                 .collect::<Vec<_>>(),
         )
+}
+
+/// Per pattern and customer, the bonus of its best-supported anchor day: rows (customer_id,
+/// family of the anchor, bonus), and per customer the reason lines of every pattern that fired,
+/// strongest first ("GPU meter, round-the-clock use and a new region on 2026-11-03 agree:
+/// crypto-mining pattern (+20 points)"). Suppressed rows neither anchor nor support.
+fn pattern_bonuses(anomalies: LazyFrame, patterns: &[Pattern]) -> (LazyFrame, LazyFrame) {
+    let live = anomalies
+        .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
+        .select([col(an::CUSTOMER_ID), col(an::SIGNAL), col(an::DATE)])
+        .filter(col(an::DATE).is_not_null())
+        .cache();
+    let day = |c: &str| col(c).cast(DataType::Int32);
+    let mut parts = vec![];
+    for p in patterns {
+        let Some(anchor) = reasons::by_code(p.anchor.trim()) else {
+            continue;
+        };
+        let support: Vec<&'static str> = p
+            .supporting
+            .iter()
+            .filter_map(|c| reasons::by_code(c.trim()).map(|r| r.code))
+            .filter(|c| *c != anchor.code)
+            .fold(vec![], |mut v, c| {
+                if !v.contains(&c) {
+                    v.push(c);
+                }
+                v
+            });
+        if support.is_empty() {
+            continue;
+        }
+        let anchors = live
+            .clone()
+            .filter(col(an::SIGNAL).eq(lit(anchor.code)))
+            .select([col(an::CUSTOMER_ID), col(an::DATE).alias(ADATE)])
+            .unique(None, UniqueKeepStrategy::Any);
+        let supporting = live
+            .clone()
+            .filter(
+                support
+                    .iter()
+                    .fold(lit(false), |acc, c| acc.or(col(an::SIGNAL).eq(lit(*c)))),
+            )
+            .select([
+                col(an::CUSTOMER_ID),
+                col(an::SIGNAL),
+                col(an::DATE).alias(SDAY),
+            ]);
+        let has = |c: &str| col(an::SIGNAL).eq(lit(c.to_string())).any(true);
+        let words: Vec<Expr> = std::iter::once(lit(phrase(anchor.code)))
+            .chain(support.iter().map(|c| {
+                when(col(format!("_has_{c}")))
+                    .then(lit(phrase(c)))
+                    .otherwise(lit(NULL).cast(DataType::String))
+            }))
+            .collect();
+        let min_sup = p.min_supporting.max(1) as u32;
+        let part = anchors
+            .join(
+                supporting,
+                [col(an::CUSTOMER_ID)],
+                [col(an::CUSTOMER_ID)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .filter(
+                (day(SDAY) - day(ADATE))
+                    .abs()
+                    .lt_eq(lit(p.window_days.max(0) as i32)),
+            )
+            .group_by([col(an::CUSTOMER_ID), col(ADATE)])
+            .agg(
+                std::iter::once(col(an::SIGNAL).n_unique().alias(NSUP))
+                    .chain(support.iter().map(|c| has(c).alias(format!("_has_{c}"))))
+                    .collect::<Vec<_>>(),
+            )
+            .filter(col(NSUP).cast(DataType::UInt32).gt_eq(lit(min_sup)))
+            .with_column(
+                min2f(
+                    col(NSUP).cast(DataType::Float64) * lit(p.points_per_signal.max(0.0)),
+                    lit(p.max_points.max(0.0)),
+                )
+                .round(2, RoundMode::HalfAwayFromZero)
+                .alias(BONUS),
+            )
+            // The best-supported anchor day, the earliest of equals.
+            .sort(
+                [an::CUSTOMER_ID, BONUS, ADATE],
+                SortMultipleOptions::default()
+                    .with_order_descending_multi([false, true, false])
+                    .with_maintain_order(true),
+            )
+            .unique_stable(Some(cols([an::CUSTOMER_ID])), UniqueKeepStrategy::First)
+            .with_column(
+                concat_str(
+                    [
+                        concat_str(words, ", ", true).str().replace(
+                            lit(r", ([^,]*)$"),
+                            lit(" and $1"),
+                            false,
+                        ),
+                        lit(" on "),
+                        col(ADATE).dt().strftime("%Y-%m-%d"),
+                        lit(format!(" agree: {} (+", p.name.trim())),
+                        col(BONUS)
+                            .round(0, RoundMode::HalfAwayFromZero)
+                            .cast(DataType::Int64)
+                            .cast(DataType::String),
+                        lit(" points)"),
+                    ],
+                    "",
+                    false,
+                )
+                .alias(PATTERN_TEXT),
+            )
+            .select([
+                col(an::CUSTOMER_ID),
+                lit(anchor.family).alias(an::FAMILY),
+                col(BONUS),
+                col(PATTERN_TEXT),
+            ]);
+        parts.push(part);
+    }
+    let empty = || {
+        df!(
+            an::CUSTOMER_ID => Vec::<String>::new(),
+            an::FAMILY => Vec::<String>::new(),
+            BONUS => Vec::<f64>::new(),
+            PATTERN_TEXT => Vec::<String>::new(),
+        )
+        .map(|d| d.lazy())
+        .unwrap_or_default()
+    };
+    let all = if parts.is_empty() {
+        empty()
+    } else {
+        concat(parts, UnionArgs::default()).unwrap_or_else(|_| empty())
+    }
+    .cache();
+    let text = all
+        .clone()
+        .group_by([col(an::CUSTOMER_ID)])
+        .agg([col(PATTERN_TEXT)
+            .sort_by(
+                [col(BONUS), col(PATTERN_TEXT)],
+                SortMultipleOptions::default().with_order_descending_multi([true, false]),
+            )
+            .str()
+            .join("; ", true)]);
+    (
+        all.select([col(an::CUSTOMER_ID), col(an::FAMILY), col(BONUS)]),
+        text,
+    )
+}
+
+fn min2f(a: Expr, b: Expr) -> Expr {
+    when(a.clone().lt_eq(b.clone())).then(a).otherwise(b)
 }
 
 /// The (customer_id, tier) pairs that drive risk-based dunning in collections.
@@ -603,7 +969,9 @@ mod tests {
             ("r1", "new_ip", 1.0, false),
             ("r1", "unverified", 1.0, false),
             ("r1", "prepaid_instrument", 1.0, true),
-            // r2: usage 15x2 + 15x2 + 8x2 = 76 -> cap 50; activity 15x2 + 12x2 = 54 -> 50;
+            // r2: usage 15x2 + 15x2 + 8x2 = 76 -> cap 45, plus the crypto-mining pattern (GPU
+            // meter with round-the-clock use, a new region, deployments in many regions and a
+            // fraud alert on the same day: 4 x 10, at most 30) = 75; activity 15x2 + 12x2 = 54 -> 50;
             // payment 12x2 x 3 = 72 -> 50; fraud 40 x 2 = 80 (cap 80). 230 -> 100: critical.
             ("r2", "gpu_meter", 2.0, false),
             ("r2", "round_the_clock", 2.5, false),
@@ -637,7 +1005,11 @@ mod tests {
             strs(&out, rs::TIER),
             ["critical", "medium", "low", "low", "critical"]
         );
-        assert_eq!(f64s(&out, rs::USAGE), [50.0, 32.0, 0.0, 0.0, 0.0]);
+        assert_eq!(f64s(&out, rs::USAGE), [75.0, 32.0, 0.0, 0.0, 0.0]);
+        assert!(strs(&out, rs::TOP_REASONS)[0].starts_with(
+            "GPU meter, round-the-clock use, a new region, deployments in many regions and a \
+             Partner Center fraud alert on 2026-10-14 agree: crypto-mining pattern (+30 points); "
+        ));
         assert_eq!(f64s(&out, rs::ACTIVITY), [50.0, 6.0, 0.0, 0.0, 0.0]);
         assert_eq!(f64s(&out, rs::PAYMENT), [50.0, 8.0, 8.0, 0.0, 0.0]);
         assert_eq!(f64s(&out, rs::FRAUD), [80.0, 0.0, 0.0, 0.0, 0.0]);
@@ -680,6 +1052,8 @@ mod tests {
         cfg.weights.usage_spike = 25.0;
         cfg.weights.new_ip = 25.0;
         cfg.weights.gpu_meter = 0.0;
+        cfg.spend_only_max = 100.0;
+        cfg.family_caps.usage = 100.0;
         let rows = [
             ("e1", "usage_spike", 1.0, false),    // 25 x 1 = 25.00: medium
             ("e2", "usage_spike", 0.9996, false), // 24.99: low
@@ -714,7 +1088,8 @@ mod tests {
                 rows.push((c, *s, 1.0, false));
             }
         };
-        // usage 15 + 15 + 8 + 12 = 50, fraud 40: 90.
+        // usage 15 + 15 + 8 + 12 = 50 -> cap 45, + the mining pattern (round the clock, new
+        // region, fraud event: 3 x 10 = 30) = 75; fraud 40: 115 -> 100.
         add(
             "crypto",
             &[
@@ -786,7 +1161,7 @@ mod tests {
     #[test]
     fn fraud_profiles_are_high_or_critical_and_benign_ones_low() {
         let out = profiles();
-        assert_eq!(tier_of(&out, "crypto"), ("critical".into(), 90.0));
+        assert_eq!(tier_of(&out, "crypto"), ("critical".into(), 100.0));
         assert_eq!(tier_of(&out, "stolen_card"), ("high".into(), 54.0));
         assert_eq!(tier_of(&out, "takeover"), ("high".into(), 50.0));
         assert_eq!(tier_of(&out, "unverified_only"), ("low".into(), 8.0));
@@ -796,6 +1171,138 @@ mod tests {
         assert_eq!(tier_of(&out, "late_payer"), ("low".into(), 0.0));
         assert_eq!(tier_of(&out, "over_budget"), ("low".into(), 0.0));
         assert_eq!(tier_of(&out, "verdict"), ("critical".into(), 8.0));
+    }
+
+    /// Rows (customer, signal, score, date) unsuppressed.
+    fn dated(rows: &[(&str, &str, f64, &str)]) -> LazyFrame {
+        let df = df!(
+            an::CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::FAMILY => rows.iter().map(|r| reasons::by_code(r.1).unwrap().family).collect::<Vec<_>>(),
+            an::SIGNAL => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            an::DATE => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            an::ENTITY => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            an::SCORE => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            an::REASON => rows.iter().map(|r| format!("{} of {}", r.1, r.0)).collect::<Vec<_>>(),
+            an::SUPPRESSED => rows.iter().map(|_| false).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        frame(&an::DEF, df)
+    }
+
+    #[test]
+    fn corroborating_first_day_evidence_is_high_and_usage_alone_is_not() {
+        let rows = [
+            // The mining signature on its first day: GPU 15 x 2 + round the clock 15 x 2 + new
+            // region 8 x 2 = 76 -> cap 45; two supporting signals within a day: +20 = 65, high.
+            ("miner", "gpu_meter", 2.0, "2026-10-14"),
+            ("miner", "round_the_clock", 2.0, "2026-10-14"),
+            ("miner", "new_region", 2.0, "2026-10-14"),
+            // GPU and a new region only (the medium 46 of before): 45 + 10 = 55, high.
+            ("gpu_region", "gpu_meter", 2.0, "2026-10-14"),
+            ("gpu_region", "new_region", 2.0, "2026-10-13"),
+            // A region move or an established GPU user adding nodes: new region, new 24 h
+            // servers and a spike, but no new GPU series: 30 + 16 + 24 = 70 -> cap 45, medium.
+            ("mover", "round_the_clock", 2.0, "2026-10-14"),
+            ("mover", "new_region", 2.0, "2026-10-14"),
+            ("mover", "usage_spike", 2.0, "2026-10-14"),
+            // A first GPU trial and its spike the same day: a spike does not corroborate (the
+            // GPU's cost is the spike): 30 + 24 = 54 -> 45, medium.
+            ("trial", "gpu_meter", 2.0, "2026-10-09"),
+            ("trial", "usage_spike", 2.0, "2026-10-09"),
+            // Across families: a GPU meter (15 x 1) and a new caller (10 x 1) the same day: usage
+            // 15 + 10 = 25 (the bonus lands in the anchor's family), activity 10: 35, medium.
+            ("cross", "gpu_meter", 1.0, "2026-10-14"),
+            ("cross", "new_caller", 1.0, "2026-10-14"),
+        ];
+        let out = risk_scores(
+            dated(&rows),
+            customers(),
+            exposure(&[]),
+            no_dispositions(),
+            d(A.0, A.1, A.2),
+            &RiskConfig::default(),
+        )
+        .collect()
+        .unwrap();
+        assert_eq!(tier_of(&out, "miner"), ("high".into(), 65.0));
+        assert_eq!(tier_of(&out, "gpu_region"), ("high".into(), 55.0));
+        assert_eq!(tier_of(&out, "mover"), ("medium".into(), 45.0));
+        assert_eq!(tier_of(&out, "trial"), ("medium".into(), 45.0));
+        // cross: usage 15 + 10 bonus = 25, activity 10: 35, medium.
+        assert_eq!(tier_of(&out, "cross"), ("medium".into(), 35.0));
+        let reasons_of = |c: &str| {
+            let i = strs(&out, rs::CUSTOMER_ID)
+                .iter()
+                .position(|x| x == c)
+                .unwrap();
+            strs(&out, rs::TOP_REASONS)[i].clone()
+        };
+        assert_eq!(
+            reasons_of("miner"),
+            "GPU meter, round-the-clock use and a new region on 2026-10-14 agree: \
+             crypto-mining pattern (+20 points); gpu_meter of miner; round_the_clock of miner; \
+             new_region of miner"
+        );
+        assert_eq!(
+            reasons_of("cross"),
+            "GPU meter and a new caller on 2026-10-14 agree: crypto-mining pattern (+10 points); \
+             gpu_meter of cross; new_caller of cross"
+        );
+        assert_eq!(
+            reasons_of("mover"),
+            "round_the_clock of mover; usage_spike of mover; new_region of mover"
+        );
+        // No patterns: the old arithmetic (usage capped, nothing on top).
+        let cfg = RiskConfig {
+            patterns: vec![],
+            ..RiskConfig::default()
+        };
+        let plain = risk_scores(
+            dated(&rows),
+            customers(),
+            exposure(&[]),
+            no_dispositions(),
+            d(A.0, A.1, A.2),
+            &cfg,
+        )
+        .collect()
+        .unwrap();
+        assert_eq!(tier_of(&plain, "miner"), ("medium".into(), 45.0));
+        assert_eq!(tier_of(&plain, "gpu_region"), ("medium".into(), 45.0));
+    }
+
+    #[test]
+    fn spend_alone_stays_below_high() {
+        let rows = [
+            // A new verified customer ramping up: peers 10 x 2 + fast new customer 12 x 1.5 +
+            // usage before payment 12 x 1.25 = 53, all spend: capped at 45, medium.
+            ("ramp", "peer_outlier", 2.0, "2026-10-14"),
+            ("ramp", "fast_new_customer", 1.5, "2026-10-14"),
+            ("ramp", "usage_before_payment", 1.25, "2026-10-14"),
+            // The same spend with an unverified identity: 53 + 8 = 61, high.
+            ("card", "peer_outlier", 2.0, "2026-10-14"),
+            ("card", "fast_new_customer", 1.5, "2026-10-14"),
+            ("card", "usage_before_payment", 1.25, "2026-10-14"),
+            ("card", "unverified", 1.0, "2026-10-14"),
+        ];
+        let out = risk_scores(
+            dated(&rows),
+            customers(),
+            exposure(&[]),
+            no_dispositions(),
+            d(A.0, A.1, A.2),
+            &RiskConfig::default(),
+        )
+        .collect()
+        .unwrap();
+        assert_eq!(tier_of(&out, "ramp"), ("medium".into(), 45.0));
+        assert_eq!(tier_of(&out, "card"), ("high".into(), 61.0));
+        // The family columns keep their figures; only the score is capped.
+        let i = strs(&out, rs::CUSTOMER_ID)
+            .iter()
+            .position(|c| c == "ramp")
+            .unwrap();
+        assert_eq!(f64s(&out, rs::PAYMENT)[i], 33.0);
     }
 
     #[test]

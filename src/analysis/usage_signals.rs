@@ -377,10 +377,11 @@ pub fn round_the_clock_signals(
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
     let w = Window::new(as_of, cfg);
-    let history = customer_history(summary.clone(), &w);
+    let history = customer_history(summary.clone(), &w).cache();
     round_the_clock(
         usage_lines(usage, &w),
-        usual_spend(summary, history, &w),
+        usual_spend(summary, history.clone(), &w),
+        history,
         &w,
         cfg,
     )
@@ -987,6 +988,7 @@ fn new_regions(
 fn round_the_clock(
     lines: LazyFrame,
     level: LazyFrame,
+    history: LazyFrame,
     w: &Window,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
@@ -1029,6 +1031,11 @@ fn round_the_clock(
         .group_by(resource_day_keys)
         .agg([order_free_sum(col(HOURS)), order_free_sum(col(us::COST))]);
     let full_day = || col(HOURS).gt_eq(lit(cfg.round_the_clock_hours));
+    // Every day of the last rtc_days on which the resource existed must be a full day: a VM's
+    // daily quantity is already 24 hours on its first day, so a resource that started on A
+    // qualifies with that one day (evidence from the first morning), one that started earlier
+    // needs each of the last rtc_days.
+    let needed = min2(lit(w.a) - col(FIRST) + lit(1), lit(w.rtc_days));
     let per_resource = recent
         .group_by(resource_keys)
         .agg([
@@ -1041,7 +1048,7 @@ fn round_the_clock(
             col(DAY).min().alias(FIRST),
             order_free_sum(col(us::COST)).alias(RECENT_COST),
         ])
-        .filter(col(QUAL_LAST).eq(lit(w.rtc_days)))
+        .filter(col(QUAL_LAST).eq(needed).and(col(QUAL_LAST).gt(lit(0))))
         .cache();
 
     // New resources only: drop those seen in any usage before the recent window. The history's
@@ -1066,6 +1073,15 @@ fn round_the_clock(
             col(QUAL_ALL).max(),
         ])
         .filter(col(RECENT_COST).gt_eq(lit(cfg.round_the_clock_min_cost)))
+        // Established customers only: on a customer without history every server is new, so
+        // new 24-hour compute says nothing there (peers and payment signals judge new customers).
+        .join(
+            history.select([col(us::CUSTOMER_ID), col(HISTORY)]),
+            [col(us::CUSTOMER_ID)],
+            [col(us::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(HISTORY).gt_eq(lit(cfg.min_history_days)))
         .join(
             level,
             [col(us::CUSTOMER_ID), col(us::CURRENCY)],
@@ -1077,7 +1093,9 @@ fn round_the_clock(
         [
             lit("Compute running 24 h a day for "),
             int_text(col(QUAL_ALL)),
-            lit(" days on "),
+            when(col(QUAL_ALL).eq(lit(1)))
+                .then(lit(" day on "))
+                .otherwise(lit(" days on ")),
             int_text(col(N_RES)),
             when(col(N_RES).eq(lit(1)))
                 .then(lit(" new resource ("))
@@ -2030,6 +2048,65 @@ mod tests {
         assert_eq!(
             rtc[0].reason,
             "Compute running 24 h a day for 5 days on 1 new resource (Virtual Machines, D8s v3): 1,200.00 USD in the last 5 days"
+        );
+    }
+
+    #[test]
+    fn round_the_clock_fires_on_the_first_day_of_new_compute_of_an_established_customer() {
+        // "est": a D4s v3 server 10 h a day from A-60 (history 54 days, usual spend 48 a day).
+        // On A it starts two new GPU nodes at 24 h: one day is enough (a VM's first day already
+        // has its 24 hours). A third new node started on A-1 ran 24 h then 20 h on A: no.
+        // "fresh": a customer whose first usage is A-1 runs a new node 24 h a day: every server of
+        // a new customer is new, so no signal.
+        let mut lines: Vec<Line> = (0..=60)
+            .map(|d| Line {
+                resource: "/subscriptions/s/vms/old",
+                qty: 10.0,
+                ..vm("est", d, 48.0)
+            })
+            .collect();
+        for node in ["/subscriptions/s/vms/gpu1", "/subscriptions/s/vms/gpu2"] {
+            lines.push(Line {
+                name: "NC24s v3",
+                resource: node,
+                qty: 24.0,
+                ..vm("est", 0, 73.44)
+            });
+        }
+        for (d, qty) in [(1, 24.0), (0, 20.0)] {
+            lines.push(Line {
+                name: "NC6s v3",
+                resource: "/subscriptions/s/vms/gpu3",
+                qty,
+                ..vm("est", d, 60.0)
+            });
+        }
+        for d in 0..=1 {
+            lines.push(Line {
+                resource: "/subscriptions/f/vms/a",
+                qty: 24.0,
+                ..vm("fresh", d, 100.0)
+            });
+        }
+        let rows = run(&lines);
+        let rtc: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.signal == ROUND_THE_CLOCK)
+            .collect();
+        assert_eq!(rtc.len(), 1, "{rows:?}");
+        assert_eq!(
+            (
+                rtc[0].customer.as_str(),
+                rtc[0].entity.as_str(),
+                rtc[0].date.as_str()
+            ),
+            ("est", "Virtual Machines / NC24s v3", "2026-10-14")
+        );
+        // 146.88 on one day over max(0.1 x 48, 5) = 5: 29.376.
+        assert!(close(rtc[0].actual, 146.88) && close(rtc[0].score, 29.376));
+        assert_eq!(
+            rtc[0].reason,
+            "Compute running 24 h a day for 1 day on 2 new resources (Virtual Machines, NC24s v3): 146.88 USD on 2026-10-14"
         );
     }
 

@@ -92,10 +92,16 @@ impl Default for ReportConfig {
 impl Config {
     /// Parses a config file's text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
-        toml::from_str(text).map_err(|e| Error::Config {
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config {
             origin: origin.to_string(),
             message: e.to_string(),
-        })
+        })?;
+        // Reason codes named in [risk] must exist: a typo would silently match nothing.
+        config.risk.check_codes().map_err(|message| Error::Config {
+            origin: origin.to_string(),
+            message,
+        })?;
+        Ok(config)
     }
 
     /// Reads a config file.
@@ -138,6 +144,28 @@ mod tests {
                 "config key {k} is not in default.toml"
             );
         }
+    }
+
+    #[test]
+    fn an_unknown_reason_code_in_a_pattern_is_a_config_error() {
+        let text = "[[risk.patterns]]\nname = \"x\"\nanchor = \"gpu_metre\"\nsupporting = [\"new_region\"]\n";
+        let err = Config::from_toml(text, "b.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("b.toml")
+                && err.contains("risk.patterns[0].anchor")
+                && err.contains("expected a reason code")
+                && err.contains("found 'gpu_metre'"),
+            "{err}"
+        );
+        let text = "[risk]\nspend_signals = [\"usage_spike\", \"peers\"]\n";
+        let err = Config::from_toml(text, "b.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("risk.spend_signals") && err.contains("'peers'"),
+            "{err}"
+        );
+        // Known codes load, and patterns = [] turns them off.
+        let ok = Config::from_toml("[risk]\npatterns = []\n", "b.toml").unwrap();
+        assert!(ok.risk.patterns.is_empty());
     }
 
     #[test]

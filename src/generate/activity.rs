@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::world::{
     add_months, first_of_month, guid, rng_for, stream, ActivityShape, Customer, Scenario, World,
+    MSP_GUEST_PREFIX, MSP_OFFICE_IP, RING_GUEST_PREFIX, RING_IP,
 };
 use super::{io_err, write_csv, GeneratedFile};
 use crate::error::Result;
@@ -342,6 +343,78 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
                     ));
                 }
             }
+        }
+        Scenario::LinkedRing => {
+            // The day after sign-up, before the tenant's own users appear, one guest account
+            // (home domain bluefinmail.com) from one IP makes itself Owner, raises the quota and
+            // creates three VMs: the same script in every tenant of the ring.
+            let d = c.created + Duration::days(1);
+            if w.day_index(d).is_some() {
+                let caller = format!("{RING_GUEST_PREFIX}{}", c.domain);
+                let mut e = ev(
+                    c,
+                    at(d, 3600 + 120),
+                    &sub0,
+                    &caller,
+                    RING_IP,
+                    "Microsoft.Authorization/roleAssignments/write",
+                    "Succeeded",
+                    "Microsoft.Authorization/roleAssignments",
+                    &guid(&mut rng),
+                    "global",
+                    &mut rng,
+                );
+                e.role = Some("Owner");
+                out.push(e);
+                out.push(ev(
+                    c,
+                    at(d, 3600 + 400),
+                    &sub0,
+                    &caller,
+                    RING_IP,
+                    "Microsoft.Quota/quotas/write",
+                    "Succeeded",
+                    "Microsoft.Quota/quotas",
+                    "standardFSv2Family",
+                    c.home_region,
+                    &mut rng,
+                ));
+                for k in 0..3u32 {
+                    out.push(ev(
+                        c,
+                        at(d, 3600 + 700 + k * 60),
+                        &sub0,
+                        &caller,
+                        RING_IP,
+                        "Microsoft.Compute/virtualMachines/write",
+                        "Succeeded",
+                        "Microsoft.Compute/virtualMachines",
+                        &format!("vm-f16-{k:02}"),
+                        c.home_region,
+                        &mut rng,
+                    ));
+                }
+            }
+        }
+        Scenario::MspManaged => {
+            // The MSP grants a contractor Contributor on each managed tenant, from its office,
+            // in the same week: one actor across several customers, but established ones.
+            let d = day(2);
+            let mut e = ev(
+                c,
+                at(d, 10 * 3600 + 300),
+                &sub0,
+                &format!("{MSP_GUEST_PREFIX}{}", c.domain),
+                MSP_OFFICE_IP,
+                "Microsoft.Authorization/roleAssignments/write",
+                "Succeeded",
+                "Microsoft.Authorization/roleAssignments",
+                &guid(&mut rng),
+                "global",
+                &mut rng,
+            );
+            e.role = Some("Contributor");
+            out.push(e);
         }
         Scenario::PlannedSpike => {
             let d = day(3);

@@ -735,13 +735,20 @@ pub fn write_labels(w: &World, out: &Path) -> Result<GeneratedFile> {
                 c.name.clone(),
                 c.scenario.id().into(),
                 c.scenario.expected().into(),
+                c.first_fraud_day(w.end).map(iso).unwrap_or_default(),
             ]
         })
         .collect();
     write_csv(
         out,
         "labels.csv",
-        &["customer_id", "customer_name", "scenario", "expected"],
+        &[
+            "customer_id",
+            "customer_name",
+            "scenario",
+            "expected",
+            "first_fraud_day",
+        ],
         &rows,
     )
 }

@@ -402,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn labels_name_each_planted_scenario_once() {
+    fn labels_name_each_planted_scenario_as_often_as_planted() {
         let d = tempfile::tempdir().unwrap();
         generate(&spec(d.path(), 5)).unwrap();
         let labels = rows(&d.path().join("labels.csv"));
@@ -410,22 +410,45 @@ mod tests {
         for s in world::PLANTED {
             assert_eq!(
                 labels.iter().filter(|r| r["scenario"] == s.id()).count(),
-                1,
+                world::PLANTED.iter().filter(|p| **p == s).count(),
                 "{}",
                 s.id()
             );
         }
+        // Crypto mining, stolen card, account takeover and the three linked-ring members.
         assert_eq!(
             labels.iter().filter(|r| r["expected"] == "fraud").count(),
-            3
+            6
         );
         assert_eq!(
             labels.iter().filter(|r| r["expected"] == "benign").count(),
-            4
+            4 + 5 + 3 + 2
         );
         assert_eq!(
             labels.iter().filter(|r| r["scenario"] == "normal").count(),
-            30 - 11
+            30 - 24
+        );
+        // Every fraud has its first day, nothing else has one.
+        for r in &labels {
+            assert_eq!(
+                r["expected"] == "fraud",
+                !r["firstfraudday"].is_empty(),
+                "{r:?}"
+            );
+        }
+        let mut ring: Vec<String> = labels
+            .iter()
+            .filter(|r| r["scenario"] == "linked_ring")
+            .map(|r| r["customername"].clone())
+            .collect();
+        ring.sort();
+        assert_eq!(
+            ring,
+            [
+                "Bluefin Trading 01 Ltd",
+                "Bluefin Trading 02 Ltd",
+                "Bluefin Trading 03 Ltd"
+            ]
         );
     }
 
@@ -480,22 +503,34 @@ mod tests {
     }
 
     #[test]
-    fn gpu_meters_appear_only_for_crypto_mining_in_the_last_days() {
+    fn gpu_meters_appear_for_crypto_mining_and_the_gpu_look_alikes_only() {
         let d = tempfile::tempdir().unwrap();
         generate(&spec(d.path(), 13)).unwrap();
         let id = label_of(d.path(), "crypto_mining");
+        let expansion = label_of(d.path(), "gpu_expansion");
+        let trial = label_of(d.path(), "gpu_trial");
         let mut gpu_rows = 0;
         let mut normal_rows_before = 0;
+        let mut expansion_nodes: BTreeMap<String, NaiveDate> = BTreeMap::new();
+        let mut trial_rows = vec![];
         for f in usage_files(d.path()) {
             for r in rows(&f) {
                 let gpu = r["metersubcategory"].contains("NCv3")
                     || r["metersubcategory"].contains("ND A100");
                 let date = us_date(&r["usagedate"]);
-                if gpu {
+                let qty = r["quantity"].trim_start_matches('\'').to_string();
+                if gpu && r["customerid"] == expansion {
+                    assert_eq!(qty, "24.000000");
+                    let node = r["resourceuri"].to_ascii_lowercase();
+                    let first = expansion_nodes.entry(node).or_insert(date);
+                    *first = (*first).min(date);
+                } else if gpu && r["customerid"] == trial {
+                    trial_rows.push((date, qty));
+                } else if gpu {
                     gpu_rows += 1;
                     assert_eq!(r["customerid"], id);
                     assert!(date >= end() - Duration::days(4), "{date}");
-                    assert_eq!(r["quantity"].trim_start_matches('\''), "24.000000");
+                    assert_eq!(qty, "24.000000");
                 } else if r["customerid"] == id && date < end() - Duration::days(4) {
                     normal_rows_before += 1;
                 }
@@ -504,6 +539,17 @@ mod tests {
         // 4 GPU VMs x 5 days, and an established history before them.
         assert_eq!(gpu_rows, 20);
         assert!(normal_rows_before > 100);
+        // Two nodes all along, two more from 4 days before end.
+        let mut firsts: Vec<NaiveDate> = expansion_nodes.values().copied().collect();
+        firsts.sort();
+        assert_eq!(firsts.len(), 4, "{expansion_nodes:?}");
+        assert!(firsts[1] < end() - Duration::days(30));
+        assert_eq!(firsts[2..], [end() - Duration::days(4); 2]);
+        // The trial: one row, 5 hours, 3 days before end.
+        assert_eq!(
+            trial_rows,
+            [(end() - Duration::days(3), "5.000000".to_string())]
+        );
     }
 
     #[test]

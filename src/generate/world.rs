@@ -346,6 +346,7 @@ pub const REGIONS: &[(&str, &str)] = &[
     ("koreacentral", "KR Central"),
     ("southeastasia", "AP Southeast"),
     ("centralindia", "IN Central"),
+    ("southafricanorth", "ZA North"),
 ];
 
 pub fn region_display(code: &str) -> &'static str {
@@ -374,7 +375,12 @@ const COUNTRIES: &[(&str, u32, &str, &[&str])] = &[
     ("SE", 3, "EUR", &["swedencentral", "northeurope"]),
     ("JP", 3, "USD", &["japaneast"]),
     ("ES", 4, "EUR", &["westeurope"]),
+    // Never drawn at random (weight 0): the country of the planted linked ring and of the
+    // legitimate customers a partner's high-risk list would name.
+    ("NG", 0, "USD", &["southafricanorth"]),
 ];
+/// Index of NG in COUNTRIES.
+const CI_NG: usize = 11;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -389,10 +395,26 @@ pub enum Scenario {
     PlannedSpike,
     LatePayer,
     OverBudget,
+    /// An established GPU user (two NC24s v3 nodes, 24 h a day) adds two more nodes.
+    GpuExpansion,
+    /// A new, verified customer ramping up to a large spend over its first 10 days.
+    NewRampUp,
+    /// An established customer moving every resource to a region it never used.
+    RegionMove,
+    /// A batch job on the last two days of every month (~12x).
+    MonthEndBatch,
+    /// An established customer's first GPU trial: one NC24s v3 for 5 hours.
+    GpuTrial,
+    /// One actor behind three new customers created the same day (planted three times).
+    LinkedRing,
+    /// Established customers managed by one MSP: its admin account from its office IP.
+    MspManaged,
+    /// Legitimate established customers in a country a high-risk list would name (NG).
+    ListedCountry,
     Normal,
 }
 
-pub const PLANTED: [Scenario; 11] = [
+pub const PLANTED: [Scenario; 24] = [
     Scenario::CryptoMining,
     Scenario::StolenCard,
     Scenario::AccountTakeover,
@@ -404,7 +426,27 @@ pub const PLANTED: [Scenario; 11] = [
     Scenario::PlannedSpike,
     Scenario::LatePayer,
     Scenario::OverBudget,
+    Scenario::GpuExpansion,
+    Scenario::NewRampUp,
+    Scenario::RegionMove,
+    Scenario::MonthEndBatch,
+    Scenario::GpuTrial,
+    Scenario::LinkedRing,
+    Scenario::LinkedRing,
+    Scenario::LinkedRing,
+    Scenario::MspManaged,
+    Scenario::MspManaged,
+    Scenario::MspManaged,
+    Scenario::ListedCountry,
+    Scenario::ListedCountry,
 ];
+
+/// The MSP of the `msp_managed` customers: its admin (a guest in each tenant) and office IP.
+pub const MSP_GUEST_PREFIX: &str = "admin_northbridge-msp.com#EXT#@";
+pub const MSP_OFFICE_IP: &str = "203.0.113.10";
+/// The linked ring's shared guest (home domain bluefinmail.com) and client IP.
+pub const RING_GUEST_PREFIX: &str = "ops_bluefinmail.com#EXT#@";
+pub const RING_IP: &str = "185.220.101.7";
 
 impl Scenario {
     pub fn id(self) -> &'static str {
@@ -420,6 +462,14 @@ impl Scenario {
             Scenario::PlannedSpike => "planned_spike",
             Scenario::LatePayer => "late_payer",
             Scenario::OverBudget => "over_budget",
+            Scenario::GpuExpansion => "gpu_expansion",
+            Scenario::NewRampUp => "new_customer_ramp_up",
+            Scenario::RegionMove => "region_move",
+            Scenario::MonthEndBatch => "month_end_batch",
+            Scenario::GpuTrial => "gpu_trial",
+            Scenario::LinkedRing => "linked_ring",
+            Scenario::MspManaged => "msp_managed",
+            Scenario::ListedCountry => "listed_country",
             Scenario::Normal => "normal",
         }
     }
@@ -427,11 +477,21 @@ impl Scenario {
     /// The label a correct analysis should reach (labels.csv `expected`).
     pub fn expected(self) -> &'static str {
         match self {
-            Scenario::CryptoMining | Scenario::StolenCard | Scenario::AccountTakeover => "fraud",
+            Scenario::CryptoMining
+            | Scenario::StolenCard
+            | Scenario::AccountTakeover
+            | Scenario::LinkedRing => "fraud",
             Scenario::SteadyGrowth
             | Scenario::WeeklyBatch
             | Scenario::LargeSteady
-            | Scenario::PlannedSpike => "benign",
+            | Scenario::PlannedSpike
+            | Scenario::GpuExpansion
+            | Scenario::NewRampUp
+            | Scenario::RegionMove
+            | Scenario::MonthEndBatch
+            | Scenario::GpuTrial
+            | Scenario::MspManaged
+            | Scenario::ListedCountry => "benign",
             Scenario::ChronicNonPayer | Scenario::LatePayer => "late_payer",
             Scenario::BudgetBlowout | Scenario::OverBudget => "over_budget",
             Scenario::Normal => "normal",
@@ -547,6 +607,17 @@ pub enum ActivityShape {
 }
 
 impl Customer {
+    /// The first day of a planted fraud (labels.csv `first_fraud_day`): the day its first
+    /// fraudulent usage or operation happens; None for every other scenario.
+    pub fn first_fraud_day(&self, end: NaiveDate) -> Option<NaiveDate> {
+        match self.scenario {
+            Scenario::CryptoMining => Some(end - Duration::days(4)),
+            Scenario::AccountTakeover => Some(end - Duration::days(2)),
+            Scenario::StolenCard | Scenario::LinkedRing => Some(self.created + Duration::days(1)),
+            _ => None,
+        }
+    }
+
     /// Total BillingPreTaxTotal per day index.
     pub fn daily_cost(&self, days: usize) -> Vec<f64> {
         let mut t = vec![0.0; days];
@@ -689,6 +760,7 @@ const SUFFIX: &[(&str, &str)] = &[
     ("SE", "AB"),
     ("JP", "K.K."),
     ("ES", "S.L."),
+    ("NG", "Ltd"),
 ];
 const FIRST: &[&str] = &[
     "alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
@@ -820,13 +892,24 @@ pub fn build(customers: usize, days: u32, seed: u64, end: NaiveDate) -> World {
         ledger_start,
     };
     for i in 0..customers {
-        let c = build_customer(&world, i, scenario_of[i], role_of[i]);
+        // Which occurrence of its scenario this customer is (the linked ring's members 1, 2, 3).
+        let ordinal = scenario_of[..i]
+            .iter()
+            .filter(|s| **s == scenario_of[i])
+            .count();
+        let c = build_customer(&world, i, scenario_of[i], role_of[i], ordinal);
         world.customers.push(c);
     }
     world
 }
 
-fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Customer {
+fn build_customer(
+    w: &World,
+    index: usize,
+    scenario: Scenario,
+    role: Role,
+    ordinal: usize,
+) -> Customer {
     use Scenario as S;
     let mut rng = rng_for(w.seed, stream::WORLD, index as u64);
     let id = guid(&mut rng);
@@ -848,13 +931,20 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
     ) {
         ci = 0; // USD keeps the planted figures easy to read
     }
+    if matches!(scenario, S::LinkedRing | S::ListedCountry) {
+        ci = CI_NG;
+    }
     let (country, _, mut currency, regions) = COUNTRIES[ci];
     // Not every European customer is billed in its own currency.
     if currency == "EUR" && role != Role::ForeignBudget && rng.random_bool(0.35) {
         currency = "USD";
     }
     let home_region = regions[rng.random_range(0..regions.len())];
-    let base_name = company_name(&mut rng, country, index);
+    let mut base_name = company_name(&mut rng, country, index);
+    if scenario == S::LinkedRing {
+        // Names (and so tenant domains) made by a script: one pattern, numbered.
+        base_name = format!("Bluefin Trading {:02} Ltd", ordinal + 1);
+    }
     let name = match role {
         Role::FormulaName => "=HYPERLINK(\"http://x\")".to_string(),
         Role::ScriptName => "<script>alert(1)</script>".to_string(),
@@ -873,6 +963,8 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
     let end = w.end;
     let created = match scenario {
         S::StolenCard => end - Duration::days(10),
+        S::LinkedRing => end - Duration::days(6),
+        S::NewRampUp => end - Duration::days(20),
         S::Normal if rng.random_bool(0.1) => {
             // a newer customer: created inside the ledger window, some months before end
             let oldest = (end - w.ledger_start).num_days().max(61);
@@ -881,7 +973,7 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
         _ => end - Duration::days(rng.random_range(400..2200)),
     };
     let verified = match scenario {
-        S::StolenCard => false,
+        S::StolenCard | S::LinkedRing => false,
         S::Normal => rng.random_bool(0.97),
         _ => true,
     };
@@ -892,10 +984,16 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
         S::CryptoMining => 60.0,
         S::StolenCard => 25.0,
         S::WeeklyBatch => 30.0,
+        S::LinkedRing => 130.0,
+        S::NewRampUp => 400.0,
+        S::GpuExpansion => 300.0,
         _ => (MEDIAN_DAILY_USD * (1.1 * z).exp()).clamp(3.0, 1500.0),
     };
     let credit_limit = match scenario {
         S::StolenCard => 500.0,
+        S::LinkedRing => 1000.0,
+        // Its two GPU nodes (~590 USD a day) come on top of the 300 of its other meters.
+        S::GpuExpansion => 100_000.0,
         _ => ((base_daily_usd * 30.0 * 3.0 / 1000.0).ceil() * 1000.0).max(2000.0),
     };
     let markup = round_to(rng.random_range(1.05..1.15), 4);
@@ -926,7 +1024,7 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
 
     let plan_id = guid(&mut rng);
     let n_subs = match scenario {
-        S::StolenCard => 1,
+        S::StolenCard | S::LinkedRing => 1,
         _ => rng.random_range(1..=3),
     };
     let sub_names = [
@@ -943,16 +1041,21 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
         })
         .collect();
 
-    let callers: Vec<String> = (0..rng.random_range(2..=3))
+    let mut callers: Vec<String> = (0..rng.random_range(2..=3))
         .map(|_| {
             let f = FIRST[rng.random_range(0..FIRST.len())];
             let l = LAST[rng.random_range(0..LAST.len())];
             format!("{f}.{l}@{domain}")
         })
         .collect();
-    let ips: Vec<String> = (0..rng.random_range(1..=3))
+    let mut ips: Vec<String> = (0..rng.random_range(1..=3))
         .map(|_| ip(&mut rng, &[20, 40, 52, 81, 86, 104, 151]))
         .collect();
+    if scenario == S::MspManaged {
+        // The MSP administers the tenant every day, from its office.
+        callers.push(format!("{MSP_GUEST_PREFIX}{domain}"));
+        ips.push(MSP_OFFICE_IP.to_string());
+    }
     let activity_shape = match scenario {
         S::AccountTakeover => ActivityShape::DiagLines,
         S::CryptoMining => ActivityShape::DiagRecords,
@@ -981,7 +1084,7 @@ fn build_customer(w: &World, index: usize, scenario: Scenario, role: Role) -> Cu
         ("Office 365 E5", "Office 365 E5", "CFQ7TTC0LF8S", 38.0),
     ];
     let mut seats = Vec::new();
-    if scenario != S::StolenCard && rng.random_bool(0.6) {
+    if !matches!(scenario, S::StolenCard | S::LinkedRing) && rng.random_bool(0.6) {
         for _ in 0..rng.random_range(1..=2) {
             let p = seat_products[rng.random_range(0..seat_products.len())];
             let q = ((base_daily_usd / 4.0) * rng.random_range(0.3..1.5))
@@ -1089,7 +1192,7 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
     let end_month = first_of_month(w.end);
     let n_meters = match c.scenario {
         S::WeeklyBatch => 4,
-        S::StolenCard => 2,
+        S::StolenCard | S::LinkedRing => 2,
         _ => rng.random_range(3..=8),
     };
     // Draw distinct normal meters; VM D-series first most of the time.
@@ -1099,7 +1202,7 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
         pool.swap(i, j);
     }
     let mut chosen: Vec<usize> = Vec::new();
-    if c.scenario == S::StolenCard {
+    if matches!(c.scenario, S::StolenCard | S::LinkedRing) {
         chosen = vec![M_F16, M_BANDWIDTH];
     } else {
         if rng.random_bool(0.8) || c.scenario == S::WeeklyBatch {
@@ -1185,6 +1288,10 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
                 S::SteadyGrowth => f *= 1.02f64.powf(d as f64 / 7.0),
                 S::WeeklyBatch if k == 0 => f = if wd == Weekday::Sat { 9.0 } else { 0.1 },
                 S::PlannedSpike if d + 4 == n_days => f *= 10.0,
+                S::MonthEndBatch if k == 0 && date.day() as i64 + 1 >= days_in_month(date) => {
+                    f *= 12.0
+                }
+                S::NewRampUp => f *= ((d + 1 - first_day) as f64 / 10.0).min(1.0),
                 _ => {}
             }
             let noise = (1.0 + noise_sd * normal(rng)).max(0.05);
@@ -1237,6 +1344,87 @@ fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
                     u.qty[d] = if d == last { 24.0 } else { 14.0 };
                 }
                 c.uses.push(u);
+            }
+        }
+        S::GpuExpansion => {
+            // Two GPU nodes 24 h a day all along; two more from 5 days before end, same meter,
+            // same region.
+            for k in 1..=4usize {
+                let res = format!("gpu-node-{k:02}");
+                let mut u = new_use(w, c, rng, M_NC24, 0, c.home_region, "rg-ml", &res);
+                let from = if k <= 2 {
+                    first_day
+                } else {
+                    last.saturating_sub(4)
+                };
+                for d in from..n_days {
+                    u.qty[d] = 24.0;
+                }
+                c.uses.push(u);
+            }
+        }
+        S::RegionMove => {
+            // From 5 days before end every resource runs in a region the customer never used
+            // (new resource ids there); the old ones stop.
+            let target = ["swedencentral", "northeurope", "uksouth"]
+                .into_iter()
+                .find(|r| *r != c.home_region)
+                .unwrap_or("swedencentral");
+            let from = last.saturating_sub(4);
+            let mut moved = Vec::new();
+            for k in 0..c.uses.len() {
+                let (meter, sub, rg) = (
+                    c.uses[k].meter,
+                    c.uses[k].sub,
+                    c.uses[k].resource_group.clone(),
+                );
+                let res = format!(
+                    "{}-{:02}-sc",
+                    w.meters[meter]
+                        .resource_type
+                        .to_ascii_lowercase()
+                        .trim_end_matches('s'),
+                    k + 1
+                );
+                let mut u = new_use(w, c, rng, meter, sub, target, &rg, &res);
+                for d in from..n_days {
+                    u.qty[d] = c.uses[k].qty[d];
+                }
+                moved.push(u);
+            }
+            for u in c.uses.iter_mut() {
+                for d in from..n_days {
+                    u.qty[d] = 0.0;
+                }
+            }
+            c.uses.extend(moved);
+        }
+        S::GpuTrial => {
+            // One GPU VM for 5 hours, 3 days before end, in the home region.
+            let mut u = new_use(
+                w,
+                c,
+                rng,
+                M_NC24,
+                0,
+                c.home_region,
+                "rg-ml-trial",
+                "gpu-trial-01",
+            );
+            u.qty[last.saturating_sub(3)] = 5.0;
+            c.uses.push(u);
+        }
+        S::LinkedRing => {
+            // Each member runs ~130 USD a day of F16s v2 from its first day.
+            for u in c.uses.iter_mut() {
+                let m = u.meter;
+                for d in first_day..n_days {
+                    u.qty[d] = if m == M_F16 {
+                        24.0 * 8.0 * (1.0 + 0.03 * normal(rng))
+                    } else {
+                        50.0 * (1.0 + 0.2 * normal(rng)).max(0.1)
+                    };
+                }
             }
         }
         S::StolenCard => {

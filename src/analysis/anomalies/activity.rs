@@ -45,6 +45,22 @@ pub fn activity_signals(
     let in_window = col(DAY).gt_eq(date_lit(window_start));
     let win = events.clone().filter(in_window.clone());
     let hist = events.filter(in_window.not());
+    // new_caller and new_ip judge only customers whose activity goes back at least
+    // activity_min_history_days before the window: a new tenant's users and IPs are all new.
+    let seasoned = hist
+        .clone()
+        .group_by([col(act::CUSTOMER_ID)])
+        .agg([col(DAY).min()])
+        .filter(col(DAY).lt_eq(date_lit(
+            window_start - Duration::days(cfg.activity_min_history_days.max(0)),
+        )))
+        .select([col(act::CUSTOMER_ID)]);
+    let hist_new = hist.clone().join(
+        seasoned,
+        [col(act::CUSTOMER_ID)],
+        [col(act::CUSTOMER_ID)],
+        JoinArgs::new(JoinType::Semi),
+    );
 
     let burst = Burst {
         signal: ACTIVITY_BURST,
@@ -64,9 +80,9 @@ pub fn activity_signals(
     };
     union(vec![
         burst.signals(&win, &hist, is_write().and(is_success())),
-        new_caller(&win, &hist, cfg.history_days),
+        new_caller(&win, &hist_new, cfg.history_days),
         role_assignment(&win, &cfg.privileged_roles),
-        new_ip(&win, &hist, cfg.history_days),
+        new_ip(&win, &hist_new, cfg.history_days),
         failed.signals(&win, &hist, is_failed()),
         multi_region_deploy(&win, &hist, cfg.multi_region_min_regions),
         audit_signals(audit_records, window_start, as_of),
@@ -685,6 +701,54 @@ mod tests {
             )
             .collect()
             .unwrap()
+    }
+
+    #[test]
+    fn new_callers_and_ips_count_only_on_customers_with_14_days_of_activity() {
+        // c1's history starts 2026-09-01, 37 days before the window (10-08): seasoned. c2's
+        // starts 2026-09-30, 8 days before it: a new tenant, whose next user is no news.
+        let mut evs = history();
+        for (who, day) in [("c2", "2026-09-30"), ("c2", "2026-10-01")] {
+            evs.push((
+                day,
+                Some(who),
+                None,
+                DISK,
+                "Succeeded",
+                "ann@c2.com",
+                "10.0.0.2",
+                None,
+                None,
+                None,
+            ));
+        }
+        for who in ["c1", "c2"] {
+            evs.push((
+                "2026-10-12",
+                Some(who),
+                None,
+                DISK,
+                "Succeeded",
+                "mallory@x.example",
+                "45.0.0.9",
+                None,
+                None,
+                None,
+            ));
+        }
+        let out = signals(&evs, no_audit());
+        let rows: Vec<(String, String)> = strs(&out, an::CUSTOMER_ID)
+            .into_iter()
+            .zip(strs(&out, an::SIGNAL))
+            .filter(|(_, s)| s == NEW_CALLER || s == NEW_IP)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("c1".to_string(), NEW_CALLER.to_string()),
+                ("c1".to_string(), NEW_IP.to_string())
+            ]
+        );
     }
 
     #[test]

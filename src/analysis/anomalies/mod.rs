@@ -16,6 +16,7 @@
 
 pub mod activity;
 pub mod fraud;
+pub mod linked;
 pub mod payment;
 
 use chrono::NaiveDate;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use activity::activity_signals;
 pub use fraud::fraud_signals;
+pub use linked::{high_risk_country, linked_accounts};
 pub use payment::payment_signals;
 
 use crate::analysis::feedback::apply_dispositions;
@@ -36,6 +38,9 @@ pub struct AnomalyConfig {
     pub window_days: i64,
     /// Days before the window that form the customer's own history.
     pub history_days: i64,
+    /// new_caller, new_ip: only customers whose activity starts at least this many days before
+    /// the window (a new tenant's first users and IPs are all new).
+    pub activity_min_history_days: i64,
     /// activity_burst: a day's successful writes must reach this multiple of the customer's
     /// average writes per history day...
     pub burst_factor: f64,
@@ -76,6 +81,16 @@ pub struct AnomalyConfig {
     pub fraud_score_high: f64,
     /// fraud_event: score of an event Partner Center resolved as Fraud (the strongest evidence).
     pub fraud_score_confirmed: f64,
+    /// linked_accounts: customers created at most this many days before A (inclusive) are new...
+    pub linked_new_days: i64,
+    /// ...and a caller, guest domain, client IP, domain pattern or sign-up shared by at least this
+    /// many new customers (and by no established one) links them.
+    pub linked_min_customers: u32,
+    /// Guest home domains that link nobody (free mail: many unrelated people use them).
+    pub linked_ignored_domains: Vec<String>,
+    /// high_risk_country: ISO country codes the partner treats as high-risk for online fraud
+    /// (empty: the signal is off).
+    pub high_risk_countries: Vec<String>,
 }
 
 impl Default for AnomalyConfig {
@@ -83,6 +98,7 @@ impl Default for AnomalyConfig {
         AnomalyConfig {
             window_days: 7,
             history_days: 90,
+            activity_min_history_days: 14,
             burst_factor: 5.0,
             burst_min_writes: 10,
             baseline_floor: 1.0,
@@ -105,6 +121,24 @@ impl Default for AnomalyConfig {
             fraud_score_medium: 1.0,
             fraud_score_high: 1.5,
             fraud_score_confirmed: 2.0,
+            linked_new_days: 30,
+            linked_min_customers: 3,
+            linked_ignored_domains: [
+                "gmail.com",
+                "outlook.com",
+                "hotmail.com",
+                "live.com",
+                "yahoo.com",
+                "icloud.com",
+                "proton.me",
+                "protonmail.com",
+                "gmx.de",
+                "web.de",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            high_risk_countries: vec![],
         }
     }
 }
