@@ -479,12 +479,33 @@ pub struct ReconRow {
     pub status: String,
 }
 
-/// Reconciliation rows that need a look (status other than ok), lowest margin first, and the
-/// number of rows per status.
+/// Reconciliation statuses in the order the report lists exceptions: the real ones first.
+/// `in_progress` (the as-of month, not invoiced yet by design) is no exception and not listed.
+pub const RECON_EXCEPTIONS: [&str; 3] = ["negative_margin", "unbilled", "invoice_without_cost"];
+
+/// How the reconciliation rows count (SPEC 4.3, for "N of M customer-months reconcile").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconCounts {
+    /// Rows per status, every row.
+    pub by_status: BTreeMap<String, usize>,
+    /// Rows that can reconcile: neither in progress nor in a month before the usage history.
+    pub comparable: usize,
+    /// Of those, rows with status ok.
+    pub ok: usize,
+    /// Rows in months before the first usage month (invoices of months without usage data).
+    pub before_history: usize,
+    /// The first month of the usage history (YYYY-MM), when there is usage.
+    pub history_starts: Option<String>,
+}
+
+/// Reconciliation exceptions, real ones first (negative margin, cost without invoice, then
+/// invoices without cost), lowest margin first within a status; months before the usage
+/// history starts (whose cost billrisk cannot know) and in-progress rows are not listed; and
+/// the counts.
 pub fn reconciliation(
     data: &ReportData,
     names: &BTreeMap<String, String>,
-) -> Result<(Vec<ReconRow>, BTreeMap<String, usize>)> {
+) -> Result<(Vec<ReconRow>, ReconCounts)> {
     let df = &data.reconciliation;
     let ids = strings(df, rc::CUSTOMER_ID)?;
     let month = strings(df, rc::SERVICE_MONTH)?;
@@ -493,12 +514,34 @@ pub fn reconciliation(
     let inv = floats(df, rc::INVOICED)?;
     let margin = floats(df, rc::MARGIN)?;
     let status = strings(df, rc::STATUS)?;
-    let mut counts = BTreeMap::new();
+    // The usage history starts with the first day of usage_daily.
+    let history_starts = dates(&data.usage_daily, ud::USAGE_DATE)?
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|d| d.format("%Y-%m").to_string());
+    let mut counts = ReconCounts {
+        history_starts: history_starts.clone(),
+        ..ReconCounts::default()
+    };
     let mut rows = Vec::new();
     for i in 0..df.height() {
         let st = status[i].clone().unwrap_or_default();
-        *counts.entry(st.clone()).or_insert(0) += 1;
+        *counts.by_status.entry(st.clone()).or_insert(0) += 1;
+        let before_history = match (&history_starts, &month[i]) {
+            (Some(h), Some(m)) => m < h,
+            _ => false,
+        };
+        if before_history {
+            counts.before_history += 1;
+            continue;
+        }
+        if st == "in_progress" {
+            continue;
+        }
+        counts.comparable += 1;
         if st == "ok" {
+            counts.ok += 1;
             continue;
         }
         let id = ids[i].clone().unwrap_or_default();
@@ -514,13 +557,92 @@ pub fn reconciliation(
         });
     }
     rows.sort_by(|a, b| {
-        a.margin
-            .unwrap_or(0.0)
-            .total_cmp(&b.margin.unwrap_or(0.0))
+        rank(&RECON_EXCEPTIONS, &a.status)
+            .cmp(&rank(&RECON_EXCEPTIONS, &b.status))
+            .then(a.margin.unwrap_or(0.0).total_cmp(&b.margin.unwrap_or(0.0)))
             .then(a.customer_id.cmp(&b.customer_id))
             .then(a.service_month.cmp(&b.service_month))
     });
     Ok((rows, counts))
+}
+
+/// One row of tables/changes.parquet, for "Since the last run".
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub customer_id: String,
+    pub name: String,
+    pub currency: String,
+    pub kind: String,
+    pub signal: String,
+    pub before: String,
+    pub after: String,
+    pub reason: String,
+    pub first_seen: Option<NaiveDate>,
+}
+
+/// The changes since the previous run, in the table's order (most urgent first).
+pub fn changes(data: &ReportData, names: &BTreeMap<String, String>) -> Result<Vec<ChangeRow>> {
+    use crate::schema::changes as ch;
+    let df = &data.changes;
+    let get = |c: &str| strings(df, c);
+    let (ids, own) = (get(ch::CUSTOMER_ID)?, get(ch::CUSTOMER_NAME)?);
+    let (cur, kind, signal) = (get(ch::CURRENCY)?, get(ch::KIND)?, get(ch::SIGNAL)?);
+    let (before, after, reason) = (get(ch::BEFORE)?, get(ch::AFTER)?, get(ch::REASON)?);
+    let first = dates(df, ch::FIRST_SEEN)?;
+    Ok((0..df.height())
+        .map(|i| {
+            let id = ids[i].clone().unwrap_or_default();
+            ChangeRow {
+                name: name_of(names, &id, own[i].clone()),
+                customer_id: id,
+                currency: cur[i].clone().unwrap_or_default(),
+                kind: kind[i].clone().unwrap_or_default(),
+                signal: signal[i].clone().unwrap_or_default(),
+                before: before[i].clone().unwrap_or_default(),
+                after: after[i].clone().unwrap_or_default(),
+                reason: reason[i].clone().unwrap_or_default(),
+                first_seen: first.get(i).copied().flatten(),
+            }
+        })
+        .collect())
+}
+
+/// "2 risk_newly_critical, 1 action_escalated": changes per kind, in the table's order.
+pub fn change_counts(rows: &[ChangeRow]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for r in rows {
+        match out.iter_mut().find(|(k, _)| *k == r.kind) {
+            Some((_, n)) => *n += 1,
+            None => out.push((r.kind.clone(), 1)),
+        }
+    }
+    out
+}
+
+/// A change's kind in words, for the reports.
+pub fn change_label(kind: &str) -> &str {
+    match kind {
+        "risk_newly_critical" => "newly critical",
+        "risk_newly_high" => "newly high risk",
+        "action_escalated" => "collections action escalated",
+        "budget_newly_over" => "newly over budget",
+        "budget_newly_forecast_over" => "newly forecast over budget",
+        "new_anomaly" => "new anomaly",
+        "anomaly_reactivated" => "anomaly back (disposition expired)",
+        "newly_past_due" => "newly past due",
+        "exposure_grown" => "exposure grown",
+        "new_customer" => "new customer",
+        "tier_up" => "risk tier up",
+        "budget_newly_warning" => "newly at budget warning",
+        "anomaly_suppressed" => "anomaly suppressed (disposition)",
+        "tier_down" => "risk tier down",
+        "action_eased" => "collections action eased",
+        "action_cleared" => "collections action cleared",
+        "budget_cleared" => "budget alert cleared",
+        "budget_status_changed" => "budget status changed",
+        "anomaly_ended" => "anomaly ended",
+        other => other,
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -736,7 +736,8 @@ fn risk(ctx: &Ctx) -> Result<String> {
 }
 
 fn reconciliation(ctx: &Ctx) -> Result<String> {
-    let (rows, counts) = findings::reconciliation(ctx.data, &ctx.names)?;
+    let (rows, recon_counts) = findings::reconciliation(ctx.data, &ctx.names)?;
+    let counts = &recon_counts.by_status;
     let mut out = String::from("<section id=\"reconciliation\"><h2>Billing reconciliation</h2>");
     if counts.is_empty() {
         out.push_str("<p class=\"empty\">No reconciliation rows.</p></section>");
@@ -748,7 +749,8 @@ fn reconciliation(ctx: &Ctx) -> Result<String> {
         .collect();
     let _ = write!(
         out,
-        "<p>Customer-months by status: {}.</p>",
+        "<p>{} Customer-months by status: {}.</p>",
+        escape_html(&super::markdown::recon_count_text(&recon_counts)),
         parts.join(", ")
     );
     if !rows.is_empty() {
@@ -779,6 +781,84 @@ fn reconciliation(ctx: &Ctx) -> Result<String> {
             ],
             trs,
         ));
+    }
+    out.push_str("</section>");
+    Ok(out)
+}
+
+/// "Since the last run" (SPEC 4.6): the changes, most urgent first.
+fn since_last_run(ctx: &Ctx) -> Result<String> {
+    let mut out = String::from("<section id=\"since\"><h2>Since the last run</h2>");
+    let Some(since) = &ctx.data.since else {
+        out.push_str("<p class=\"empty\">No previous run to compare with (the first run into this --out, or --no-previous): every finding below is as of today.</p></section>");
+        return Ok(out);
+    };
+    let rows = findings::changes(ctx.data, &ctx.names)?;
+    if rows.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"empty\">Nothing changed since the run as of {}.</p>",
+            since.previous_as_of
+        );
+    } else {
+        let counts: Vec<String> = findings::change_counts(&rows)
+            .iter()
+            .map(|(k, n)| format!("{n} {}", findings::change_label(k)))
+            .collect();
+        let _ = write!(
+            out,
+            "<p>{} changes since the run as of {}: {}.</p>",
+            rows.len(),
+            since.previous_as_of,
+            escape_html(&counts.join(", "))
+        );
+        let trs = rows
+            .iter()
+            .take(MAX_TABLE_ROWS)
+            .map(|r| {
+                let what = if r.signal.is_empty() {
+                    findings::change_label(&r.kind).to_string()
+                } else {
+                    format!("{}: {}", findings::change_label(&r.kind), r.signal)
+                };
+                vec![
+                    customer_cell(&r.name, &r.customer_id),
+                    text(&what),
+                    text(&r.currency),
+                    text(&r.before),
+                    text(&r.after),
+                    text(&r.reason),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &[
+                ("Customer", false),
+                ("Change", false),
+                ("Currency", false),
+                ("Before", false),
+                ("After", false),
+                ("Why", false),
+            ],
+            trs,
+        ));
+        if rows.len() > MAX_TABLE_ROWS {
+            let _ = write!(
+                out,
+                "<p>…and {} more in tables/changes.parquet.</p>",
+                rows.len() - MAX_TABLE_ROWS
+            );
+        }
+    }
+    for line in &since.notes {
+        let _ = write!(out, "<p class=\"note\">Note: {}.</p>", escape_html(line));
+    }
+    for line in &since.not_compared {
+        let _ = write!(
+            out,
+            "<p class=\"note\">Not compared: {}.</p>",
+            escape_html(line)
+        );
     }
     out.push_str("</section>");
     Ok(out)
@@ -1013,7 +1093,8 @@ pub fn render_html(data: &ReportData, summary: &Summary, cfg: &ReportConfig) -> 
         names: findings::names(data)?,
     };
     type SectionFn = fn(&Ctx) -> Result<String>;
-    let sections: [SectionFn; 7] = [
+    let sections: [SectionFn; 8] = [
+        since_last_run,
         headline,
         aging,
         collections,
@@ -1048,7 +1129,7 @@ pub fn render_html(data: &ReportData, summary: &Summary, cfg: &ReportConfig) -> 
             .map(|c| format!("; converted totals in {}", escape_html(c)))
             .unwrap_or_default()
     );
-    out.push_str("<nav><a href=\"#headlines\">Headlines</a><a href=\"#aging\">Aging</a><a href=\"#collections\">Collections</a><a href=\"#budgets\">Budgets</a><a href=\"#risk\">Risk</a><a href=\"#reconciliation\">Reconciliation</a><a href=\"#data-quality\">Data quality</a></nav><main>");
+    out.push_str("<nav><a href=\"#since\">Since the last run</a><a href=\"#headlines\">Headlines</a><a href=\"#aging\">Aging</a><a href=\"#collections\">Collections</a><a href=\"#budgets\">Budgets</a><a href=\"#risk\">Risk</a><a href=\"#reconciliation\">Reconciliation</a><a href=\"#data-quality\">Data quality</a></nav><main>");
     for p in parts {
         out.push_str(&p);
     }
