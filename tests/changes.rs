@@ -625,3 +625,38 @@ fn pseudonymized_previous_run_is_compared_by_id_and_says_so() {
     let md = std::fs::read_to_string(w.path("billrisk-out/report.md")).unwrap();
     assert!(md.contains("the previous run is pseudonymized"));
 }
+
+#[test]
+fn previous_run_with_another_config_is_compared_and_names_the_sections() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.write(
+        "strict.toml",
+        "[risk]\ntier_high = 40.0\n\n[changes]\nexposure_growth_min = 10.0\n",
+    );
+    w.cmd()
+        .args([
+            "run",
+            "-q",
+            "--input",
+            "in",
+            "--out",
+            "prev",
+            "--config",
+            "strict.toml",
+        ])
+        .assert()
+        .success();
+    w.cmd()
+        .args(["run", "--input", "in", "--previous", "prev"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "the previous run used another config in [changes], [risk]: some changes may come from the config, not the data",
+        ));
+    let m = w.json("billrisk-out/manifest.json");
+    let notes = m["previous_run"]["notes"].as_array().unwrap();
+    assert!(notes
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("[changes], [risk]")));
+}
