@@ -379,5 +379,28 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         ch::FIRST_SEEN => [None, Some(d(10, 18)?), None],
     )
     .stage("report example")?;
+    // What a run compared with the previous one carries: first_seen, and the `new` marks.
+    {
+        use crate::analysis::changes as chg;
+        let changes = Some(data.changes.clone().lazy());
+        data.anomalies = chg::with_first_seen(data.anomalies.clone().lazy(), None)
+            .collect()
+            .stage("report example")?;
+        data.risk_review = chg::risk_review_with_new(
+            data.risk_review.clone().lazy(),
+            data.anomalies.clone().lazy(),
+            changes.clone(),
+        )
+        .collect()
+        .stage("report example")?;
+        data.collections_actions =
+            chg::collections_with_new(data.collections_actions.clone().lazy(), changes.clone())
+                .collect()
+                .stage("report example")?;
+        data.budget_alerts =
+            chg::budget_alerts_with_new(data.budget_alerts.clone().lazy(), changes)
+                .collect()
+                .stage("report example")?;
+    }
     Ok(data)
 }

@@ -45,6 +45,25 @@ fn name_of(names: &BTreeMap<String, String>, id: &str, own: Option<String>) -> S
         .unwrap_or_else(|| id.to_string())
 }
 
+/// `new` of an action list row (SPEC 4.6): all false when the frame has no such column.
+fn new_marks(df: &polars::prelude::DataFrame) -> Result<Vec<bool>> {
+    if df.column(crate::schema::carried::NEW).is_err() {
+        return Ok(vec![false; df.height()]);
+    }
+    Ok(bools(df, crate::schema::carried::NEW)?
+        .into_iter()
+        .map(|b| b == Some(true))
+        .collect())
+}
+
+/// `first_seen` of a frame: all None when it has no such column.
+fn first_seen_dates(df: &polars::prelude::DataFrame) -> Result<Vec<Option<NaiveDate>>> {
+    if df.column(crate::schema::carried::FIRST_SEEN).is_err() {
+        return Ok(vec![None; df.height()]);
+    }
+    dates(df, crate::schema::carried::FIRST_SEEN)
+}
+
 /// Position in an ordered list of codes; unknown codes after all known ones.
 pub fn rank(order: &[&str], v: &str) -> usize {
     order.iter().position(|o| *o == v).unwrap_or(order.len())
@@ -67,6 +86,8 @@ pub struct CollectionRow {
     pub oldest_days_past_due: Option<i64>,
     pub action: String,
     pub reason: String,
+    /// A first or harder action since the previous run.
+    pub new: bool,
 }
 
 /// The collections ladder: hardest action first, then largest past due.
@@ -82,6 +103,7 @@ pub fn collections(
     let oldest = ints(df, ca::OLDEST_DAYS_PAST_DUE)?;
     let action = strings(df, ca::ACTION)?;
     let reason = strings(df, ca::REASON)?;
+    let new = new_marks(df)?;
     let mut rows: Vec<CollectionRow> = (0..df.height())
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
@@ -93,6 +115,7 @@ pub fn collections(
                 oldest_days_past_due: oldest[i],
                 action: action[i].clone().unwrap_or_default(),
                 reason: reason[i].clone().unwrap_or_default(),
+                new: new[i],
             }
         })
         .collect();
@@ -185,6 +208,8 @@ pub struct BudgetRow {
     /// From budget_status (same customer and currency).
     pub month: Option<String>,
     pub budget_crossed_on: Option<NaiveDate>,
+    /// The status was reached since the previous run.
+    pub new: bool,
 }
 
 /// Budget alerts (from `data.budget_alerts`, with month and crossing date from budget_status):
@@ -217,6 +242,7 @@ pub fn budget_alerts(
     let fcross = dates(df, ba::FORECAST_CROSSED_ON)?;
     let action = strings(df, ba::ACTION)?;
     let why = strings(df, ba::WHY)?;
+    let new = new_marks(df)?;
     let mut rows: Vec<BudgetRow> = (0..df.height())
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
@@ -239,6 +265,7 @@ pub fn budget_alerts(
                 why: why[i].clone().unwrap_or_default(),
                 month,
                 budget_crossed_on: crossed,
+                new: new[i],
             }
         })
         .collect();
@@ -268,6 +295,10 @@ pub struct RiskRow {
     pub top_reasons: String,
     /// Contribution per signal family, in `reasons::FAMILIES` order.
     pub families: Vec<Option<f64>>,
+    /// The tier rose (or the customer is new) since the previous run (risk_review only).
+    pub new: bool,
+    /// The customer's oldest active alert was first seen then (risk_review only).
+    pub first_seen: Option<NaiveDate>,
 }
 
 /// Risk rows of a risk_scores-shaped frame (risk_scores or risk_review), highest score first.
@@ -292,6 +323,8 @@ pub fn risk(
             }
         })
         .collect::<Result<_>>()?;
+    let new = new_marks(df)?;
+    let first_seen = first_seen_dates(df)?;
     let mut rows: Vec<RiskRow> = (0..df.height())
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
@@ -304,6 +337,8 @@ pub fn risk(
                 currency: cur[i].clone().unwrap_or_default(),
                 top_reasons: reasons[i].clone().unwrap_or_default(),
                 families: fams.iter().map(|f| f[i]).collect(),
+                new: new[i],
+                first_seen: first_seen[i],
             }
         })
         .collect();

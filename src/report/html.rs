@@ -90,6 +90,15 @@ fn customer_cell(name: &str, id: &str) -> Cell {
     }
 }
 
+/// A "new" mark after a row that is new or worse since the previous run.
+fn new_badge(new: bool) -> &'static str {
+    if new {
+        " <span class=\"new\">new</span>"
+    } else {
+        ""
+    }
+}
+
 fn tier_badge(tier: &str) -> String {
     let t = escape_html(tier);
     let class = if super::TIERS.contains(&tier) {
@@ -437,7 +446,7 @@ fn collections(ctx: &Ctx) -> Result<String> {
             vec![
                 customer_cell(&r.name, &r.customer_id),
                 Cell {
-                    html: escape_html(&r.action),
+                    html: format!("{}{}", escape_html(&r.action), new_badge(r.new)),
                     sort: Some(findings::hardness(&r.action).to_string()),
                     numeric: false,
                 },
@@ -533,7 +542,7 @@ fn budgets(ctx: &Ctx) -> Result<String> {
             vec![
                 customer_cell(&r.name, &r.customer_id),
                 Cell {
-                    html: escape_html(&r.status),
+                    html: format!("{}{}", escape_html(&r.status), new_badge(r.new)),
                     sort: Some(
                         findings::rank(&super::BUDGET_ALERT_STATUSES, &r.status).to_string(),
                     ),
@@ -583,13 +592,14 @@ fn risk_rows_table(rows: &[RiskRow]) -> String {
             let mut row = vec![
                 customer_cell(&r.name, &r.customer_id),
                 Cell {
-                    html: tier_badge(&r.tier),
+                    html: format!("{}{}", tier_badge(&r.tier), new_badge(r.new)),
                     sort: Some(findings::rank(&super::TIERS, &r.tier).to_string()),
                     numeric: false,
                 },
                 num(r.risk_score, 0),
                 num(r.exposure, 2),
                 text(&r.currency),
+                text(&r.first_seen.map(|d| d.to_string()).unwrap_or_default()),
             ];
             row.extend(r.families.iter().map(|f| num(*f, 0)));
             row.push(text(&r.top_reasons));
@@ -602,6 +612,7 @@ fn risk_rows_table(rows: &[RiskRow]) -> String {
         ("Score", true),
         ("Exposure", true),
         ("Currency", false),
+        ("Alerting since", false),
     ];
     headers.extend(reasons::FAMILIES.iter().map(|f| (*f, true)));
     headers.push(("Top reasons", false));
@@ -609,7 +620,19 @@ fn risk_rows_table(rows: &[RiskRow]) -> String {
 }
 
 fn risk(ctx: &Ctx) -> Result<String> {
-    let rows = findings::risk(&ctx.data.risk_scores, &ctx.names)?;
+    let mut rows = findings::risk(&ctx.data.risk_scores, &ctx.names)?;
+    // The review queue carries what changed and since when (SPEC 4.6).
+    let review: BTreeMap<String, (bool, Option<chrono::NaiveDate>)> =
+        findings::risk(&ctx.data.risk_review, &ctx.names)?
+            .into_iter()
+            .map(|r| (r.customer_id, (r.new, r.first_seen)))
+            .collect();
+    for r in &mut rows {
+        if let Some((new, first)) = review.get(&r.customer_id) {
+            r.new = *new;
+            r.first_seen = *first;
+        }
+    }
     let mut out = String::from("<section id=\"risk\"><h2>Fraud and misuse risk</h2>");
     if rows.is_empty() {
         out.push_str("<p class=\"empty\">No risk scores.</p></section>");
@@ -1008,6 +1031,7 @@ figure.customer{border:1px solid var(--line);border-radius:6px;padding:10px}
 figcaption{color:var(--muted);font-size:12.5px}
 svg.chart{max-width:100%;height:auto;display:block}
 .tier{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;font-weight:600;line-height:1.6}
+.new{display:inline-block;padding:0 6px;border-radius:10px;font-size:11px;font-weight:700;background:#0072B2;color:#fff;margin-left:4px}
 .tier-critical{background:#D55E00;color:#fff}
 .tier-high{background:#E69F00;color:#1d2330}
 .tier-medium{background:#F0E442;color:#1d2330}

@@ -157,17 +157,28 @@ fn more(out: &mut String, shown: usize, total: usize, file: &str) {
     }
 }
 
+/// " (new)" after a row that is new or worse since the previous run.
+pub(crate) fn new_mark(new: bool) -> &'static str {
+    if new {
+        " (new)"
+    } else {
+        ""
+    }
+}
+
 fn risk_table(out: &mut String, rows: &[RiskRow]) {
-    out.push_str("| Customer | Tier | Score | Exposure | Reasons |\n|---|---|---:|---:|---|\n");
+    out.push_str("| Customer | Tier | Score | Exposure | Alerting since | Reasons |\n|---|---|---:|---:|---|---|\n");
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} {} | {} |",
+            "| {} | {}{} | {} | {} {} | {} | {} |",
             customer(&r.name, &r.customer_id),
             escape_md(&r.tier),
+            new_mark(r.new),
             opt_num(r.risk_score, 0),
             opt_num(r.exposure, 2),
             escape_md(&r.currency),
+            r.first_seen.map(|d| d.to_string()).unwrap_or_default(),
             escape_md(&r.top_reasons)
         );
     }
@@ -281,9 +292,10 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
         for r in coll.iter().take(top) {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} {} | {} | {} |",
+                "| {} | {}{} | {} {} | {} | {} |",
                 customer(&r.name, &r.customer_id),
                 escape_md(&r.action),
+                new_mark(r.new),
                 money_text(r.past_due),
                 escape_md(&r.currency),
                 r.oldest_days_past_due
@@ -309,9 +321,10 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
         for r in budget.iter().take(top) {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
                 customer(&r.name, &r.customer_id),
                 escape_md(&r.status),
+                new_mark(r.new),
                 escape_md(&r.currency),
                 opt_num(r.budget, 2),
                 opt_num(r.mtd_spend, 2),
