@@ -660,3 +660,74 @@ fn previous_run_with_another_config_is_compared_and_names_the_sections() {
         .iter()
         .any(|n| n.as_str().unwrap().contains("[changes], [risk]")));
 }
+
+#[test]
+fn analyst_dispositions_show_as_changes() {
+    let w = Workdir::new();
+    w.cmd()
+        .args([
+            "generate",
+            "--customers",
+            "40",
+            "--days",
+            "60",
+            "--seed",
+            "5",
+            "--out",
+            "gen",
+        ])
+        .assert()
+        .success();
+    w.cmd()
+        .args(["run", "-q", "--input", "gen", "--out", "prev"])
+        .assert()
+        .success();
+    // An active alert to mark legitimate, and a low-tier customer to mark as fraud.
+    let a = table(&w.path("prev"), "anomalies");
+    let (ids, sig, sup) = (
+        strs(&a, "customer_id"),
+        strs(&a, "signal"),
+        strs(&a, "suppressed"),
+    );
+    let i = (0..a.height())
+        .find(|&i| sup[i].as_deref() == Some("false"))
+        .expect("an active alert");
+    let (alerted, signal) = (ids[i].clone().unwrap(), sig[i].clone().unwrap());
+    let r = table(&w.path("prev"), "risk_scores");
+    let low = strs(&r, "customer_id")
+        .into_iter()
+        .zip(strs(&r, "tier"))
+        .find(|(id, t)| t.as_deref() == Some("low") && id.as_deref() != Some(&alerted))
+        .and_then(|(id, _)| id)
+        .expect("a low-tier customer");
+    let mut dispositions = std::fs::read_to_string(w.path("gen/dispositions.csv")).unwrap();
+    dispositions.push_str(&format!(
+        "{alerted},{signal},legitimate,2099-12-31,a.analyst,reviewed\n{low},*,fraud,2099-12-31,a.analyst,stolen card\n"
+    ));
+    w.write("gen/dispositions.csv", dispositions);
+    w.cmd()
+        .args(["run", "-q", "--input", "gen", "--previous", "prev"])
+        .assert()
+        .success();
+    let c = table(&w.path("billrisk-out"), "changes");
+    let (cid, kind, csig, reason) = (
+        strs(&c, "customer_id"),
+        strs(&c, "kind"),
+        strs(&c, "signal"),
+        strs(&c, "reason"),
+    );
+    let found = |who: &str, k: &str| {
+        (0..c.height()).find(|&j| cid[j].as_deref() == Some(who) && kind[j].as_deref() == Some(k))
+    };
+    let j = found(&alerted, "anomaly_suppressed").expect("the suppressed alert");
+    assert_eq!(csig[j].as_deref(), Some(signal.as_str()));
+    assert!(reason[j]
+        .as_deref()
+        .unwrap()
+        .starts_with("suppressed by an analyst's disposition"));
+    let j = found(&low, "risk_newly_critical").expect("the fraud verdict");
+    assert!(reason[j]
+        .as_deref()
+        .unwrap()
+        .contains("An analyst marked this customer as fraud (a.analyst): stolen card"));
+}
