@@ -344,6 +344,16 @@ fn out_being_replaced_is_the_default_previous_run_and_no_previous_turns_it_off()
         .success()
         .stderr(predicate::str::contains("comparing with the previous run in").not());
     assert!(w.json("billrisk-out/manifest.json")["previous_run"].is_null());
+    // An earlier as-of date into the same --out: the run it replaces is later, so it is not
+    // compared (a named --previous would be an error).
+    w.cmd()
+        .args(["run", "--input", "in", "--as-of", "2026-11-01"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "not comparing with billrisk-out: it holds a run as of 2026-11-02, later than this run's 2026-11-01",
+        ));
+    assert!(w.json("billrisk-out/manifest.json")["previous_run"].is_null());
 }
 
 #[test]
