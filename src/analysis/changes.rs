@@ -160,7 +160,9 @@ impl RunTables {
 const B: &str = ch::BEFORE;
 const A: &str = ch::AFTER;
 const PREV: &str = "_prev";
-const NAME: &str = "_name";
+/// The customer id of the names joined onto the changes.
+const NAME_ID: &str = "_name_id";
+const EXPOSURE_CURRENCY: &str = "_exposure_currency";
 const X1: &str = "_x1";
 const X2: &str = "_x2";
 const X3: &str = "_x3";
@@ -264,7 +266,7 @@ fn risk_changes(cur: LazyFrame, prev: LazyFrame) -> [LazyFrame; 2] {
             col(rs::RISK_SCORE).alias(X1),
             col(rs::TOP_REASONS).alias(X3),
             col(rs::EXPOSURE).alias(ex::EXPOSURE),
-            col(rs::CURRENCY).alias(NAME),
+            col(rs::CURRENCY).alias(EXPOSURE_CURRENCY),
         ]),
         prev.select([
             col(rs::CUSTOMER_ID),
@@ -295,7 +297,7 @@ fn risk_changes(cur: LazyFrame, prev: LazyFrame) -> [LazyFrame; 2] {
                     lit(", exposure "),
                     money_text(col(ex::EXPOSURE)),
                     lit(" "),
-                    col(NAME),
+                    col(EXPOSURE_CURRENCY),
                 ]))
                 .otherwise(lit("")),
         ]),
@@ -754,12 +756,12 @@ pub fn changes(current: &RunTables, previous: &RunTables, cfg: &ChangesConfig) -
     };
     let names = match &current.risk_scores {
         Some(rs_lf) => rs_lf.clone().select([
-            col(rs::CUSTOMER_ID).alias(NAME),
+            col(rs::CUSTOMER_ID).alias(NAME_ID),
             col(rs::CUSTOMER_NAME).alias(ch::CUSTOMER_NAME),
         ]),
         None => DataFrame::empty_with_schema(
             &[
-                Field::new(NAME.into(), DataType::String),
+                Field::new(NAME_ID.into(), DataType::String),
                 Field::new(ch::CUSTOMER_NAME.into(), DataType::String),
             ]
             .into_iter()
@@ -767,12 +769,12 @@ pub fn changes(current: &RunTables, previous: &RunTables, cfg: &ChangesConfig) -
         )
         .lazy(),
     }
-    .unique_stable(Some(cols([NAME])), UniqueKeepStrategy::First);
+    .unique_stable(Some(cols([NAME_ID])), UniqueKeepStrategy::First);
     all.with_column(priority(col(ch::KIND)).alias(ch::PRIORITY))
         .join(
             names,
             [col(ch::CUSTOMER_ID)],
-            [col(NAME)],
+            [col(NAME_ID)],
             JoinArgs::new(JoinType::Left),
         )
         .sort(
