@@ -741,3 +741,43 @@ fn analyst_dispositions_show_as_changes() {
         .unwrap()
         .contains("An analyst marked this customer as fraud (a.analyst): stolen card"));
 }
+
+#[test]
+fn generated_pair_across_a_month_end_lists_exactly_what_changed() {
+    // Budgets start again on the 1st: statuses change without any spend.
+    let w = Workdir::new();
+    w.cmd()
+        .args([
+            "generate",
+            "--customers",
+            "60",
+            "--days",
+            "60",
+            "--seed",
+            "5",
+            "--out",
+            "gen",
+        ])
+        .assert()
+        .success();
+    for (as_of, out) in [("2026-10-31", "d1"), ("2026-11-01", "d2")] {
+        w.cmd()
+            .args([
+                "run", "-q", "--input", "gen", "--as-of", as_of, "--out", out,
+            ])
+            .args(if out == "d2" {
+                vec!["--previous", "d1"]
+            } else {
+                vec![]
+            })
+            .assert()
+            .success();
+    }
+    let (d1, d2) = (w.path("d1"), w.path("d2"));
+    let (want, got) = (expected(&d1, &d2), changes_rows(&d2));
+    assert_eq!(got, want);
+    assert!(
+        got.iter().any(|r| r.0 == "budget"),
+        "no budget change at a month end"
+    );
+}
