@@ -245,9 +245,10 @@ impl PreviousRun {
             return;
         };
         let Value::Object(before) = prev else { return };
+        // A section the previous run's billrisk did not have yet is no difference of rules.
         let mut differ: Vec<String> = now
             .iter()
-            .filter(|(k, v)| before.get(*k) != Some(*v))
+            .filter(|(k, v)| before.get(*k).is_some_and(|b| b != *v))
             .map(|(k, _)| k.clone())
             .chain(before.keys().filter(|k| !now.contains_key(*k)).cloned())
             .collect();
