@@ -850,6 +850,7 @@ fn since_last_run(ctx: &Ctx) -> Result<String> {
                     text(&r.currency),
                     text(&r.before),
                     text(&r.after),
+                    text(&r.first_seen.map(|d| d.to_string()).unwrap_or_default()),
                     text(&r.reason),
                 ]
             })
@@ -861,6 +862,7 @@ fn since_last_run(ctx: &Ctx) -> Result<String> {
                 ("Currency", false),
                 ("Before", false),
                 ("After", false),
+                ("Alert first seen", false),
                 ("Why", false),
             ],
             trs,

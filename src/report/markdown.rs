@@ -234,7 +234,7 @@ fn since_last_run(
             escape_md(&counts.join(", "))
         );
         out.push_str(
-            "| Customer | Change | Currency | Before | After | Why |\n|---|---|---|---|---|---|\n",
+            "| Customer | Change | Currency | Before | After | Alert first seen | Why |\n|---|---|---|---|---|---|---|\n",
         );
         let shown = (top * 3).min(rows.len());
         for r in &rows[..shown] {
@@ -245,12 +245,13 @@ fn since_last_run(
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 customer(&r.name, &r.customer_id),
                 escape_md(&what),
                 escape_md(&r.currency),
                 escape_md(&r.before),
                 escape_md(&r.after),
+                r.first_seen.map(|d| d.to_string()).unwrap_or_default(),
                 escape_md(&r.reason)
             );
         }
