@@ -135,7 +135,7 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
             pipeline::tier_newly_reached(&outcome, tier.as_str())?
         } else {
             progress.note(&format!(
-                "--fail-on-new {}: no previous run to compare with, so every customer counts as new",
+                "--fail-on-new {}: no previous run's risk tiers to compare with, so every customer counts as new",
                 tier.as_str()
             ));
             pipeline::tier_reached(&outcome, tier.as_str())?

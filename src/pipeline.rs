@@ -58,7 +58,8 @@ pub struct RunOutcome {
     pub as_of: NaiveDate,
     pub out: PathBuf,
     pub tables: BTreeMap<String, DataFrame>,
-    /// Whether the run was compared with a previous run (tables/changes.parquet has its changes).
+    /// Whether the run's risk tiers were compared with a previous run's (tables/changes.parquet
+    /// has the tier changes).
     pub compared: bool,
 }
 
@@ -1044,7 +1045,10 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         as_of,
         out: opts.out.clone(),
         tables,
-        compared: previous.is_some(),
+        // --fail-on-new needs the previous run's risk tiers.
+        compared: previous
+            .as_ref()
+            .is_some_and(|p| p.tables.contains_key(schema::risk_scores::TABLE)),
     })
 }
 
