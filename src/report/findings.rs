@@ -534,9 +534,9 @@ pub struct ReconCounts {
 }
 
 /// Reconciliation exceptions, real ones first (negative margin, cost without invoice, then
-/// invoices without cost), lowest margin first within a status; months before the usage
-/// history starts (whose cost billrisk cannot know) and in-progress rows are not listed; and
-/// the counts.
+/// invoices without cost), lowest margin first within a status; in-progress rows and invoices
+/// without cost in months before the usage history starts (whose cost billrisk cannot know) are
+/// not listed; and the counts, which leave out both.
 pub fn reconciliation(
     data: &ReportData,
     names: &BTreeMap<String, String>,
@@ -569,14 +569,13 @@ pub fn reconciliation(
         };
         if before_history {
             counts.before_history += 1;
-            continue;
+        } else if st != "in_progress" {
+            counts.comparable += 1;
+            counts.ok += usize::from(st == "ok");
         }
-        if st == "in_progress" {
-            continue;
-        }
-        counts.comparable += 1;
-        if st == "ok" {
-            counts.ok += 1;
+        // Listed: real exceptions. An invoice without cost before the usage history starts is
+        // the history's edge, not an exception; billed line items there can still show one.
+        if st == "ok" || st == "in_progress" || (before_history && st == "invoice_without_cost") {
             continue;
         }
         let id = ids[i].clone().unwrap_or_default();
@@ -735,6 +734,48 @@ pub fn rejected(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reconciliation_lists_real_exceptions_first_and_counts_only_comparable_months() {
+        use polars::prelude::*;
+        let mut data = ReportData::empty(NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(), "t");
+        // Usage history starts on 2026-09-03.
+        data.usage_daily = df!(
+            ud::CUSTOMER_ID => ["c1", "c1"],
+            ud::USAGE_DATE => [
+                NaiveDate::from_ymd_opt(2026, 9, 3).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
+            ],
+            ud::COST => [1.0, 1.0],
+        )
+        .unwrap();
+        data.reconciliation = df!(
+            rc::CUSTOMER_ID => ["c1", "c2", "c3", "c4", "c5", "c6", "c7"],
+            rc::SERVICE_MONTH => ["2026-07", "2026-08", "2026-09", "2026-09", "2026-10", "2026-09", "2026-09"],
+            rc::CURRENCY => ["USD"; 7],
+            rc::COST => [Some(0.0), Some(80.0), Some(10.0), Some(30.0), Some(5.0), Some(50.0), Some(0.0)],
+            rc::INVOICED => [Some(100.0), Some(60.0), Some(12.0), None, None, Some(45.0), Some(9.0)],
+            rc::MARGIN => [Some(100.0), Some(-20.0), Some(2.0), Some(-30.0), Some(-5.0), Some(-5.0), Some(9.0)],
+            rc::STATUS => ["invoice_without_cost", "negative_margin", "ok", "unbilled", "in_progress", "negative_margin", "invoice_without_cost"],
+        )
+        .unwrap();
+        let (rows, counts) = reconciliation(&data, &BTreeMap::new()).unwrap();
+        let listed: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+        // Negative margins (lowest first; c2's month precedes the usage history but billed cost
+        // shows it), then cost without an invoice, then invoices without cost; not c1 (an invoice
+        // before the history) nor c5 (in progress).
+        assert_eq!(listed, ["c2", "c6", "c4", "c7"]);
+        // Comparable: c3, c4, c6, c7 (not c1, c2 before the history, nor c5 in progress).
+        assert_eq!(
+            (counts.ok, counts.comparable, counts.before_history),
+            (1, 4, 2)
+        );
+        assert_eq!(counts.history_starts.as_deref(), Some("2026-09"));
+        assert_eq!(
+            super::super::markdown::recon_count_text(&counts),
+            "1 of 4 customer-months reconcile. 1 of the as-of month are in progress (not invoiced yet by design) and not counted. 2 in months before the usage history starts (2026-09) are not counted: their cost is not in the data."
+        );
+    }
 
     #[test]
     fn trailing_median_excludes_the_day_itself() {
