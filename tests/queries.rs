@@ -116,3 +116,23 @@ fn review_queue_lists_exactly_the_pipeline_s_review_customers() {
     assert_eq!(from_query, expected);
     assert!(!expected.is_empty());
 }
+
+#[test]
+fn as_of_defaults_to_the_computed_run_without_out() {
+    // No --out: the tables are computed from the bundled sample, as of its last usage date.
+    let w = Workdir::new();
+    let q = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/queries/anomalies_last_7_days.sql"
+    );
+    let with_default = w.cmd().args(["query", "-f", q]).output().unwrap();
+    assert!(with_default.status.success());
+    assert!(String::from_utf8_lossy(&with_default.stderr).contains("{{as_of}} = 2026-11-15"));
+    let explicit = w
+        .cmd()
+        .args(["query", "-f", q, "--param", "as_of=2026-11-15"])
+        .output()
+        .unwrap();
+    assert_eq!(with_default.stdout, explicit.stdout);
+    assert!(String::from_utf8_lossy(&explicit.stdout).contains("rows)"));
+}
