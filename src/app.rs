@@ -72,6 +72,23 @@ pub fn resolve_config(args: &InputArgs) -> Result<Config> {
             ),
         });
     }
+    for (key, v) in [
+        (
+            "changes.exposure_growth_share",
+            config.changes.exposure_growth_share,
+        ),
+        (
+            "changes.exposure_growth_min",
+            config.changes.exposure_growth_min,
+        ),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(Error::Config {
+                origin: key.into(),
+                message: format!("expected a number of 0 or more, found {v}"),
+            });
+        }
+    }
     if !(0.0..=1.0).contains(&config.input.max_rejected_share) {
         return Err(Error::Config {
             origin: "input.max_rejected_share".into(),

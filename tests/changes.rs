@@ -784,3 +784,18 @@ fn generated_pair_across_a_month_end_lists_exactly_what_changed() {
         "no budget change at a month end"
     );
 }
+
+#[test]
+fn negative_exposure_growth_share_is_a_config_error() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.write("bad.toml", "[changes]\nexposure_growth_share = -0.5\n");
+    w.cmd()
+        .args(["run", "--input", "in", "--config", "bad.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "config changes.exposure_growth_share: expected a number of 0 or more, found -0.5",
+        ));
+    assert!(!w.path("billrisk-out").exists());
+}
