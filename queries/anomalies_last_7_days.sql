@@ -1,6 +1,6 @@
 -- Which anomalies were raised in the seven days up to a given date?
 -- For: risk analysts catching up after a weekend or a holiday.
--- Parameters: as_of (YYYY-MM-DD), the last day of the window, e.g. --param as_of=2026-10-19.
+-- Parameters: as_of (YYYY-MM-DD), the last day of the window; defaults to the run's as-of date.
 -- Alerts an analyst has already suppressed (dispositions) are left out; strongest first.
 SELECT
     a.date,

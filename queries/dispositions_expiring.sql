@@ -2,7 +2,7 @@
 -- For: risk analysts; a legitimate or planned verdict silences its alerts only until valid_until,
 -- so each one due to lapse should be reviewed and renewed, or left to expire on purpose. With the
 -- customer's current tier and risk score, and how many of its alerts the verdict now suppresses.
--- Parameters: as_of (YYYY-MM-DD), e.g. --param as_of=2026-10-19.
+-- Parameters: as_of (YYYY-MM-DD); defaults to the run's as-of date.
 WITH suppressed AS (
     SELECT customer_id, COUNT(*) AS suppressed_alerts
     FROM anomalies

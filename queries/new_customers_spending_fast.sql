@@ -2,7 +2,7 @@
 -- For: risk analysts; a brand-new tenant running up cost before its first invoice is a classic
 -- fraud pattern. Customers created within 30 days up to as_of, with their usage since creation:
 -- total cost, days with usage, cost per day of life, and cost against their credit limit.
--- Parameters: as_of (YYYY-MM-DD), normally the run's as-of date, e.g. --param as_of=2026-10-19.
+-- Parameters: as_of (YYYY-MM-DD); defaults to the run's as-of date.
 WITH recent AS (
     SELECT customer_id, customer_name, country, created_date, verified, credit_limit
     FROM customers

@@ -72,6 +72,23 @@ pub fn resolve_config(args: &InputArgs) -> Result<Config> {
             ),
         });
     }
+    for (key, v) in [
+        (
+            "changes.exposure_growth_share",
+            config.changes.exposure_growth_share,
+        ),
+        (
+            "changes.exposure_growth_min",
+            config.changes.exposure_growth_min,
+        ),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(Error::Config {
+                origin: key.into(),
+                message: format!("expected a number of 0 or more, found {v}"),
+            });
+        }
+    }
     if !(0.0..=1.0).contains(&config.input.max_rejected_share) {
         return Err(Error::Config {
             origin: "input.max_rejected_share".into(),
@@ -111,6 +128,8 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
         config,
         config_origin: args.input.config.clone(),
         pseudonym_key,
+        previous: args.previous.clone(),
+        no_previous: args.no_previous,
     };
     let outcome = pipeline::run(&opts, progress)?;
     progress.note(&format!(
@@ -122,6 +141,25 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
         if pipeline::tier_reached(&outcome, tier.as_str())? {
             progress.note(&format!(
                 "a customer reached risk tier {}: exit 3",
+                tier.as_str()
+            ));
+            return Ok(EXIT_TIER_REACHED);
+        }
+    }
+    if let Some(tier) = args.fail_on_new {
+        // Without a previous run nothing was known before: every customer is new.
+        let reached = if outcome.compared {
+            pipeline::tier_newly_reached(&outcome, tier.as_str())?
+        } else {
+            progress.note(&format!(
+                "--fail-on-new {}: no previous run's risk tiers to compare with, so every customer counts as new",
+                tier.as_str()
+            ));
+            pipeline::tier_reached(&outcome, tier.as_str())?
+        };
+        if reached {
+            progress.note(&format!(
+                "a customer newly reached risk tier {}: exit 3",
                 tier.as_str()
             ));
             return Ok(EXIT_TIER_REACHED);
@@ -198,16 +236,33 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
             })
         }
     };
-    let sql = query::substitute_params(&sql, &args.params)?;
+    // {{as_of}} defaults to the as-of date of the run queried (SPEC 7): every shipped query runs
+    // against an --out without parameters.
+    let wants_as_of = query::placeholders(&sql).iter().any(|p| p == "as_of")
+        && !args
+            .params
+            .iter()
+            .any(|p| p.split_once('=').is_some_and(|(n, _)| n.trim() == "as_of"));
+    let mut run_as_of = None;
     let catalog = match &args.out {
-        Some(dir) => Catalog::from_out_dir(dir)?,
+        Some(dir) => {
+            let catalog = Catalog::from_out_dir(dir)?;
+            if wants_as_of {
+                run_as_of = query::run_as_of(dir)?;
+            }
+            catalog
+        }
         None => {
             let config = resolve_config(&args.input)?;
             let as_of = match &args.input.as_of {
                 Some(v) => Some(parse_date_flag("--as-of", v)?),
                 None => None,
             };
-            let computed = pipeline::compute(&input_source(&args.input), as_of, &config, progress)?;
+            let mut computed =
+                pipeline::compute(&input_source(&args.input), as_of, &config, progress)?;
+            run_as_of = Some(computed.as_of);
+            // The same tables as a run without a previous one: empty changes, first_seen, new.
+            pipeline::compare_with_previous(&mut computed.tables, None, &config)?;
             let mut catalog = Catalog::new();
             // Staged files go with `computed`'s scratch folder: read them into memory.
             for (name, file) in computed
@@ -224,6 +279,14 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
             catalog
         }
     };
+    let mut params = args.params.clone();
+    if let (true, Some(d)) = (wants_as_of, run_as_of) {
+        progress.note(&format!(
+            "{{{{as_of}}}} = {d}, the run's as-of date (--param as_of=YYYY-MM-DD for another)"
+        ));
+        params.push(format!("as_of={d}"));
+    }
+    let sql = query::substitute_params(&sql, &params)?;
     let mut result = query::run_sql(&catalog, &sql, &origin)?;
     let to_stdout = |result: &mut polars::prelude::DataFrame, format| -> Result<()> {
         let bytes = query::encode(result, format).map_err(|reason| Error::Output {

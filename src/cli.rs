@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole pipeline and write tables, reports and action lists.
     #[command(
-        after_help = "Examples:\n  billrisk run\n  billrisk run --input exports/ --out out/ --as-of 2026-10-31\n  billrisk run --input exports/ --config billrisk.toml --fail-on critical --reporting-currency EUR\n  BILLRISK_PSEUDONYM_KEY=$(cat key) billrisk run --input exports/ --out shared/ --pseudonymize\n\nExit codes: 0 success; 1 the run failed (--out unchanged); 2 usage or config error;\n3 success, but a customer reached the --fail-on tier."
+        after_help = "Examples:\n  billrisk run\n  billrisk run --input exports/ --out out/ --as-of 2026-10-31\n  billrisk run --input exports/ --config billrisk.toml --fail-on critical --reporting-currency EUR\n  billrisk run --input exports/ --out out/ --fail-on-new critical   # compared with the out/ it replaces\n  billrisk run --input exports/ --out today/ --previous yesterday/\n  BILLRISK_PSEUDONYM_KEY=$(cat key) billrisk run --input exports/ --out shared/ --pseudonymize\n\nExit codes: 0 success; 1 the run failed (--out unchanged); 2 usage or config error;\n3 success, but a customer reached the --fail-on tier, or newly reached the --fail-on-new tier."
     )]
     Run(RunArgs),
     /// Read and check every input, print a per-source summary; writes no tables.
@@ -104,6 +104,17 @@ pub struct RunArgs {
     /// Exit 3 when any customer reaches this risk tier.
     #[arg(long, value_name = "TIER")]
     pub fail_on: Option<Tier>,
+    /// Exit 3 only when a customer newly reached this risk tier since the previous run (from
+    /// below it, or as a new customer). Without a previous run every customer is new.
+    #[arg(long, value_name = "TIER")]
+    pub fail_on_new: Option<Tier>,
+    /// Compare with this earlier run's output folder (its --out): tables/changes.parquet, the
+    /// report's "Since the last run". Default: --out itself, when it holds a billrisk run.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_previous")]
+    pub previous: Option<PathBuf>,
+    /// Compare with no previous run, not even the --out being replaced.
+    #[arg(long)]
+    pub no_previous: bool,
     /// Replace customer names, domains, user principal names, e-mail and IP addresses in every
     /// output with keyed pseudonyms (HMAC-SHA256), for reports shared outside finance. The key
     /// comes from --pseudonym-key-file or the BILLRISK_PSEUDONYM_KEY environment variable.
@@ -159,7 +170,8 @@ pub struct QueryArgs {
     /// --output FILE it wins over the file's extension.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<crate::query::Format>,
-    /// Replace {{name}} in the SQL with value, e.g. --param as_of=2026-10-19.
+    /// Replace {{name}} in the SQL with value, e.g. --param as_of=2026-10-19. {{as_of}} defaults
+    /// to the as-of date of the run queried.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
 }

@@ -58,6 +58,11 @@ pub enum Error {
     #[error("config {origin}: {message}")]
     Config { origin: String, message: String },
 
+    /// `--previous DIR` names no earlier run usable for the comparison (not a billrisk output, or
+    /// from a later as-of date): usage error, exit 2. A damaged one is an `InputFile` error.
+    #[error("--previous {path}: {message}")]
+    PreviousRun { path: PathBuf, message: String },
+
     /// Bad SQL in `billrisk query`.
     #[error("query {origin}: {message}")]
     Query { origin: String, message: String },
@@ -83,7 +88,7 @@ impl Error {
     /// Exit code of SPEC section 2: 2 for usage and config errors, 1 for a failed run.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config { .. } => 2,
+            Error::Config { .. } | Error::PreviousRun { .. } => 2,
             _ => 1,
         }
     }
@@ -98,6 +103,9 @@ impl Error {
                 "columns are matched by name ignoring case, spaces, underscores and a BOM; rename the column or check the file is the right export",
             ),
             Error::Config { .. } => Some("`billrisk init` writes a commented default config"),
+            Error::PreviousRun { .. } => Some(
+                "--previous takes the --out folder of an earlier `billrisk run`; --no-previous runs without comparing",
+            ),
             _ => None,
         }
     }

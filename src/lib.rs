@@ -15,6 +15,7 @@ pub mod generate;
 pub mod ingest;
 pub mod output;
 pub mod pipeline;
+pub mod previous_run;
 pub mod progress;
 pub mod pseudonymize;
 pub mod query;

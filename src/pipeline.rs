@@ -37,6 +37,10 @@ pub struct RunOptions {
     pub config_origin: Option<PathBuf>,
     /// `--pseudonymize`: the HMAC key; every output is written with pseudonyms.
     pub pseudonym_key: Option<Vec<u8>>,
+    /// `--previous DIR`: the earlier run to compare with (default: --out, when it holds one).
+    pub previous: Option<PathBuf>,
+    /// `--no-previous`: compare with nothing.
+    pub no_previous: bool,
 }
 
 /// Per source: rows read, accepted and rejected (by reason), for validate and the manifest.
@@ -54,6 +58,9 @@ pub struct RunOutcome {
     pub as_of: NaiveDate,
     pub out: PathBuf,
     pub tables: BTreeMap<String, DataFrame>,
+    /// Whether the run's risk tiers were compared with a previous run's (tables/changes.parquet
+    /// has the tier changes).
+    pub compared: bool,
 }
 
 /// Ingested inputs, collected rejected rows and counts: shared by run, validate and query.
@@ -418,6 +425,20 @@ struct ManifestOutput {
     sha256: String,
 }
 
+/// The manifest's record of the previous run compared with (SPEC 4.6).
+#[derive(Serialize)]
+struct ManifestPrevious {
+    folder: String,
+    as_of: String,
+    billrisk_version: String,
+    pseudonymized: bool,
+    /// The --out folder this run replaced (no --previous given).
+    implicit: bool,
+    changes: u64,
+    not_compared: Vec<String>,
+    notes: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct Manifest {
     billrisk_version: &'static str,
@@ -427,6 +448,10 @@ struct Manifest {
     config: Config,
     inputs: Vec<ManifestInput>,
     outputs: Vec<ManifestOutput>,
+    /// Written with --pseudonymize.
+    pseudonymized: bool,
+    /// The run compared with; null without one.
+    previous_run: Option<ManifestPrevious>,
     timings_seconds: BTreeMap<String, f64>,
 }
 
@@ -875,6 +900,15 @@ pub fn compute(
 /// `billrisk run`.
 pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     let staging = Staging::begin(&opts.out)?;
+    // SPEC 4.6: the run to compare with is read before anything is written (a wrong or damaged
+    // one fails the run with --out untouched), and before --out is replaced.
+    let previous =
+        crate::previous_run::resolve(opts.previous.as_deref(), opts.no_previous, &opts.out)?;
+    if let (Some(p), Some(as_of)) = (&previous, opts.as_of) {
+        if !p.implicit {
+            p.check_as_of(as_of)?;
+        }
+    }
     let Computed {
         as_of,
         ingested: ing,
@@ -882,6 +916,10 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         inputs: mut input_tables,
         mut staged,
     } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
+    let previous = checked_previous(previous, as_of, &opts.config, progress)?;
+    progress.stage("changes since the previous run", || {
+        compare_with_previous(&mut tables, previous.as_ref(), &opts.config)
+    })?;
     // Staged tables are copied into the output, except when names must be replaced first:
     // pseudonymizing reads and rewrites every table in memory.
     let mut staged_inputs = ing.staged_inputs.clone();
@@ -930,7 +968,8 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
     })?;
 
     // Reports and action lists (SPEC 5): rendering is pure, files are written here.
-    let report_data = report_data(&opts.config, as_of, &tables, &staged, &input_tables, &ing)?;
+    let mut report_data = report_data(&opts.config, as_of, &tables, &staged, &input_tables, &ing)?;
+    report_data.since = previous.as_ref().map(since_last_run);
     let rendered = progress.stage("rendering reports", || -> Result<Vec<(String, String)>> {
         let cfg = &opts.config.report;
         let summary = report::summarize(&report_data, cfg)?;
@@ -979,6 +1018,19 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         config: opts.config.clone(),
         inputs: manifest_inputs(&ing),
         outputs,
+        pseudonymized: opts.pseudonym_key.is_some(),
+        previous_run: previous.as_ref().map(|p| ManifestPrevious {
+            folder: p.dir.display().to_string(),
+            as_of: p.as_of.to_string(),
+            billrisk_version: p.version.clone(),
+            pseudonymized: p.pseudonymized,
+            implicit: p.implicit,
+            changes: tables
+                .get(schema::changes::TABLE)
+                .map_or(0, |df| df.height() as u64),
+            not_compared: p.not_compared.clone(),
+            notes: p.notes.clone(),
+        }),
         timings_seconds: progress
             .timings()
             .iter()
@@ -994,7 +1046,152 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         as_of,
         out: opts.out.clone(),
         tables,
+        // --fail-on-new needs the previous run's risk tiers.
+        compared: previous
+            .as_ref()
+            .is_some_and(|p| p.tables.contains_key(schema::risk_scores::TABLE)),
     })
+}
+
+/// The previous run once this run's as-of date is known: a named one from a later date is an
+/// error (exit 2); the implicit one (--out) is then not compared. Says on stderr what is
+/// compared and what is not.
+fn checked_previous(
+    previous: Option<crate::previous_run::PreviousRun>,
+    as_of: NaiveDate,
+    config: &Config,
+    progress: &mut Progress,
+) -> Result<Option<crate::previous_run::PreviousRun>> {
+    let Some(mut p) = previous else {
+        return Ok(None);
+    };
+    if let Err(e) = p.check_as_of(as_of) {
+        if p.implicit {
+            progress.note(&format!(
+                "not comparing with {}: it holds a run as of {}, later than this run's {as_of}",
+                p.dir.display(),
+                p.as_of
+            ));
+            return Ok(None);
+        }
+        return Err(e);
+    }
+    p.compare_config(config);
+    progress.note(&format!(
+        "comparing with the previous run in {} (as of {}){}",
+        p.dir.display(),
+        p.as_of,
+        if p.implicit {
+            ", the --out being replaced (--no-previous to not compare)"
+        } else {
+            ""
+        }
+    ));
+    for line in p.notes.iter().chain(&p.not_compared) {
+        progress.note(&format!("  {line}"));
+    }
+    Ok(Some(p))
+}
+
+/// What the report says about the comparison.
+fn since_last_run(p: &crate::previous_run::PreviousRun) -> report::SinceLastRun {
+    report::SinceLastRun {
+        previous_as_of: p.as_of,
+        folder: p.dir.display().to_string(),
+        not_compared: p.not_compared.clone(),
+        notes: p.notes.clone(),
+    }
+}
+
+/// SPEC 4.6: `changes` against the previous run (empty without one), first_seen in anomalies
+/// and risk_review, and the `new` column of the action lists (null without a previous run).
+/// Shared by `run` and `query` (which has no previous run).
+pub fn compare_with_previous(
+    tables: &mut BTreeMap<String, DataFrame>,
+    previous: Option<&crate::previous_run::PreviousRun>,
+    config: &Config,
+) -> Result<()> {
+    use analysis::changes as ch;
+    let get = |name: &str| -> Result<LazyFrame> {
+        tables
+            .get(name)
+            .map(|df| df.clone().lazy())
+            .ok_or_else(|| Error::Internal(format!("{name} was not computed")))
+    };
+    let anomalies = ch::with_first_seen(
+        get(schema::anomalies::TABLE)?,
+        previous.and_then(|p| p.anomalies()),
+    )
+    .collect()
+    .stage("first_seen")?;
+    let current = ch::RunTables {
+        risk_scores: Some(get(schema::risk_scores::TABLE)?),
+        collections_actions: Some(get(schema::collections_actions::TABLE)?),
+        aging_customers: Some(get(schema::aging_customers::TABLE)?),
+        budget_status: Some(get(schema::budget_status::TABLE)?),
+        anomalies: Some(anomalies.clone().lazy()),
+        exposure: Some(get(schema::exposure::TABLE)?),
+    };
+    let changes = match previous {
+        Some(p) => ch::changes(&current, &p.run_tables(), &config.changes)
+            .collect()
+            .stage("changes")?,
+        None => schema::changes::DEF.empty(),
+    };
+    let known = previous.map(|_| changes.clone().lazy());
+    let annotated = collect_all(vec![
+        (
+            schema::collections_actions::TABLE.into(),
+            ch::collections_with_new(get(schema::collections_actions::TABLE)?, known.clone()),
+        ),
+        (
+            schema::budget_alerts::TABLE.into(),
+            ch::budget_alerts_with_new(get(schema::budget_alerts::TABLE)?, known.clone()),
+        ),
+        (
+            schema::risk_review::TABLE.into(),
+            ch::risk_review_with_new(
+                get(schema::risk_review::TABLE)?,
+                anomalies.clone().lazy(),
+                known,
+            ),
+        ),
+    ])?;
+    tables.extend(annotated);
+    tables.insert(schema::anomalies::TABLE.into(), anomalies);
+    tables.insert(schema::changes::TABLE.into(), changes);
+    Ok(())
+}
+
+/// Whether some customer newly reached `tier` or worse since the previous run (for
+/// --fail-on-new, exit 3): a risk change from below the tier (or from nothing, a new customer)
+/// to it or above.
+pub fn tier_newly_reached(outcome: &RunOutcome, tier: &str) -> Result<bool> {
+    use schema::changes as c;
+    let Some(min) = analysis::risk::tier_rank(tier) else {
+        return Ok(false);
+    };
+    let changes = outcome
+        .tables
+        .get(c::TABLE)
+        .ok_or_else(|| Error::Internal("changes was not computed".into()))?;
+    let col_str = |name: &str| -> Result<Vec<Option<String>>> {
+        let s = changes.column(name).stage("--fail-on-new")?;
+        Ok(s.str()
+            .stage("--fail-on-new")?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let (topic, before, after) = (col_str(c::TOPIC)?, col_str(c::BEFORE)?, col_str(c::AFTER)?);
+    let rank = |v: &Option<String>| v.as_deref().and_then(analysis::risk::tier_rank);
+    Ok((0..changes.height()).any(|i| {
+        matches!(
+            topic[i].as_deref(),
+            Some(analysis::changes::TOPIC_RISK | analysis::changes::TOPIC_CUSTOMER)
+        ) && rank(&after[i]).is_some_and(|a| a >= min)
+            && rank(&before[i]).is_none_or(|b| b < min)
+    }))
 }
 
 /// Everything the report renderers read, from the collected tables.
@@ -1035,6 +1232,7 @@ fn report_data(
     data.rejected_rows = table(schema::rejected_rows::TABLE)?;
     data.budget_alerts = table(schema::budget_alerts::TABLE)?;
     data.risk_review = table(schema::risk_review::TABLE)?;
+    data.changes = table(schema::changes::TABLE)?;
     if let Some(c) = inputs.get(schema::customers::TABLE) {
         data.customers = c.clone();
     }

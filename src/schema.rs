@@ -449,6 +449,31 @@ table!(risk_review, "risk_review", {
     SUPPRESSED_COUNT: "suppressed_count" => DataType::UInt32,
 });
 
+// What changed since the previous run (SPEC 4.6): one row per change, most urgent first.
+table!(changes, "changes", {
+    PRIORITY: "priority" => DataType::Int32, // 1 = most urgent (risk_newly_critical) ... 18
+    CUSTOMER_ID: "customer_id" => DataType::String,
+    CUSTOMER_NAME: "customer_name" => DataType::String,
+    CURRENCY: "currency" => DataType::String, // null where the change is not per currency (risk, anomalies)
+    TOPIC: "topic" => DataType::String, // customer, risk, collections, past_due, budget, anomaly, exposure
+    KIND: "kind" => DataType::String, // see analysis::changes::KINDS
+    SIGNAL: "signal" => DataType::String, // the reason code of anomaly changes, else null
+    BEFORE: "before" => DataType::String, // the previous run's state (tier, action, status, amount); null = none
+    AFTER: "after" => DataType::String, // this run's state; null = none
+    REASON: "reason" => DataType::String,
+    FIRST_SEEN: "first_seen" => DataType::Date, // anomaly changes: when the alert was first seen
+});
+
+/// Columns the previous-run comparison adds to other output tables (SPEC 4.6).
+pub mod carried {
+    /// anomalies, risk_review: the date an alert (customer and reason code) was first seen,
+    /// carried from run to run; in risk_review, the customer's oldest standing alert.
+    pub const FIRST_SEEN: &str = "first_seen";
+    /// Action lists (collections_actions, budget_alerts, risk_review): the row is new or worse
+    /// since the previous run; null without a previous run.
+    pub const NEW: &str = "new";
+}
+
 /// Every canonical input table, in SPEC order.
 pub const INPUT_TABLES: [&TableDef; 11] = [
     &usage::DEF,

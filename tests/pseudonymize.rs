@@ -110,11 +110,18 @@ fn no_original_value_survives_in_any_output_and_the_figures_stay() {
         .args(["run", "--out", "plain", "-q"])
         .assert()
         .success();
+    // The shared run replaces a plain run of the day before and is compared with it: what
+    // changed (reasons in words) is pseudonymized too, and nothing of the plain run leaks.
+    w.cmd()
+        .args(["run", "--out", "shared", "-q", "--as-of", "2026-11-14"])
+        .assert()
+        .success();
     w.cmd()
         .args(["run", "--out", "shared", "-q", "--pseudonymize"])
         .env("BILLRISK_PSEUDONYM_KEY", KEY)
         .assert()
         .success();
+    assert!(w.table("shared", "changes").height() > 0);
 
     let originals = originals(&w);
     // Enough of every kind to make the check mean something.

@@ -374,11 +374,23 @@ fn reports_agree_with_the_tables() {
 #[test]
 fn runs_are_byte_identical_whatever_the_thread_count() {
     let w = Workdir::new();
+    // Compared with the day before, so changes and first_seen are tested too.
+    w.cmd()
+        .args(["run", "-q", "--as-of", "2026-11-14", "--out", "prev"])
+        .assert()
+        .success();
     for threads in ["1", "2"] {
         w.cmd()
             .env("POLARS_MAX_THREADS", threads)
             .env("RAYON_NUM_THREADS", threads)
-            .args(["run", "-q", "--out", &format!("out{threads}")])
+            .args([
+                "run",
+                "-q",
+                "--previous",
+                "prev",
+                "--out",
+                &format!("out{threads}"),
+            ])
             .assert()
             .success();
     }
@@ -393,7 +405,12 @@ fn runs_are_byte_identical_whatever_the_thread_count() {
         std::fs::read(w.path("out1/report.html")).unwrap(),
         std::fs::read(w.path("out2/report.html")).unwrap()
     );
-    assert_eq!(a.len(), 14, "every table of SPEC 5 and more");
+    assert_eq!(a.len(), 15, "every table of SPEC 5 and more");
+    assert!(
+        w.table_at(&w.path("out1"), "tables/changes.parquet")
+            .height()
+            > 0
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod common;
 
 mod atomic_output;
 mod bad_input;
+mod changes;
 mod cli;
 mod converted_inputs;
 mod ingest_quirks;

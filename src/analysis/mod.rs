@@ -14,6 +14,7 @@
 pub mod aging;
 pub mod anomalies;
 pub mod budgets;
+pub mod changes;
 pub mod collections;
 pub mod exposure;
 pub mod feedback;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::aging::AgingConfig;
 use crate::analysis::anomalies::AnomalyConfig;
 use crate::analysis::budgets::BudgetConfig;
+use crate::analysis::changes::ChangesConfig;
 use crate::analysis::collections::CollectionsConfig;
 use crate::analysis::risk::RiskConfig;
 use crate::analysis::usage_signals::UsageSignalConfig;
@@ -31,6 +32,8 @@ pub struct Config {
     pub anomalies: AnomalyConfig,
     pub risk: RiskConfig,
     pub report: ReportConfig,
+    /// What counts as a change since the previous run (SPEC 4.6).
+    pub changes: ChangesConfig,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             anomalies: AnomalyConfig::default(),
             risk: RiskConfig::default(),
             report: ReportConfig::default(),
+            changes: ChangesConfig::default(),
         }
     }
 }

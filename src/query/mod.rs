@@ -32,6 +32,35 @@ pub const TABLES_DIR: &str = "tables";
 /// Folder of an earlier run's `--out` holding one Parquet file per canonical input table.
 pub const INPUTS_DIR: &str = "inputs";
 
+/// The as-of date of an earlier run's output folder, from its manifest.json; None when it has
+/// no manifest (a folder of Parquet files put together by hand). A manifest that is not JSON or
+/// whose as_of is not a date is an error naming it.
+pub fn run_as_of(out: &Path) -> Result<Option<chrono::NaiveDate>> {
+    let path = out.join("manifest.json");
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::InputFile {
+                path,
+                reason: e.to_string(),
+            })
+        }
+    };
+    let bad = |found: String| Error::InputFile {
+        path: path.clone(),
+        reason: format!("expected a run manifest with as_of YYYY-MM-DD, found {found}"),
+    };
+    let v: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| bad(format!("an error: {e}")))?;
+    match v.get("as_of").and_then(|a| a.as_str()) {
+        None => Ok(None),
+        Some(a) => chrono::NaiveDate::parse_from_str(a, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| bad(format!("{a:?}"))),
+    }
+}
+
 /// Every table a query can name, by name.
 #[derive(Clone, Default)]
 pub struct Catalog {

@@ -68,6 +68,13 @@ fn typed(name: &str, dtype: &DataType, cells: &[Option<&str>]) -> Series {
                 .collect::<Vec<_>>(),
         ),
         DataType::Int64 => Series::new(name, parsed(&|s| s.parse().unwrap())),
+        DataType::Int32 => Series::new(
+            name,
+            cells
+                .iter()
+                .map(|c| c.map(|s| s.parse::<i32>().unwrap()))
+                .collect::<Vec<_>>(),
+        ),
         DataType::UInt32 => Series::new(
             name,
             cells
@@ -285,6 +292,14 @@ fn world() -> Vec<(&'static str, DataFrame)> {
                 &["c4", "Delta SAS", "35", "medium", "315", "EUR", "pays by prepaid card; unverified", "0", "0", "35", "0"],
                 &["c1", "Alpha GmbH", "5", "low", "850", "EUR", "", "5", "0", "0", "0"],
             ]),
+        table(&changes::DEF,
+            &["priority", "customer_id", "customer_name", "currency", "topic", "kind", "signal", "before", "after", "reason", "first_seen"],
+            &[
+                &["1", "c2", "Beta Ltd", "", "risk", "risk_newly_critical", "", "high", "critical", "risk tier high -> critical, score 60.0 -> 82.0: GPU VM spend 800.00 GBP on 2026-10-19", ""],
+                &["3", "c3", "Gamma Inc", "USD", "collections", "action_escalated", "", "reminder", "final_notice", "collections action reminder -> final_notice", ""],
+                &["6", "c2", "Beta Ltd", "", "anomaly", "new_anomaly", "gpu_meter", "", "active", "GPU VM spend 800.00 GBP on 2026-10-19, never used before", "2026-10-19"],
+                &["10", "c4", "Delta SAS", "", "customer", "new_customer", "", "", "medium", "first seen in this run, at risk tier medium (score 35.0)", ""],
+            ]),
     ]
 }
 
@@ -315,6 +330,7 @@ fn catalog() -> Catalog {
             &reconciliation::DEF,
             &anomalies::DEF,
             &risk_scores::DEF,
+            &changes::DEF,
         ])
         .collect();
     let mut catalog = Catalog::new();
@@ -328,6 +344,10 @@ fn catalog() -> Catalog {
         );
         catalog.register(def.name, frame.lazy());
     }
+    // A run's anomalies carry first_seen (a run without a previous run: each alert's first date).
+    let anomalies =
+        crate::analysis::changes::with_first_seen(fixture(anomalies::TABLE).lazy(), None);
+    catalog.register(anomalies::TABLE, anomalies);
     assert_eq!(
         catalog.names().len(),
         world().len(),

@@ -10,8 +10,9 @@ use super::{InputSummaryRow, ReportData};
 use crate::error::{Error, PolarsContext, Result};
 use crate::schema::{
     self, aging_customers as ag, aging_invoices as ai, anomalies as an, budget_alerts as ba,
-    budget_daily as bd, budget_status as bs, collections_actions as ca, customers as cu,
-    reconciliation as rc, rejected_rows as rj, risk_scores as rs, usage_daily as ud,
+    budget_daily as bd, budget_status as bs, changes as ch, collections_actions as ca,
+    customers as cu, reconciliation as rc, rejected_rows as rj, risk_scores as rs,
+    usage_daily as ud,
 };
 
 fn d(month: u32, day: u32) -> Result<NaiveDate> {
@@ -351,5 +352,55 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
             rejected: 0,
         },
     ];
+
+    // Compared with the run of the day before: c1 became critical, c2 has a new caller, c3's
+    // reminder was paid.
+    data.since = Some(super::SinceLastRun {
+        previous_as_of: d(10, 19)?,
+        folder: "billrisk-out".into(),
+        not_compared: Vec::new(),
+        notes: Vec::new(),
+    });
+    data.changes = df!(
+        ch::PRIORITY => [1i32, 6, 16],
+        ch::CUSTOMER_ID => ["c1", "c2", "c3"],
+        ch::CUSTOMER_NAME => [names[0], names[1], names[2]],
+        ch::CURRENCY => [None, None, Some("USD")],
+        ch::TOPIC => ["risk", "anomaly", "collections"],
+        ch::KIND => ["risk_newly_critical", "new_anomaly", "action_cleared"],
+        ch::SIGNAL => [None, Some("new_caller"), None],
+        ch::BEFORE => [Some("high"), None, Some("reminder")],
+        ch::AFTER => [Some("critical"), Some("active"), None],
+        ch::REASON => [
+            "risk tier high -> critical, score 70.0 -> 92.0: GPU VM spend 41x its 28-day median: 460.00 USD on 2026-10-14",
+            "New caller ops@fabrikam.example wrote 12 resources on 2026-10-18",
+            "no collections action any more (was reminder): nothing past due above the ladder's minimum",
+        ],
+        ch::FIRST_SEEN => [None, Some(d(10, 18)?), None],
+    )
+    .stage("report example")?;
+    // What a run compared with the previous one carries: first_seen, and the `new` marks.
+    {
+        use crate::analysis::changes as chg;
+        let changes = Some(data.changes.clone().lazy());
+        data.anomalies = chg::with_first_seen(data.anomalies.clone().lazy(), None)
+            .collect()
+            .stage("report example")?;
+        data.risk_review = chg::risk_review_with_new(
+            data.risk_review.clone().lazy(),
+            data.anomalies.clone().lazy(),
+            changes.clone(),
+        )
+        .collect()
+        .stage("report example")?;
+        data.collections_actions =
+            chg::collections_with_new(data.collections_actions.clone().lazy(), changes.clone())
+                .collect()
+                .stage("report example")?;
+        data.budget_alerts =
+            chg::budget_alerts_with_new(data.budget_alerts.clone().lazy(), changes)
+                .collect()
+                .stage("report example")?;
+    }
     Ok(data)
 }

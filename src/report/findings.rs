@@ -45,6 +45,25 @@ fn name_of(names: &BTreeMap<String, String>, id: &str, own: Option<String>) -> S
         .unwrap_or_else(|| id.to_string())
 }
 
+/// `new` of an action list row (SPEC 4.6): all false when the frame has no such column.
+fn new_marks(df: &polars::prelude::DataFrame) -> Result<Vec<bool>> {
+    if df.column(crate::schema::carried::NEW).is_err() {
+        return Ok(vec![false; df.height()]);
+    }
+    Ok(bools(df, crate::schema::carried::NEW)?
+        .into_iter()
+        .map(|b| b == Some(true))
+        .collect())
+}
+
+/// `first_seen` of a frame: all None when it has no such column.
+fn first_seen_dates(df: &polars::prelude::DataFrame) -> Result<Vec<Option<NaiveDate>>> {
+    if df.column(crate::schema::carried::FIRST_SEEN).is_err() {
+        return Ok(vec![None; df.height()]);
+    }
+    dates(df, crate::schema::carried::FIRST_SEEN)
+}
+
 /// Position in an ordered list of codes; unknown codes after all known ones.
 pub fn rank(order: &[&str], v: &str) -> usize {
     order.iter().position(|o| *o == v).unwrap_or(order.len())
@@ -67,6 +86,8 @@ pub struct CollectionRow {
     pub oldest_days_past_due: Option<i64>,
     pub action: String,
     pub reason: String,
+    /// A first or harder action since the previous run.
+    pub new: bool,
 }
 
 /// The collections ladder: hardest action first, then largest past due.
@@ -82,6 +103,7 @@ pub fn collections(
     let oldest = ints(df, ca::OLDEST_DAYS_PAST_DUE)?;
     let action = strings(df, ca::ACTION)?;
     let reason = strings(df, ca::REASON)?;
+    let new = new_marks(df)?;
     let mut rows: Vec<CollectionRow> = (0..df.height())
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
@@ -93,6 +115,7 @@ pub fn collections(
                 oldest_days_past_due: oldest[i],
                 action: action[i].clone().unwrap_or_default(),
                 reason: reason[i].clone().unwrap_or_default(),
+                new: new[i],
             }
         })
         .collect();
@@ -185,6 +208,8 @@ pub struct BudgetRow {
     /// From budget_status (same customer and currency).
     pub month: Option<String>,
     pub budget_crossed_on: Option<NaiveDate>,
+    /// The status was reached since the previous run.
+    pub new: bool,
 }
 
 /// Budget alerts (from `data.budget_alerts`, with month and crossing date from budget_status):
@@ -217,6 +242,7 @@ pub fn budget_alerts(
     let fcross = dates(df, ba::FORECAST_CROSSED_ON)?;
     let action = strings(df, ba::ACTION)?;
     let why = strings(df, ba::WHY)?;
+    let new = new_marks(df)?;
     let mut rows: Vec<BudgetRow> = (0..df.height())
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
@@ -239,6 +265,7 @@ pub fn budget_alerts(
                 why: why[i].clone().unwrap_or_default(),
                 month,
                 budget_crossed_on: crossed,
+                new: new[i],
             }
         })
         .collect();
@@ -268,6 +295,10 @@ pub struct RiskRow {
     pub top_reasons: String,
     /// Contribution per signal family, in `reasons::FAMILIES` order.
     pub families: Vec<Option<f64>>,
+    /// The tier rose (or the customer is new) since the previous run (risk_review only).
+    pub new: bool,
+    /// The customer's oldest active alert was first seen then (risk_review only).
+    pub first_seen: Option<NaiveDate>,
 }
 
 /// Risk rows of a risk_scores-shaped frame (risk_scores or risk_review), highest score first.
@@ -292,6 +323,8 @@ pub fn risk(
             }
         })
         .collect::<Result<_>>()?;
+    let new = new_marks(df)?;
+    let first_seen = first_seen_dates(df)?;
     let mut rows: Vec<RiskRow> = (0..df.height())
         .map(|i| {
             let id = ids[i].clone().unwrap_or_default();
@@ -304,6 +337,8 @@ pub fn risk(
                 currency: cur[i].clone().unwrap_or_default(),
                 top_reasons: reasons[i].clone().unwrap_or_default(),
                 families: fams.iter().map(|f| f[i]).collect(),
+                new: new[i],
+                first_seen: first_seen[i],
             }
         })
         .collect();
@@ -479,12 +514,33 @@ pub struct ReconRow {
     pub status: String,
 }
 
-/// Reconciliation rows that need a look (status other than ok), lowest margin first, and the
-/// number of rows per status.
+/// Reconciliation statuses in the order the report lists exceptions: the real ones first.
+/// `in_progress` (the as-of month, not invoiced yet by design) is no exception and not listed.
+pub const RECON_EXCEPTIONS: [&str; 3] = ["negative_margin", "unbilled", "invoice_without_cost"];
+
+/// How the reconciliation rows count (SPEC 4.3, for "N of M customer-months reconcile").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconCounts {
+    /// Rows per status, every row.
+    pub by_status: BTreeMap<String, usize>,
+    /// Rows that can reconcile: neither in progress nor in a month before the usage history.
+    pub comparable: usize,
+    /// Of those, rows with status ok.
+    pub ok: usize,
+    /// Rows in months before the first usage month (invoices of months without usage data).
+    pub before_history: usize,
+    /// The first month of the usage history (YYYY-MM), when there is usage.
+    pub history_starts: Option<String>,
+}
+
+/// Reconciliation exceptions, real ones first (negative margin, cost without invoice, then
+/// invoices without cost), lowest margin first within a status; in-progress rows and invoices
+/// without cost in months before the usage history starts (whose cost billrisk cannot know) are
+/// not listed; and the counts, which leave out both.
 pub fn reconciliation(
     data: &ReportData,
     names: &BTreeMap<String, String>,
-) -> Result<(Vec<ReconRow>, BTreeMap<String, usize>)> {
+) -> Result<(Vec<ReconRow>, ReconCounts)> {
     let df = &data.reconciliation;
     let ids = strings(df, rc::CUSTOMER_ID)?;
     let month = strings(df, rc::SERVICE_MONTH)?;
@@ -493,12 +549,33 @@ pub fn reconciliation(
     let inv = floats(df, rc::INVOICED)?;
     let margin = floats(df, rc::MARGIN)?;
     let status = strings(df, rc::STATUS)?;
-    let mut counts = BTreeMap::new();
+    // The usage history starts with the first day of usage_daily.
+    let history_starts = dates(&data.usage_daily, ud::USAGE_DATE)?
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|d| d.format("%Y-%m").to_string());
+    let mut counts = ReconCounts {
+        history_starts: history_starts.clone(),
+        ..ReconCounts::default()
+    };
     let mut rows = Vec::new();
     for i in 0..df.height() {
         let st = status[i].clone().unwrap_or_default();
-        *counts.entry(st.clone()).or_insert(0) += 1;
-        if st == "ok" {
+        *counts.by_status.entry(st.clone()).or_insert(0) += 1;
+        let before_history = match (&history_starts, &month[i]) {
+            (Some(h), Some(m)) => m < h,
+            _ => false,
+        };
+        if before_history {
+            counts.before_history += 1;
+        } else if st != "in_progress" {
+            counts.comparable += 1;
+            counts.ok += usize::from(st == "ok");
+        }
+        // Listed: real exceptions. An invoice without cost before the usage history starts is
+        // the history's edge, not an exception; billed line items there can still show one.
+        if st == "ok" || st == "in_progress" || (before_history && st == "invoice_without_cost") {
             continue;
         }
         let id = ids[i].clone().unwrap_or_default();
@@ -514,13 +591,92 @@ pub fn reconciliation(
         });
     }
     rows.sort_by(|a, b| {
-        a.margin
-            .unwrap_or(0.0)
-            .total_cmp(&b.margin.unwrap_or(0.0))
+        rank(&RECON_EXCEPTIONS, &a.status)
+            .cmp(&rank(&RECON_EXCEPTIONS, &b.status))
+            .then(a.margin.unwrap_or(0.0).total_cmp(&b.margin.unwrap_or(0.0)))
             .then(a.customer_id.cmp(&b.customer_id))
             .then(a.service_month.cmp(&b.service_month))
     });
     Ok((rows, counts))
+}
+
+/// One row of tables/changes.parquet, for "Since the last run".
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub customer_id: String,
+    pub name: String,
+    pub currency: String,
+    pub kind: String,
+    pub signal: String,
+    pub before: String,
+    pub after: String,
+    pub reason: String,
+    pub first_seen: Option<NaiveDate>,
+}
+
+/// The changes since the previous run, in the table's order (most urgent first).
+pub fn changes(data: &ReportData, names: &BTreeMap<String, String>) -> Result<Vec<ChangeRow>> {
+    use crate::schema::changes as ch;
+    let df = &data.changes;
+    let get = |c: &str| strings(df, c);
+    let (ids, own) = (get(ch::CUSTOMER_ID)?, get(ch::CUSTOMER_NAME)?);
+    let (cur, kind, signal) = (get(ch::CURRENCY)?, get(ch::KIND)?, get(ch::SIGNAL)?);
+    let (before, after, reason) = (get(ch::BEFORE)?, get(ch::AFTER)?, get(ch::REASON)?);
+    let first = dates(df, ch::FIRST_SEEN)?;
+    Ok((0..df.height())
+        .map(|i| {
+            let id = ids[i].clone().unwrap_or_default();
+            ChangeRow {
+                name: name_of(names, &id, own[i].clone()),
+                customer_id: id,
+                currency: cur[i].clone().unwrap_or_default(),
+                kind: kind[i].clone().unwrap_or_default(),
+                signal: signal[i].clone().unwrap_or_default(),
+                before: before[i].clone().unwrap_or_default(),
+                after: after[i].clone().unwrap_or_default(),
+                reason: reason[i].clone().unwrap_or_default(),
+                first_seen: first.get(i).copied().flatten(),
+            }
+        })
+        .collect())
+}
+
+/// "2 risk_newly_critical, 1 action_escalated": changes per kind, in the table's order.
+pub fn change_counts(rows: &[ChangeRow]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for r in rows {
+        match out.iter_mut().find(|(k, _)| *k == r.kind) {
+            Some((_, n)) => *n += 1,
+            None => out.push((r.kind.clone(), 1)),
+        }
+    }
+    out
+}
+
+/// A change's kind in words, for the reports.
+pub fn change_label(kind: &str) -> &str {
+    match kind {
+        "risk_newly_critical" => "newly critical",
+        "risk_newly_high" => "newly high risk",
+        "action_escalated" => "collections action escalated",
+        "budget_newly_over" => "newly over budget",
+        "budget_newly_forecast_over" => "newly forecast over budget",
+        "new_anomaly" => "new anomaly",
+        "anomaly_reactivated" => "anomaly back (disposition expired)",
+        "newly_past_due" => "newly past due",
+        "exposure_grown" => "exposure grown",
+        "new_customer" => "new customer",
+        "tier_up" => "risk tier up",
+        "budget_newly_warning" => "newly at budget warning",
+        "anomaly_suppressed" => "anomaly suppressed (disposition)",
+        "tier_down" => "risk tier down",
+        "action_eased" => "collections action eased",
+        "action_cleared" => "collections action cleared",
+        "budget_cleared" => "budget alert cleared",
+        "budget_status_changed" => "budget status changed",
+        "anomaly_ended" => "anomaly ended",
+        other => other,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -578,6 +734,48 @@ pub fn rejected(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reconciliation_lists_real_exceptions_first_and_counts_only_comparable_months() {
+        use polars::prelude::*;
+        let mut data = ReportData::empty(NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(), "t");
+        // Usage history starts on 2026-09-03.
+        data.usage_daily = df!(
+            ud::CUSTOMER_ID => ["c1", "c1"],
+            ud::USAGE_DATE => [
+                NaiveDate::from_ymd_opt(2026, 9, 3).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
+            ],
+            ud::COST => [1.0, 1.0],
+        )
+        .unwrap();
+        data.reconciliation = df!(
+            rc::CUSTOMER_ID => ["c1", "c2", "c3", "c4", "c5", "c6", "c7"],
+            rc::SERVICE_MONTH => ["2026-07", "2026-08", "2026-09", "2026-09", "2026-10", "2026-09", "2026-09"],
+            rc::CURRENCY => ["USD"; 7],
+            rc::COST => [Some(0.0), Some(80.0), Some(10.0), Some(30.0), Some(5.0), Some(50.0), Some(0.0)],
+            rc::INVOICED => [Some(100.0), Some(60.0), Some(12.0), None, None, Some(45.0), Some(9.0)],
+            rc::MARGIN => [Some(100.0), Some(-20.0), Some(2.0), Some(-30.0), Some(-5.0), Some(-5.0), Some(9.0)],
+            rc::STATUS => ["invoice_without_cost", "negative_margin", "ok", "unbilled", "in_progress", "negative_margin", "invoice_without_cost"],
+        )
+        .unwrap();
+        let (rows, counts) = reconciliation(&data, &BTreeMap::new()).unwrap();
+        let listed: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+        // Negative margins (lowest first; c2's month precedes the usage history but billed cost
+        // shows it), then cost without an invoice, then invoices without cost; not c1 (an invoice
+        // before the history) nor c5 (in progress).
+        assert_eq!(listed, ["c2", "c6", "c4", "c7"]);
+        // Comparable: c3, c4, c6, c7 (not c1, c2 before the history, nor c5 in progress).
+        assert_eq!(
+            (counts.ok, counts.comparable, counts.before_history),
+            (1, 4, 2)
+        );
+        assert_eq!(counts.history_starts.as_deref(), Some("2026-09"));
+        assert_eq!(
+            super::super::markdown::recon_count_text(&counts),
+            "1 of 4 customer-months reconcile. 1 of the as-of month are in progress (not invoiced yet by design) and not counted. 2 in months before the usage history starts (2026-09) are not counted: their cost is not in the data."
+        );
+    }
 
     #[test]
     fn trailing_median_excludes_the_day_itself() {

@@ -90,6 +90,15 @@ fn customer_cell(name: &str, id: &str) -> Cell {
     }
 }
 
+/// A "new" mark after a row that is new or worse since the previous run.
+fn new_badge(new: bool) -> &'static str {
+    if new {
+        " <span class=\"new\">new</span>"
+    } else {
+        ""
+    }
+}
+
 fn tier_badge(tier: &str) -> String {
     let t = escape_html(tier);
     let class = if super::TIERS.contains(&tier) {
@@ -437,7 +446,7 @@ fn collections(ctx: &Ctx) -> Result<String> {
             vec![
                 customer_cell(&r.name, &r.customer_id),
                 Cell {
-                    html: escape_html(&r.action),
+                    html: format!("{}{}", escape_html(&r.action), new_badge(r.new)),
                     sort: Some(findings::hardness(&r.action).to_string()),
                     numeric: false,
                 },
@@ -533,7 +542,7 @@ fn budgets(ctx: &Ctx) -> Result<String> {
             vec![
                 customer_cell(&r.name, &r.customer_id),
                 Cell {
-                    html: escape_html(&r.status),
+                    html: format!("{}{}", escape_html(&r.status), new_badge(r.new)),
                     sort: Some(
                         findings::rank(&super::BUDGET_ALERT_STATUSES, &r.status).to_string(),
                     ),
@@ -583,13 +592,14 @@ fn risk_rows_table(rows: &[RiskRow]) -> String {
             let mut row = vec![
                 customer_cell(&r.name, &r.customer_id),
                 Cell {
-                    html: tier_badge(&r.tier),
+                    html: format!("{}{}", tier_badge(&r.tier), new_badge(r.new)),
                     sort: Some(findings::rank(&super::TIERS, &r.tier).to_string()),
                     numeric: false,
                 },
                 num(r.risk_score, 0),
                 num(r.exposure, 2),
                 text(&r.currency),
+                text(&r.first_seen.map(|d| d.to_string()).unwrap_or_default()),
             ];
             row.extend(r.families.iter().map(|f| num(*f, 0)));
             row.push(text(&r.top_reasons));
@@ -602,6 +612,7 @@ fn risk_rows_table(rows: &[RiskRow]) -> String {
         ("Score", true),
         ("Exposure", true),
         ("Currency", false),
+        ("Alerting since", false),
     ];
     headers.extend(reasons::FAMILIES.iter().map(|f| (*f, true)));
     headers.push(("Top reasons", false));
@@ -609,7 +620,19 @@ fn risk_rows_table(rows: &[RiskRow]) -> String {
 }
 
 fn risk(ctx: &Ctx) -> Result<String> {
-    let rows = findings::risk(&ctx.data.risk_scores, &ctx.names)?;
+    let mut rows = findings::risk(&ctx.data.risk_scores, &ctx.names)?;
+    // The review queue carries what changed and since when (SPEC 4.6).
+    let review: BTreeMap<String, (bool, Option<chrono::NaiveDate>)> =
+        findings::risk(&ctx.data.risk_review, &ctx.names)?
+            .into_iter()
+            .map(|r| (r.customer_id, (r.new, r.first_seen)))
+            .collect();
+    for r in &mut rows {
+        if let Some((new, first)) = review.get(&r.customer_id) {
+            r.new = *new;
+            r.first_seen = *first;
+        }
+    }
     let mut out = String::from("<section id=\"risk\"><h2>Fraud and misuse risk</h2>");
     if rows.is_empty() {
         out.push_str("<p class=\"empty\">No risk scores.</p></section>");
@@ -736,7 +759,8 @@ fn risk(ctx: &Ctx) -> Result<String> {
 }
 
 fn reconciliation(ctx: &Ctx) -> Result<String> {
-    let (rows, counts) = findings::reconciliation(ctx.data, &ctx.names)?;
+    let (rows, recon_counts) = findings::reconciliation(ctx.data, &ctx.names)?;
+    let counts = &recon_counts.by_status;
     let mut out = String::from("<section id=\"reconciliation\"><h2>Billing reconciliation</h2>");
     if counts.is_empty() {
         out.push_str("<p class=\"empty\">No reconciliation rows.</p></section>");
@@ -748,7 +772,8 @@ fn reconciliation(ctx: &Ctx) -> Result<String> {
         .collect();
     let _ = write!(
         out,
-        "<p>Customer-months by status: {}.</p>",
+        "<p>{} Customer-months by status: {}.</p>",
+        escape_html(&super::markdown::recon_count_text(&recon_counts)),
         parts.join(", ")
     );
     if !rows.is_empty() {
@@ -779,6 +804,86 @@ fn reconciliation(ctx: &Ctx) -> Result<String> {
             ],
             trs,
         ));
+    }
+    out.push_str("</section>");
+    Ok(out)
+}
+
+/// "Since the last run" (SPEC 4.6): the changes, most urgent first.
+fn since_last_run(ctx: &Ctx) -> Result<String> {
+    let mut out = String::from("<section id=\"since\"><h2>Since the last run</h2>");
+    let Some(since) = &ctx.data.since else {
+        out.push_str("<p class=\"empty\">No previous run to compare with (the first run into this --out, or --no-previous): every finding below is as of today.</p></section>");
+        return Ok(out);
+    };
+    let rows = findings::changes(ctx.data, &ctx.names)?;
+    if rows.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"empty\">Nothing changed since the run as of {}.</p>",
+            since.previous_as_of
+        );
+    } else {
+        let counts: Vec<String> = findings::change_counts(&rows)
+            .iter()
+            .map(|(k, n)| format!("{n} {}", findings::change_label(k)))
+            .collect();
+        let _ = write!(
+            out,
+            "<p>{} changes since the run as of {}: {}.</p>",
+            rows.len(),
+            since.previous_as_of,
+            escape_html(&counts.join(", "))
+        );
+        let trs = rows
+            .iter()
+            .take(MAX_TABLE_ROWS)
+            .map(|r| {
+                let what = if r.signal.is_empty() {
+                    findings::change_label(&r.kind).to_string()
+                } else {
+                    format!("{}: {}", findings::change_label(&r.kind), r.signal)
+                };
+                vec![
+                    customer_cell(&r.name, &r.customer_id),
+                    text(&what),
+                    text(&r.currency),
+                    text(&r.before),
+                    text(&r.after),
+                    text(&r.first_seen.map(|d| d.to_string()).unwrap_or_default()),
+                    text(&r.reason),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &[
+                ("Customer", false),
+                ("Change", false),
+                ("Currency", false),
+                ("Before", false),
+                ("After", false),
+                ("Alert first seen", false),
+                ("Why", false),
+            ],
+            trs,
+        ));
+        if rows.len() > MAX_TABLE_ROWS {
+            let _ = write!(
+                out,
+                "<p>…and {} more in tables/changes.parquet.</p>",
+                rows.len() - MAX_TABLE_ROWS
+            );
+        }
+    }
+    for line in &since.notes {
+        let _ = write!(out, "<p class=\"note\">Note: {}.</p>", escape_html(line));
+    }
+    for line in &since.not_compared {
+        let _ = write!(
+            out,
+            "<p class=\"note\">Not compared: {}.</p>",
+            escape_html(line)
+        );
     }
     out.push_str("</section>");
     Ok(out)
@@ -928,6 +1033,7 @@ figure.customer{border:1px solid var(--line);border-radius:6px;padding:10px}
 figcaption{color:var(--muted);font-size:12.5px}
 svg.chart{max-width:100%;height:auto;display:block}
 .tier{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;font-weight:600;line-height:1.6}
+.new{display:inline-block;padding:0 6px;border-radius:10px;font-size:11px;font-weight:700;background:#0072B2;color:#fff;margin-left:4px}
 .tier-critical{background:#D55E00;color:#fff}
 .tier-high{background:#E69F00;color:#1d2330}
 .tier-medium{background:#F0E442;color:#1d2330}
@@ -1013,7 +1119,8 @@ pub fn render_html(data: &ReportData, summary: &Summary, cfg: &ReportConfig) -> 
         names: findings::names(data)?,
     };
     type SectionFn = fn(&Ctx) -> Result<String>;
-    let sections: [SectionFn; 7] = [
+    let sections: [SectionFn; 8] = [
+        since_last_run,
         headline,
         aging,
         collections,
@@ -1048,7 +1155,7 @@ pub fn render_html(data: &ReportData, summary: &Summary, cfg: &ReportConfig) -> 
             .map(|c| format!("; converted totals in {}", escape_html(c)))
             .unwrap_or_default()
     );
-    out.push_str("<nav><a href=\"#headlines\">Headlines</a><a href=\"#aging\">Aging</a><a href=\"#collections\">Collections</a><a href=\"#budgets\">Budgets</a><a href=\"#risk\">Risk</a><a href=\"#reconciliation\">Reconciliation</a><a href=\"#data-quality\">Data quality</a></nav><main>");
+    out.push_str("<nav><a href=\"#since\">Since the last run</a><a href=\"#headlines\">Headlines</a><a href=\"#aging\">Aging</a><a href=\"#collections\">Collections</a><a href=\"#budgets\">Budgets</a><a href=\"#risk\">Risk</a><a href=\"#reconciliation\">Reconciliation</a><a href=\"#data-quality\">Data quality</a></nav><main>");
     for p in parts {
         out.push_str(&p);
     }

@@ -107,6 +107,23 @@ pub struct ReportData {
     /// an empty frame when there is no reporting currency.
     pub fx_rates: DataFrame,
     pub input_summary: Vec<InputSummaryRow>,
+    /// `analysis::changes` collected (schema::changes), most urgent first; empty without a
+    /// previous run.
+    pub changes: DataFrame,
+    /// The previous run compared with; None without one.
+    pub since: Option<SinceLastRun>,
+}
+
+/// The previous run a run was compared with (SPEC 4.6), for "Since the last run".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinceLastRun {
+    pub previous_as_of: NaiveDate,
+    /// Its folder, as given (or the --out replaced).
+    pub folder: String,
+    /// Topics it could not be compared on, in words.
+    pub not_compared: Vec<String>,
+    /// Other version, other config, pseudonyms: in words.
+    pub notes: Vec<String>,
 }
 
 impl ReportData {
@@ -132,6 +149,8 @@ impl ReportData {
             risk_review: schema::risk_review::DEF.empty(),
             fx_rates: DataFrame::empty(),
             input_summary: Vec::new(),
+            changes: schema::changes::DEF.empty(),
+            since: None,
         }
     }
 }

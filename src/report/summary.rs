@@ -35,6 +35,8 @@ pub struct Summary {
     pub generated_by: String,
     /// ISO code of the reporting currency, or null when totals are per currency only.
     pub reporting_currency: Option<String>,
+    /// What changed since the previous run (tables/changes.parquet); null without a previous run.
+    pub since_last_run: Option<SinceSummary>,
     /// Receivables per currency (from aging_customers), keyed by ISO code.
     pub receivables: BTreeMap<String, ReceivablesTotals>,
     /// The receivables converted into the reporting currency at the as-of rates; null without a
@@ -74,6 +76,37 @@ pub struct Summary {
     pub input_rows_read: u64,
     /// Row accounting per input source, in source order.
     pub inputs: Vec<InputSummaryRow>,
+}
+
+/// What changed since the previous run, counted from tables/changes.parquet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SinceSummary {
+    /// As-of date of the previous run compared with, `YYYY-MM-DD`.
+    pub previous_as_of: String,
+    /// Rows of the changes table.
+    pub changes: usize,
+    /// Changes per kind (every kind is a key, 0 when none).
+    pub by_kind: BTreeMap<String, usize>,
+    /// Customers whose risk tier newly reached critical (new customers included).
+    pub customers_newly_critical: usize,
+    /// Customers whose risk tier newly reached high.
+    pub customers_newly_high: usize,
+    /// Customers seen for the first time.
+    pub new_customers: usize,
+    /// Customers with a first or harder collections action in some currency.
+    pub customers_action_escalated: usize,
+    /// Customers newly over budget.
+    pub customers_newly_over_budget: usize,
+    /// Customers newly forecast over budget.
+    pub customers_newly_forecast_over_budget: usize,
+    /// Customers newly past due.
+    pub customers_newly_past_due: usize,
+    /// Customers with an alert (reason code) not active in the previous run.
+    pub customers_with_new_anomalies: usize,
+    /// Customers whose exposure grew past `changes.exposure_growth_share`.
+    pub customers_exposure_grown: usize,
+    /// What could not be compared with the previous run, in words.
+    pub not_compared: Vec<String>,
 }
 
 /// Receivables of one currency.
@@ -344,11 +377,17 @@ pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
         suppressed: n_suppressed,
     };
 
+    let since_last_run = match &data.since {
+        Some(since) => Some(since_summary(data, since)?),
+        None => None,
+    };
+
     Ok(Summary {
         summary_version: SUMMARY_VERSION,
         as_of: data.as_of.format("%Y-%m-%d").to_string(),
         generated_by: data.generated_by.clone(),
         reporting_currency: data.reporting_currency.clone(),
+        since_last_run,
         receivables,
         receivables_converted,
         customers_with_open_balance: open.len(),
@@ -370,6 +409,42 @@ pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
         rejected_rows: data.rejected_rows.height() as u64,
         input_rows_read: data.input_summary.iter().map(|r| r.rows_read).sum(),
         inputs: data.input_summary.clone(),
+    })
+}
+
+fn since_summary(data: &ReportData, since: &super::SinceLastRun) -> Result<SinceSummary> {
+    use crate::analysis::changes::{BUDGET_STATUS_CHANGED, KINDS};
+    use crate::schema::changes as ch;
+    let c = &data.changes;
+    let kinds = strings(c, ch::KIND)?;
+    let mut by_kind: BTreeMap<String, usize> = KINDS
+        .iter()
+        .chain([&BUDGET_STATUS_CHANGED])
+        .map(|k| (k.to_string(), 0))
+        .collect();
+    for k in kinds.into_iter().flatten() {
+        *by_kind.entry(k).or_insert(0) += 1;
+    }
+    let n = |kind: &str| customers_where(c, ch::CUSTOMER_ID, ch::KIND, &[kind]);
+    Ok(SinceSummary {
+        previous_as_of: since.previous_as_of.format("%Y-%m-%d").to_string(),
+        changes: c.height(),
+        by_kind,
+        customers_newly_critical: n("risk_newly_critical")?,
+        customers_newly_high: n("risk_newly_high")?,
+        new_customers: n("new_customer")?,
+        customers_action_escalated: n("action_escalated")?,
+        customers_newly_over_budget: n("budget_newly_over")?,
+        customers_newly_forecast_over_budget: n("budget_newly_forecast_over")?,
+        customers_newly_past_due: n("newly_past_due")?,
+        customers_with_new_anomalies: customers_where(
+            c,
+            ch::CUSTOMER_ID,
+            ch::KIND,
+            &["new_anomaly", "anomaly_reactivated"],
+        )?,
+        customers_exposure_grown: n("exposure_grown")?,
+        not_compared: since.not_compared.clone(),
     })
 }
 
