@@ -132,3 +132,71 @@ pub(crate) fn object_of(v: Option<&Value>) -> Option<Cow<'_, Map<String, Value>>
 pub(crate) fn non_null(s: &str) -> Option<String> {
     (!is_null_token(s)).then(|| s.trim().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn fields_are_found_exactly_then_ignoring_case_and_null_is_absent() {
+        let o = object(json!({"Time": "a", "time": "b", "Level": "x", "gone": null}));
+        assert_eq!(text(field(&o, "time")), Some("b".into()));
+        assert_eq!(text(field(&o, "level")), Some("x".into()));
+        assert_eq!(field(&o, "gone"), None);
+        assert_eq!(field(&o, "missing"), None);
+    }
+
+    #[test]
+    fn values_as_text() {
+        assert_eq!(text(Some(&json!(" x "))), Some("x".into()));
+        assert_eq!(text(Some(&json!("NULL"))), None);
+        assert_eq!(text(Some(&json!(5))), Some("5".into()));
+        assert_eq!(text(Some(&json!(true))), Some("true".into()));
+        assert_eq!(text(Some(&json!({"a": 1}))), None);
+        assert_eq!(json_text(Some(&json!({"a": 1}))), Some("{\"a\":1}".into()));
+        assert_eq!(json_text(Some(&json!([1, 2]))), Some("[1,2]".into()));
+        let rest = json!({"value": "Succeeded", "localizedValue": "Erfolgreich"});
+        assert_eq!(value_text(Some(&rest)), Some("Succeeded".into()));
+        let localized = json!({"localizedValue": "Erfolgreich"});
+        assert_eq!(value_text(Some(&localized)), Some("Erfolgreich".into()));
+        let inner = json!("{\"b\": 2}");
+        assert_eq!(object_of(Some(&inner)).map(|m| m.len()), Some(1));
+        assert!(object_of(Some(&json!("not an object"))).is_none());
+    }
+
+    #[test]
+    fn a_bad_time_becomes_a_row_fault_naming_the_field() {
+        assert_eq!(
+            parse_time_value("time", Some(&json!(12345))),
+            Err(FieldFault::bad("time", "12345"))
+        );
+        assert_eq!(
+            parse_time_value("time", Some(&json!("null"))),
+            Err(FieldFault::missing("time"))
+        );
+        assert!(parse_time_value("time", Some(&json!("2026-11-01T07:30:36Z"))).is_ok());
+        let fault = FieldFault::bad("time", &"9".repeat(300)).at(4, "raw".into());
+        assert_eq!(fault.line, 4);
+        assert_eq!(
+            fault.reason.len(),
+            "expected a date-time, found \"\"".len() + 100
+        );
+        let rejected = fault.into_rejected("activity", "activity/a.json");
+        assert_eq!(
+            (
+                rejected.source.as_str(),
+                rejected.file.as_str(),
+                rejected.column.as_str()
+            ),
+            ("activity", "activity/a.json", "time")
+        );
+    }
+}
