@@ -2,8 +2,8 @@
 //! and checks every input of a folder `billrisk generate` wrote (structural pre-pass, sha256,
 //! typing and row checks, usage streamed to its staged Parquet file, the other sources collected),
 //! at several sizes, in MB of input per second and in usage rows per second. A second group reads
-//! a 200,000-element JSON array (a usage or audit export from an API) through `json_rows`, whose
-//! line numbering used to be quadratic in the element count. Inputs are generated here from a
+//! a 200,000-element JSON array (a usage or audit export from an API) through the JSON scanner
+//! (`ingest::read::json`), whose line numbering used to be quadratic in the element count. Inputs are generated here from a
 //! fixed seed, never committed.
 //!
 //! Run: `cargo bench --bench ingest` (release build; `-- --save-baseline NAME` to keep a baseline).
@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::Path;
 
 use billrisk::generate::{generate, GenerateSpec};
-use billrisk::ingest::json_rows;
+use billrisk::ingest::read::json;
 use billrisk::pipeline::{ingest, InputSource};
 use billrisk::progress::{Progress, Verbosity};
 use chrono::NaiveDate;
@@ -95,7 +95,11 @@ fn json_array(c: &mut Criterion) {
         let bytes = json_array_text(n);
         group.throughput(Throughput::Elements(n));
         group.bench_with_input(BenchmarkId::new("records", n), &bytes, |b, bytes| {
-            b.iter(|| black_box(json_rows::records(bytes).len()))
+            b.iter(|| {
+                let mut records = 0usize;
+                json::for_each_json_record(bytes, |_| records += 1);
+                black_box(records)
+            })
         });
     }
     group.finish();

@@ -11,14 +11,8 @@ use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-
-/// An output error naming the file.
-pub(crate) fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
-}
+pub use crate::files::parquet_rows;
+pub(crate) use crate::files::{out_err, Hashing};
 
 /// The environment variable that makes a run fail on purpose at a named point (tests only).
 pub const INJECT_FAILURE_ENV: &str = "BILLRISK_INJECT_FAILURE";
@@ -295,22 +289,6 @@ pub fn sink_parquet(
     Ok(())
 }
 
-/// A reader that hashes (sha256) and counts the bytes read through it.
-pub(crate) struct Hashing<R> {
-    pub inner: R,
-    pub hasher: Sha256,
-    pub size: u64,
-}
-
-impl<R: std::io::Read> std::io::Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-}
-
 /// Copies a Parquet file billrisk wrote (a staged table) into the output folder and returns
 /// (rows, sha256 of the file), hashed on the way: the table is never in memory.
 pub fn copy_table(from: &Path, to: &Path) -> Result<(u64, String)> {
@@ -327,15 +305,6 @@ pub fn copy_table(from: &Path, to: &Path) -> Result<(u64, String)> {
     std::io::copy(&mut src, &mut dst).map_err(|e| out_err(to, e))?;
     dst.flush().map_err(|e| out_err(to, e))?;
     Ok((rows, format!("{:x}", src.hasher.finalize())))
-}
-
-/// Rows of a Parquet file, from its footer.
-pub fn parquet_rows(path: &Path) -> Result<u64> {
-    let f = fs::File::open(path).map_err(|e| out_err(path, e))?;
-    let n = ParquetReader::new(f)
-        .num_rows()
-        .map_err(|e| out_err(path, e))?;
-    Ok(n as u64)
 }
 
 /// A lazy scan of a Parquet file billrisk wrote itself (staged inputs).

@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-pub use crate::ingest::convert::lowercase;
+pub use crate::ingest::read::convert::lowercase;
 
 /// Whether `needle` (lower-case ASCII) occurs in `s` ignoring case: the same answer as
 /// `s.to_lowercase().contains(needle)`, without the copy for ASCII text.

@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use crate::error::{Error, PolarsContext, Result};
-use crate::ingest::{activity, fraud_events, tabular, RawRead};
+use crate::ingest::read::tabular;
+use crate::ingest::sources::{activity, fraud_events};
+use crate::ingest::RawRead;
 
 /// Rows a file yielded once collected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +131,7 @@ INV-2,c1,not a date,2026-10-31,5,USD\n";
 #[cfg(test)]
 mod regressions {
     use super::*;
-    use crate::ingest::values;
+    use crate::ingest::read::values;
 
     #[test]
     fn a_zero_with_a_huge_exponent_is_parsed_at_once() {

@@ -13,6 +13,7 @@ mod duplicate_payment_ids;
 mod header_only_file;
 mod invalid_utf8;
 mod malformed_rows;
+mod misnamed_gzip;
 mod missing_column;
 mod missing_file;
 mod payment_in_other_currency;

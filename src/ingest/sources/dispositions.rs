@@ -1,8 +1,8 @@
 //! dispositions*: analysts' verdicts on earlier alerts (SPEC 4.5), into `dispositions`.
 //! reason_code and verdict are lower-cased; valid_until is a date.
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, select_schema, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, select_schema, Format, Source};
 use crate::schema::dispositions as d;
 use polars::prelude::LazyFrame;
 
@@ -32,4 +32,5 @@ pub const SOURCE: Source = Source {
         detect: any_header,
         finish,
     }],
+    accepts: "",
 };

@@ -1,5 +1,6 @@
-//! How a file's columns are found: header names are compared after normalisation (case, spaces,
-//! underscores, hyphens, dots and a BOM removed), against the names each source has gone by over
+//! How a file's columns are found: header names are compared after one normalisation, the one
+//! every reader uses (case, spaces and other white space, underscores, hyphens, dots, quotes and a
+//! BOM removed), against the names each source has gone by over
 //! time (MPNID/MpnId, Unit/UnitOfMeasure, ResourceURI/ResourceUri ...). Each canonical column says
 //! how its text is parsed and whether the run can do without it.
 
@@ -80,12 +81,14 @@ pub const fn spec(
     }
 }
 
-/// "Customer Id", "customer_id", "\u{feff}CustomerId" -> "customerid".
+/// "Customer Id", "customer_id", "\u{feff}CustomerId", "Event\u{a0}initiated-by" -> lower case
+/// without white space (any: tabs, no-break spaces, line ends), underscores, hyphens, dots, quotes
+/// or a BOM. The one header normaliser of every reader: tabular sources, the portal's activity
+/// CSV, audit records and fraud events CSVs.
 pub fn normalize_header(h: &str) -> String {
-    h.trim_start_matches('\u{feff}')
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-' | '.' | '\t' | '"'))
-        .flat_map(|c| c.to_lowercase())
+    h.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | '"' | '\u{feff}') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
         .collect()
 }
 
@@ -112,6 +115,29 @@ mod tests {
         assert_eq!(normalize_header(" Customer_ID "), "customerid");
         assert_eq!(normalize_header("Resource URI"), "resourceuri");
         assert_eq!(normalize_header("Event initiated by"), "eventinitiatedby");
+    }
+
+    /// There were two normalisers: the tabular one (a leading BOM; space, tab, `_`, `-`, `.`, `"`)
+    /// and the activity/fraud CSV one (a BOM anywhere; any white space, `_`, `-`, `"`). The one
+    /// left removes the union, so every header either matched still matches.
+    #[test]
+    fn headers_either_old_normaliser_matched_still_match() {
+        let tabular_inputs = [
+            ("\u{feff}CustomerId", "customerid"),
+            ("Customer\tId", "customerid"),
+            ("Resource.URI", "resourceuri"),
+            ("\"Billing-PreTax_Total\"", "billingpretaxtotal"),
+        ];
+        let activity_inputs = [
+            ("Event\u{a0}initiated by", "eventinitiatedby"),
+            ("Operation name\r", "operationname"),
+            ("Date-Time\u{feff}", "datetime"),
+            ("\"Affected customer\"", "affectedcustomer"),
+            ("Time\n", "time"),
+        ];
+        for (header, want) in tabular_inputs.into_iter().chain(activity_inputs) {
+            assert_eq!(normalize_header(header), want, "{header:?}");
+        }
     }
 
     #[test]

@@ -8,14 +8,16 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 
-use super::activity::{
-    assemble, field, for_each_json_record, i64_column, join_fields, json_text, layout, line_count,
-    load_file, non_null, parse_time_value, raw_text, read_csv, str_column, strip_bom, ts_column,
-    CsvRecord, FieldFault, JsonRecord, Layout, RowFault,
-};
-use super::values::{is_open_ended, normalize_id, parse_f64, parse_timestamp_utc};
-use super::RawRead;
 use crate::error::{Error, Result};
+use crate::ingest::read::bytes::{layout, line_count, load_file, raw_text, strip_bom, Layout};
+use crate::ingest::read::csv_file::{join_fields, read_csv, CsvRecord};
+use crate::ingest::read::frame::{assemble, i64_column, str_column, ts_column};
+use crate::ingest::read::json::{for_each_json_record, JsonRecord};
+use crate::ingest::read::record::{
+    field, json_text, non_null, parse_time_value, FieldFault, RowFault,
+};
+use crate::ingest::read::values::{is_open_ended, normalize_id, parse_f64, parse_timestamp_utc};
+use crate::ingest::read::RawRead;
 use crate::schema;
 
 // Field names; CSV headers are matched to them ignoring case, spaces and underscores.
@@ -226,7 +228,7 @@ fn fraud_frame(rows: &[FraudRow], file: &str) -> Result<polars::prelude::DataFra
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::values::timestamp_micros;
+    use crate::ingest::read::values::timestamp_micros;
     use chrono::NaiveDate;
     use polars::prelude::*;
 

@@ -1,8 +1,8 @@
 //! billed/: Partner Center new-commerce invoice reconciliation line items (licences, seats),
 //! optional; into the canonical `billed` table. Total is the amount to sum (Float64).
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, select_schema, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, select_schema, Format, Source};
 use crate::schema::billed as b;
 use polars::prelude::LazyFrame;
 
@@ -77,4 +77,5 @@ pub const SOURCE: Source = Source {
         detect: any_header,
         finish,
     }],
+    accepts: super::graph_export::BILLED_SHAPES,
 };

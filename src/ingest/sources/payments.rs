@@ -5,8 +5,8 @@
 
 use polars::prelude::*;
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, select_schema, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, select_schema, Format, Source};
 use crate::schema::payments as p;
 
 const SPECS: &[ColumnSpec] = &[
@@ -53,4 +53,5 @@ pub const SOURCE: Source = Source {
         detect: any_header,
         finish,
     }],
+    accepts: "",
 };

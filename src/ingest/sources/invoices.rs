@@ -1,8 +1,8 @@
 //! receivables/invoices*: the partner's own invoices to its customers, into `invoices`.
 //! amount is exact ledger money, Decimal(38, 4); a negative amount is a credit note.
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, select_schema, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, select_schema, Format, Source};
 use crate::schema::invoices as i;
 use polars::prelude::LazyFrame;
 
@@ -43,4 +43,5 @@ pub const SOURCE: Source = Source {
         detect: any_header,
         finish,
     }],
+    accepts: "",
 };

@@ -1,8 +1,8 @@
 //! budgets*: monthly spending budget per customer, into `budgets` (budget Float64). An empty
 //! month is a standing budget for every month.
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, select_schema, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, select_schema, Format, Source};
 use crate::schema::budgets as b;
 use polars::prelude::LazyFrame;
 
@@ -30,4 +30,5 @@ pub const SOURCE: Source = Source {
         detect: any_header,
         finish,
     }],
+    accepts: "",
 };

@@ -1,7 +1,7 @@
 //! customers*: customer master data, into `customers` (credit_limit Float64).
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, select_schema, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, select_schema, Format, Source};
 use crate::schema::customers as c;
 use polars::prelude::LazyFrame;
 
@@ -46,4 +46,5 @@ pub const SOURCE: Source = Source {
         detect: any_header,
         finish,
     }],
+    accepts: "",
 };

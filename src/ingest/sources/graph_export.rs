@@ -18,7 +18,7 @@
 //!   download (another eTag) or its manifest is missing, and summing it in would count a month
 //!   twice.
 //!
-//! The blobs are then read like any JSON-lines file of their folder (json_rows.rs): the
+//! The blobs are then read like any JSON-lines file of their folder (read/json.rs): the
 //! attribute names are the CSV export's column names in camelCase, matched as headers are, and a
 //! `basic` attribute set simply lacks optional columns (MeterCategory, ResourceLocation,
 //! CustomerCountry ...). Every blob is an input file of its own in manifest.json, with its rows

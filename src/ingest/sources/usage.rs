@@ -28,8 +28,8 @@
 
 use polars::prelude::*;
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, Format, Source};
 use crate::schema::{self, usage as u};
 
 const PARTNER_CENTER: &[ColumnSpec] = &[
@@ -459,6 +459,7 @@ pub const SOURCE: Source = Source {
             finish: finish_partner_center,
         },
     ],
+    accepts: super::graph_export::USAGE_SHAPES,
 };
 
 #[cfg(test)]

@@ -1,25 +1,29 @@
 //! Delimited files as they are downloaded. A structural pre-pass with the `csv` crate reads each
-//! file once (gzip decoded on the fly), hashing its bytes for the manifest, counting its records,
+//! file once (gzip, by the policy of bytes.rs, decoded on the fly), hashing its bytes for the manifest, counting its records,
 //! and finding the rows Polars cannot be trusted with: wrong field count (a truncated last line),
 //! invalid UTF-8, records spanning lines. A clean file is then scanned by Polars directly (record
 //! i is on line i + 2); any other file is rewritten once, good records only, with each record's
 //! line number, into the run's scratch folder and scanned from there. Either way every record is
 //! accounted for with its real line number.
+//!
+//! The small CSV files of the activity/ folder and fraud events are split in memory instead
+//! ([`read_csv`]): rows checked for field count and UTF-8, columns found by `normalize_header`.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::bytes::{cut, decoded, is_gzip_file, raw_string, raw_text, RAW_LIMIT};
+use super::columns::normalize_header;
+use super::record::RowFault;
 use super::Rejected;
 use crate::error::{Error, Result};
-use crate::output::{out_err, Hashing};
+use crate::files::{out_err, Hashing};
 use crate::schema;
 
-/// Longest raw text kept for a rejected row.
-pub const MAX_RAW: usize = 2048;
 /// Name of the line-number column in a rewritten copy.
 const LINE_COL: &str = "__line";
 
@@ -37,23 +41,11 @@ pub struct Prepass {
     pub rewritten: bool,
 }
 
-pub fn is_gzip(path: &Path) -> bool {
-    path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
-}
-
 fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::InputFile {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
-}
-
-fn decoded<'a, R: Read + 'a>(path: &Path, r: R) -> Box<dyn Read + 'a> {
-    if is_gzip(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(r))
-    } else {
-        Box::new(r)
-    }
 }
 
 /// Splits a byte stream into CSV records by lines, keeping each record's true first line:
@@ -200,16 +192,13 @@ fn field_count(bytes: &[u8]) -> (usize, bool) {
     }
 }
 
-fn truncate_raw(bytes: &[u8]) -> String {
-    let mut s = String::from_utf8_lossy(bytes).into_owned();
-    if s.len() > MAX_RAW {
-        let mut cut = MAX_RAW;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
-    s
+/// A header field as written, for messages and rejected rows: lossy UTF-8, without a BOM or
+/// surrounding blanks (matching uses `normalize_header` on top of this).
+fn header_name(field: &[u8]) -> String {
+    String::from_utf8_lossy(field)
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_string()
 }
 
 fn read_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -256,27 +245,19 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
     let mut rejected = Vec::new();
     // A gzip file is always rewritten (Polars would decompress it whole into memory), so its
     // good records are written during this pass instead of decompressing it a second time.
-    let gzip = is_gzip(path);
+    let gzip = is_gzip_file(path)?;
     let mut gz_copy: Option<Rewriter> = None;
     let mut clean = !gzip;
     {
         let mut recs = Records::new(BufReader::with_capacity(
             1 << 20,
-            decoded(path, &mut hashing),
+            decoded(gzip, &mut hashing),
         ));
         let mut first = true;
         while let Some(rec) = recs.next().map_err(|e| read_err(path, e))? {
             if first {
                 first = false;
-                header = fields(rec.bytes)
-                    .iter()
-                    .map(|f| {
-                        String::from_utf8_lossy(f)
-                            .trim_start_matches('\u{feff}')
-                            .trim()
-                            .to_string()
-                    })
-                    .collect();
+                header = fields(rec.bytes).iter().map(|f| header_name(f)).collect();
                 // A header with malformed quoting (text after a closing quote, a bare carriage
                 // return) is split differently by Polars: the file is rewritten under c0..cN.
                 if rec.line != 1 || rec.multiline || field_count(rec.bytes).1 {
@@ -308,7 +289,7 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
                     line: rec.line,
                     column: String::new(),
                     reason,
-                    raw: truncate_raw(rec.bytes),
+                    raw: raw_string(rec.bytes),
                 });
             }
         }
@@ -412,7 +393,10 @@ fn rewrite(path: &Path, display: &str, scratch: &Path, width: usize) -> Result<P
     let mut w = Rewriter::create(display, scratch, width)?;
     let mut recs = Records::new(BufReader::with_capacity(
         1 << 20,
-        decoded(path, BufReader::with_capacity(1 << 20, open(path)?)),
+        decoded(
+            is_gzip_file(path)?,
+            BufReader::with_capacity(1 << 20, open(path)?),
+        ),
     ));
     let mut first = true;
     while let Some(rec) = recs.next().map_err(|e| read_err(path, e))? {
@@ -473,7 +457,7 @@ pub fn read_lines(path: &Path, lines: &[i64]) -> Result<std::collections::HashMa
     let wanted: std::collections::HashSet<i64> = lines.iter().copied().collect();
     let max = lines.iter().copied().max().unwrap_or(0);
     let mut out = std::collections::HashMap::new();
-    let mut r = BufReader::new(decoded(path, BufReader::new(open(path)?)));
+    let mut r = BufReader::new(decoded(is_gzip_file(path)?, BufReader::new(open(path)?)));
     let mut buf = Vec::new();
     let mut n = 0i64;
     while n < max {
@@ -486,20 +470,129 @@ pub fn read_lines(path: &Path, lines: &[i64]) -> Result<std::collections::HashMa
         }
         n += 1;
         if wanted.contains(&n) {
-            let mut s = String::from_utf8_lossy(&buf)
-                .trim_end_matches(['\r', '\n'])
-                .to_string();
-            if s.len() > MAX_RAW {
-                let mut cut = MAX_RAW;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                s.truncate(cut);
-            }
-            out.insert(n, s);
+            let s = String::from_utf8_lossy(&buf);
+            out.insert(
+                n,
+                cut(s.trim_end_matches(['\r', '\n']), RAW_LIMIT).to_string(),
+            );
         }
     }
     Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// In memory: the small CSV files of the activity/ folder and fraud events, split by the csv
+// crate into rows checked for field count and UTF-8.
+// ---------------------------------------------------------------------------------------------
+
+/// A CSV file split into rows; columns are found by normalised name.
+pub(crate) struct CsvFile {
+    /// Header names as written (BOM removed).
+    pub header: Vec<String>,
+    normalized: Vec<String>,
+    pub records: Vec<CsvRecord>,
+}
+
+pub(crate) enum CsvRecord {
+    Row { line: i64, fields: Vec<String> },
+    Bad(RowFault),
+}
+
+impl CsvFile {
+    /// The first column whose normalised name equals one of the normalised aliases.
+    pub(crate) fn index(&self, aliases: &[&str]) -> Option<usize> {
+        aliases.iter().find_map(|alias| {
+            let alias = normalize_header(alias);
+            self.normalized.iter().position(|h| *h == alias)
+        })
+    }
+
+    /// A column's name as written in the file, for rejected rows.
+    pub(crate) fn name(&self, index: usize) -> &str {
+        self.header.get(index).map_or("", |h| h.as_str())
+    }
+}
+
+pub(crate) fn read_csv(data: &[u8]) -> CsvFile {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut header: Vec<String> = Vec::new();
+    let mut records = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line() as i64;
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                records.push(CsvRecord::Bad(RowFault {
+                    line,
+                    column: String::new(),
+                    reason: format!("expected a CSV row, found {e}"),
+                    raw: String::new(),
+                }));
+                break;
+            }
+        }
+        let line = record.position().map_or(line, |p| p.line() as i64);
+        if record.len() == 1
+            && record
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
+            continue; // a blank line
+        }
+        if header.is_empty() {
+            header = record.iter().map(header_name).collect();
+            continue;
+        }
+        let raw = || {
+            let joined: Vec<u8> = record.iter().collect::<Vec<_>>().join(&b","[..]);
+            raw_text(&joined, 0, joined.len())
+        };
+        if record.len() != header.len() {
+            records.push(CsvRecord::Bad(RowFault {
+                line,
+                column: String::new(),
+                reason: format!("expected {} fields, found {}", header.len(), record.len()),
+                raw: raw(),
+            }));
+            continue;
+        }
+        let mut fields = Vec::with_capacity(record.len());
+        let mut fault = None;
+        for (i, f) in record.iter().enumerate() {
+            match std::str::from_utf8(f) {
+                Ok(s) => fields.push(s.to_string()),
+                Err(_) => {
+                    fault = Some(RowFault {
+                        line,
+                        column: header.get(i).cloned().unwrap_or_default(),
+                        reason: "expected UTF-8 text, found invalid bytes".into(),
+                        raw: raw(),
+                    });
+                    break;
+                }
+            }
+        }
+        records.push(match fault {
+            Some(f) => CsvRecord::Bad(f),
+            None => CsvRecord::Row { line, fields },
+        });
+    }
+    let normalized = header.iter().map(|h| normalize_header(h)).collect();
+    CsvFile {
+        header,
+        normalized,
+        records,
+    }
+}
+
+pub(crate) fn join_fields(fields: &[String]) -> String {
+    let joined = fields.join(",");
+    cut(&joined, RAW_LIMIT).to_string()
 }
 
 #[cfg(test)]

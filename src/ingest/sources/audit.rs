@@ -2,7 +2,8 @@
 //! the audit API (customerId, customerName, userPrincipalName, applicationId, resourceType,
 //! operationType, operationDate, operationStatus, resourceOldValue, resourceNewValue) and the
 //! portal's CSV export (Date-Time, Affected customer, Action, Partner user). Files are found and
-//! split by activity.rs, which calls these mappers for the records that are audit records.
+//! split by activity.rs, which calls these mappers for the records that are audit records; this
+//! file imports only `ingest::read`, never activity.rs.
 //!
 //! Operation types come as PascalCase from the API and as words or snake_case elsewhere; they are
 //! normalised to snake_case so that rules can name them once (increase_spending_limit).
@@ -10,12 +11,11 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::activity::{
-    assemble, field, i64_column, json_text, looks_like_guid, non_null, parse_time_value,
-    str_column, ts_column, CsvFile, FieldFault,
-};
-use super::values::{normalize_id, parse_timestamp_utc};
 use crate::error::Result;
+use crate::ingest::read::csv_file::CsvFile;
+use crate::ingest::read::frame::{assemble, i64_column, str_column, ts_column};
+use crate::ingest::read::record::{field, json_text, non_null, parse_time_value, FieldFault};
+use crate::ingest::read::values::{looks_like_guid, normalize_id, parse_timestamp_utc};
 use crate::schema;
 
 // Names of each field in the API's JSON and in the portal's CSV export.
@@ -172,9 +172,9 @@ pub(crate) fn audit_frame(rows: &[AuditRow], file: &str) -> Result<polars::prelu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::activity::read_activity_file;
-    use crate::ingest::values::timestamp_micros;
-    use crate::ingest::RawRead;
+    use crate::ingest::read::values::timestamp_micros;
+    use crate::ingest::read::RawRead;
+    use crate::ingest::sources::activity::read_activity_file;
     use chrono::NaiveDate;
     use polars::prelude::*;
 

@@ -424,7 +424,7 @@ fn parse_months(ca: &StringChunked) -> Series {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::columns::spec;
+    use crate::ingest::read::columns::spec;
 
     fn reasons(rej: &DataFrame) -> Vec<&str> {
         rej.column(rj::REASON)

@@ -396,6 +396,19 @@ pub fn client_ip(s: &str) -> Option<String> {
         .map(|ip| ip.to_string())
 }
 
+/// A GUID written 8-4-4-4-12 in hexadecimal (either case), surrounding blanks allowed.
+pub(crate) fn looks_like_guid(s: &str) -> bool {
+    let t = s.trim();
+    t.len() == 36
+        && t.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

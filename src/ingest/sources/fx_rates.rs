@@ -1,7 +1,7 @@
 //! fx_rates*: date, currency, rate into the reporting currency (Float64), into `fx_rates`.
 
-use super::columns::{spec, ColumnSpec, Kind, Need};
-use super::tabular::{any_header, select_schema, Format, Source};
+use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::tabular::{any_header, select_schema, Format, Source};
 use crate::schema::fx_rates as f;
 use polars::prelude::LazyFrame;
 
@@ -23,4 +23,5 @@ pub const SOURCE: Source = Source {
         detect: any_header,
         finish,
     }],
+    accepts: "",
 };

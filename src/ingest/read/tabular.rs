@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use super::columns::{locate, normalize_header, ColumnSpec, Need};
 use super::convert::{is_native, typed, Present, Typed};
-use super::{csv_file, json_rows, FileInfo, Rejected};
+use super::{csv_file, hash_file, json, FileInfo, Rejected};
 use crate::error::{Error, PolarsContext, Result};
 use crate::schema;
 
@@ -29,6 +29,10 @@ pub struct Format {
 pub struct Source {
     pub table: &'static str,
     pub formats: &'static [Format],
+    /// For a folder that takes several shapes (usage/, billed/), all it accepts: appended to a
+    /// missing-column error, so a file of another shape says what would have been read. Empty
+    /// for a folder of one shape.
+    pub accepts: &'static str,
 }
 
 pub fn any_header(_: &[String]) -> bool {
@@ -51,21 +55,18 @@ fn choose<'a>(source: &'a Source, header: &[String]) -> &'a Format {
         .unwrap_or_else(|| source.formats.last().expect("a source has a format"))
 }
 
-/// For a file of a folder that takes several shapes, what the folder accepts (appended to a
-/// missing-column error, so a file of another shape says what would have been read).
-fn accepted_shapes(table: &str) -> String {
-    if table == schema::usage::TABLE {
-        format!("; usage/ accepts {}", super::graph_export::USAGE_SHAPES)
-    } else if table == schema::billed::TABLE {
-        format!("; billed/ accepts {}", super::graph_export::BILLED_SHAPES)
-    } else {
+/// What the source's folder accepts, appended to a missing-column error (see `Source::accepts`).
+fn accepted_shapes(source: &Source) -> String {
+    if source.accepts.is_empty() {
         String::new()
+    } else {
+        format!("; {}/ accepts {}", source.table, source.accepts)
     }
 }
 
 /// Checks required columns and returns (spec index, header index) of the present ones.
 fn present_columns<'a>(
-    table: &str,
+    source: &Source,
     format: &'a Format,
     header: &[String],
     path: &Path,
@@ -81,7 +82,7 @@ fn present_columns<'a>(
                     column: spec.name.to_string(),
                     expected: spec.aliases.join(", "),
                     found: header.join(", "),
-                    accepts: accepted_shapes(table),
+                    accepts: accepted_shapes(source),
                 })
             }
             None => {}
@@ -101,7 +102,7 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
         || lower.ends_with(".json.gz")
         || lower.ends_with(".jsonl.gz")
     {
-        let rows = json_rows::read(path, display, source.table)?;
+        let rows = json::read(path, display, source.table)?;
         return from_text_frame(
             source,
             path,
@@ -131,7 +132,7 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
         });
     }
     let format = choose(source, &pre.header);
-    let present = present_columns(source.table, format, &pre.header, path)?;
+    let present = present_columns(source, format, &pre.header, path)?;
     if pre.records == 0 {
         // Header only (its columns checked above): nothing to scan. Polars, given the file, could
         // make a row of nulls out of blank lines after a header it splits differently (fuzzing
@@ -175,7 +176,7 @@ fn from_text_frame(
         });
     }
     let format = choose(source, &header);
-    let present = present_columns(source.table, format, &header, path)?;
+    let present = present_columns(source, format, &header, path)?;
     let presents = presents(&present, &header, |_, _| false);
     let mut cols = raw_columns(&presents);
     cols.push(col(schema::SOURCE_LINE));
@@ -245,7 +246,7 @@ fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead>
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let (size, sha256) = super::hash_file(path)?;
+    let (size, sha256) = hash_file(path)?;
     let pl_path = PlRefPath::try_from_path(path).map_err(err)?;
     let mut lf = LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(err)?;
     let file_schema = lf.collect_schema().map_err(err)?;
@@ -271,7 +272,7 @@ fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead>
         carried: false,
     };
     let format = choose(source, &header);
-    let present = present_columns(source.table, format, &header, path)?;
+    let present = present_columns(source, format, &header, path)?;
     // A column the file already types as billrisk would (DATE, DOUBLE, DECIMAL) is taken as it
     // is; any other becomes text and is parsed like a CSV field.
     let presents = presents(&present, &header, |spec, name| {
@@ -495,7 +496,13 @@ mod tests {
             true,
         );
         let read = |path: &Path| {
-            let r = read_file(&crate::ingest::usage::SOURCE, path, "u.parquet", d.path()).unwrap();
+            let r = read_file(
+                &crate::ingest::sources::usage::SOURCE,
+                path,
+                "u.parquet",
+                d.path(),
+            )
+            .unwrap();
             let t = r.typed.unwrap();
             let acc = t
                 .accepted
