@@ -258,3 +258,66 @@ macro_rules! phase {
     };
 }
 pub(crate) use phase;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    phase! {
+        /// Two plans and an optional one, declared out of name order.
+        TestPlans => TestFrames {
+            second: LazyFrame = "b",
+            maybe: Option<LazyFrame> = "m",
+            first: LazyFrame = "a",
+        }
+    }
+
+    fn frame(v: &[i64]) -> LazyFrame {
+        df!("x" => v).expect("frame").lazy()
+    }
+
+    fn values(df: &DataFrame) -> Vec<Option<i64>> {
+        df.column("x")
+            .expect("x")
+            .i64()
+            .expect("i64")
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn a_phase_gives_each_field_its_own_frame() {
+        let frames = TestPlans {
+            second: frame(&[2, 3]),
+            maybe: Some(frame(&[7])),
+            first: frame(&[1]),
+        }
+        .collect()
+        .expect("collect");
+        assert_eq!(values(&frames.first), vec![Some(1)]);
+        assert_eq!(values(&frames.second), vec![Some(2), Some(3)]);
+        assert_eq!(frames.maybe.as_ref().map(values), Some(vec![Some(7)]));
+    }
+
+    #[test]
+    fn an_absent_optional_plan_is_none_and_shifts_nothing() {
+        let frames = TestPlans {
+            second: frame(&[2]),
+            maybe: None,
+            first: frame(&[1, 1]),
+        }
+        .collect()
+        .expect("collect");
+        assert!(frames.maybe.is_none());
+        assert_eq!(values(&frames.first), vec![Some(1), Some(1)]);
+        assert_eq!(values(&frames.second), vec![Some(2)]);
+    }
+
+    #[test]
+    fn collect_all_keeps_the_order_of_the_plans() {
+        let dfs = collect_all(vec![("z".into(), frame(&[3])), ("a".into(), frame(&[1]))])
+            .expect("collect");
+        assert_eq!(values(&dfs[0]), vec![Some(3)]);
+        assert_eq!(values(&dfs[1]), vec![Some(1)]);
+    }
+}
