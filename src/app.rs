@@ -258,22 +258,11 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
                 Some(v) => Some(parse_date_flag("--as-of", v)?),
                 None => None,
             };
-            let mut computed =
-                pipeline::compute(&input_source(&args.input), as_of, &config, progress)?;
-            run_as_of = Some(computed.as_of);
-            // The same tables as a run without a previous one: empty changes, first_seen, new.
-            pipeline::compare_with_previous(&mut computed.tables, None, &config)?;
+            let (as_of, tables) =
+                pipeline::query_tables(&input_source(&args.input), as_of, &config, progress)?;
+            run_as_of = Some(as_of);
             let mut catalog = Catalog::new();
-            // Staged files go with `computed`'s scratch folder: read them into memory.
-            for (name, file) in computed
-                .staged
-                .iter()
-                .chain(&computed.ingested.staged_inputs)
-            {
-                let df = pipeline::read_staged(file)?;
-                catalog.register(name, polars::prelude::IntoLazy::lazy(df));
-            }
-            for (name, df) in computed.inputs.into_iter().chain(computed.tables) {
+            for (name, df) in tables {
                 catalog.register(&name, polars::prelude::IntoLazy::lazy(df));
             }
             catalog

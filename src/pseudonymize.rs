@@ -187,9 +187,21 @@ impl Pseudonymizer {
         tables: &mut BTreeMap<String, DataFrame>,
         inputs: &mut BTreeMap<String, DataFrame>,
     ) -> Result<()> {
-        let dict = self.dictionary(tables.values().chain(inputs.values()))?;
-        for (name, df) in tables.iter_mut().chain(inputs.iter_mut()) {
-            *df = self.frame(name, df, &dict)?;
+        self.apply_all(
+            tables
+                .iter_mut()
+                .chain(inputs.iter_mut())
+                .map(|(name, df)| (name.as_str(), df))
+                .collect(),
+        )
+    }
+
+    /// [`Pseudonymizer::apply`] over named frames in a fixed order (the pipeline's output
+    /// tables, then its input tables): the dictionary is gathered in that order.
+    pub fn apply_all(&self, mut frames: Vec<(&str, &mut DataFrame)>) -> Result<()> {
+        let dict = self.dictionary(frames.iter().map(|(_, df)| &**df))?;
+        for (name, df) in frames.iter_mut() {
+            **df = self.frame(name, df, &dict)?;
         }
         Ok(())
     }

@@ -1,0 +1,323 @@
+//! How plans become frames: the engine choice, `collect_all` (independent plans run as one
+//! parallel plan), the streamed collection of the row-scaling reductions, and the per-plan timing
+//! developers switch on with BILLRISK_TIME_PLANS. The environment variables of the pipeline
+//! (BILLRISK_ENGINE, BILLRISK_TIME_PLANS) are read here and nowhere else.
+//!
+//! The row-scaling reductions (usage_daily, cost per customer and day, the usage signal
+//! summaries, the activity per-customer sets, the report's daily cost) all go through
+//! [`reduce`] or [`reduce_to_file`]: that is the one place that decides where a reduction of every
+//! usage line runs (today: locally, on Polars' streaming engine; a cluster engine plugs in there).
+//!
+//! A phase is a struct of plans declared with [`phase!`]: collecting it gives a struct of frames
+//! with the same fields, so a table a later phase reads cannot be missing at run time.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::analysis;
+use crate::analysis::usage_signals::UsageSignalConfig;
+use crate::error::{Error, PolarsContext, Result};
+use crate::output;
+
+/// Collects plans together on one engine: the frames, in the order of `plans`.
+fn collect_frames(plans: Vec<LazyFrame>, engine: Engine) -> Result<Vec<DataFrame>> {
+    let n = plans.len();
+    let dfs = LazyFrame::collect_all_with_engine(
+        plans.into_iter().map(|lf| lf.logical_plan).collect(),
+        engine,
+        OptFlags::default(),
+    )
+    .stage("analyses")?;
+    if dfs.len() != n {
+        return Err(Error::Internal(format!(
+            "{n} plans gave {} frames",
+            dfs.len()
+        )));
+    }
+    Ok(dfs)
+}
+
+/// Collects plans together on Polars' streaming engine, whatever BILLRISK_ENGINE says: plans
+/// that would hold usage lines whole on the in-memory engine.
+fn collect_streaming(plans: Vec<LazyFrame>) -> Result<Vec<DataFrame>> {
+    let timed = TimedPlan::start();
+    let dfs = collect_frames(plans, Engine::Streaming)?;
+    if let Some(t) = timed {
+        let rows: Vec<String> = dfs.iter().map(|df| df.height().to_string()).collect();
+        t.report(&format!("streamed ({} rows)", rows.join(", ")));
+    }
+    Ok(dfs)
+}
+
+/// The row-scaling reductions (a plan that reads every usage line and gives a table that is
+/// small, or at least grouped): the frames, in the order of `plans`. The seam for a cluster
+/// engine: today they are streamed locally, together.
+pub(crate) fn reduce(plans: Vec<LazyFrame>) -> Result<Vec<DataFrame>> {
+    collect_streaming(plans)
+}
+
+/// One row-scaling reduction, collected alone (see [`reduce`]).
+pub(crate) fn reduce_one(plan: LazyFrame) -> Result<DataFrame> {
+    let mut dfs = reduce(vec![plan])?;
+    dfs.pop()
+        .ok_or_else(|| Error::Internal("a reduction gave no frame".into()))
+}
+
+/// A row-scaling reduction whose result has nearly a row per usage line (usage_daily): streamed
+/// into a Parquet file written exactly as the output's own tables, never held in memory.
+pub(crate) fn reduce_to_file(plan: LazyFrame, file: &Path, stage: &'static str) -> Result<()> {
+    output::sink_parquet(plan, file, output::TABLE_COMPRESSION, None, stage)
+}
+
+/// Cost per customer and day, collected once: what budgets, reconciliation, exposure and the
+/// payment signals read of usage (each read usage on its own before).
+pub(crate) fn customer_days(usage: &LazyFrame) -> Result<LazyFrame> {
+    Ok(reduce_one(analysis::usage_daily::cost_per_customer_day(usage.clone()))?.lazy())
+}
+
+/// usage_daily has nearly a row per usage row (a row per customer, subscription, meter category
+/// and day): it is streamed to `file`, never held in memory, and written to the output as a copy
+/// of that file.
+pub(crate) fn usage_daily(usage: &LazyFrame, as_of: NaiveDate, file: &Path) -> Result<()> {
+    reduce_to_file(
+        analysis::usage_daily::usage_daily(usage.clone(), as_of),
+        file,
+        "analyses",
+    )
+}
+
+/// The usage signals read usage through a small summary, collected first; the two parts that
+/// read usage lines again (round_the_clock, the GPU share of spikes) are streamed apart from the
+/// shared plan, which would hold the lines they read whole (see usage_signals::usage_summary).
+/// The summary, the round-the-clock signals and the GPU share per day.
+pub(crate) fn usage_signal_parts(
+    usage: &LazyFrame,
+    as_of: NaiveDate,
+    signals: &UsageSignalConfig,
+) -> Result<[LazyFrame; 3]> {
+    use analysis::usage_signals as us;
+    let summary = reduce_one(us::usage_summary(usage.clone(), as_of, signals))?.lazy();
+    let streamed = reduce(vec![
+        us::round_the_clock_signals(usage.clone(), summary.clone(), as_of, signals),
+        us::gpu_daily(usage.clone(), summary.clone(), as_of, signals),
+    ])?;
+    match <[DataFrame; 2]>::try_from(streamed) {
+        Ok([round_the_clock, gpu_daily]) => Ok([summary, round_the_clock.lazy(), gpu_daily.lazy()]),
+        Err(v) => Err(Error::Internal(format!("2 plans gave {} frames", v.len()))),
+    }
+}
+
+/// Developer aid for the benchmarks (issue 8): with BILLRISK_TIME_PLANS set, the time and peak
+/// memory of each plan (or group of plans) collected, on stderr.
+struct TimedPlan {
+    started: std::time::Instant,
+    resident_before: Option<f64>,
+}
+
+impl TimedPlan {
+    fn start() -> Option<TimedPlan> {
+        std::env::var_os("BILLRISK_TIME_PLANS").map(|_| TimedPlan {
+            resident_before: crate::progress::reset_peak_memory(),
+            started: std::time::Instant::now(),
+        })
+    }
+
+    fn report(self, what: &str) {
+        let gib = |g: Option<f64>| g.map_or("?".into(), |g| format!("{g:.2}"));
+        eprintln!(
+            "plan {what}: {:.2} s, resident before {} GiB, peak {} GiB",
+            self.started.elapsed().as_secs_f64(),
+            gib(self.resident_before),
+            gib(crate::progress::peak_memory_gib()),
+        );
+    }
+}
+
+/// A staged table read into memory (pseudonymizing, `billrisk query` without --out).
+pub fn read_staged(file: &Path) -> Result<DataFrame> {
+    output::scan_own_parquet(file)?
+        .collect()
+        .stage("staged table")
+}
+
+/// The engine of [`collect_all`]: Polars' streaming engine, which reads the staged usage in
+/// batches where each plan's in-memory run held the columns it reads of every usage line. At 10M
+/// usage lines from Parquet (commit f1da82d plus the integer-keyed usage_daily) the peak went
+/// from 3.88 to 2.99 GiB and the run from 64.9 s to 62.9 s, tables byte-identical. (Before the
+/// usage signals read a summary, streaming used 10 % more memory at 10M: their cached lines
+/// dominated.) Developer aid: BILLRISK_ENGINE=in-memory or auto picks another engine.
+fn engine() -> Engine {
+    match std::env::var("BILLRISK_ENGINE").as_deref() {
+        Ok("in-memory") => Engine::InMemory,
+        Ok("auto") => Engine::Auto,
+        _ => Engine::Streaming,
+    }
+}
+
+/// Collects named plans together, so Polars optimises and runs them as one: the frames, in the
+/// order of `plans` (the names label the timings of BILLRISK_TIME_PLANS).
+pub(crate) fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFrame>> {
+    // Developer aid for the benchmarks (issue 8): collect each plan alone and print its time, to
+    // find the expensive analysis. Slower overall (shared subplans run once per plan).
+    if std::env::var_os("BILLRISK_TIME_PLANS").is_some() {
+        let mut out = Vec::new();
+        for (name, lf) in plans {
+            let timed = TimedPlan::start();
+            let df = collect_frames(vec![lf], engine())?.remove(0);
+            if let Some(t) = timed {
+                t.report(&format!("{name} ({} rows)", df.height()));
+            }
+            out.push(df);
+        }
+        return Ok(out);
+    }
+    let frames = plans.into_iter().map(|(_, lf)| lf).collect();
+    collect_frames(frames, engine())
+}
+
+/// [`collect_all`] for plans keyed by name (the input tables, a file's rejected rows): the frames
+/// by name.
+pub(crate) fn collect_named(
+    plans: Vec<(String, LazyFrame)>,
+) -> Result<BTreeMap<String, DataFrame>> {
+    let names: Vec<String> = plans.iter().map(|(n, _)| n.clone()).collect();
+    Ok(names.into_iter().zip(collect_all(plans)?).collect())
+}
+
+/// One plan of a [`phase!`]: a LazyFrame, or an optional one (a table only some runs have).
+pub(crate) trait Planned {
+    type Collected;
+    /// Adds the plan to `plans`; whether it did.
+    fn push(self, name: &str, plans: &mut Vec<(String, LazyFrame)>) -> bool;
+    /// The plan's frame from the collected ones, in the order they were pushed.
+    fn take(pushed: bool, frames: &mut std::vec::IntoIter<DataFrame>) -> Result<Self::Collected>;
+}
+
+fn next_frame(frames: &mut std::vec::IntoIter<DataFrame>) -> Result<DataFrame> {
+    frames
+        .next()
+        .ok_or_else(|| Error::Internal("a phase gave fewer frames than plans".into()))
+}
+
+impl Planned for LazyFrame {
+    type Collected = DataFrame;
+    fn push(self, name: &str, plans: &mut Vec<(String, LazyFrame)>) -> bool {
+        plans.push((name.to_string(), self));
+        true
+    }
+    fn take(_: bool, frames: &mut std::vec::IntoIter<DataFrame>) -> Result<DataFrame> {
+        next_frame(frames)
+    }
+}
+
+impl Planned for Option<LazyFrame> {
+    type Collected = Option<DataFrame>;
+    fn push(self, name: &str, plans: &mut Vec<(String, LazyFrame)>) -> bool {
+        self.is_some_and(|lf| lf.push(name, plans))
+    }
+    fn take(pushed: bool, frames: &mut std::vec::IntoIter<DataFrame>) -> Result<Option<DataFrame>> {
+        pushed.then(|| next_frame(frames)).transpose()
+    }
+}
+
+/// Declares a phase: a struct of plans (each field a `LazyFrame` or an `Option<LazyFrame>`, with
+/// the name its timing is printed under) and the struct of frames `collect` gives, field by
+/// field, from one [`collect_all`] in field order.
+macro_rules! phase {
+    (
+        $(#[$doc:meta])*
+        $plans:ident => $frames:ident {
+            $($(#[$fdoc:meta])* $field:ident: $ty:ty = $name:expr),* $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $plans {
+            $($(#[$fdoc])* pub $field: $ty,)*
+        }
+
+        #[doc = concat!("The collected frames of [`", stringify!($plans), "`], field by field.")]
+        pub struct $frames {
+            $(pub $field: <$ty as $crate::pipeline::collect::Planned>::Collected,)*
+        }
+
+        impl $plans {
+            /// Collects every plan of the phase together (one collect_all).
+            pub fn collect(self) -> $crate::error::Result<$frames> {
+                use $crate::pipeline::collect::Planned;
+                let mut plans = Vec::new();
+                $(let $field = Planned::push(self.$field, $name, &mut plans);)*
+                let mut frames = $crate::pipeline::collect::collect_all(plans)?.into_iter();
+                Ok($frames {
+                    $($field: <$ty as Planned>::take($field, &mut frames)?,)*
+                })
+            }
+        }
+    };
+}
+pub(crate) use phase;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    phase! {
+        /// Two plans and an optional one, declared out of name order.
+        TestPlans => TestFrames {
+            second: LazyFrame = "b",
+            maybe: Option<LazyFrame> = "m",
+            first: LazyFrame = "a",
+        }
+    }
+
+    fn frame(v: &[i64]) -> LazyFrame {
+        df!("x" => v).expect("frame").lazy()
+    }
+
+    fn values(df: &DataFrame) -> Vec<Option<i64>> {
+        df.column("x")
+            .expect("x")
+            .i64()
+            .expect("i64")
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn a_phase_gives_each_field_its_own_frame() {
+        let frames = TestPlans {
+            second: frame(&[2, 3]),
+            maybe: Some(frame(&[7])),
+            first: frame(&[1]),
+        }
+        .collect()
+        .expect("collect");
+        assert_eq!(values(&frames.first), vec![Some(1)]);
+        assert_eq!(values(&frames.second), vec![Some(2), Some(3)]);
+        assert_eq!(frames.maybe.as_ref().map(values), Some(vec![Some(7)]));
+    }
+
+    #[test]
+    fn an_absent_optional_plan_is_none_and_shifts_nothing() {
+        let frames = TestPlans {
+            second: frame(&[2]),
+            maybe: None,
+            first: frame(&[1, 1]),
+        }
+        .collect()
+        .expect("collect");
+        assert!(frames.maybe.is_none());
+        assert_eq!(values(&frames.first), vec![Some(1), Some(1)]);
+        assert_eq!(values(&frames.second), vec![Some(2)]);
+    }
+
+    #[test]
+    fn collect_all_keeps_the_order_of_the_plans() {
+        let dfs = collect_all(vec![("z".into(), frame(&[3])), ("a".into(), frame(&[1]))])
+            .expect("collect");
+        assert_eq!(values(&dfs[0]), vec![Some(3)]);
+        assert_eq!(values(&dfs[1]), vec![Some(1)]);
+    }
+}
