@@ -210,5 +210,8 @@ fn as_of_defaults_to_the_computed_run_without_out() {
     assert_eq!(with_default.stdout, explicit.stdout);
     // The sample has alerts in its last 7 days: a table of them, with its row count.
     let printed = String::from_utf8_lossy(&explicit.stdout);
-    assert!(printed.contains("2026-11-1") && printed.contains(" rows"), "{printed}");
+    assert!(
+        printed.contains("2026-11-1") && printed.contains(" rows"),
+        "{printed}"
+    );
 }

@@ -6,9 +6,9 @@
 //! - budgets: month-to-date spend, forecast and status (SPEC 4.2)
 //! - exposure: net outstanding + unbilled usage + forecast to month end (SPEC 4.4)
 //! - reconciliation: cost against invoiced (SPEC 4.3)
-//! - anomalies, risk, feedback: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
-//! - usage_signals: the usage family of anomalies (spikes, new meters, GPU, round-the-clock
-//!   compute, new regions, peer outliers; SPEC 4.4)
+//! - anomalies: the signal families (activity, payment, fraud, linked accounts, and usage/: spikes,
+//!   new meters and GPU, new regions, round-the-clock compute, peer outliers), the evidence words
+//!   of their reasons and analyst feedback (SPEC 4.4, 4.5); risk: the risk scores
 //! - text: fast tests of text values for the analyses that read every usage line
 
 pub mod aging;
@@ -17,14 +17,16 @@ pub mod budgets;
 pub mod changes;
 pub mod collections;
 pub mod exposure;
-pub mod feedback;
 pub mod fx;
 pub mod reasons;
 pub mod reconciliation;
 pub mod risk;
 pub mod text;
 pub mod usage_daily;
-pub mod usage_signals;
+
+/// The usage family's former path (`analysis::usage_signals`), kept for the orchestrator and the
+/// benches.
+pub use anomalies::usage as usage_signals;
 
 use polars::prelude::{DataType, Expr};
 

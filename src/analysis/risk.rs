@@ -23,8 +23,8 @@ use polars::prelude::*;
 use crate::analysis::order_free_sum;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::anomalies::feedback::{valid_dispositions, VERDICT_FRAUD};
 use crate::analysis::anomalies::payment::unique_customers;
-use crate::analysis::feedback::{valid_dispositions, VERDICT_FRAUD};
 use crate::analysis::reasons::{self, FAMILIES};
 use crate::schema::{
     anomalies as an, customers as cu, dispositions as di, risk_review as rv, risk_scores as rs,

@@ -8,12 +8,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::aging::AgingConfig;
+use crate::analysis::anomalies::usage::UsageSignalConfig;
 use crate::analysis::anomalies::AnomalyConfig;
 use crate::analysis::budgets::BudgetConfig;
 use crate::analysis::changes::ChangesConfig;
 use crate::analysis::collections::CollectionsConfig;
 use crate::analysis::risk::RiskConfig;
-use crate::analysis::usage_signals::UsageSignalConfig;
 use crate::error::{Error, Result};
 
 /// The commented default config written by `billrisk init`.

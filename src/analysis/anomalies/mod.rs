@@ -1,9 +1,13 @@
 //! Anomaly signals of SPEC 4.4 (activity, payment and Partner Center fraud families; the usage
-//! family lives in `usage_signals`), and the anomalies table that gathers every family. Each
+//! family in `usage/`), and the anomalies table that gathers every family. Each
 //! signal becomes one row of the anomalies schema with its evidence: the entity it concerns, the
 //! day, the observed figure (`actual`), what the customer's own history or the threshold makes
 //! normal (`expected`), a `score` and a reason in words. Analysts' dispositions (feedback.rs) then
 //! mark rows as suppressed without removing them.
+//!
+//! Layout: one module per family (`activity`, `payment`, `fraud`, `linked`, and `usage/` with a
+//! file per usage signal); `evidence` formats the words and numbers of reasons; `table` builds the
+//! anomalies table the families share; `feedback` applies the dispositions.
 //!
 //! The `score` of a row is the strength of its evidence: 1.0 is a clear case, just at the
 //! threshold of its signal (binary signals such as `unverified` are 1.0); larger means stronger
@@ -15,9 +19,13 @@
 //! count.
 
 pub mod activity;
+pub mod evidence;
+pub mod feedback;
 pub mod fraud;
 pub mod linked;
 pub mod payment;
+pub mod table;
+pub mod usage;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -28,8 +36,11 @@ pub use fraud::fraud_signals;
 pub use linked::{high_risk_country, linked_accounts};
 pub use payment::payment_signals;
 
-use crate::analysis::feedback::apply_dispositions;
 use crate::schema::anomalies as an;
+pub(crate) use evidence::{count_text, date_text, money_text, num_text, number_text};
+use feedback::apply_dispositions;
+pub use table::empty_anomalies;
+pub(crate) use table::{date_lit, to_anomalies, union};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -167,75 +178,6 @@ pub fn all_anomalies(
             .with_nulls_last(true)
             .with_maintain_order(true),
     )
-}
-
-/// An empty anomalies frame.
-pub fn empty_anomalies() -> LazyFrame {
-    an::DEF.empty().lazy()
-}
-
-/// Selects and casts the anomalies columns, in schema order.
-pub(crate) fn to_anomalies(lf: LazyFrame) -> LazyFrame {
-    let cols: Vec<Expr> = an::DEF
-        .schema()
-        .iter()
-        .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-        .collect();
-    lf.select(cols)
-}
-
-/// Concatenates frames that hold (at least) the anomalies columns, reduced to exactly those; an
-/// empty list gives an empty frame.
-pub(crate) fn union(parts: Vec<LazyFrame>) -> LazyFrame {
-    // The empty frame first makes the list non-empty, the only case concat rejects.
-    let mut all = vec![empty_anomalies()];
-    all.extend(parts.into_iter().map(to_anomalies));
-    concat(all, UnionArgs::default()).unwrap_or_else(|_| empty_anomalies())
-}
-
-/// A date as a literal expression of dtype Date.
-pub(crate) fn date_lit(d: NaiveDate) -> Expr {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    lit((d - epoch).num_days() as i32).cast(DataType::Date)
-}
-
-pub use crate::analysis::number_text;
-
-/// Expression: a Float64 number as text (see `number_text`); null stays null.
-pub(crate) fn num_text(e: Expr, decimals: usize) -> Expr {
-    e.cast(DataType::Float64).map(
-        move |c: Column| {
-            let ca = c.f64()?;
-            let out: StringChunked = ca
-                .iter()
-                .map(|v| v.map(|v| number_text(v, decimals)))
-                .collect();
-            Ok(out.with_name(c.name().clone()).into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-    )
-}
-
-/// Expression: an amount with thousands separators, 2 decimals and its currency: "3,212.40 USD".
-pub(crate) fn money_text(amount: Expr, currency: Expr) -> Expr {
-    concat_str(
-        [
-            num_text(amount, 2),
-            currency.fill_null(lit("(no currency)")),
-        ],
-        " ",
-        false,
-    )
-}
-
-/// Expression: a count as text with thousands separators.
-pub(crate) fn count_text(e: Expr) -> Expr {
-    num_text(e, 0)
-}
-
-/// Expression: a Date as ISO text.
-pub(crate) fn date_text(e: Expr) -> Expr {
-    e.dt().strftime("%Y-%m-%d")
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::analysis::anomalies::{date_lit, to_anomalies};
+use crate::analysis::anomalies::table::{date_lit, to_anomalies};
 use crate::schema::{anomalies as an, dispositions as di};
 
 pub const VERDICT_LEGITIMATE: &str = "legitimate";
