@@ -63,15 +63,6 @@ pub fn resolve_config(args: &InputArgs) -> Result<Config> {
         config.reporting_currency = Some(c);
     }
     config.aging.validate()?;
-    if crate::analysis::risk::tier_rank(&config.report.review_min_tier).is_none() {
-        return Err(Error::Config {
-            origin: "report.review_min_tier".into(),
-            message: format!(
-                "expected low, medium, high or critical, found {:?}",
-                config.report.review_min_tier
-            ),
-        });
-    }
     for (key, v) in [
         (
             "changes.exposure_growth_share",
@@ -138,7 +129,7 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
         outcome.as_of
     ));
     if let Some(tier) = args.fail_on {
-        if pipeline::tier_reached(&outcome, tier.as_str())? {
+        if pipeline::tier_reached(&outcome, tier)? {
             progress.note(&format!(
                 "a customer reached risk tier {}: exit 3",
                 tier.as_str()
@@ -149,13 +140,13 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
     if let Some(tier) = args.fail_on_new {
         // Without a previous run nothing was known before: every customer is new.
         let reached = if outcome.compared {
-            pipeline::tier_newly_reached(&outcome, tier.as_str())?
+            pipeline::tier_newly_reached(&outcome, tier)?
         } else {
             progress.note(&format!(
                 "--fail-on-new {}: no previous run's risk tiers to compare with, so every customer counts as new",
                 tier.as_str()
             ));
-            pipeline::tier_reached(&outcome, tier.as_str())?
+            pipeline::tier_reached(&outcome, tier)?
         };
         if reached {
             progress.note(&format!(

@@ -857,7 +857,7 @@ pub fn compute(
         ),
         (
             schema::risk_review::TABLE.into(),
-            analysis::risk::risk_review(risk_scores.clone().lazy(), &config.report.review_min_tier),
+            analysis::risk::risk_review(risk_scores.clone().lazy(), config.report.review_min_tier),
         ),
     ];
     if let Some(cur) = reporting {
@@ -1166,11 +1166,9 @@ pub fn compare_with_previous(
 /// Whether some customer newly reached `tier` or worse since the previous run (for
 /// --fail-on-new, exit 3): a risk change from below the tier (or from nothing, a new customer)
 /// to it or above.
-pub fn tier_newly_reached(outcome: &RunOutcome, tier: &str) -> Result<bool> {
+pub fn tier_newly_reached(outcome: &RunOutcome, tier: crate::tier::Tier) -> Result<bool> {
     use schema::changes as c;
-    let Some(min) = analysis::risk::tier_rank(tier) else {
-        return Ok(false);
-    };
+    let min = tier as usize;
     let changes = outcome
         .tables
         .get(c::TABLE)
@@ -1272,9 +1270,9 @@ pub fn describe(input: &InputSource) -> String {
 }
 
 /// Whether any customer's risk tier is at or above `tier` (for --fail-on, exit 3).
-pub fn tier_reached(outcome: &RunOutcome, tier: &str) -> Result<bool> {
+pub fn tier_reached(outcome: &RunOutcome, tier: crate::tier::Tier) -> Result<bool> {
     match outcome.tables.get(schema::risk_scores::TABLE) {
-        Some(scores) => Ok(analysis::risk::reaches_tier(scores, tier)),
+        Some(scores) => analysis::risk::reaches_tier(scores, tier),
         None => Err(Error::Internal("risk_scores was not computed".into())),
     }
 }

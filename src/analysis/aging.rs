@@ -189,13 +189,7 @@ pub fn aging_invoices(
         .otherwise(bucket);
     issued
         .with_column(bucket.alias(ai::BUCKET))
-        .select(
-            ai::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ai::DEF.columns_exprs())
         .sort(
             [
                 ai::CUSTOMER_ID,
@@ -535,13 +529,7 @@ pub fn converted_totals(
                 .otherwise(col(ct::MISSING_RATES))
                 .alias(ct::MISSING_RATES),
         ])
-        .select(
-            ct::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ct::DEF.columns_exprs())
         .sort([ct::CUSTOMER_ID], SortMultipleOptions::default())
 }
 
@@ -564,38 +552,12 @@ pub fn money_text(e: Expr) -> Expr {
             let out: StringChunked = ca
                 .physical()
                 .iter()
-                .map(|v| v.map(|v| format_money(v, scale)))
+                .map(|v| v.map(|v| crate::analysis::format_money(v, scale)))
                 .collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
     )
-}
-
-/// `units` × 10^-scale as `1,234.57` (see `money_text`).
-pub fn format_money(units: i128, scale: usize) -> String {
-    let negative = units < 0;
-    let mut cents = units.unsigned_abs();
-    if scale >= 2 {
-        let div = 10u128.pow((scale - 2) as u32);
-        cents = if div > 1 {
-            (cents + div / 2) / div
-        } else {
-            cents
-        };
-    } else {
-        cents *= 10u128.pow((2 - scale) as u32);
-    }
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if negative && cents > 0 { "-" } else { "" };
-    format!("{sign}{grouped}.{:02}", cents % 100)
 }
 
 /// Text of a column for a reason, `?` where it is null (a null would blank the whole reason).
@@ -731,6 +693,7 @@ fn ledger(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDate) -> Ledger 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::format_money;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

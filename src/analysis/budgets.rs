@@ -257,13 +257,7 @@ pub fn budget_status(
             note.alias(bs::BUDGET_NOTE),
             lit(m.label.clone()).alias(bs::MONTH),
         ])
-        .select(
-            bs::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(bs::DEF.columns_exprs())
         .sort(
             [bs::CUSTOMER_ID, bs::CURRENCY],
             SortMultipleOptions::default(),
@@ -361,13 +355,7 @@ pub fn budget_alerts(budget_status: LazyFrame, customers: LazyFrame) -> LazyFram
                 .with_nulls_last(true)
                 .with_maintain_order(true),
         )
-        .select(
-            ba::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ba::DEF.columns_exprs())
 }
 
 /// The shared core: (the zero-filled daily grid with cumulative spend and budget, the chosen

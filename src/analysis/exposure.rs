@@ -78,13 +78,7 @@ pub fn exposure(
             (col(ex::NET_OUTSTANDING) + col(ex::UNBILLED_USAGE) + col(ex::FORECAST_TO_MONTH_END))
                 .alias(ex::EXPOSURE),
         )
-        .select(
-            ex::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ex::DEF.columns_exprs())
         .sort(
             [ex::CUSTOMER_ID, ex::CURRENCY],
             SortMultipleOptions::default(),

@@ -145,13 +145,7 @@ pub fn reconciliation(
                 .otherwise(cost)
                 .alias(rc::UNBILLED_COST),
         ])
-        .select(
-            rc::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(rc::DEF.columns_exprs())
         .sort(
             [rc::CUSTOMER_ID, rc::SERVICE_MONTH, rc::CURRENCY],
             SortMultipleOptions::default(),

@@ -26,9 +26,11 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::anomalies::feedback::{valid_dispositions, VERDICT_FRAUD};
 use crate::analysis::anomalies::payment::unique_customers;
 use crate::analysis::reasons::{self, FAMILIES};
+use crate::error::{Error, PolarsContext, Result};
 use crate::schema::{
     anomalies as an, customers as cu, dispositions as di, risk_review as rv, risk_scores as rs,
 };
+use crate::tier::Tier;
 
 pub const TIER_LOW: &str = "low";
 pub const TIER_MEDIUM: &str = "medium";
@@ -624,13 +626,7 @@ pub fn risk_scores(
             top_reasons.alias(rs::TOP_REASONS),
             col(VERDICT_TEXT).is_not_null().alias(rs::FRAUD_VERDICT),
         ])
-        .select(
-            rs::DEF
-                .schema()
-                .iter()
-                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-                .collect::<Vec<_>>(),
-        )
+        .select(rs::DEF.conformed_exprs())
         .sort(
             [rs::RISK_SCORE, rs::CUSTOMER_ID],
             SortMultipleOptions::default()
@@ -660,10 +656,10 @@ fn tier_rank_expr(tier: Expr) -> Expr {
 }
 
 /// Rows of actions/risk_review.csv: customers at `min_tier` or worse, worst tier first, then
-/// highest risk_score, largest exposure, customer_id. An unknown `min_tier` lists every customer.
-pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> LazyFrame {
+/// highest risk_score, largest exposure, customer_id.
+pub fn risk_review(risk_scores: LazyFrame, min_tier: Tier) -> LazyFrame {
     const RANK: &str = "_tier_rank";
-    let min = tier_rank(min_tier).unwrap_or(0) as i32;
+    let min = min_tier as i32;
     risk_scores
         .with_column(tier_rank_expr(col(rs::TIER)).alias(RANK))
         .filter(col(RANK).gt_eq(lit(min)))
@@ -674,13 +670,7 @@ pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> LazyFrame {
                 .with_nulls_last(true)
                 .with_maintain_order(true),
         )
-        .select(
-            rv::DEF
-                .schema()
-                .iter()
-                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-                .collect::<Vec<_>>(),
-        )
+        .select(rv::DEF.conformed_exprs())
 }
 
 /// Per pattern and customer, the bonus of its best-supported anchor day: rows (customer_id,
@@ -845,22 +835,24 @@ pub fn risk_tiers(risk_scores: LazyFrame) -> LazyFrame {
     risk_scores.select([col(rs::CUSTOMER_ID), col(rs::TIER)])
 }
 
-/// Whether some customer reached `tier` or worse (`--fail-on`, exit 3). An unknown tier, or a
-/// frame without a tier column, is never reached.
-pub fn reaches_tier(risk_scores: &DataFrame, tier: &str) -> bool {
-    let Some(min) = tier_rank(tier) else {
-        return false;
-    };
-    let Ok(column) = risk_scores.column(rs::TIER) else {
-        return false;
-    };
-    let Ok(values) = column.str() else {
-        return false;
-    };
-    values
-        .iter()
-        .flatten()
-        .any(|t| tier_rank(t).is_some_and(|r| r >= min))
+/// Whether some customer reached `tier` or worse (`--fail-on`, exit 3). A frame without a text
+/// tier column, or with a value that is no tier, is an internal error: `--fail-on` must never
+/// pass silently because the table it reads is wrong.
+pub fn reaches_tier(risk_scores: &DataFrame, tier: Tier) -> Result<bool> {
+    let values = risk_scores
+        .column(rs::TIER)
+        .and_then(|c| c.str())
+        .stage("--fail-on: risk_scores.tier")?;
+    let mut reached = false;
+    for value in values.iter() {
+        let found = value.and_then(Tier::parse).ok_or_else(|| {
+            Error::Internal(format!(
+                "--fail-on: risk_scores.tier holds {value:?}, expected low, medium, high or critical"
+            ))
+        })?;
+        reached |= found >= tier;
+    }
+    Ok(reached)
 }
 
 #[cfg(test)]
@@ -1308,7 +1300,9 @@ mod tests {
     #[test]
     fn risk_review_lists_worst_first_and_reaches_tier() {
         let out = profiles();
-        let review = risk_review(out.clone().lazy(), "high").collect().unwrap();
+        let review = risk_review(out.clone().lazy(), Tier::High)
+            .collect()
+            .unwrap();
         // Critical first (crypto 90, then the verdict at 8), then high by score (stolen card 54),
         // then the two takeovers at 50 by exposure (5,000 before 100).
         assert_eq!(
@@ -1323,31 +1317,30 @@ mod tests {
         );
         assert_eq!(review.schema().as_ref(), &rv::DEF.schema());
         assert_eq!(
-            risk_review(out.clone().lazy(), "low")
+            risk_review(out.clone().lazy(), Tier::Low)
                 .collect()
                 .unwrap()
                 .height(),
             out.height()
         );
 
-        assert!(reaches_tier(&out, "critical"));
-        assert!(reaches_tier(&out, "HIGH"));
-        assert!(!reaches_tier(&out, "bogus"));
+        assert!(reaches_tier(&out, Tier::Critical).unwrap());
         let no_critical = out
             .clone()
             .lazy()
             .filter(col(rs::TIER).neq(lit(TIER_CRITICAL)))
             .collect()
             .unwrap();
-        assert!(!reaches_tier(&no_critical, "critical"));
-        assert!(reaches_tier(&no_critical, "high"));
+        assert!(!reaches_tier(&no_critical, Tier::Critical).unwrap());
+        assert!(reaches_tier(&no_critical, Tier::High).unwrap());
         let lows = out
+            .clone()
             .lazy()
             .filter(col(rs::TIER).eq(lit(TIER_LOW)))
             .collect()
             .unwrap();
-        assert!(!reaches_tier(&lows, "medium"));
-        assert!(reaches_tier(&lows, "low"));
+        assert!(!reaches_tier(&lows, Tier::Medium).unwrap());
+        assert!(reaches_tier(&lows, Tier::Low).unwrap());
 
         let tiers = risk_tiers(profiles().lazy()).collect().unwrap();
         let names: Vec<String> = tiers
@@ -1356,5 +1349,20 @@ mod tests {
             .map(|n| n.to_string())
             .collect();
         assert_eq!(names, [rs::CUSTOMER_ID, rs::TIER]);
+    }
+
+    /// `--fail-on` used to pass silently (never reached) when the tier column was missing or held
+    /// a word that is no tier; both are now errors.
+    #[test]
+    fn reaches_tier_fails_on_a_missing_column_or_an_unknown_tier() {
+        let no_column = df!(rs::CUSTOMER_ID => ["c1"]).unwrap();
+        assert!(reaches_tier(&no_column, Tier::Low).is_err());
+        let unknown = df!(rs::CUSTOMER_ID => ["c1", "c2"], rs::TIER => ["low", "severe"]).unwrap();
+        let err = reaches_tier(&unknown, Tier::Critical)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"severe\""), "{err}");
+        let not_text = df!(rs::CUSTOMER_ID => ["c1"], rs::TIER => [3i32]).unwrap();
+        assert!(reaches_tier(&not_text, Tier::Low).is_err());
     }
 }

@@ -15,6 +15,7 @@ use crate::analysis::changes::ChangesConfig;
 use crate::analysis::collections::CollectionsConfig;
 use crate::analysis::risk::RiskConfig;
 use crate::error::{Error, Result};
+use crate::tier::Tier;
 
 /// The commented default config written by `billrisk init`.
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
@@ -75,7 +76,7 @@ pub struct ReportConfig {
     pub top_customers: usize,
     /// Lowest risk tier listed in actions/risk_review.csv and the report's risk review
     /// (low, medium, high or critical).
-    pub review_min_tier: String,
+    pub review_min_tier: Tier,
     /// Days of history behind the baseline line drawn under each usage series (trailing median).
     pub baseline_days: usize,
     /// How many rejected rows the report shows as examples (all are in rejected_rows).
@@ -86,7 +87,7 @@ impl Default for ReportConfig {
     fn default() -> Self {
         ReportConfig {
             top_customers: 10,
-            review_min_tier: "high".to_string(),
+            review_min_tier: Tier::High,
             baseline_days: 28,
             rejected_examples: 20,
         }

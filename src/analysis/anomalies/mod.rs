@@ -37,7 +37,7 @@ pub use linked::{high_risk_country, linked_accounts};
 pub use payment::payment_signals;
 
 use crate::schema::anomalies as an;
-pub(crate) use evidence::{count_text, date_text, money_text, num_text, number_text};
+pub(crate) use evidence::{count_text, date_text, money_text, num_text};
 use feedback::apply_dispositions;
 pub use table::empty_anomalies;
 pub(crate) use table::{date_lit, to_anomalies, union};
@@ -183,6 +183,7 @@ pub fn all_anomalies(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::number_text;
 
     #[test]
     fn numbers_get_thousands_separators() {

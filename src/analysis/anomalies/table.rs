@@ -13,12 +13,7 @@ pub fn empty_anomalies() -> LazyFrame {
 
 /// Selects and casts the anomalies columns, in schema order.
 pub(crate) fn to_anomalies(lf: LazyFrame) -> LazyFrame {
-    let cols: Vec<Expr> = an::DEF
-        .schema()
-        .iter()
-        .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-        .collect();
-    lf.select(cols)
+    an::DEF.conform(lf)
 }
 
 /// Concatenates frames that hold (at least) the anomalies columns, reduced to exactly those; an
