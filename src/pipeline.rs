@@ -19,6 +19,7 @@ use crate::output::{self, Staging};
 use crate::progress::Progress;
 use crate::report;
 use crate::schema;
+use crate::settings::EngineChoice;
 
 /// Where the inputs come from.
 #[derive(Debug, Clone)]
@@ -348,10 +349,12 @@ struct TimedPlan {
 
 impl TimedPlan {
     fn start() -> Option<TimedPlan> {
-        std::env::var_os("BILLRISK_TIME_PLANS").map(|_| TimedPlan {
-            resident_before: crate::progress::reset_peak_memory(),
-            started: std::time::Instant::now(),
-        })
+        crate::settings::environment()
+            .time_plans
+            .then(|| TimedPlan {
+                resident_before: crate::progress::reset_peak_memory(),
+                started: std::time::Instant::now(),
+            })
     }
 
     fn report(self, what: &str) {
@@ -379,10 +382,10 @@ pub fn read_staged(file: &std::path::Path) -> Result<DataFrame> {
 /// usage signals read a summary, streaming used 10 % more memory at 10M: their cached lines
 /// dominated.) Developer aid: BILLRISK_ENGINE=in-memory or auto picks another engine.
 fn engine() -> Engine {
-    match std::env::var("BILLRISK_ENGINE").as_deref() {
-        Ok("in-memory") => Engine::InMemory,
-        Ok("auto") => Engine::Auto,
-        _ => Engine::Streaming,
+    match crate::settings::environment().engine {
+        EngineChoice::InMemory => Engine::InMemory,
+        EngineChoice::Auto => Engine::Auto,
+        EngineChoice::Streaming => Engine::Streaming,
     }
 }
 
@@ -390,7 +393,7 @@ fn engine() -> Engine {
 fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<BTreeMap<String, DataFrame>> {
     // Developer aid for the benchmarks (issue 8): collect each plan alone and print its time, to
     // find the expensive analysis. Slower overall (shared subplans run once per plan).
-    if std::env::var_os("BILLRISK_TIME_PLANS").is_some() {
+    if crate::settings::environment().time_plans {
         let mut out = BTreeMap::new();
         for (name, lf) in plans {
             let timed = TimedPlan::start();

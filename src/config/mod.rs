@@ -109,6 +109,39 @@ impl Config {
         Ok(config)
     }
 
+    /// The checks of values no single section can make alone, after flags were applied: a config
+    /// error (exit 2) naming the key when a value makes no sense.
+    pub fn validate(&self) -> Result<()> {
+        self.aging.validate()?;
+        for (key, v) in [
+            (
+                "changes.exposure_growth_share",
+                self.changes.exposure_growth_share,
+            ),
+            (
+                "changes.exposure_growth_min",
+                self.changes.exposure_growth_min,
+            ),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::Config {
+                    origin: key.into(),
+                    message: format!("expected a number of 0 or more, found {v}"),
+                });
+            }
+        }
+        if !(0.0..=1.0).contains(&self.input.max_rejected_share) {
+            return Err(Error::Config {
+                origin: "input.max_rejected_share".into(),
+                message: format!(
+                    "expected a share between 0 and 1, found {}",
+                    self.input.max_rejected_share
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Reads a config file.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
