@@ -25,3 +25,6 @@ pub mod sample;
 pub mod schema;
 pub mod settings;
 pub mod tier;
+
+#[cfg(test)]
+pub(crate) mod testutil;

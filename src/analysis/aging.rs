@@ -695,9 +695,7 @@ mod tests {
     use super::*;
     use crate::analysis::format_money;
 
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
+    use crate::testutil::day as d;
 
     /// As-of date of the hand-made cases.
     fn a() -> NaiveDate {
@@ -760,15 +758,7 @@ mod tests {
         schema::payments::DEF.empty().lazy()
     }
 
-    fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
-        df.column(c)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    }
+    use crate::testutil::opt_strs as strs;
 
     fn decs(df: &DataFrame, c: &str) -> Vec<Option<i128>> {
         let col = df.column(c).unwrap();

@@ -749,9 +749,7 @@ impl AlertFacts {
 mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testutil::d;
 
     /// usage rows: (customer, currency, date, cost).
     fn usage(rows: &[(&str, &str, NaiveDate, f64)]) -> LazyFrame {
@@ -809,15 +807,7 @@ mod tests {
             .unwrap()
     }
 
-    fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-        df.column(name)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    }
+    use crate::testutil::opt_strs as strs;
 
     fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
         df.column(name).unwrap().f64().unwrap().iter().collect()

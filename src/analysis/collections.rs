@@ -389,15 +389,7 @@ mod tests {
         (with.collect().unwrap(), actions.collect().unwrap())
     }
 
-    fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
-        df.column(c)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    }
+    use crate::testutil::opt_strs as strs;
 
     fn some(v: &[&str]) -> Vec<Option<String>> {
         v.iter().map(|s| Some(s.to_string())).collect()

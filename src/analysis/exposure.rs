@@ -130,9 +130,7 @@ mod tests {
     use super::*;
     use crate::schema::ledger_money;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testutil::d;
 
     #[test]
     fn exposure_sums_net_outstanding_unbilled_usage_and_forecast_to_month_end() {

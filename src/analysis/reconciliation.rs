@@ -157,9 +157,7 @@ mod tests {
     use super::*;
     use crate::schema::{self, billed as bi, invoices as inv, usage as us};
 
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
+    use crate::testutil::day as d;
 
     fn a() -> NaiveDate {
         d("2026-10-31")

@@ -858,8 +858,8 @@ pub fn reaches_tier(risk_scores: &DataFrame, tier: Tier) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{bools, d, f64s, frame, strs};
     use crate::schema::{anomalies as an, customers as cu, dispositions as di};
+    use crate::testutil::{bools, d, f64s, frame, strs};
 
     const A: (i32, u32, u32) = (2026, 10, 14);
 

@@ -599,8 +599,8 @@ fn audit_signals(audit: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{d, f64s, frame, r4, strs};
     use crate::schema::{activity as act, audit_records as aud};
+    use crate::testutil::{d, f64s, frame, r4, strs};
 
     /// One Activity Log event: day, customer_id, tenant_id, operation, status, caller, ip,
     /// location, role, resource_id.

@@ -104,7 +104,7 @@ pub fn apply_dispositions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{bools, d, frame, strs};
+    use crate::testutil::{bools, d, frame, strs};
 
     pub(crate) fn anomalies(rows: &[(&str, &str, &str, f64, bool)]) -> LazyFrame {
         let df = df!(

@@ -136,7 +136,7 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{bools, d, f64s, frame, strs};
+    use crate::testutil::{bools, d, f64s, frame, strs};
 
     #[test]
     fn fraud_events_score_by_status_and_severity() {

@@ -487,8 +487,8 @@ pub fn high_risk_country(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{d, f64s, frame, strs};
     use crate::schema::usage as us;
+    use crate::testutil::{d, f64s, frame, strs};
 
     const A: (i32, u32, u32) = (2026, 10, 14);
 

@@ -470,9 +470,9 @@ fn over_credit_limit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{d, f64s, frame, r4, strs};
     use crate::analysis::usage_daily::cost_per_customer_day;
     use crate::schema::invoices as inv;
+    use crate::testutil::{d, f64s, frame, r4, strs};
 
     #[test]
     fn large_purchase_flags_new_unverified_and_prepaid_buyers_only() {
