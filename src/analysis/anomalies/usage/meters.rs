@@ -71,33 +71,7 @@ pub(super) fn new_meters(
     w: &Window,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
-    let meter = when(col(us::METER_SUBCATEGORY).neq(lit("")))
-        .then(col(us::METER_SUBCATEGORY))
-        .otherwise(col(us::METER_NAME));
-    let meters = summary
-        .clone()
-        .join(
-            gpu_meters(summary, cfg),
-            METER_KEYS.map(col),
-            METER_KEYS.map(col),
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(meter.alias(METER))
-        .group_by([
-            col(us::CUSTOMER_ID),
-            col(us::CURRENCY),
-            col(us::METER_CATEGORY),
-            col(METER),
-        ])
-        .agg([
-            col(FIRST).min(),
-            col(RECENT_SUM)
-                .sum()
-                .cast(DataType::Float64)
-                .alias(RECENT_COST),
-            col(IS_GPU).fill_null(lit(false)).any(true),
-        ])
-        .cache();
+    let meters = meters_per_customer(summary, cfg);
     let gpu_before = meters
         .clone()
         .filter(col(IS_GPU).and(col(FIRST).lt(lit(w.recent_start))))
@@ -192,4 +166,36 @@ pub(super) fn new_meters(
         UnionArgs::default(),
     )
     .unwrap_or_else(|_| an::DEF.empty().lazy())
+}
+
+/// Per customer, currency, meter category and meter (subcategory, else name): the first day, the
+/// recent cost and whether it is a GPU meter (cached: new meters and earlier GPU use read it).
+fn meters_per_customer(summary: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
+    let meter = when(col(us::METER_SUBCATEGORY).neq(lit("")))
+        .then(col(us::METER_SUBCATEGORY))
+        .otherwise(col(us::METER_NAME));
+    summary
+        .clone()
+        .join(
+            gpu_meters(summary, cfg),
+            METER_KEYS.map(col),
+            METER_KEYS.map(col),
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(meter.alias(METER))
+        .group_by([
+            col(us::CUSTOMER_ID),
+            col(us::CURRENCY),
+            col(us::METER_CATEGORY),
+            col(METER),
+        ])
+        .agg([
+            col(FIRST).min(),
+            col(RECENT_SUM)
+                .sum()
+                .cast(DataType::Float64)
+                .alias(RECENT_COST),
+            col(IS_GPU).fill_null(lit(false)).any(true),
+        ])
+        .cache()
 }

@@ -18,6 +18,30 @@ pub(super) fn peer_outliers(
     w: &Window,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
+    let units = daily_averages(summary, history, customers, w, cfg);
+    let scored = scored_cold_starts(units, cfg);
+    let reason = peer_reason(w);
+    anomaly_rows(
+        scored,
+        PEER_OUTLIER,
+        concat_str([lit("peers "), col(PEER_DESC)], "", false),
+        lit(w.a),
+        col(AVG),
+        col(MEDIAN),
+        min2(col(SCORE), lit(cfg.score_cap)),
+        reason,
+    )
+}
+
+/// Per customer and currency with recent usage: its average day over the recent window (AVG),
+/// history days, country and credit-limit band (cached: peers and cold starts both read it).
+fn daily_averages(
+    summary: LazyFrame,
+    history: LazyFrame,
+    customers: LazyFrame,
+    w: &Window,
+    cfg: &UsageSignalConfig,
+) -> LazyFrame {
     let master = customers
         .filter(col(cu::CUSTOMER_ID).is_not_null())
         .group_by([col(cu::CUSTOMER_ID)])
@@ -45,7 +69,7 @@ pub(super) fn peer_outliers(
                 .alias(COUNTRY),
             band_expr(col(cu::CREDIT_LIMIT), &cfg.peer_size_band_edges).alias(BAND),
         ]);
-    let units = summary
+    summary
         .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY)])
         .agg([col(RECENT_SUM)
             .sum()
@@ -65,7 +89,12 @@ pub(super) fn peer_outliers(
                     .cast(DataType::Float64))
             .alias(AVG),
         )
-        .cache();
+        .cache()
+}
+
+/// The cold-start customers far above their peers' median day, with the peer group used (the
+/// narrowest with `peer_min_peers` peers), its median, MAD and size, and the robust z (SCORE).
+fn scored_cold_starts(units: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
     let established = col(HISTORY).gt_eq(lit(cfg.min_history_days));
     let peers = units.clone().filter(established.clone());
     let mut cold = units.filter(established.not());
@@ -105,35 +134,36 @@ pub(super) fn peer_outliers(
     let country_words = when(col(COUNTRY).neq(lit("")))
         .then(col(COUNTRY))
         .otherwise(lit("country unknown"));
-    let scored = cold
-        .with_columns([
-            when(enough(0))
-                .then(lit(1))
-                .when(enough(1))
-                .then(lit(2))
-                .when(enough(2))
-                .then(lit(3))
-                .otherwise(lit(0))
-                .alias(PEER_LEVEL),
-            pick(MEDIAN).alias(MEDIAN),
-            pick(MAD).alias(MAD),
-            pick(PEER_N).alias(PEER_N),
-            when(enough(0))
-                .then(concat_str([country_words.clone(), band_words], ", ", false))
-                .when(enough(1))
-                .then(country_words)
-                .otherwise(lit("all countries"))
-                .alias(PEER_DESC),
-        ])
-        .filter(
-            col(PEER_LEVEL)
-                .gt(lit(0))
-                .and(col(AVG).gt_eq(col(MEDIAN) * lit(cfg.peer_multiple)))
-                .and((col(AVG) - col(MEDIAN)).gt_eq(lit(cfg.peer_min_excess))),
-        )
-        .with_column(
-            ((col(AVG) - col(MEDIAN)) / robust_scale(col(MAD), col(MEDIAN), cfg)).alias(SCORE),
-        );
+    cold.with_columns([
+        when(enough(0))
+            .then(lit(1))
+            .when(enough(1))
+            .then(lit(2))
+            .when(enough(2))
+            .then(lit(3))
+            .otherwise(lit(0))
+            .alias(PEER_LEVEL),
+        pick(MEDIAN).alias(MEDIAN),
+        pick(MAD).alias(MAD),
+        pick(PEER_N).alias(PEER_N),
+        when(enough(0))
+            .then(concat_str([country_words.clone(), band_words], ", ", false))
+            .when(enough(1))
+            .then(country_words)
+            .otherwise(lit("all countries"))
+            .alias(PEER_DESC),
+    ])
+    .filter(
+        col(PEER_LEVEL)
+            .gt(lit(0))
+            .and(col(AVG).gt_eq(col(MEDIAN) * lit(cfg.peer_multiple)))
+            .and((col(AVG) - col(MEDIAN)).gt_eq(lit(cfg.peer_min_excess))),
+    )
+    .with_column(((col(AVG) - col(MEDIAN)) / robust_scale(col(MAD), col(MEDIAN), cfg)).alias(SCORE))
+}
+
+/// The reason of a peer outlier: the customer's average day against its peers' median day.
+fn peer_reason(w: &Window) -> Expr {
     let cur = || col(us::CURRENCY);
     let peers_words = || {
         [
@@ -181,19 +211,9 @@ pub(super) fn peer_outliers(
         "",
         false,
     );
-    let reason = when(col(MEDIAN).gt(lit(0.0)))
+    when(col(MEDIAN).gt(lit(0.0)))
         .then(with_ratio)
-        .otherwise(against_zero);
-    anomaly_rows(
-        scored,
-        PEER_OUTLIER,
-        concat_str([lit("peers "), col(PEER_DESC)], "", false),
-        lit(w.a),
-        col(AVG),
-        col(MEDIAN),
-        min2(col(SCORE), lit(cfg.score_cap)),
-        reason,
-    )
+        .otherwise(against_zero)
 }
 
 pub(super) const NO_LIMIT_BAND: &str = "none";

@@ -12,13 +12,30 @@ use crate::analysis::reasons::ROUND_THE_CLOCK;
 use crate::analysis::{order_free_sum, text};
 use crate::schema::usage as us;
 
-pub(super) fn round_the_clock(
-    lines: LazyFrame,
-    level: LazyFrame,
-    history: LazyFrame,
-    w: &Window,
-    cfg: &UsageSignalConfig,
-) -> LazyFrame {
+/// A line's resource: its resource id, lower-cased; lines without one are counted per meter,
+/// one "resource" per customer and meter.
+fn resource_expr() -> Expr {
+    when(col(us::RESOURCE_ID).neq(lit("")))
+        .then(text::lowercase(col(us::RESOURCE_ID)))
+        .otherwise(concat_str(
+            [lit("meter:"), col(us::METER_CATEGORY), col(us::METER_NAME)],
+            "/",
+            false,
+        ))
+}
+
+/// Keys of a round_the_clock row.
+const GROUP: [&str; 4] = [
+    us::CUSTOMER_ID,
+    us::CURRENCY,
+    us::METER_CATEGORY,
+    us::METER_NAME,
+];
+
+/// The compute resources of the recent window that ran full days (`round_the_clock_hours`) on
+/// each of the last `round_the_clock_days` days they existed: per resource, those days' count,
+/// the first day and the recent cost (cached: the newness check and the rows both read it).
+fn full_day_resources(lines: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFrame {
     // Case-insensitive tests of every line's unit and meter category, without lowered copies.
     let in_hours = || text::test(col(us::UNIT), |u| text::contains_ignore_case(u, "hour"));
     let compute = text::test(col(us::METER_CATEGORY), |c| {
@@ -30,31 +47,14 @@ pub(super) fn round_the_clock(
     let hours = when(in_hours())
         .then(col(us::QUANTITY) * multiple)
         .otherwise(col(us::QUANTITY));
-    // Lines without a resource id are counted per meter: one "resource" per customer and meter.
-    let resource = || {
-        when(col(us::RESOURCE_ID).neq(lit("")))
-            .then(text::lowercase(col(us::RESOURCE_ID)))
-            .otherwise(concat_str(
-                [lit("meter:"), col(us::METER_CATEGORY), col(us::METER_NAME)],
-                "/",
-                false,
-            ))
-    };
-    let group = [
-        us::CUSTOMER_ID,
-        us::CURRENCY,
-        us::METER_CATEGORY,
-        us::METER_NAME,
-    ];
-    let mut resource_keys: Vec<Expr> = group.map(col).to_vec();
+    let mut resource_keys: Vec<Expr> = GROUP.map(col).to_vec();
     resource_keys.push(col(RESOURCE));
     let mut resource_day_keys = resource_keys.clone();
     resource_day_keys.push(col(DAY));
 
     let recent = lines
-        .clone()
         .filter(col(DAY).gt_eq(lit(w.recent_start)).and(compute))
-        .with_columns([resource().alias(RESOURCE), hours.alias(HOURS)])
+        .with_columns([resource_expr().alias(RESOURCE), hours.alias(HOURS)])
         .group_by(resource_day_keys)
         .agg([order_free_sum(col(HOURS)), order_free_sum(col(us::COST))]);
     let full_day = || col(HOURS).gt_eq(lit(cfg.round_the_clock_hours));
@@ -63,7 +63,7 @@ pub(super) fn round_the_clock(
     // qualifies with that one day (evidence from the first morning), one that started earlier
     // needs each of the last rtc_days.
     let needed = min2(lit(w.a) - col(FIRST) + lit(1), lit(w.rtc_days));
-    let per_resource = recent
+    recent
         .group_by(resource_keys)
         .agg([
             full_day()
@@ -76,7 +76,17 @@ pub(super) fn round_the_clock(
             order_free_sum(col(us::COST)).alias(RECENT_COST),
         ])
         .filter(col(QUAL_LAST).eq(needed).and(col(QUAL_LAST).gt(lit(0))))
-        .cache();
+        .cache()
+}
+
+pub(super) fn round_the_clock(
+    lines: LazyFrame,
+    level: LazyFrame,
+    history: LazyFrame,
+    w: &Window,
+    cfg: &UsageSignalConfig,
+) -> LazyFrame {
+    let per_resource = full_day_resources(lines.clone(), w, cfg);
 
     // New resources only: drop those seen in any usage before the recent window. The history's
     // lines are matched against the flagged resources (a few thousand), so what is held is the
@@ -86,13 +96,13 @@ pub(super) fn round_the_clock(
     let flagged = per_resource.clone().select(who());
     let seen = lines
         .filter(col(DAY).lt(lit(w.recent_start)))
-        .select([col(us::CUSTOMER_ID), resource().alias(RESOURCE)])
+        .select([col(us::CUSTOMER_ID), resource_expr().alias(RESOURCE)])
         .join(flagged, who(), who(), JoinArgs::new(JoinType::Semi))
         .unique(None, UniqueKeepStrategy::Any);
     let fresh = per_resource.join(seen, who(), who(), JoinArgs::new(JoinType::Anti));
 
     let groups = fresh
-        .group_by(group.map(col))
+        .group_by(GROUP.map(col))
         .agg([
             col(RESOURCE).n_unique().cast(DataType::Int64).alias(N_RES),
             col(FIRST).min(),

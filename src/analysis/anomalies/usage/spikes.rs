@@ -19,6 +19,36 @@ pub(super) fn usage_spikes(
     w: &Window,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
+    let (in_window, first) = series_in_window(summary, gpu_daily, usage_daily, w);
+    let stats = baseline_stats(in_window, w, cfg);
+    let cap = cfg.score_cap;
+    let scored = scored_spikes(stats, first, cfg);
+    let reason = spike_reason(w);
+    anomaly_rows(
+        scored,
+        USAGE_SPIKE,
+        concat_str(
+            [col(us::ENTITLEMENT_ID), col(us::METER_CATEGORY)],
+            "/",
+            false,
+        ),
+        col(DAY),
+        col(us::COST),
+        col(MEDIAN),
+        min2(col(SCORE), lit(cap)),
+        reason,
+    )
+}
+
+/// Per series (an integer id SID) and day of the baseline and recent windows: the day's cost and
+/// GPU cost, and the series' first day (cached: the candidates and their baselines both read it);
+/// and the series with their ids.
+fn series_in_window(
+    summary: LazyFrame,
+    gpu_daily: LazyFrame,
+    usage_daily: LazyFrame,
+    w: &Window,
+) -> (LazyFrame, LazyFrame) {
     let series = SERIES;
     let series_day_cols = || SERIES_DAY.map(col);
     // A series' daily cost is usage_daily's (same keys, the same exact sum), read back instead of
@@ -69,6 +99,12 @@ pub(super) fn usage_spikes(
         )
         .cache();
 
+    (in_window, first)
+}
+
+/// Per candidate day (a recent day costing at least `min_spike_cost`): its cost and GPU cost, and
+/// the median, MAD and maximum of its baseline days, over all days and over the same weekday.
+fn baseline_stats(in_window: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFrame {
     // Only days that could be spikes get a baseline: a spike costs at least min_spike_cost.
     let lags = Series::new(LAG.into(), (1..=w.baseline_days).collect::<Vec<i32>>())
         .into_frame()
@@ -100,7 +136,7 @@ pub(super) fn usage_spikes(
     let v = || col(BCOST);
     let same_wd = || (col(LAG) % lit(7)).eq(lit(0));
     let v_wd = || v().filter(same_wd());
-    let stats = joined.group_by([col(SID), col(DAY)]).agg([
+    joined.group_by([col(SID), col(DAY)]).agg([
         col(us::COST).first(),
         col(GPU_COST).first(),
         len().cast(DataType::Int64).alias(N_ALL),
@@ -110,10 +146,14 @@ pub(super) fn usage_spikes(
         same_wd().cast(DataType::Int64).sum().alias(N_WD),
         v_wd().median().alias(MED_WD),
         (v_wd() - v_wd().median()).abs().median().alias(MAD_WD),
-    ]);
+    ])
+}
 
-    let cap = cfg.score_cap;
-    let scored = stats
+/// The candidate days that are spikes, with their robust z (SCORE), the median they are measured
+/// against and the series' keys.
+fn scored_spikes(stats: LazyFrame, first: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
+    let series = SERIES;
+    stats
         .with_column(col(N_WD).gt_eq(lit(cfg.weekday_min_points)).alias(USE_WD))
         .with_columns([
             when(col(USE_WD))
@@ -146,8 +186,12 @@ pub(super) fn usage_spikes(
             [col(SID)],
             [col(SID)],
             JoinArgs::new(JoinType::Inner),
-        );
+        )
+}
 
+/// The reason of a spike: its multiple of the baseline median (or the amounts, against a zero
+/// median), the day and the subscription.
+fn spike_reason(w: &Window) -> Expr {
     // "GPU Virtual Machines" when GPU meters make most of the day's cost of the series.
     let label = when((col(GPU_COST) * lit(2.0)).gt(col(us::COST)))
         .then(concat_str(
@@ -216,22 +260,7 @@ pub(super) fn usage_spikes(
         "",
         false,
     );
-    let reason = when(col(MEDIAN).gt(lit(0.0)))
+    when(col(MEDIAN).gt(lit(0.0)))
         .then(with_ratio)
-        .otherwise(against_zero);
-
-    anomaly_rows(
-        scored,
-        USAGE_SPIKE,
-        concat_str(
-            [col(us::ENTITLEMENT_ID), col(us::METER_CATEGORY)],
-            "/",
-            false,
-        ),
-        col(DAY),
-        col(us::COST),
-        col(MEDIAN),
-        min2(col(SCORE), lit(cap)),
-        reason,
-    )
+        .otherwise(against_zero)
 }
