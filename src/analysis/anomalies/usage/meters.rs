@@ -3,9 +3,10 @@
 
 use polars::prelude::*;
 
-use super::{
-    anomaly_rows, new_thing_score, since_words, with_history_and_level, UsageSignalConfig, Window,
-    FIRST, GPU_BEFORE, HISTORY, IS_GPU, METER, METER_KEYS, RECENT_COST, RECENT_SUM,
+use super::config::UsageSignalConfig;
+use super::shared::{
+    anomaly_rows, new_thing_score, since_words, with_history_and_level, Window, FIRST, GPU_BEFORE,
+    HISTORY, IS_GPU, METER, METER_KEYS, RECENT_COST, RECENT_SUM,
 };
 use crate::analysis::anomalies::evidence::int_text;
 use crate::analysis::reasons::{GPU_METER, NEW_METER};

@@ -56,238 +56,42 @@
 //! `baseline_days` earlier days: linear in candidates. No cross join but candidates x the small
 //! frame of baseline lags; no per-row Rust closure.
 //!
-//! Layout: this file holds the config, the windows, the entry points the orchestrator calls (the
-//! summary, the GPU daily cost, the signal plans) and the pieces every signal shares (history,
-//! usual spend, scales, the anomalies row); one file per signal: `spikes` (usage_spike), `meters`
-//! (new_meter, gpu_meter and the GPU matcher), `regions` (new_region), `round_the_clock`, `peers`
-//! (peer_outlier). The words and numbers of the reasons come from `anomalies::evidence`.
+//! Layout: this file holds the entry points the orchestrator calls (the summary, the GPU daily
+//! cost, the signal plans); `config` the `[usage_signals]` section; `shared` what every signal
+//! uses (working column names, the windows, history, usual spend, scales, the anomalies row); one
+//! file per signal: `spikes` (usage_spike), `meters` (new_meter, gpu_meter and the GPU matcher),
+//! `regions` (new_region), `round_the_clock`, `peers` (peer_outlier). Signals import `shared` and
+//! `config`, never this file, so the modules form no cycle. The words and numbers of the reasons
+//! come from `anomalies::evidence`.
 
+mod config;
 mod meters;
 mod peers;
 mod regions;
 mod round_the_clock;
+mod shared;
 mod spikes;
 #[cfg(test)]
 mod tests;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::analysis::anomalies::evidence::{amount_text, day_text, int_text};
-use crate::analysis::reasons::FAMILY_USAGE;
 use crate::analysis::{div_const, exact, order_free_sum, text};
 use crate::ingest::usage::is_consumption;
 use crate::schema::{anomalies as an, usage as us};
 
+pub use config::UsageSignalConfig;
 pub use meters::{gpu_meter_match, gpu_regex};
 use meters::{gpu_meters, new_meters};
 use peers::peer_outliers;
 use regions::new_regions;
 use round_the_clock::round_the_clock;
+use shared::{
+    customer_history, usual_spend, Window, BASE_SUM, DAY, FIRST, GPU_COST, IS_GPU, METER_KEYS,
+    RECENT_SUM, SERIES_DAY, SUMMARY_KEYS,
+};
 use spikes::usage_spikes;
-
-/// Thresholds of the usage signals: section `[usage_signals]` of the config.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct UsageSignalConfig {
-    /// Days up to the as-of date in which signals count; earlier usage is history.
-    pub recent_days: i64,
-    /// Length of the trailing baseline of usage_spike, in days (the day itself excluded).
-    pub baseline_days: i64,
-    /// Days of usage before the recent window a customer needs for new_meter and new_region;
-    /// customers with less are cold starts, compared with peers (peer_outlier).
-    pub min_history_days: i64,
-    /// A day is a spike when (actual - median) / scale reaches this robust z.
-    pub spike_score_threshold: f64,
-    /// ... and when it is at least this much (currency units) above the median.
-    pub min_spike_cost: f64,
-    /// ... and when its baseline has at least this many days since the series began.
-    pub spike_min_baseline_days: i64,
-    /// ... and when it exceeds this multiple of the largest baseline day (1.0 = a new high).
-    pub spike_min_over_max: f64,
-    /// Same-weekday points needed to compare a day with its own weekday only.
-    pub weekday_min_points: i64,
-    /// Floor of the scale as a share of the median (or of the customer's usual daily spend).
-    pub mad_floor_share: f64,
-    /// Absolute floor of the scale, in currency units: a flat or sparse series cannot divide by 0.
-    pub abs_floor: f64,
-    /// Scores are capped at this value.
-    pub score_cap: f64,
-    /// GPU and high-core VM series, matched case-insensitively on meter subcategory and name as a
-    /// whole word, or as a series prefix followed by letters and a digit (NC24s, NCv3, NDasrA100).
-    pub gpu_patterns: Vec<String>,
-    /// Cost in the recent window a new meter (or a new GPU meter) needs to be reported.
-    pub new_meter_min_cost: f64,
-    /// Cost a GPU meter needs when the customer never used a GPU meter before (any history).
-    pub gpu_min_cost: f64,
-    /// Hours a day per resource that count as running around the clock.
-    pub round_the_clock_hours: f64,
-    /// Consecutive days up to A a new resource must run around the clock (at most recent_days).
-    pub round_the_clock_days: i64,
-    /// Cost of the round-the-clock resources in the recent window needed to report them.
-    pub round_the_clock_min_cost: f64,
-    /// Cost in the recent window usage in a new region needs to be reported.
-    pub new_region_min_cost: f64,
-    /// Regions that are not places (meter zones, global services); compared lower-case.
-    pub ignored_regions: Vec<String>,
-    /// Peers a group needs before a cold-start customer is compared with it.
-    pub peer_min_peers: i64,
-    /// A cold-start customer is flagged when its daily average reaches this multiple of the peers'
-    /// median daily average ...
-    pub peer_multiple: f64,
-    /// ... and is at least this much (currency units a day) above it.
-    pub peer_min_excess: f64,
-    /// Credit-limit edges of the size bands, ascending: [1000, 10000] gives under 1,000,
-    /// 1,000 to 10,000, and 10,000 and over; customers without a credit limit are their own band.
-    pub peer_size_band_edges: Vec<f64>,
-}
-
-impl Default for UsageSignalConfig {
-    fn default() -> Self {
-        UsageSignalConfig {
-            recent_days: 7,
-            baseline_days: 28,
-            min_history_days: 14,
-            spike_score_threshold: 6.0,
-            min_spike_cost: 50.0,
-            spike_min_baseline_days: 7,
-            spike_min_over_max: 1.0,
-            weekday_min_points: 3,
-            mad_floor_share: 0.1,
-            abs_floor: 5.0,
-            score_cap: 100.0,
-            gpu_patterns: [
-                "NC", "ND", "NV", "NCv3", "NDv2", "NDasr", "A100", "H100", "V100", "T4", "HB",
-                "HC", "GPU",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            new_meter_min_cost: 100.0,
-            gpu_min_cost: 1.0,
-            round_the_clock_hours: 23.0,
-            round_the_clock_days: 3,
-            round_the_clock_min_cost: 50.0,
-            new_region_min_cost: 50.0,
-            ignored_regions: [
-                "",
-                "global",
-                "unknown",
-                "unassigned",
-                "zone 1",
-                "zone 2",
-                "zone 3",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            peer_min_peers: 5,
-            peer_multiple: 5.0,
-            peer_min_excess: 50.0,
-            peer_size_band_edges: vec![1_000.0, 10_000.0, 100_000.0],
-        }
-    }
-}
-
-// Working columns (never in an output table).
-const DAY: &str = "day"; // usage_date as days since 1970-01-01 (Int32)
-/// Keys of [`usage_summary`].
-const SUMMARY_KEYS: [&str; 7] = [
-    us::CUSTOMER_ID,
-    us::CURRENCY,
-    us::ENTITLEMENT_ID,
-    us::METER_CATEGORY,
-    us::METER_SUBCATEGORY,
-    us::METER_NAME,
-    us::REGION,
-];
-/// What the GPU matcher reads of a meter.
-const METER_KEYS: [&str; 2] = [us::METER_SUBCATEGORY, us::METER_NAME];
-/// A spike series (the keys of usage_daily but the day) and its day.
-const SERIES: [&str; 4] = [
-    us::CUSTOMER_ID,
-    us::CURRENCY,
-    us::ENTITLEMENT_ID,
-    us::METER_CATEGORY,
-];
-const SERIES_DAY: [&str; 5] = [
-    us::CUSTOMER_ID,
-    us::CURRENCY,
-    us::ENTITLEMENT_ID,
-    us::METER_CATEGORY,
-    DAY,
-];
-const LAG: &str = "lag";
-const SID: &str = "series_id";
-const BDAY: &str = "baseline_day";
-const BCOST: &str = "baseline_cost";
-const GPU_COST: &str = "gpu_cost";
-const IS_GPU: &str = "is_gpu";
-const BASE_SUM: &str = "baseline_sum"; // Decimal
-const RECENT_SUM: &str = "recent_sum"; // Decimal
-const GPU_BEFORE: &str = "gpu_before";
-const METER: &str = "meter";
-const FIRST: &str = "first_day";
-const FIRST_USE: &str = "first_use_day";
-const HISTORY: &str = "history_days";
-const RECENT_COST: &str = "recent_cost";
-const LEVEL: &str = "level";
-const N_ALL: &str = "n_all";
-const MED_ALL: &str = "median_all";
-const MAD_ALL: &str = "mad_all";
-const MAX_ALL: &str = "max_all";
-const N_WD: &str = "n_weekday";
-const MED_WD: &str = "median_weekday";
-const MAD_WD: &str = "mad_weekday";
-const MEDIAN: &str = "median";
-const MAD: &str = "mad";
-const USE_WD: &str = "use_weekday";
-const SCORE: &str = "score_raw";
-const RESOURCE: &str = "resource_key";
-const HOURS: &str = "hours";
-const QUAL_LAST: &str = "qualifying_last";
-const QUAL_ALL: &str = "qualifying_recent";
-const N_RES: &str = "resources";
-const COUNTRY: &str = "peer_country";
-const BAND: &str = "band";
-const AVG: &str = "daily_average";
-const PEER_LEVEL: &str = "peer_level";
-const PEER_N: &str = "peer_n";
-const PEER_DESC: &str = "peer_desc";
-
-/// The as-of date and the windows derived from it, in days since 1970-01-01.
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    /// A, the as-of date.
-    a: i32,
-    /// First day of the recent window.
-    recent_start: i32,
-    /// First day of the baseline before the recent window (for the customer's usual spend).
-    baseline_start: i32,
-    recent_days: i32,
-    baseline_days: i32,
-    rtc_days: i32,
-}
-
-impl Window {
-    fn new(as_of: NaiveDate, cfg: &UsageSignalConfig) -> Window {
-        // Days since 1970-01-01, the physical value of a polars Date (719,163 days from CE).
-        let a = as_of.num_days_from_ce() - 719_163;
-        let recent_days = cfg.recent_days.clamp(1, 3660) as i32;
-        let baseline_days = cfg.baseline_days.clamp(1, 3660) as i32;
-        let rtc_days = cfg.round_the_clock_days.clamp(1, recent_days as i64) as i32;
-        let recent_start = a - recent_days + 1;
-        Window {
-            a,
-            recent_start,
-            baseline_start: recent_start - baseline_days,
-            recent_days,
-            baseline_days,
-            rtc_days,
-        }
-    }
-}
 
 /// Usage signals of every customer as rows of the `anomalies` table, sorted by customer_id,
 /// signal, entity and date. `usage` and `customers` have the canonical schemas of schema.rs,
@@ -492,134 +296,4 @@ pub fn as_strength(signals: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
         1.0
     };
     signals.with_column(div_const(col(an::SCORE), threshold).alias(an::SCORE))
-}
-
-/// Per customer: first day of usage, days of history before the recent window, usage country.
-fn customer_history(summary: LazyFrame, w: &Window) -> LazyFrame {
-    summary
-        .group_by([col(us::CUSTOMER_ID)])
-        .agg([
-            col(FIRST).min().alias(FIRST_USE),
-            col(us::CUSTOMER_COUNTRY).drop_nulls().min(),
-        ])
-        .with_column(max2(lit(w.recent_start) - col(FIRST_USE), lit(0)).alias(HISTORY))
-}
-
-/// Per customer and currency: average daily spend over the baseline before the recent window
-/// (over the days the customer existed in it), the usual level new things are measured against.
-fn usual_spend(summary: LazyFrame, history: LazyFrame, w: &Window) -> LazyFrame {
-    summary
-        .group_by([col(us::CUSTOMER_ID), col(us::CURRENCY)])
-        .agg([col(BASE_SUM).sum().cast(DataType::Float64).alias(us::COST)])
-        .join(
-            history.select([col(us::CUSTOMER_ID), col(HISTORY)]),
-            [col(us::CUSTOMER_ID)],
-            [col(us::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select([
-            col(us::CUSTOMER_ID),
-            col(us::CURRENCY),
-            (col(us::COST)
-                / max2(min2(col(HISTORY), lit(w.baseline_days)), lit(1)).cast(DataType::Float64))
-            .alias(LEVEL),
-        ])
-}
-/// Adds the customer's history days and usual daily spend (0 when it has none).
-fn with_history_and_level(lf: LazyFrame, history: LazyFrame, level: LazyFrame) -> LazyFrame {
-    lf.join(
-        history.select([col(us::CUSTOMER_ID), col(HISTORY)]),
-        [col(us::CUSTOMER_ID)],
-        [col(us::CUSTOMER_ID)],
-        JoinArgs::new(JoinType::Inner),
-    )
-    .join(
-        level,
-        [col(us::CUSTOMER_ID), col(us::CURRENCY)],
-        [col(us::CUSTOMER_ID), col(us::CURRENCY)],
-        JoinArgs::new(JoinType::Left),
-    )
-    .with_column(col(LEVEL).fill_null(lit(0.0)))
-}
-
-/// max(1.4826 x MAD, mad_floor_share x median, abs_floor): never zero when abs_floor > 0.
-fn robust_scale(mad: Expr, median: Expr, cfg: &UsageSignalConfig) -> Expr {
-    max2(
-        max2(
-            mad.fill_null(lit(0.0)) * lit(1.4826),
-            median.fill_null(lit(0.0)) * lit(cfg.mad_floor_share),
-        ),
-        lit(cfg.abs_floor.max(f64::MIN_POSITIVE)),
-    )
-}
-
-/// Score of something new (expected 0): its average day since first seen (FIRST) over
-/// max(abs_floor, mad_floor_share x the customer's usual daily spend), capped.
-fn new_thing_score(w: &Window, cfg: &UsageSignalConfig) -> Expr {
-    let days = (lit(w.a) - col(FIRST) + lit(1)).cast(DataType::Float64);
-    let scale = max2(
-        col(LEVEL) * lit(cfg.mad_floor_share),
-        lit(cfg.abs_floor.max(f64::MIN_POSITIVE)),
-    );
-    min2(col(RECENT_COST) / days / scale, lit(cfg.score_cap))
-}
-
-/// "1,830.00 USD in the last 5 days" (or "on 2026-10-14" for a single day), from RECENT_COST,
-/// FIRST and the currency.
-fn since_words(w: &Window) -> Expr {
-    let days = lit(w.a) - col(FIRST) + lit(1);
-    concat_str(
-        [
-            amount_text(col(RECENT_COST)),
-            lit(" "),
-            col(us::CURRENCY),
-            when(days.clone().gt(lit(1)))
-                .then(concat_str(
-                    [lit(" in the last "), int_text(days), lit(" days")],
-                    "",
-                    false,
-                ))
-                .otherwise(concat_str(
-                    [lit(" on "), day_text(lit(w.a), "%Y-%m-%d")],
-                    "",
-                    false,
-                )),
-        ],
-        "",
-        false,
-    )
-}
-
-/// Selects a signal's rows in the columns and dtypes of the anomalies table.
-#[allow(clippy::too_many_arguments)]
-fn anomaly_rows(
-    lf: LazyFrame,
-    signal: &'static str,
-    entity: Expr,
-    day: Expr,
-    actual: Expr,
-    expected: Expr,
-    score: Expr,
-    reason: Expr,
-) -> LazyFrame {
-    lf.select([
-        col(us::CUSTOMER_ID).alias(an::CUSTOMER_ID),
-        entity.alias(an::ENTITY),
-        lit(FAMILY_USAGE).alias(an::FAMILY),
-        lit(signal).alias(an::SIGNAL),
-        day.cast(DataType::Date).alias(an::DATE),
-        actual.cast(DataType::Float64).alias(an::ACTUAL),
-        expected.cast(DataType::Float64).alias(an::EXPECTED),
-        score.cast(DataType::Float64).alias(an::SCORE),
-        reason.alias(an::REASON),
-        lit(false).alias(an::SUPPRESSED),
-    ])
-}
-
-fn max2(a: Expr, b: Expr) -> Expr {
-    when(a.clone().gt_eq(b.clone())).then(a).otherwise(b)
-}
-
-fn min2(a: Expr, b: Expr) -> Expr {
-    when(a.clone().lt_eq(b.clone())).then(a).otherwise(b)
 }

@@ -3,9 +3,10 @@
 
 use polars::prelude::*;
 
-use super::{
-    anomaly_rows, min2, robust_scale, UsageSignalConfig, Window, AVG, BAND, COUNTRY, FIRST_USE,
-    HISTORY, MAD, MEDIAN, PEER_DESC, PEER_LEVEL, PEER_N, RECENT_COST, RECENT_SUM, SCORE,
+use super::config::UsageSignalConfig;
+use super::shared::{
+    anomaly_rows, min2, robust_scale, Window, AVG, BAND, COUNTRY, FIRST_USE, HISTORY, MAD, MEDIAN,
+    PEER_DESC, PEER_LEVEL, PEER_N, RECENT_COST, RECENT_SUM, SCORE,
 };
 use crate::analysis::anomalies::evidence::{amount_text, int_text, plain_amount, ratio_text};
 use crate::analysis::reasons::PEER_OUTLIER;

@@ -2,9 +2,10 @@
 
 use polars::prelude::*;
 
-use super::{
-    anomaly_rows, new_thing_score, since_words, with_history_and_level, UsageSignalConfig, Window,
-    FIRST, HISTORY, RECENT_COST, RECENT_SUM,
+use super::config::UsageSignalConfig;
+use super::shared::{
+    anomaly_rows, new_thing_score, since_words, with_history_and_level, Window, FIRST, HISTORY,
+    RECENT_COST, RECENT_SUM,
 };
 use crate::analysis::anomalies::evidence::int_text;
 use crate::analysis::reasons::NEW_REGION;

@@ -3,9 +3,10 @@
 
 use polars::prelude::*;
 
-use super::{
-    anomaly_rows, min2, new_thing_score, since_words, UsageSignalConfig, Window, DAY, FIRST,
-    HISTORY, HOURS, LEVEL, N_RES, QUAL_ALL, QUAL_LAST, RECENT_COST, RESOURCE,
+use super::config::UsageSignalConfig;
+use super::shared::{
+    anomaly_rows, min2, new_thing_score, since_words, Window, DAY, FIRST, HISTORY, HOURS, LEVEL,
+    N_RES, QUAL_ALL, QUAL_LAST, RECENT_COST, RESOURCE,
 };
 use crate::analysis::anomalies::evidence::int_text;
 use crate::analysis::reasons::ROUND_THE_CLOCK;

@@ -3,10 +3,10 @@
 
 use polars::prelude::*;
 
-use super::{
-    anomaly_rows, min2, robust_scale, UsageSignalConfig, Window, BCOST, BDAY, DAY, FIRST, GPU_COST,
-    LAG, MAD, MAD_ALL, MAD_WD, MAX_ALL, MEDIAN, MED_ALL, MED_WD, N_ALL, N_WD, SCORE, SERIES,
-    SERIES_DAY, SID, USE_WD,
+use super::config::UsageSignalConfig;
+use super::shared::{
+    anomaly_rows, min2, robust_scale, Window, BCOST, BDAY, DAY, FIRST, GPU_COST, LAG, MAD, MAD_ALL,
+    MAD_WD, MAX_ALL, MEDIAN, MED_ALL, MED_WD, N_ALL, N_WD, SCORE, SERIES, SERIES_DAY, SID, USE_WD,
 };
 use crate::analysis::anomalies::evidence::{amount_text, day_text, ratio_text};
 use crate::analysis::reasons::USAGE_SPIKE;

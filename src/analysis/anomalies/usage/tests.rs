@@ -2,12 +2,13 @@
 
 use super::peers::{band_expr, NO_LIMIT_BAND};
 use super::*;
-use crate::analysis::anomalies::evidence::plain_amount;
+use crate::analysis::anomalies::evidence::{amount_text, plain_amount};
 use crate::analysis::reasons::{
     GPU_METER, NEW_METER, NEW_REGION, PEER_OUTLIER, ROUND_THE_CLOCK, USAGE_SPIKE,
 };
 use crate::schema;
 use crate::schema::customers as cu;
+use chrono::Datelike;
 use chrono::{Duration, Weekday};
 
 /// A = Wednesday 2026-10-14; recent window = 2026-10-08 ..= 2026-10-14 (7 days).
