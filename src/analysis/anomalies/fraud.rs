@@ -8,7 +8,9 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{count_text, date_lit, date_text, to_anomalies, AnomalyConfig};
+use super::config::AnomalyConfig;
+use super::evidence::{count_text, date_text};
+use super::table::{date_lit, to_anomalies};
 use crate::analysis::reasons::{FAMILY_FRAUD, FRAUD_EVENT};
 use crate::schema::{anomalies as an, fraud_events as fe};
 

@@ -15,7 +15,9 @@ use polars::prelude::*;
 use crate::analysis::exposure::unbilled_usage;
 use crate::analysis::{div_const, order_free_sum};
 
-use super::{count_text, date_lit, date_text, money_text, num_text, union, AnomalyConfig};
+use super::config::AnomalyConfig;
+use super::evidence::{count_text, date_text, money_text, num_text};
+use super::table::{date_lit, union};
 use crate::analysis::reasons::{
     FAMILY_PAYMENT, FAST_NEW_CUSTOMER, LARGE_PURCHASE, OVER_CREDIT_LIMIT, PREPAID_INSTRUMENT,
     UNVERIFIED, USAGE_BEFORE_PAYMENT,
