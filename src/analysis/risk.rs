@@ -384,94 +384,8 @@ pub fn risk_scores(
     as_of: NaiveDate,
     cfg: &RiskConfig,
 ) -> LazyFrame {
-    // Unknown signals and families weigh nothing.
-    let weight = lookup(
-        col(an::SIGNAL),
-        reasons::ALL
-            .iter()
-            .map(|r| (r.code, lit(cfg.weights.weight(r.code).unwrap_or(0.0))))
-            .collect(),
-        lit(0.0),
-    );
-    let cap = lookup(
-        col(an::FAMILY),
-        FAMILIES
-            .iter()
-            .map(|f| (*f, lit(cfg.family_caps.cap(f).unwrap_or(0.0))))
-            .collect(),
-        lit(0.0),
-    );
-    let strength = col(an::SCORE)
-        .fill_null(lit(1.0))
-        .fill_nan(lit(1.0))
-        .clip(lit(0.0), lit(cfg.max_strength.max(0.0)));
-
-    // The strongest row of each signal per customer.
-    let per_signal = anomalies
-        .clone()
-        .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
-        .with_column(
-            // A high-risk country is evidence, never enough alone for high.
-            when(col(an::SIGNAL).eq(lit(reasons::HIGH_RISK_COUNTRY)))
-                .then(min2f(
-                    weight.clone() * strength.clone(),
-                    lit((cfg.tier_high * 0.5).max(0.0)),
-                ))
-                .otherwise(weight * strength)
-                .alias(CONTRIB),
-        )
-        .sort(
-            [
-                an::CUSTOMER_ID,
-                an::SIGNAL,
-                CONTRIB,
-                an::DATE,
-                an::ENTITY,
-                an::REASON,
-            ],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, false, true, true, false, false])
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
-        .unique_stable(
-            Some(cols([an::CUSTOMER_ID, an::SIGNAL])),
-            UniqueKeepStrategy::First,
-        );
-
-    let family_cols: Vec<Expr> = FAMILIES
-        .iter()
-        .map(|f| order_free_sum(col(CONTRIB).filter(col(an::FAMILY).eq(lit(*f)))).alias(*f))
-        .collect();
-    let families = per_signal
-        .clone()
-        .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
-        .agg([order_free_sum(col(CONTRIB))])
-        .with_column(
-            when(col(CONTRIB).gt(cap.clone()))
-                .then(cap)
-                .otherwise(col(CONTRIB))
-                .alias(CONTRIB),
-        );
-    // Pattern bonuses land in the anchor's family, on top of its cap.
-    let (bonus, pattern_text) = pattern_bonuses(anomalies.clone(), &cfg.patterns);
-    let families = concat(
-        [
-            families,
-            bonus.clone().select([
-                col(an::CUSTOMER_ID),
-                col(an::FAMILY),
-                col(BONUS).alias(CONTRIB),
-            ]),
-        ],
-        UnionArgs::default(),
-    )
-    .unwrap_or_else(|_| an::DEF.empty().lazy().select([col(an::CUSTOMER_ID)]))
-    .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
-    .agg([order_free_sum(col(CONTRIB)).round(2, RoundMode::HalfAwayFromZero)])
-    .group_by([col(an::CUSTOMER_ID)])
-    .agg(family_cols);
-
+    let per_signal = strongest_per_signal(anomalies.clone(), cfg);
+    let (families, pattern_text) = family_points(per_signal.clone(), anomalies.clone(), cfg);
     let is_spend = cfg.spend_signals.iter().fold(lit(false), |acc, c| {
         acc.or(col(an::SIGNAL).eq(lit(c.trim().to_ascii_lowercase())))
     });
@@ -502,45 +416,8 @@ pub fn risk_scores(
             .sum()
             .alias(rs::SUPPRESSED_COUNT)]);
 
-    let verdicts = valid_dispositions(dispositions, as_of, &[VERDICT_FRAUD])
-        .with_column(
-            concat_str(
-                [
-                    lit("An analyst marked this customer as fraud"),
-                    when(col(di::ANALYST).is_null())
-                        .then(lit(""))
-                        .otherwise(concat_str(
-                            [lit(" ("), col(di::ANALYST), lit(")")],
-                            "",
-                            false,
-                        )),
-                    when(col(di::NOTE).is_null())
-                        .then(lit(""))
-                        .otherwise(concat_str([lit(": "), col(di::NOTE)], "", false)),
-                ],
-                "",
-                false,
-            )
-            .alias(VERDICT_TEXT),
-        )
-        .group_by([col(di::CUSTOMER_ID)])
-        .agg([col(VERDICT_TEXT).min()]);
-
-    let exposure_one = exposure
-        .filter(col(EXPOSURE_CUSTOMER_ID).is_not_null())
-        .group_by([col(EXPOSURE_CUSTOMER_ID), col(EXPOSURE_CURRENCY)])
-        .agg([order_free_sum(col(EXPOSURE))])
-        .sort(
-            [EXPOSURE_CUSTOMER_ID, EXPOSURE, EXPOSURE_CURRENCY],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, true, false])
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
-        .unique_stable(
-            Some(cols([EXPOSURE_CUSTOMER_ID])),
-            UniqueKeepStrategy::First,
-        );
+    let verdicts = fraud_verdicts(dispositions, as_of);
+    let exposure_one = largest_exposure(exposure);
 
     let ids = concat(
         [
@@ -577,6 +454,13 @@ pub fn risk_scores(
     joined = left(joined, exposure_one, EXPOSURE_CUSTOMER_ID);
     joined = left(joined, verdicts, di::CUSTOMER_ID);
 
+    score_and_tier(joined, cfg)
+}
+
+/// The risk_scores rows from the customers joined with their family points, reasons, exposure
+/// and verdicts: the score (capped at 100, spend alone at spend_only_max), the tier, the top
+/// reasons, in the table's columns and dtypes, highest score first.
+fn score_and_tier(joined: LazyFrame, cfg: &RiskConfig) -> LazyFrame {
     let family_sum = FAMILIES
         .iter()
         .map(|f| col(*f))
@@ -632,6 +516,151 @@ pub fn risk_scores(
             SortMultipleOptions::default()
                 .with_order_descending_multi([true, false])
                 .with_maintain_order(true),
+        )
+}
+
+/// The strongest row of each signal per customer (suppressed rows left out), with its points
+/// (CONTRIB): the signal's weight times its capped strength.
+fn strongest_per_signal(anomalies: LazyFrame, cfg: &RiskConfig) -> LazyFrame {
+    // Unknown signals and families weigh nothing.
+    let weight = lookup(
+        col(an::SIGNAL),
+        reasons::ALL
+            .iter()
+            .map(|r| (r.code, lit(cfg.weights.weight(r.code).unwrap_or(0.0))))
+            .collect(),
+        lit(0.0),
+    );
+    let strength = col(an::SCORE)
+        .fill_null(lit(1.0))
+        .fill_nan(lit(1.0))
+        .clip(lit(0.0), lit(cfg.max_strength.max(0.0)));
+
+    // The strongest row of each signal per customer.
+    anomalies
+        .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
+        .with_column(
+            // A high-risk country is evidence, never enough alone for high.
+            when(col(an::SIGNAL).eq(lit(reasons::HIGH_RISK_COUNTRY)))
+                .then(min2f(
+                    weight.clone() * strength.clone(),
+                    lit((cfg.tier_high * 0.5).max(0.0)),
+                ))
+                .otherwise(weight * strength)
+                .alias(CONTRIB),
+        )
+        .sort(
+            [
+                an::CUSTOMER_ID,
+                an::SIGNAL,
+                CONTRIB,
+                an::DATE,
+                an::ENTITY,
+                an::REASON,
+            ],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, false, true, true, false, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .unique_stable(
+            Some(cols([an::CUSTOMER_ID, an::SIGNAL])),
+            UniqueKeepStrategy::First,
+        )
+}
+
+/// Per customer, each family's points (capped per family, plus the pattern bonuses on top of the
+/// cap), and the pattern reason texts.
+fn family_points(
+    per_signal: LazyFrame,
+    anomalies: LazyFrame,
+    cfg: &RiskConfig,
+) -> (LazyFrame, LazyFrame) {
+    let cap = lookup(
+        col(an::FAMILY),
+        FAMILIES
+            .iter()
+            .map(|f| (*f, lit(cfg.family_caps.cap(f).unwrap_or(0.0))))
+            .collect(),
+        lit(0.0),
+    );
+    let family_cols: Vec<Expr> = FAMILIES
+        .iter()
+        .map(|f| order_free_sum(col(CONTRIB).filter(col(an::FAMILY).eq(lit(*f)))).alias(*f))
+        .collect();
+    let families = per_signal
+        .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
+        .agg([order_free_sum(col(CONTRIB))])
+        .with_column(
+            when(col(CONTRIB).gt(cap.clone()))
+                .then(cap)
+                .otherwise(col(CONTRIB))
+                .alias(CONTRIB),
+        );
+    // Pattern bonuses land in the anchor's family, on top of its cap.
+    let (bonus, pattern_text) = pattern_bonuses(anomalies, &cfg.patterns);
+    let families = concat(
+        [
+            families,
+            bonus.clone().select([
+                col(an::CUSTOMER_ID),
+                col(an::FAMILY),
+                col(BONUS).alias(CONTRIB),
+            ]),
+        ],
+        UnionArgs::default(),
+    )
+    .unwrap_or_else(|_| an::DEF.empty().lazy().select([col(an::CUSTOMER_ID)]))
+    .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
+    .agg([order_free_sum(col(CONTRIB)).round(2, RoundMode::HalfAwayFromZero)])
+    .group_by([col(an::CUSTOMER_ID)])
+    .agg(family_cols);
+    (families, pattern_text)
+}
+
+/// Per customer with a valid fraud verdict at A: the verdict's words (VERDICT_TEXT).
+fn fraud_verdicts(dispositions: LazyFrame, as_of: NaiveDate) -> LazyFrame {
+    valid_dispositions(dispositions, as_of, &[VERDICT_FRAUD])
+        .with_column(
+            concat_str(
+                [
+                    lit("An analyst marked this customer as fraud"),
+                    when(col(di::ANALYST).is_null())
+                        .then(lit(""))
+                        .otherwise(concat_str(
+                            [lit(" ("), col(di::ANALYST), lit(")")],
+                            "",
+                            false,
+                        )),
+                    when(col(di::NOTE).is_null())
+                        .then(lit(""))
+                        .otherwise(concat_str([lit(": "), col(di::NOTE)], "", false)),
+                ],
+                "",
+                false,
+            )
+            .alias(VERDICT_TEXT),
+        )
+        .group_by([col(di::CUSTOMER_ID)])
+        .agg([col(VERDICT_TEXT).min()])
+}
+
+/// Per customer, its largest exposure (the billing currency of the largest, on a tie the first).
+fn largest_exposure(exposure: LazyFrame) -> LazyFrame {
+    exposure
+        .filter(col(EXPOSURE_CUSTOMER_ID).is_not_null())
+        .group_by([col(EXPOSURE_CUSTOMER_ID), col(EXPOSURE_CURRENCY)])
+        .agg([order_free_sum(col(EXPOSURE))])
+        .sort(
+            [EXPOSURE_CUSTOMER_ID, EXPOSURE, EXPOSURE_CURRENCY],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .unique_stable(
+            Some(cols([EXPOSURE_CUSTOMER_ID])),
+            UniqueKeepStrategy::First,
         )
 }
 
