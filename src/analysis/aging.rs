@@ -208,6 +208,47 @@ pub fn aging_invoices(
 /// payments that could not be applied (with the reason) and overpaid invoices and credit notes.
 pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     let Ledger { issued, payments } = ledger(invoices, payments, as_of);
+    let from_payments = payments.filter(col(KIND).is_not_null()).select([
+        col(pay::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
+        col(pay::CURRENCY).alias(uc::CURRENCY),
+        col(KIND).alias(uc::KIND),
+        col(pay::PAYMENT_ID).alias(uc::SOURCE_ID),
+        col(pay::PAYMENT_DATE).alias(uc::DATE),
+        col(pay::AMOUNT).alias(uc::AMOUNT),
+        payment_credit_reason().alias(uc::REASON),
+    ]);
+
+    let is_note = col(ai::STATUS).eq(lit(STATUS_CREDIT_NOTE));
+    let from_invoices = issued.filter(col(ai::CREDIT).neq(money(0))).select([
+        col(ai::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
+        col(ai::CURRENCY).alias(uc::CURRENCY),
+        when(is_note.clone())
+            .then(lit(KIND_CREDIT_NOTE))
+            .otherwise(lit(KIND_OVERPAYMENT))
+            .alias(uc::KIND),
+        col(ai::INVOICE_ID).alias(uc::SOURCE_ID),
+        col(ai::ISSUE_DATE).alias(uc::DATE),
+        col(ai::CREDIT).alias(uc::AMOUNT),
+        invoice_credit_reason().alias(uc::REASON),
+    ]);
+    concat([from_payments, from_invoices], UnionArgs::default())
+        .unwrap_or_else(|_| uc::DEF.empty().lazy())
+        .sort(
+            [
+                uc::CUSTOMER_ID,
+                uc::CURRENCY,
+                uc::DATE,
+                uc::KIND,
+                uc::SOURCE_ID,
+                uc::AMOUNT,
+                uc::REASON,
+            ],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+}
+
+/// The reason of an unapplied payment or refund: what it is, and why it could not be applied.
+fn payment_credit_reason() -> Expr {
     let amount = col(pay::AMOUNT);
     let is_refund = amount.clone().lt(money(0));
     let magnitude = when(is_refund.clone())
@@ -265,16 +306,12 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
         .when(col(KIND).eq(lit(KIND_REFUND)))
         .then(lit("names no invoice; it lowers the customer's credit"))
         .otherwise(lit("names no invoice"));
-    let from_payments = payments.filter(col(KIND).is_not_null()).select([
-        col(pay::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
-        col(pay::CURRENCY).alias(uc::CURRENCY),
-        col(KIND).alias(uc::KIND),
-        col(pay::PAYMENT_ID).alias(uc::SOURCE_ID),
-        col(pay::PAYMENT_DATE).alias(uc::DATE),
-        col(pay::AMOUNT).alias(uc::AMOUNT),
-        concat_str([what, why], "", false).alias(uc::REASON),
-    ]);
+    concat_str([what, why], "", false)
+}
 
+/// The reason of a credit on an invoice: a credit note (less refunds, plus payments against it)
+/// or an overpaid invoice.
+fn invoice_credit_reason() -> Expr {
     let is_note = col(ai::STATUS).eq(lit(STATUS_CREDIT_NOTE));
     let paid = col(ai::PAID);
     let note_reason = concat_str(
@@ -327,35 +364,7 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
         "",
         false,
     );
-    let from_invoices = issued.filter(col(ai::CREDIT).neq(money(0))).select([
-        col(ai::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
-        col(ai::CURRENCY).alias(uc::CURRENCY),
-        when(is_note.clone())
-            .then(lit(KIND_CREDIT_NOTE))
-            .otherwise(lit(KIND_OVERPAYMENT))
-            .alias(uc::KIND),
-        col(ai::INVOICE_ID).alias(uc::SOURCE_ID),
-        col(ai::ISSUE_DATE).alias(uc::DATE),
-        col(ai::CREDIT).alias(uc::AMOUNT),
-        when(is_note)
-            .then(note_reason)
-            .otherwise(over_reason)
-            .alias(uc::REASON),
-    ]);
-    concat([from_payments, from_invoices], UnionArgs::default())
-        .unwrap_or_else(|_| uc::DEF.empty().lazy())
-        .sort(
-            [
-                uc::CUSTOMER_ID,
-                uc::CURRENCY,
-                uc::DATE,
-                uc::KIND,
-                uc::SOURCE_ID,
-                uc::AMOUNT,
-                uc::REASON,
-            ],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
+    when(is_note).then(note_reason).otherwise(over_reason)
 }
 
 /// One row per customer and currency with any open invoice or any credit row: aging_customers'
