@@ -702,6 +702,44 @@ pub fn risk_review(risk_scores: LazyFrame, min_tier: Tier) -> LazyFrame {
         .select(rv::DEF.conformed_exprs())
 }
 
+/// A pattern's supporting signal codes: known codes, not its anchor, each once, in the
+/// config's order.
+fn supporting_codes(p: &Pattern, anchor: &str) -> Vec<&'static str> {
+    p.supporting
+        .iter()
+        .filter_map(|c| reasons::by_code(c.trim()).map(|r| r.code))
+        .filter(|c| *c != anchor)
+        .fold(vec![], |mut v, c| {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+            v
+        })
+}
+
+/// "GPU meter, round-the-clock use and a new region on 2026-11-03 agree: crypto-mining pattern
+/// (+20 points)", from the phrases of the signals that agree (`words`, nulls skipped), the anchor
+/// day and the bonus.
+fn pattern_words(words: Vec<Expr>, p: &Pattern) -> Expr {
+    concat_str(
+        [
+            concat_str(words, ", ", true)
+                .str()
+                .replace(lit(r", ([^,]*)$"), lit(" and $1"), false),
+            lit(" on "),
+            col(ADATE).dt().strftime("%Y-%m-%d"),
+            lit(format!(" agree: {} (+", p.name.trim())),
+            col(BONUS)
+                .round(0, RoundMode::HalfAwayFromZero)
+                .cast(DataType::Int64)
+                .cast(DataType::String),
+            lit(" points)"),
+        ],
+        "",
+        false,
+    )
+}
+
 /// Per pattern and customer, the bonus of its best-supported anchor day: rows (customer_id,
 /// family of the anchor, bonus), and per customer the reason lines of every pattern that fired,
 /// strongest first ("GPU meter, round-the-clock use and a new region on 2026-11-03 agree:
@@ -718,17 +756,7 @@ fn pattern_bonuses(anomalies: LazyFrame, patterns: &[Pattern]) -> (LazyFrame, La
         let Some(anchor) = reasons::by_code(p.anchor.trim()) else {
             continue;
         };
-        let support: Vec<&'static str> = p
-            .supporting
-            .iter()
-            .filter_map(|c| reasons::by_code(c.trim()).map(|r| r.code))
-            .filter(|c| *c != anchor.code)
-            .fold(vec![], |mut v, c| {
-                if !v.contains(&c) {
-                    v.push(c);
-                }
-                v
-            });
+        let support = supporting_codes(p, anchor.code);
         if support.is_empty() {
             continue;
         }
@@ -793,28 +821,7 @@ fn pattern_bonuses(anomalies: LazyFrame, patterns: &[Pattern]) -> (LazyFrame, La
                     .with_maintain_order(true),
             )
             .unique_stable(Some(cols([an::CUSTOMER_ID])), UniqueKeepStrategy::First)
-            .with_column(
-                concat_str(
-                    [
-                        concat_str(words, ", ", true).str().replace(
-                            lit(r", ([^,]*)$"),
-                            lit(" and $1"),
-                            false,
-                        ),
-                        lit(" on "),
-                        col(ADATE).dt().strftime("%Y-%m-%d"),
-                        lit(format!(" agree: {} (+", p.name.trim())),
-                        col(BONUS)
-                            .round(0, RoundMode::HalfAwayFromZero)
-                            .cast(DataType::Int64)
-                            .cast(DataType::String),
-                        lit(" points)"),
-                    ],
-                    "",
-                    false,
-                )
-                .alias(PATTERN_TEXT),
-            )
+            .with_column(pattern_words(words, p).alias(PATTERN_TEXT))
             .select([
                 col(an::CUSTOMER_ID),
                 lit(anchor.family).alias(an::FAMILY),
