@@ -15,6 +15,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 ROOTS = {"lib.rs", "main.rs"}
+TEST_FILES = {"tests.rs", "testutil.rs"}
 
 
 def module_of(path: Path) -> list:
@@ -86,6 +87,9 @@ def cycles(edges: dict) -> list:
 def main() -> int:
     imports = []  # (from module path, to module path)
     for f in sorted(SRC.rglob("*.rs")):
+        # Files of test modules (`#[cfg(test)] mod tests;`, the crate's testutil) are tests.
+        if f.name in TEST_FILES:
+            continue
         mod = module_of(f)
         for t in targets(mod, production(f.read_text(encoding="utf-8"))):
             imports.append((tuple(mod), t))

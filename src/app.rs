@@ -1,17 +1,18 @@
-//! The commands of SPEC section 2: resolves flags and the config file into settings, runs the
-//! command, and maps the outcome to an exit code. `main.rs` only parses and prints.
+//! The commands of SPEC section 2: runs the command with its settings (resolved from flags, the
+//! config file and the environment by settings.rs) and maps the outcome to an exit code.
+//! `main.rs` only parses and prints.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-
-use crate::cli::{
-    Cli, Command, GenerateArgs, IngestArgs, InitArgs, InputArgs, QueryArgs, RunArgs, ValidateArgs,
-};
-use crate::config::{Config, DEFAULT_TOML};
+use crate::cli::Cli;
+use crate::config::DEFAULT_TOML;
 use crate::error::{Error, Result};
-use crate::pipeline::{self, InputSource, RunOptions};
-use crate::progress::{Progress, Verbosity};
+use crate::generate::GenerateSpec;
+use crate::pipeline;
+use crate::progress::Progress;
+use crate::settings::{
+    CommandSettings, IngestSettings, InputSettings, QuerySettings, RunSettings, Settings,
+};
 
 /// Exit codes (SPEC 2).
 pub const EXIT_OK: u8 = 0;
@@ -19,126 +20,34 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_TIER_REACHED: u8 = 3;
 
-pub fn verbosity(cli: &Cli) -> Verbosity {
-    if cli.quiet {
-        Verbosity::Quiet
-    } else if cli.verbose {
-        Verbosity::Verbose
-    } else {
-        Verbosity::Normal
-    }
-}
-
 /// Runs the parsed command; Ok(exit code) or the error to print.
 pub fn execute(cli: Cli) -> Result<u8> {
-    let mut progress = Progress::new(verbosity(&cli));
-    match cli.command {
-        Command::Run(args) => run(args, &mut progress),
-        Command::Validate(args) => validate(args, &mut progress),
-        Command::Ingest(args) => convert(args, &mut progress),
-        Command::Query(args) => query(args, &mut progress),
-        Command::Generate(args) => generate(args, &progress),
-        Command::Init(args) => init(args),
+    let Settings { verbosity, command } = Settings::resolve(cli)?;
+    let mut progress = Progress::new(verbosity);
+    match command {
+        CommandSettings::Run(settings) => run(settings, &mut progress),
+        CommandSettings::Validate(settings) => validate(settings, &mut progress),
+        CommandSettings::Ingest(settings) => convert(settings, &mut progress),
+        CommandSettings::Query(settings) => query(settings, &mut progress),
+        CommandSettings::Generate(spec) => generate(spec, &progress),
+        CommandSettings::Init(out) => init(out),
     }
 }
 
-pub fn parse_date_flag(flag: &str, value: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| Error::Config {
-        origin: flag.to_string(),
-        message: format!("expected a date YYYY-MM-DD, found {value:?}"),
-    })
-}
-
-/// Settings from flags, then the config file, then defaults.
-pub fn resolve_config(args: &InputArgs) -> Result<Config> {
-    let mut config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    if let Some(cur) = &args.reporting_currency {
-        let c = crate::ingest::values::parse_currency(cur).ok_or_else(|| Error::Config {
-            origin: "--reporting-currency".into(),
-            message: format!("expected a three-letter currency code, found {cur:?}"),
-        })?;
-        config.reporting_currency = Some(c);
-    }
-    config.aging.validate()?;
-    if crate::analysis::risk::tier_rank(&config.report.review_min_tier).is_none() {
-        return Err(Error::Config {
-            origin: "report.review_min_tier".into(),
-            message: format!(
-                "expected low, medium, high or critical, found {:?}",
-                config.report.review_min_tier
-            ),
-        });
-    }
-    for (key, v) in [
-        (
-            "changes.exposure_growth_share",
-            config.changes.exposure_growth_share,
-        ),
-        (
-            "changes.exposure_growth_min",
-            config.changes.exposure_growth_min,
-        ),
-    ] {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(Error::Config {
-                origin: key.into(),
-                message: format!("expected a number of 0 or more, found {v}"),
-            });
-        }
-    }
-    if !(0.0..=1.0).contains(&config.input.max_rejected_share) {
-        return Err(Error::Config {
-            origin: "input.max_rejected_share".into(),
-            message: format!(
-                "expected a share between 0 and 1, found {}",
-                config.input.max_rejected_share
-            ),
-        });
-    }
-    Ok(config)
-}
-
-pub fn input_source(args: &InputArgs) -> InputSource {
-    match &args.input {
-        Some(p) => InputSource::Folder(p.clone()),
-        None => InputSource::Bundled,
-    }
-}
-
-fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
-    let config = resolve_config(&args.input)?;
-    let as_of = match &args.input.as_of {
-        Some(v) => Some(parse_date_flag("--as-of", v)?),
-        None => None,
-    };
-    let pseudonym_key = if args.pseudonymize {
-        Some(crate::pseudonymize::load_key(
-            args.pseudonym_key_file.as_deref(),
-        )?)
-    } else {
-        None
-    };
-    let opts = RunOptions {
-        input: input_source(&args.input),
-        out: args.out.clone(),
-        as_of,
-        config,
-        config_origin: args.input.config.clone(),
-        pseudonym_key,
-        previous: args.previous.clone(),
-        no_previous: args.no_previous,
-    };
-    let outcome = pipeline::run(&opts, progress)?;
+fn run(settings: RunSettings, progress: &mut Progress) -> Result<u8> {
+    let RunSettings {
+        options,
+        fail_on,
+        fail_on_new,
+    } = settings;
+    let outcome = pipeline::run(&options, progress)?;
     progress.note(&format!(
         "wrote {} (as of {})",
         outcome.out.display(),
         outcome.as_of
     ));
-    if let Some(tier) = args.fail_on {
-        if pipeline::tier_reached(&outcome, tier.as_str())? {
+    if let Some(tier) = fail_on {
+        if pipeline::tier_reached(&outcome, tier)? {
             progress.note(&format!(
                 "a customer reached risk tier {}: exit 3",
                 tier.as_str()
@@ -146,16 +55,16 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
             return Ok(EXIT_TIER_REACHED);
         }
     }
-    if let Some(tier) = args.fail_on_new {
+    if let Some(tier) = fail_on_new {
         // Without a previous run nothing was known before: every customer is new.
         let reached = if outcome.compared {
-            pipeline::tier_newly_reached(&outcome, tier.as_str())?
+            pipeline::tier_newly_reached(&outcome, tier)?
         } else {
             progress.note(&format!(
                 "--fail-on-new {}: no previous run's risk tiers to compare with, so every customer counts as new",
                 tier.as_str()
             ));
-            pipeline::tier_reached(&outcome, tier.as_str())?
+            pipeline::tier_reached(&outcome, tier)?
         };
         if reached {
             progress.note(&format!(
@@ -168,9 +77,8 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-fn validate(args: ValidateArgs, progress: &mut Progress) -> Result<u8> {
-    let config = resolve_config(&args.input)?;
-    let source = input_source(&args.input);
+fn validate(settings: InputSettings, progress: &mut Progress) -> Result<u8> {
+    let InputSettings { source, config, .. } = settings;
     let ing = pipeline::validate(&source, progress)?;
     print_out(format!("{}\n", pipeline::validation_report(&ing)).as_bytes())?;
     match pipeline::check_rejected_share(&ing.sources, config.input.max_rejected_share) {
@@ -183,83 +91,72 @@ fn validate(args: ValidateArgs, progress: &mut Progress) -> Result<u8> {
 }
 
 /// `billrisk ingest`: the inputs, checked once, as canonical Parquet in --out.
-fn convert(args: IngestArgs, progress: &mut Progress) -> Result<u8> {
-    let input = InputArgs {
-        input: args.input,
-        config: args.config,
-        as_of: None,
-        reporting_currency: None,
-    };
-    let config = resolve_config(&input)?;
-    let ing = pipeline::convert(&input_source(&input), &args.out, &config, progress)?;
+fn convert(settings: IngestSettings, progress: &mut Progress) -> Result<u8> {
+    let IngestSettings {
+        source,
+        config,
+        out,
+    } = settings;
+    let ing = pipeline::convert(&source, &out, &config, progress)?;
     print_out(format!("{}\n", pipeline::validation_report(&ing)).as_bytes())?;
-    progress.note(&format!("wrote {}", args.out.display()));
+    progress.note(&format!("wrote {}", out.display()));
     Ok(EXIT_OK)
 }
 
-fn generate(args: GenerateArgs, progress: &Progress) -> Result<u8> {
-    let end = parse_date_flag("--end", &args.end)?;
-    let spec = crate::generate::GenerateSpec {
-        customers: args.customers,
-        days: args.days,
-        seed: args.seed,
-        end,
-        out: args.out.clone(),
-        parquet: args.parquet,
-    };
+fn generate(spec: GenerateSpec, progress: &Progress) -> Result<u8> {
     let summary = crate::generate::generate(&spec)?;
     progress.note(&format!(
         "wrote {} files, {} usage rows, to {}",
         summary.files.len(),
         summary.usage_rows,
-        args.out.display()
+        spec.out.display()
     ));
     Ok(EXIT_OK)
 }
 
 /// `billrisk query`: every table of an earlier run's --out, or of a run computed now.
-fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
+fn query(settings: QuerySettings, progress: &mut Progress) -> Result<u8> {
     use crate::query::{self, Catalog};
-    let (sql, origin) = match (&args.sql, &args.file) {
-        (Some(sql), None) => (sql.clone(), "command line".to_string()),
-        (None, Some(path)) => (
-            std::fs::read_to_string(path).map_err(|e| Error::Query {
-                origin: path.display().to_string(),
-                message: format!("cannot read the query file: {e}"),
-            })?,
-            path.display().to_string(),
-        ),
-        _ => {
-            return Err(Error::Config {
-                origin: "billrisk query".into(),
-                message: "expected SQL text or -f FILE.sql".into(),
-            })
-        }
-    };
+    let QuerySettings {
+        sql,
+        origin,
+        out,
+        input,
+        output,
+        format,
+        params,
+    } = settings;
     // {{as_of}} defaults to the as-of date of the run queried (SPEC 7): every shipped query runs
     // against an --out without parameters.
     let wants_as_of = query::placeholders(&sql).iter().any(|p| p == "as_of")
-        && !args
-            .params
+        && !params
             .iter()
             .any(|p| p.split_once('=').is_some_and(|(n, _)| n.trim() == "as_of"));
     let mut run_as_of = None;
-    let catalog = match &args.out {
-        Some(dir) => {
+    let catalog = match (&out, input) {
+        (Some(dir), _) => {
             let catalog = Catalog::from_out_dir(dir)?;
             if wants_as_of {
                 run_as_of = query::run_as_of(dir)?;
             }
             catalog
         }
-        None => {
-            let config = resolve_config(&args.input)?;
-            let as_of = match &args.input.as_of {
-                Some(v) => Some(parse_date_flag("--as-of", v)?),
-                None => None,
-            };
-            let (as_of, tables) =
-                pipeline::query_tables(&input_source(&args.input), as_of, &config, progress)?;
+        (None, None) => {
+            return Err(Error::Internal(
+                "query without --out has no input settings".into(),
+            ))
+        }
+        (
+            None,
+            Some(InputSettings {
+                source,
+                config,
+                as_of,
+                ..
+            }),
+        ) => {
+            // The same tables as a run without a previous one: empty changes, first_seen, new.
+            let (as_of, tables) = pipeline::query_tables(&source, as_of, &config, progress)?;
             run_as_of = Some(as_of);
             let mut catalog = Catalog::new();
             for (name, df) in tables {
@@ -268,7 +165,7 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
             catalog
         }
     };
-    let mut params = args.params.clone();
+    let mut params = params;
     if let (true, Some(d)) = (wants_as_of, run_as_of) {
         progress.note(&format!(
             "{{{{as_of}}}} = {d}, the run's as-of date (--param as_of=YYYY-MM-DD for another)"
@@ -284,19 +181,19 @@ fn query(args: QueryArgs, progress: &mut Progress) -> Result<u8> {
         })?;
         print_out(&bytes)
     };
-    match &args.output {
+    match &output {
         Some(path) if path.as_os_str() == "-" => {
-            to_stdout(&mut result, args.format.unwrap_or(query::Format::Csv))?
+            to_stdout(&mut result, format.unwrap_or(query::Format::Csv))?
         }
         Some(path) => {
-            query::write_result(&mut result, path, args.format)?;
+            query::write_result(&mut result, path, format)?;
             progress.note(&format!(
                 "wrote {} rows to {}",
                 result.height(),
                 path.display()
             ));
         }
-        None => to_stdout(&mut result, args.format.unwrap_or(query::Format::Table))?,
+        None => to_stdout(&mut result, format.unwrap_or(query::Format::Table))?,
     }
     Ok(EXIT_OK)
 }
@@ -316,8 +213,8 @@ fn print_out(bytes: &[u8]) -> Result<()> {
     }
 }
 
-fn init(args: InitArgs) -> Result<u8> {
-    match args.out {
+fn init(out: Option<PathBuf>) -> Result<u8> {
+    match out {
         None => print_out(DEFAULT_TOML.as_bytes())?,
         Some(path) => write_new(&path, DEFAULT_TOML)?,
     }

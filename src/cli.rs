@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,24 +59,7 @@ pub enum Command {
     Init(InitArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum Tier {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Tier {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Low => "low",
-            Tier::Medium => "medium",
-            Tier::High => "high",
-            Tier::Critical => "critical",
-        }
-    }
-}
+pub use crate::tier::Tier;
 
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {

@@ -71,8 +71,19 @@ pub enum Error {
     #[error("cannot write output {path}: {reason}")]
     Output { path: PathBuf, reason: String },
 
-    /// A Polars failure that no input should cause: a bug in billrisk.
-    #[error("internal error in {stage} (this is a bug in billrisk, please report it): {source}")]
+    /// Polars could not read an input file when a plan ran (an I/O error, or a file its reader
+    /// finds damaged: a Parquet page that fails to decode, a file truncated or replaced while the
+    /// run read it): the user's file or disk, not a bug. The cause is Polars' own message.
+    #[error("cannot read the input files in {stage}: a file is damaged, or changed while billrisk read it")]
+    InputData {
+        stage: &'static str,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+
+    /// A Polars failure that no input should cause: a bug in billrisk. The cause (printed after
+    /// the message, as every `#[source]`) is Polars' own message.
+    #[error("internal error in {stage} (this is a bug in billrisk, please report it)")]
     Polars {
         stage: &'static str,
         #[source]
@@ -103,6 +114,9 @@ impl Error {
                 "columns are matched by name ignoring case, spaces, underscores and a BOM; rename the column or check the file is the right export",
             ),
             Error::Config { .. } => Some("`billrisk init` writes a commented default config"),
+            Error::InputData { .. } => Some(
+                "check that no input file is truncated or was rewritten during the run; a Parquet file written by `billrisk ingest` can be converted again",
+            ),
             Error::PreviousRun { .. } => Some(
                 "--previous takes the --out folder of an earlier `billrisk run`; --no-previous runs without comparing",
             ),
@@ -111,13 +125,67 @@ impl Error {
     }
 }
 
-/// Wraps a Polars error as an internal error of a named stage.
+/// Wraps a Polars error of a named stage: a failure to read the input files is the user's
+/// ([`Error::InputData`]), anything else an internal error ([`Error::Polars`]).
 pub trait PolarsContext<T> {
     fn stage(self, stage: &'static str) -> Result<T>;
 }
 
 impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
     fn stage(self, stage: &'static str) -> Result<T> {
-        self.map_err(|source| Error::Polars { stage, source })
+        self.map_err(|source| {
+            if is_read_failure(&source) {
+                Error::InputData { stage, source }
+            } else {
+                Error::Polars { stage, source }
+            }
+        })
+    }
+}
+
+/// Whether a Polars error is a failure to read a file: an I/O error, or a file the Parquet
+/// reader cannot decode (polars-parquet turns every `ParquetError` into a ComputeError whose
+/// message starts with "parquet: "). A plan's other errors (a missing column, a dtype that does
+/// not fit) are billrisk's: the inputs were checked before any plan ran.
+pub fn is_read_failure(e: &polars::error::PolarsError) -> bool {
+    use polars::error::PolarsError as P;
+    match e {
+        P::IO { .. } => true,
+        P::ComputeError(msg) => msg.starts_with("parquet: "),
+        P::Context { error, .. } | P::ExprContext { error, .. } => is_read_failure(error),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::error::PolarsError;
+    use std::error::Error as _;
+
+    /// A damaged input file read at collect time used to be reported as a bug in billrisk.
+    #[test]
+    fn a_file_polars_cannot_read_is_the_users_and_a_plan_error_is_a_bug() {
+        let damaged: polars::error::PolarsResult<()> = Err(PolarsError::ComputeError(
+            "parquet: File out of specification: Dictionary Index is out-of-bounds".into(),
+        ));
+        let e = damaged.stage("analyses").unwrap_err();
+        assert!(matches!(e, Error::InputData { .. }), "{e}");
+        assert!(!e.to_string().contains("bug"), "{e}");
+        assert!(e.hint().is_some());
+        // The cause is kept, for main's "caused by" line.
+        let cause = e.source().map(|c| c.to_string()).unwrap_or_default();
+        assert!(cause.contains("Dictionary Index"), "{cause}");
+
+        let io: polars::error::PolarsResult<()> =
+            Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "short read").into());
+        assert!(matches!(io.stage("analyses"), Err(Error::InputData { .. })));
+
+        let plan: polars::error::PolarsResult<()> =
+            Err(PolarsError::ColumnNotFound("\"score\" not found".into()));
+        let e = plan.stage("analyses").unwrap_err();
+        assert!(matches!(e, Error::Polars { .. }), "{e}");
+        assert!(e.to_string().contains("this is a bug"), "{e}");
+        assert!(e.source().is_some());
     }
 }

@@ -82,7 +82,9 @@ impl Progress {
 /// Developer aid for the benchmarks (issue 8): with `BILLRISK_PEAK_MEMORY=1`, each stage line also
 /// gives the process's peak resident memory so far, to find the stage that sets the peak.
 fn peak_memory() -> Option<String> {
-    std::env::var_os("BILLRISK_PEAK_MEMORY")?;
+    if !crate::environment::environment().peak_memory {
+        return None;
+    }
     Some(format!("{:.2} GiB", peak_memory_gib()?))
 }
 

@@ -70,8 +70,9 @@ enum Kind {
     Auto,
 }
 
-/// Reads the key from `file` (its bytes, trailing newline removed) or else from BILLRISK_PSEUDONYM_KEY.
-pub fn load_key(file: Option<&Path>) -> Result<Vec<u8>> {
+/// Reads the key from `file` (its bytes, trailing newline removed) or else from `env_key`, the
+/// value of BILLRISK_PSEUDONYM_KEY (read once by settings.rs).
+pub fn load_key(file: Option<&Path>, env_key: Option<&std::ffi::OsStr>) -> Result<Vec<u8>> {
     let (origin, mut key) = match file {
         Some(p) => (
             p.display().to_string(),
@@ -80,7 +81,7 @@ pub fn load_key(file: Option<&Path>) -> Result<Vec<u8>> {
                 message: format!("cannot read the pseudonym key file: {e}"),
             })?,
         ),
-        None => match std::env::var_os(KEY_ENV) {
+        None => match env_key {
             Some(v) => (KEY_ENV.to_string(), v.to_string_lossy().into_owned().into_bytes()),
             None => {
                 return Err(Error::Config {
@@ -613,12 +614,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let short = dir.path().join("k");
         std::fs::write(&short, "too short\n").unwrap();
-        let e = load_key(Some(&short)).unwrap_err().to_string();
+        let e = load_key(Some(&short), None).unwrap_err().to_string();
         assert!(e.contains("at least 16 bytes, found 9"), "{e}");
         let good = dir.path().join("g");
         std::fs::write(&good, "0123456789abcdef0123\n").unwrap();
-        assert_eq!(load_key(Some(&good)).unwrap(), b"0123456789abcdef0123");
-        let missing = load_key(Some(&dir.path().join("none"))).unwrap_err();
+        assert_eq!(
+            load_key(Some(&good), None).unwrap(),
+            b"0123456789abcdef0123"
+        );
+        let missing = load_key(Some(&dir.path().join("none")), None).unwrap_err();
         assert_eq!(missing.exit_code(), 2);
     }
 }

@@ -47,6 +47,25 @@ impl TableDef {
         (self.columns)().into_iter().map(|(n, _)| n).collect()
     }
 
+    /// The table's columns in schema order, as they are: the select that ends an analysis whose
+    /// columns already have the table's dtypes.
+    pub fn columns_exprs(&self) -> Vec<Expr> {
+        self.column_names().into_iter().map(col).collect()
+    }
+
+    /// The table's columns in schema order, each cast to its schema dtype.
+    pub fn conformed_exprs(&self) -> Vec<Expr> {
+        (self.columns)()
+            .into_iter()
+            .map(|(name, dtype)| col(name).cast(dtype))
+            .collect()
+    }
+
+    /// `lf` reduced to exactly this table's columns, in schema order, with the schema's dtypes.
+    pub fn conform(&self, lf: LazyFrame) -> LazyFrame {
+        lf.select(self.conformed_exprs())
+    }
+
     /// An empty frame of this table, for optional sources that are absent.
     pub fn empty(&self) -> DataFrame {
         DataFrame::empty_with_schema(&self.schema())

@@ -102,6 +102,33 @@ fn bad_config_is_a_usage_error_and_names_the_key() {
     w.cmd().args(["run", "--bogus"]).assert().code(2);
 }
 
+/// A risk tier that is no tier, in `report.review_min_tier` or in `collections.risk_step_tiers`
+/// (which used to match nothing, silently), is a config error naming the line and the value.
+#[test]
+fn an_unknown_risk_tier_in_the_config_is_a_usage_error() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    for (name, toml) in [
+        ("review.toml", "[report]\nreview_min_tier = \"severe\"\n"),
+        (
+            "steps.toml",
+            "[collections]\nrisk_step_tiers = [\"High\", \"severe\"]\n",
+        ),
+    ] {
+        w.write(name, toml);
+        w.cmd()
+            .args(["run", "--input", "in", "--out", "out", "--config", name])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(name))
+            .stderr(predicate::str::contains("line 2"))
+            .stderr(predicate::str::contains(
+                "expected low, medium, high or critical, found \"severe\"",
+            ));
+        assert!(!w.path("out").exists());
+    }
+}
+
 #[test]
 fn help_has_examples() {
     let w = Workdir::new();

@@ -231,3 +231,32 @@ fn converting_a_converted_folder_again_writes_the_same_files() {
         [("invoices".into(), Some(1)), ("usage".into(), Some(1))]
     );
 }
+
+/// A converted Parquet file whose footer is intact but whose pages are damaged passes the checks
+/// of the scan and fails only when the analyses read it. That is the user's file, not a bug in
+/// billrisk: it used to be reported as "internal error ... please report it".
+#[test]
+fn a_damaged_converted_file_read_by_the_analyses_is_the_users_error_not_a_bug() {
+    let w = Workdir::new();
+    w.cmd()
+        .args(["ingest", "-q", "--out", "conv"])
+        .assert()
+        .success();
+    let path = w.path("conv/activity/activity.parquet");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    // Every byte between the leading magic and the footer: each page header is garbage.
+    bytes[4..n - 8 - footer].fill(0x5A);
+    std::fs::write(&path, bytes).unwrap();
+    let out = w
+        .cmd()
+        .args(["run", "-q", "--input", "conv", "--out", "out"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("cannot read the input files"), "{err}");
+    assert!(err.contains("caused by: parquet"), "{err}");
+    assert!(!err.contains("bug"), "{err}");
+    assert!(!w.path("out").exists());
+}

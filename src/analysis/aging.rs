@@ -189,13 +189,7 @@ pub fn aging_invoices(
         .otherwise(bucket);
     issued
         .with_column(bucket.alias(ai::BUCKET))
-        .select(
-            ai::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ai::DEF.columns_exprs())
         .sort(
             [
                 ai::CUSTOMER_ID,
@@ -214,6 +208,47 @@ pub fn aging_invoices(
 /// payments that could not be applied (with the reason) and overpaid invoices and credit notes.
 pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     let Ledger { issued, payments } = ledger(invoices, payments, as_of);
+    let from_payments = payments.filter(col(KIND).is_not_null()).select([
+        col(pay::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
+        col(pay::CURRENCY).alias(uc::CURRENCY),
+        col(KIND).alias(uc::KIND),
+        col(pay::PAYMENT_ID).alias(uc::SOURCE_ID),
+        col(pay::PAYMENT_DATE).alias(uc::DATE),
+        col(pay::AMOUNT).alias(uc::AMOUNT),
+        payment_credit_reason().alias(uc::REASON),
+    ]);
+
+    let is_note = col(ai::STATUS).eq(lit(STATUS_CREDIT_NOTE));
+    let from_invoices = issued.filter(col(ai::CREDIT).neq(money(0))).select([
+        col(ai::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
+        col(ai::CURRENCY).alias(uc::CURRENCY),
+        when(is_note.clone())
+            .then(lit(KIND_CREDIT_NOTE))
+            .otherwise(lit(KIND_OVERPAYMENT))
+            .alias(uc::KIND),
+        col(ai::INVOICE_ID).alias(uc::SOURCE_ID),
+        col(ai::ISSUE_DATE).alias(uc::DATE),
+        col(ai::CREDIT).alias(uc::AMOUNT),
+        invoice_credit_reason().alias(uc::REASON),
+    ]);
+    concat([from_payments, from_invoices], UnionArgs::default())
+        .unwrap_or_else(|_| uc::DEF.empty().lazy())
+        .sort(
+            [
+                uc::CUSTOMER_ID,
+                uc::CURRENCY,
+                uc::DATE,
+                uc::KIND,
+                uc::SOURCE_ID,
+                uc::AMOUNT,
+                uc::REASON,
+            ],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+}
+
+/// The reason of an unapplied payment or refund: what it is, and why it could not be applied.
+fn payment_credit_reason() -> Expr {
     let amount = col(pay::AMOUNT);
     let is_refund = amount.clone().lt(money(0));
     let magnitude = when(is_refund.clone())
@@ -271,16 +306,12 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
         .when(col(KIND).eq(lit(KIND_REFUND)))
         .then(lit("names no invoice; it lowers the customer's credit"))
         .otherwise(lit("names no invoice"));
-    let from_payments = payments.filter(col(KIND).is_not_null()).select([
-        col(pay::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
-        col(pay::CURRENCY).alias(uc::CURRENCY),
-        col(KIND).alias(uc::KIND),
-        col(pay::PAYMENT_ID).alias(uc::SOURCE_ID),
-        col(pay::PAYMENT_DATE).alias(uc::DATE),
-        col(pay::AMOUNT).alias(uc::AMOUNT),
-        concat_str([what, why], "", false).alias(uc::REASON),
-    ]);
+    concat_str([what, why], "", false)
+}
 
+/// The reason of a credit on an invoice: a credit note (less refunds, plus payments against it)
+/// or an overpaid invoice.
+fn invoice_credit_reason() -> Expr {
     let is_note = col(ai::STATUS).eq(lit(STATUS_CREDIT_NOTE));
     let paid = col(ai::PAID);
     let note_reason = concat_str(
@@ -333,35 +364,7 @@ pub fn unapplied_credit(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDa
         "",
         false,
     );
-    let from_invoices = issued.filter(col(ai::CREDIT).neq(money(0))).select([
-        col(ai::CUSTOMER_ID).alias(uc::CUSTOMER_ID),
-        col(ai::CURRENCY).alias(uc::CURRENCY),
-        when(is_note.clone())
-            .then(lit(KIND_CREDIT_NOTE))
-            .otherwise(lit(KIND_OVERPAYMENT))
-            .alias(uc::KIND),
-        col(ai::INVOICE_ID).alias(uc::SOURCE_ID),
-        col(ai::ISSUE_DATE).alias(uc::DATE),
-        col(ai::CREDIT).alias(uc::AMOUNT),
-        when(is_note)
-            .then(note_reason)
-            .otherwise(over_reason)
-            .alias(uc::REASON),
-    ]);
-    concat([from_payments, from_invoices], UnionArgs::default())
-        .unwrap_or_else(|_| uc::DEF.empty().lazy())
-        .sort(
-            [
-                uc::CUSTOMER_ID,
-                uc::CURRENCY,
-                uc::DATE,
-                uc::KIND,
-                uc::SOURCE_ID,
-                uc::AMOUNT,
-                uc::REASON,
-            ],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
+    when(is_note).then(note_reason).otherwise(over_reason)
 }
 
 /// One row per customer and currency with any open invoice or any credit row: aging_customers'
@@ -535,13 +538,7 @@ pub fn converted_totals(
                 .otherwise(col(ct::MISSING_RATES))
                 .alias(ct::MISSING_RATES),
         ])
-        .select(
-            ct::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ct::DEF.columns_exprs())
         .sort([ct::CUSTOMER_ID], SortMultipleOptions::default())
 }
 
@@ -564,38 +561,12 @@ pub fn money_text(e: Expr) -> Expr {
             let out: StringChunked = ca
                 .physical()
                 .iter()
-                .map(|v| v.map(|v| format_money(v, scale)))
+                .map(|v| v.map(|v| crate::analysis::format_money(v, scale)))
                 .collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
     )
-}
-
-/// `units` × 10^-scale as `1,234.57` (see `money_text`).
-pub fn format_money(units: i128, scale: usize) -> String {
-    let negative = units < 0;
-    let mut cents = units.unsigned_abs();
-    if scale >= 2 {
-        let div = 10u128.pow((scale - 2) as u32);
-        cents = if div > 1 {
-            (cents + div / 2) / div
-        } else {
-            cents
-        };
-    } else {
-        cents *= 10u128.pow((2 - scale) as u32);
-    }
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if negative && cents > 0 { "-" } else { "" };
-    format!("{sign}{grouped}.{:02}", cents % 100)
 }
 
 /// Text of a column for a reason, `?` where it is null (a null would blank the whole reason).
@@ -731,10 +702,9 @@ fn ledger(invoices: LazyFrame, payments: LazyFrame, as_of: NaiveDate) -> Ledger 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::format_money;
 
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
+    use crate::testutil::day as d;
 
     /// As-of date of the hand-made cases.
     fn a() -> NaiveDate {
@@ -797,15 +767,7 @@ mod tests {
         schema::payments::DEF.empty().lazy()
     }
 
-    fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
-        df.column(c)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    }
+    use crate::testutil::opt_strs as strs;
 
     fn decs(df: &DataFrame, c: &str) -> Vec<Option<i128>> {
         let col = df.column(c).unwrap();

@@ -257,13 +257,7 @@ pub fn budget_status(
             note.alias(bs::BUDGET_NOTE),
             lit(m.label.clone()).alias(bs::MONTH),
         ])
-        .select(
-            bs::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(bs::DEF.columns_exprs())
         .sort(
             [bs::CUSTOMER_ID, bs::CURRENCY],
             SortMultipleOptions::default(),
@@ -361,13 +355,7 @@ pub fn budget_alerts(budget_status: LazyFrame, customers: LazyFrame) -> LazyFram
                 .with_nulls_last(true)
                 .with_maintain_order(true),
         )
-        .select(
-            ba::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ba::DEF.columns_exprs())
 }
 
 /// The shared core: (the zero-filled daily grid with cumulative spend and budget, the chosen
@@ -417,69 +405,7 @@ fn burn_up(
         JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
     );
 
-    // Rate 1 for the reporting currency; when it is unknown, an empty name that matches nothing.
-    let rates =
-        rates_at(fx_rates, as_of, reporting_currency.unwrap_or("")).filter(col(RATE).gt(lit(0.0)));
-    let same = || col(SAME_CURRENCY).fill_null(lit(false));
-    let chosen = keys
-        .clone()
-        .join(
-            effective,
-            [col(bs::CUSTOMER_ID)],
-            [col(bs::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            rates.clone().select([
-                col(fx::CURRENCY).alias(bs::BUDGET_CURRENCY),
-                col(RATE).alias(RATE_BUDGET),
-            ]),
-            [col(bs::BUDGET_CURRENCY)],
-            [col(bs::BUDGET_CURRENCY)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            rates.select([
-                col(fx::CURRENCY).alias(bs::CURRENCY),
-                col(RATE).alias(RATE_USAGE),
-            ]),
-            [col(bs::CURRENCY)],
-            [col(bs::CURRENCY)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(
-            col(bs::BUDGET_CURRENCY)
-                .eq(col(bs::CURRENCY))
-                .alias(SAME_CURRENCY),
-        )
-        .with_column(
-            when(same())
-                .then(col(bs::BUDGET_ORIGINAL))
-                .otherwise(col(bs::BUDGET_ORIGINAL) * col(RATE_BUDGET) / col(RATE_USAGE))
-                .alias(bs::BUDGET),
-        )
-        // Prefer a budget in the usage currency, then one that converts, then by currency code.
-        .sort_by_exprs(
-            [
-                col(bs::CUSTOMER_ID),
-                col(bs::CURRENCY),
-                same().not(),
-                col(bs::BUDGET).is_null(),
-                col(bs::BUDGET_CURRENCY),
-            ],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .unique_stable_generic(Some(keys2().to_vec()), UniqueKeepStrategy::First)
-        .select([
-            col(bs::CUSTOMER_ID),
-            col(bs::CURRENCY),
-            col(bs::BUDGET),
-            col(bs::BUDGET_ORIGINAL),
-            col(bs::BUDGET_CURRENCY),
-            col(STANDING),
-            col(RATE_BUDGET),
-            col(RATE_USAGE),
-        ]);
+    let chosen = chosen_budgets(keys.clone(), effective, fx_rates, as_of, reporting_currency);
 
     let grid = keys
         .cross_join(calendar(m.start, as_of), None)
@@ -517,6 +443,80 @@ fn burn_up(
             },
         );
     (grid, chosen)
+}
+
+/// Per customer and currency of `keys`: the budget that applies (one in the usage currency first,
+/// then one that converts at the rates on `as_of`, then by currency code), converted into the
+/// usage currency, with its original amount, currency, kind and the two rates.
+fn chosen_budgets(
+    keys: LazyFrame,
+    effective: LazyFrame,
+    fx_rates: LazyFrame,
+    as_of: NaiveDate,
+    reporting_currency: Option<&str>,
+) -> LazyFrame {
+    let keys2 = || [col(bs::CUSTOMER_ID), col(bs::CURRENCY)];
+    // Rate 1 for the reporting currency; when it is unknown, an empty name that matches nothing.
+    let rates =
+        rates_at(fx_rates, as_of, reporting_currency.unwrap_or("")).filter(col(RATE).gt(lit(0.0)));
+    let same = || col(SAME_CURRENCY).fill_null(lit(false));
+    keys.join(
+        effective,
+        [col(bs::CUSTOMER_ID)],
+        [col(bs::CUSTOMER_ID)],
+        JoinArgs::new(JoinType::Left),
+    )
+    .join(
+        rates.clone().select([
+            col(fx::CURRENCY).alias(bs::BUDGET_CURRENCY),
+            col(RATE).alias(RATE_BUDGET),
+        ]),
+        [col(bs::BUDGET_CURRENCY)],
+        [col(bs::BUDGET_CURRENCY)],
+        JoinArgs::new(JoinType::Left),
+    )
+    .join(
+        rates.select([
+            col(fx::CURRENCY).alias(bs::CURRENCY),
+            col(RATE).alias(RATE_USAGE),
+        ]),
+        [col(bs::CURRENCY)],
+        [col(bs::CURRENCY)],
+        JoinArgs::new(JoinType::Left),
+    )
+    .with_column(
+        col(bs::BUDGET_CURRENCY)
+            .eq(col(bs::CURRENCY))
+            .alias(SAME_CURRENCY),
+    )
+    .with_column(
+        when(same())
+            .then(col(bs::BUDGET_ORIGINAL))
+            .otherwise(col(bs::BUDGET_ORIGINAL) * col(RATE_BUDGET) / col(RATE_USAGE))
+            .alias(bs::BUDGET),
+    )
+    // Prefer a budget in the usage currency, then one that converts, then by currency code.
+    .sort_by_exprs(
+        [
+            col(bs::CUSTOMER_ID),
+            col(bs::CURRENCY),
+            same().not(),
+            col(bs::BUDGET).is_null(),
+            col(bs::BUDGET_CURRENCY),
+        ],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+    .unique_stable_generic(Some(keys2().to_vec()), UniqueKeepStrategy::First)
+    .select([
+        col(bs::CUSTOMER_ID),
+        col(bs::CURRENCY),
+        col(bs::BUDGET),
+        col(bs::BUDGET_ORIGINAL),
+        col(bs::BUDGET_CURRENCY),
+        col(STANDING),
+        col(RATE_BUDGET),
+        col(RATE_USAGE),
+    ])
 }
 
 /// Per customer: the budgets that apply in M, one per currency (customer_id, budget_currency,
@@ -761,9 +761,7 @@ impl AlertFacts {
 mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testutil::d;
 
     /// usage rows: (customer, currency, date, cost).
     fn usage(rows: &[(&str, &str, NaiveDate, f64)]) -> LazyFrame {
@@ -821,15 +819,7 @@ mod tests {
             .unwrap()
     }
 
-    fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-        df.column(name)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    }
+    use crate::testutil::opt_strs as strs;
 
     fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
         df.column(name).unwrap().f64().unwrap().iter().collect()

@@ -790,13 +790,7 @@ pub fn changes(current: &RunTables, previous: &RunTables, cfg: &ChangesConfig) -
                 .with_nulls_last(false)
                 .with_maintain_order(true),
         )
-        .select(
-            ch::DEF
-                .schema()
-                .iter()
-                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-                .collect::<Vec<_>>(),
-        )
+        .select(ch::DEF.conformed_exprs())
 }
 
 /// Kinds by which a row of an action list is new or worse since the previous run.

@@ -21,6 +21,7 @@ use crate::schema::{
     aging_customers as ac, aging_invoices as ai, collections_actions as ca, customers as cu,
     risk_scores as rs,
 };
+use crate::tier::Tier;
 
 /// The ladder's actions, mildest first; the position + 1 is the action's severity.
 pub const LADDER: [&str; 5] = [
@@ -46,7 +47,7 @@ pub struct CollectionsConfig {
     pub suspend_from_days: i64,
     pub write_off_review_from_days: i64,
     /// Risk tiers (risk_scores.tier) that move a customer one step further up the ladder.
-    pub risk_step_tiers: Vec<String>,
+    pub risk_step_tiers: Vec<Tier>,
 }
 
 impl Default for CollectionsConfig {
@@ -58,7 +59,7 @@ impl Default for CollectionsConfig {
             final_notice_from_days: 30,
             suspend_from_days: 45,
             write_off_review_from_days: 90,
-            risk_step_tiers: vec!["high".into(), "critical".into()],
+            risk_step_tiers: vec![Tier::High, Tier::Critical],
         }
     }
 }
@@ -196,13 +197,7 @@ pub fn collections_actions(
                 .with_order_descending_multi([true, true, false, false])
                 .with_maintain_order(true),
         )
-        .select(
-            ca::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ca::DEF.columns_exprs())
 }
 
 /// aging_customers with `action` taken from collections_actions (null where none), same rows and
@@ -232,11 +227,11 @@ pub fn with_actions(aging_customers: LazyFrame, collections_actions: LazyFrame) 
 }
 
 /// customer_id -> the lowest-sorting matching tier, for customers whose tier steps them up.
-fn stepping_tiers(tiers: LazyFrame, step_tiers: &[String]) -> LazyFrame {
+fn stepping_tiers(tiers: LazyFrame, step_tiers: &[Tier]) -> LazyFrame {
     let tier = col(rs::TIER).str().to_lowercase();
     let matches = step_tiers
         .iter()
-        .map(|t| tier.clone().eq(lit(t.trim().to_lowercase())))
+        .map(|t| tier.clone().eq(lit(t.as_str())))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
     tiers
@@ -394,15 +389,7 @@ mod tests {
         (with.collect().unwrap(), actions.collect().unwrap())
     }
 
-    fn strs(df: &DataFrame, c: &str) -> Vec<Option<String>> {
-        df.column(c)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    }
+    use crate::testutil::opt_strs as strs;
 
     fn some(v: &[&str]) -> Vec<Option<String>> {
         v.iter().map(|s| Some(s.to_string())).collect()

@@ -78,13 +78,7 @@ pub fn exposure(
             (col(ex::NET_OUTSTANDING) + col(ex::UNBILLED_USAGE) + col(ex::FORECAST_TO_MONTH_END))
                 .alias(ex::EXPOSURE),
         )
-        .select(
-            ex::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(ex::DEF.columns_exprs())
         .sort(
             [ex::CUSTOMER_ID, ex::CURRENCY],
             SortMultipleOptions::default(),
@@ -136,9 +130,7 @@ mod tests {
     use super::*;
     use crate::schema::ledger_money;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testutil::d;
 
     #[test]
     fn exposure_sums_net_outstanding_unbilled_usage_and_forecast_to_month_end() {

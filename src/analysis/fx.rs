@@ -41,9 +41,7 @@ fn fx_rates_empty() -> LazyFrame {
 mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testutil::d;
 
     #[test]
     fn latest_rate_on_or_before_as_of() {

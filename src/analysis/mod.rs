@@ -6,9 +6,9 @@
 //! - budgets: month-to-date spend, forecast and status (SPEC 4.2)
 //! - exposure: net outstanding + unbilled usage + forecast to month end (SPEC 4.4)
 //! - reconciliation: cost against invoiced (SPEC 4.3)
-//! - anomalies, risk, feedback: signals, risk scores and analyst feedback (SPEC 4.4, 4.5)
-//! - usage_signals: the usage family of anomalies (spikes, new meters, GPU, round-the-clock
-//!   compute, new regions, peer outliers; SPEC 4.4)
+//! - anomalies: the signal families (activity, payment, fraud, linked accounts, and usage/: spikes,
+//!   new meters and GPU, new regions, round-the-clock compute, peer outliers), the evidence words
+//!   of their reasons and analyst feedback (SPEC 4.4, 4.5); risk: the risk scores
 //! - text: fast tests of text values for the analyses that read every usage line
 
 pub mod aging;
@@ -17,14 +17,16 @@ pub mod budgets;
 pub mod changes;
 pub mod collections;
 pub mod exposure;
-pub mod feedback;
 pub mod fx;
 pub mod reasons;
 pub mod reconciliation;
 pub mod risk;
 pub mod text;
 pub mod usage_daily;
-pub mod usage_signals;
+
+/// The usage family's former path (`analysis::usage_signals`), kept for the orchestrator and the
+/// benches.
+pub use anomalies::usage as usage_signals;
 
 use polars::prelude::{DataType, Expr};
 
@@ -55,29 +57,50 @@ pub fn div_const(e: Expr, c: f64) -> Expr {
 
 /// The one formatter of amounts in reason texts, alerts and reports.
 /// A number as text with thousands separators and `decimals` decimals: 1234567.891 -> 1,234,567.89.
+/// Floats round as `format!` does (to the nearest decimal of the float's exact value).
 pub fn number_text(value: f64, decimals: usize) -> String {
     if !value.is_finite() {
         return value.to_string();
     }
-    let plain = format!("{:.*}", decimals, value.abs());
+    signed_grouped(value < 0.0, &format!("{:.*}", decimals, value.abs()))
+}
+
+/// Exact (Decimal) money: `units` × 10^-scale rounded half away from zero to cents, with thousands
+/// separators: 3120.005 -> "3,120.01", -0.004 -> "0.00". The ledger's formatter (aging reasons,
+/// the report's money cells).
+pub fn format_money(units: i128, scale: usize) -> String {
+    let mut cents = units.unsigned_abs();
+    if scale >= 2 {
+        let div = 10u128.pow((scale - 2) as u32);
+        cents = if div > 1 {
+            (cents + div / 2) / div
+        } else {
+            cents
+        };
+    } else {
+        cents *= 10u128.pow((2 - scale) as u32);
+    }
+    signed_grouped(units < 0, &format!("{}.{:02}", cents / 100, cents % 100))
+}
+
+/// `plain` (unsigned digits, optionally a point and decimals) with thousands separators in its
+/// whole part, and a minus sign when `negative` and not all of its digits are zero (-0.00 reads as
+/// 0.00): the layout every amount and number in words shares.
+fn signed_grouped(negative: bool, plain: &str) -> String {
     let (int, frac) = match plain.split_once('.') {
         Some((i, f)) => (i, Some(f)),
-        None => (plain.as_str(), None),
+        None => (plain, None),
     };
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    // -0.00 reads as 0.00.
-    let negative = value < 0.0 && plain.bytes().any(|b| b.is_ascii_digit() && b != b'0');
-    let mut out = String::new();
-    if negative {
+    let mut out = String::with_capacity(int.len() + int.len() / 3 + 4);
+    if negative && plain.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
         out.push('-');
     }
-    out.push_str(&grouped);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
     if let Some(f) = frac {
         out.push('.');
         out.push_str(f);

@@ -145,13 +145,7 @@ pub fn reconciliation(
                 .otherwise(cost)
                 .alias(rc::UNBILLED_COST),
         ])
-        .select(
-            rc::DEF
-                .column_names()
-                .into_iter()
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
+        .select(rc::DEF.columns_exprs())
         .sort(
             [rc::CUSTOMER_ID, rc::SERVICE_MONTH, rc::CURRENCY],
             SortMultipleOptions::default(),
@@ -163,9 +157,7 @@ mod tests {
     use super::*;
     use crate::schema::{self, billed as bi, invoices as inv, usage as us};
 
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
+    use crate::testutil::day as d;
 
     fn a() -> NaiveDate {
         d("2026-10-31")

@@ -23,12 +23,14 @@ use polars::prelude::*;
 use crate::analysis::order_free_sum;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::anomalies::feedback::{valid_dispositions, VERDICT_FRAUD};
 use crate::analysis::anomalies::payment::unique_customers;
-use crate::analysis::feedback::{valid_dispositions, VERDICT_FRAUD};
 use crate::analysis::reasons::{self, FAMILIES};
+use crate::error::{Error, PolarsContext, Result};
 use crate::schema::{
     anomalies as an, customers as cu, dispositions as di, risk_review as rv, risk_scores as rs,
 };
+use crate::tier::Tier;
 
 pub const TIER_LOW: &str = "low";
 pub const TIER_MEDIUM: &str = "medium";
@@ -382,94 +384,8 @@ pub fn risk_scores(
     as_of: NaiveDate,
     cfg: &RiskConfig,
 ) -> LazyFrame {
-    // Unknown signals and families weigh nothing.
-    let weight = lookup(
-        col(an::SIGNAL),
-        reasons::ALL
-            .iter()
-            .map(|r| (r.code, lit(cfg.weights.weight(r.code).unwrap_or(0.0))))
-            .collect(),
-        lit(0.0),
-    );
-    let cap = lookup(
-        col(an::FAMILY),
-        FAMILIES
-            .iter()
-            .map(|f| (*f, lit(cfg.family_caps.cap(f).unwrap_or(0.0))))
-            .collect(),
-        lit(0.0),
-    );
-    let strength = col(an::SCORE)
-        .fill_null(lit(1.0))
-        .fill_nan(lit(1.0))
-        .clip(lit(0.0), lit(cfg.max_strength.max(0.0)));
-
-    // The strongest row of each signal per customer.
-    let per_signal = anomalies
-        .clone()
-        .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
-        .with_column(
-            // A high-risk country is evidence, never enough alone for high.
-            when(col(an::SIGNAL).eq(lit(reasons::HIGH_RISK_COUNTRY)))
-                .then(min2f(
-                    weight.clone() * strength.clone(),
-                    lit((cfg.tier_high * 0.5).max(0.0)),
-                ))
-                .otherwise(weight * strength)
-                .alias(CONTRIB),
-        )
-        .sort(
-            [
-                an::CUSTOMER_ID,
-                an::SIGNAL,
-                CONTRIB,
-                an::DATE,
-                an::ENTITY,
-                an::REASON,
-            ],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, false, true, true, false, false])
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
-        .unique_stable(
-            Some(cols([an::CUSTOMER_ID, an::SIGNAL])),
-            UniqueKeepStrategy::First,
-        );
-
-    let family_cols: Vec<Expr> = FAMILIES
-        .iter()
-        .map(|f| order_free_sum(col(CONTRIB).filter(col(an::FAMILY).eq(lit(*f)))).alias(*f))
-        .collect();
-    let families = per_signal
-        .clone()
-        .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
-        .agg([order_free_sum(col(CONTRIB))])
-        .with_column(
-            when(col(CONTRIB).gt(cap.clone()))
-                .then(cap)
-                .otherwise(col(CONTRIB))
-                .alias(CONTRIB),
-        );
-    // Pattern bonuses land in the anchor's family, on top of its cap.
-    let (bonus, pattern_text) = pattern_bonuses(anomalies.clone(), &cfg.patterns);
-    let families = concat(
-        [
-            families,
-            bonus.clone().select([
-                col(an::CUSTOMER_ID),
-                col(an::FAMILY),
-                col(BONUS).alias(CONTRIB),
-            ]),
-        ],
-        UnionArgs::default(),
-    )
-    .unwrap_or_else(|_| an::DEF.empty().lazy().select([col(an::CUSTOMER_ID)]))
-    .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
-    .agg([order_free_sum(col(CONTRIB)).round(2, RoundMode::HalfAwayFromZero)])
-    .group_by([col(an::CUSTOMER_ID)])
-    .agg(family_cols);
-
+    let per_signal = strongest_per_signal(anomalies.clone(), cfg);
+    let (families, pattern_text) = family_points(per_signal.clone(), anomalies.clone(), cfg);
     let is_spend = cfg.spend_signals.iter().fold(lit(false), |acc, c| {
         acc.or(col(an::SIGNAL).eq(lit(c.trim().to_ascii_lowercase())))
     });
@@ -500,45 +416,8 @@ pub fn risk_scores(
             .sum()
             .alias(rs::SUPPRESSED_COUNT)]);
 
-    let verdicts = valid_dispositions(dispositions, as_of, &[VERDICT_FRAUD])
-        .with_column(
-            concat_str(
-                [
-                    lit("An analyst marked this customer as fraud"),
-                    when(col(di::ANALYST).is_null())
-                        .then(lit(""))
-                        .otherwise(concat_str(
-                            [lit(" ("), col(di::ANALYST), lit(")")],
-                            "",
-                            false,
-                        )),
-                    when(col(di::NOTE).is_null())
-                        .then(lit(""))
-                        .otherwise(concat_str([lit(": "), col(di::NOTE)], "", false)),
-                ],
-                "",
-                false,
-            )
-            .alias(VERDICT_TEXT),
-        )
-        .group_by([col(di::CUSTOMER_ID)])
-        .agg([col(VERDICT_TEXT).min()]);
-
-    let exposure_one = exposure
-        .filter(col(EXPOSURE_CUSTOMER_ID).is_not_null())
-        .group_by([col(EXPOSURE_CUSTOMER_ID), col(EXPOSURE_CURRENCY)])
-        .agg([order_free_sum(col(EXPOSURE))])
-        .sort(
-            [EXPOSURE_CUSTOMER_ID, EXPOSURE, EXPOSURE_CURRENCY],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, true, false])
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
-        .unique_stable(
-            Some(cols([EXPOSURE_CUSTOMER_ID])),
-            UniqueKeepStrategy::First,
-        );
+    let verdicts = fraud_verdicts(dispositions, as_of);
+    let exposure_one = largest_exposure(exposure);
 
     let ids = concat(
         [
@@ -575,6 +454,13 @@ pub fn risk_scores(
     joined = left(joined, exposure_one, EXPOSURE_CUSTOMER_ID);
     joined = left(joined, verdicts, di::CUSTOMER_ID);
 
+    score_and_tier(joined, cfg)
+}
+
+/// The risk_scores rows from the customers joined with their family points, reasons, exposure
+/// and verdicts: the score (capped at 100, spend alone at spend_only_max), the tier, the top
+/// reasons, in the table's columns and dtypes, highest score first.
+fn score_and_tier(joined: LazyFrame, cfg: &RiskConfig) -> LazyFrame {
     let family_sum = FAMILIES
         .iter()
         .map(|f| col(*f))
@@ -624,18 +510,157 @@ pub fn risk_scores(
             top_reasons.alias(rs::TOP_REASONS),
             col(VERDICT_TEXT).is_not_null().alias(rs::FRAUD_VERDICT),
         ])
-        .select(
-            rs::DEF
-                .schema()
-                .iter()
-                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-                .collect::<Vec<_>>(),
-        )
+        .select(rs::DEF.conformed_exprs())
         .sort(
             [rs::RISK_SCORE, rs::CUSTOMER_ID],
             SortMultipleOptions::default()
                 .with_order_descending_multi([true, false])
                 .with_maintain_order(true),
+        )
+}
+
+/// The strongest row of each signal per customer (suppressed rows left out), with its points
+/// (CONTRIB): the signal's weight times its capped strength.
+fn strongest_per_signal(anomalies: LazyFrame, cfg: &RiskConfig) -> LazyFrame {
+    // Unknown signals and families weigh nothing.
+    let weight = lookup(
+        col(an::SIGNAL),
+        reasons::ALL
+            .iter()
+            .map(|r| (r.code, lit(cfg.weights.weight(r.code).unwrap_or(0.0))))
+            .collect(),
+        lit(0.0),
+    );
+    let strength = col(an::SCORE)
+        .fill_null(lit(1.0))
+        .fill_nan(lit(1.0))
+        .clip(lit(0.0), lit(cfg.max_strength.max(0.0)));
+
+    // The strongest row of each signal per customer.
+    anomalies
+        .filter(col(an::SUPPRESSED).fill_null(lit(false)).not())
+        .with_column(
+            // A high-risk country is evidence, never enough alone for high.
+            when(col(an::SIGNAL).eq(lit(reasons::HIGH_RISK_COUNTRY)))
+                .then(min2f(
+                    weight.clone() * strength.clone(),
+                    lit((cfg.tier_high * 0.5).max(0.0)),
+                ))
+                .otherwise(weight * strength)
+                .alias(CONTRIB),
+        )
+        .sort(
+            [
+                an::CUSTOMER_ID,
+                an::SIGNAL,
+                CONTRIB,
+                an::DATE,
+                an::ENTITY,
+                an::REASON,
+            ],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, false, true, true, false, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .unique_stable(
+            Some(cols([an::CUSTOMER_ID, an::SIGNAL])),
+            UniqueKeepStrategy::First,
+        )
+}
+
+/// Per customer, each family's points (capped per family, plus the pattern bonuses on top of the
+/// cap), and the pattern reason texts.
+fn family_points(
+    per_signal: LazyFrame,
+    anomalies: LazyFrame,
+    cfg: &RiskConfig,
+) -> (LazyFrame, LazyFrame) {
+    let cap = lookup(
+        col(an::FAMILY),
+        FAMILIES
+            .iter()
+            .map(|f| (*f, lit(cfg.family_caps.cap(f).unwrap_or(0.0))))
+            .collect(),
+        lit(0.0),
+    );
+    let family_cols: Vec<Expr> = FAMILIES
+        .iter()
+        .map(|f| order_free_sum(col(CONTRIB).filter(col(an::FAMILY).eq(lit(*f)))).alias(*f))
+        .collect();
+    let families = per_signal
+        .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
+        .agg([order_free_sum(col(CONTRIB))])
+        .with_column(
+            when(col(CONTRIB).gt(cap.clone()))
+                .then(cap)
+                .otherwise(col(CONTRIB))
+                .alias(CONTRIB),
+        );
+    // Pattern bonuses land in the anchor's family, on top of its cap.
+    let (bonus, pattern_text) = pattern_bonuses(anomalies, &cfg.patterns);
+    let families = concat(
+        [
+            families,
+            bonus.clone().select([
+                col(an::CUSTOMER_ID),
+                col(an::FAMILY),
+                col(BONUS).alias(CONTRIB),
+            ]),
+        ],
+        UnionArgs::default(),
+    )
+    .unwrap_or_else(|_| an::DEF.empty().lazy().select([col(an::CUSTOMER_ID)]))
+    .group_by([col(an::CUSTOMER_ID), col(an::FAMILY)])
+    .agg([order_free_sum(col(CONTRIB)).round(2, RoundMode::HalfAwayFromZero)])
+    .group_by([col(an::CUSTOMER_ID)])
+    .agg(family_cols);
+    (families, pattern_text)
+}
+
+/// Per customer with a valid fraud verdict at A: the verdict's words (VERDICT_TEXT).
+fn fraud_verdicts(dispositions: LazyFrame, as_of: NaiveDate) -> LazyFrame {
+    valid_dispositions(dispositions, as_of, &[VERDICT_FRAUD])
+        .with_column(
+            concat_str(
+                [
+                    lit("An analyst marked this customer as fraud"),
+                    when(col(di::ANALYST).is_null())
+                        .then(lit(""))
+                        .otherwise(concat_str(
+                            [lit(" ("), col(di::ANALYST), lit(")")],
+                            "",
+                            false,
+                        )),
+                    when(col(di::NOTE).is_null())
+                        .then(lit(""))
+                        .otherwise(concat_str([lit(": "), col(di::NOTE)], "", false)),
+                ],
+                "",
+                false,
+            )
+            .alias(VERDICT_TEXT),
+        )
+        .group_by([col(di::CUSTOMER_ID)])
+        .agg([col(VERDICT_TEXT).min()])
+}
+
+/// Per customer, its largest exposure (the billing currency of the largest, on a tie the first).
+fn largest_exposure(exposure: LazyFrame) -> LazyFrame {
+    exposure
+        .filter(col(EXPOSURE_CUSTOMER_ID).is_not_null())
+        .group_by([col(EXPOSURE_CUSTOMER_ID), col(EXPOSURE_CURRENCY)])
+        .agg([order_free_sum(col(EXPOSURE))])
+        .sort(
+            [EXPOSURE_CUSTOMER_ID, EXPOSURE, EXPOSURE_CURRENCY],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .unique_stable(
+            Some(cols([EXPOSURE_CUSTOMER_ID])),
+            UniqueKeepStrategy::First,
         )
 }
 
@@ -660,10 +685,10 @@ fn tier_rank_expr(tier: Expr) -> Expr {
 }
 
 /// Rows of actions/risk_review.csv: customers at `min_tier` or worse, worst tier first, then
-/// highest risk_score, largest exposure, customer_id. An unknown `min_tier` lists every customer.
-pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> LazyFrame {
+/// highest risk_score, largest exposure, customer_id.
+pub fn risk_review(risk_scores: LazyFrame, min_tier: Tier) -> LazyFrame {
     const RANK: &str = "_tier_rank";
-    let min = tier_rank(min_tier).unwrap_or(0) as i32;
+    let min = min_tier as i32;
     risk_scores
         .with_column(tier_rank_expr(col(rs::TIER)).alias(RANK))
         .filter(col(RANK).gt_eq(lit(min)))
@@ -674,13 +699,45 @@ pub fn risk_review(risk_scores: LazyFrame, min_tier: &str) -> LazyFrame {
                 .with_nulls_last(true)
                 .with_maintain_order(true),
         )
-        .select(
-            rv::DEF
-                .schema()
-                .iter()
-                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-                .collect::<Vec<_>>(),
-        )
+        .select(rv::DEF.conformed_exprs())
+}
+
+/// A pattern's supporting signal codes: known codes, not its anchor, each once, in the
+/// config's order.
+fn supporting_codes(p: &Pattern, anchor: &str) -> Vec<&'static str> {
+    p.supporting
+        .iter()
+        .filter_map(|c| reasons::by_code(c.trim()).map(|r| r.code))
+        .filter(|c| *c != anchor)
+        .fold(vec![], |mut v, c| {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+            v
+        })
+}
+
+/// "GPU meter, round-the-clock use and a new region on 2026-11-03 agree: crypto-mining pattern
+/// (+20 points)", from the phrases of the signals that agree (`words`, nulls skipped), the anchor
+/// day and the bonus.
+fn pattern_words(words: Vec<Expr>, p: &Pattern) -> Expr {
+    concat_str(
+        [
+            concat_str(words, ", ", true)
+                .str()
+                .replace(lit(r", ([^,]*)$"), lit(" and $1"), false),
+            lit(" on "),
+            col(ADATE).dt().strftime("%Y-%m-%d"),
+            lit(format!(" agree: {} (+", p.name.trim())),
+            col(BONUS)
+                .round(0, RoundMode::HalfAwayFromZero)
+                .cast(DataType::Int64)
+                .cast(DataType::String),
+            lit(" points)"),
+        ],
+        "",
+        false,
+    )
 }
 
 /// Per pattern and customer, the bonus of its best-supported anchor day: rows (customer_id,
@@ -699,17 +756,7 @@ fn pattern_bonuses(anomalies: LazyFrame, patterns: &[Pattern]) -> (LazyFrame, La
         let Some(anchor) = reasons::by_code(p.anchor.trim()) else {
             continue;
         };
-        let support: Vec<&'static str> = p
-            .supporting
-            .iter()
-            .filter_map(|c| reasons::by_code(c.trim()).map(|r| r.code))
-            .filter(|c| *c != anchor.code)
-            .fold(vec![], |mut v, c| {
-                if !v.contains(&c) {
-                    v.push(c);
-                }
-                v
-            });
+        let support = supporting_codes(p, anchor.code);
         if support.is_empty() {
             continue;
         }
@@ -774,28 +821,7 @@ fn pattern_bonuses(anomalies: LazyFrame, patterns: &[Pattern]) -> (LazyFrame, La
                     .with_maintain_order(true),
             )
             .unique_stable(Some(cols([an::CUSTOMER_ID])), UniqueKeepStrategy::First)
-            .with_column(
-                concat_str(
-                    [
-                        concat_str(words, ", ", true).str().replace(
-                            lit(r", ([^,]*)$"),
-                            lit(" and $1"),
-                            false,
-                        ),
-                        lit(" on "),
-                        col(ADATE).dt().strftime("%Y-%m-%d"),
-                        lit(format!(" agree: {} (+", p.name.trim())),
-                        col(BONUS)
-                            .round(0, RoundMode::HalfAwayFromZero)
-                            .cast(DataType::Int64)
-                            .cast(DataType::String),
-                        lit(" points)"),
-                    ],
-                    "",
-                    false,
-                )
-                .alias(PATTERN_TEXT),
-            )
+            .with_column(pattern_words(words, p).alias(PATTERN_TEXT))
             .select([
                 col(an::CUSTOMER_ID),
                 lit(anchor.family).alias(an::FAMILY),
@@ -845,29 +871,31 @@ pub fn risk_tiers(risk_scores: LazyFrame) -> LazyFrame {
     risk_scores.select([col(rs::CUSTOMER_ID), col(rs::TIER)])
 }
 
-/// Whether some customer reached `tier` or worse (`--fail-on`, exit 3). An unknown tier, or a
-/// frame without a tier column, is never reached.
-pub fn reaches_tier(risk_scores: &DataFrame, tier: &str) -> bool {
-    let Some(min) = tier_rank(tier) else {
-        return false;
-    };
-    let Ok(column) = risk_scores.column(rs::TIER) else {
-        return false;
-    };
-    let Ok(values) = column.str() else {
-        return false;
-    };
-    values
-        .iter()
-        .flatten()
-        .any(|t| tier_rank(t).is_some_and(|r| r >= min))
+/// Whether some customer reached `tier` or worse (`--fail-on`, exit 3). A frame without a text
+/// tier column, or with a value that is no tier, is an internal error: `--fail-on` must never
+/// pass silently because the table it reads is wrong.
+pub fn reaches_tier(risk_scores: &DataFrame, tier: Tier) -> Result<bool> {
+    let values = risk_scores
+        .column(rs::TIER)
+        .and_then(|c| c.str())
+        .stage("--fail-on: risk_scores.tier")?;
+    let mut reached = false;
+    for value in values.iter() {
+        let found = value.and_then(Tier::parse).ok_or_else(|| {
+            Error::Internal(format!(
+                "--fail-on: risk_scores.tier holds {value:?}, expected low, medium, high or critical"
+            ))
+        })?;
+        reached |= found >= tier;
+    }
+    Ok(reached)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{bools, d, f64s, frame, strs};
     use crate::schema::{anomalies as an, customers as cu, dispositions as di};
+    use crate::testutil::{bools, d, f64s, frame, strs};
 
     const A: (i32, u32, u32) = (2026, 10, 14);
 
@@ -1308,7 +1336,9 @@ mod tests {
     #[test]
     fn risk_review_lists_worst_first_and_reaches_tier() {
         let out = profiles();
-        let review = risk_review(out.clone().lazy(), "high").collect().unwrap();
+        let review = risk_review(out.clone().lazy(), Tier::High)
+            .collect()
+            .unwrap();
         // Critical first (crypto 90, then the verdict at 8), then high by score (stolen card 54),
         // then the two takeovers at 50 by exposure (5,000 before 100).
         assert_eq!(
@@ -1323,31 +1353,30 @@ mod tests {
         );
         assert_eq!(review.schema().as_ref(), &rv::DEF.schema());
         assert_eq!(
-            risk_review(out.clone().lazy(), "low")
+            risk_review(out.clone().lazy(), Tier::Low)
                 .collect()
                 .unwrap()
                 .height(),
             out.height()
         );
 
-        assert!(reaches_tier(&out, "critical"));
-        assert!(reaches_tier(&out, "HIGH"));
-        assert!(!reaches_tier(&out, "bogus"));
+        assert!(reaches_tier(&out, Tier::Critical).unwrap());
         let no_critical = out
             .clone()
             .lazy()
             .filter(col(rs::TIER).neq(lit(TIER_CRITICAL)))
             .collect()
             .unwrap();
-        assert!(!reaches_tier(&no_critical, "critical"));
-        assert!(reaches_tier(&no_critical, "high"));
+        assert!(!reaches_tier(&no_critical, Tier::Critical).unwrap());
+        assert!(reaches_tier(&no_critical, Tier::High).unwrap());
         let lows = out
+            .clone()
             .lazy()
             .filter(col(rs::TIER).eq(lit(TIER_LOW)))
             .collect()
             .unwrap();
-        assert!(!reaches_tier(&lows, "medium"));
-        assert!(reaches_tier(&lows, "low"));
+        assert!(!reaches_tier(&lows, Tier::Medium).unwrap());
+        assert!(reaches_tier(&lows, Tier::Low).unwrap());
 
         let tiers = risk_tiers(profiles().lazy()).collect().unwrap();
         let names: Vec<String> = tiers
@@ -1356,5 +1385,20 @@ mod tests {
             .map(|n| n.to_string())
             .collect();
         assert_eq!(names, [rs::CUSTOMER_ID, rs::TIER]);
+    }
+
+    /// `--fail-on` used to pass silently (never reached) when the tier column was missing or held
+    /// a word that is no tier; both are now errors.
+    #[test]
+    fn reaches_tier_fails_on_a_missing_column_or_an_unknown_tier() {
+        let no_column = df!(rs::CUSTOMER_ID => ["c1"]).unwrap();
+        assert!(reaches_tier(&no_column, Tier::Low).is_err());
+        let unknown = df!(rs::CUSTOMER_ID => ["c1", "c2"], rs::TIER => ["low", "severe"]).unwrap();
+        let err = reaches_tier(&unknown, Tier::Critical)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"severe\""), "{err}");
+        let not_text = df!(rs::CUSTOMER_ID => ["c1"], rs::TIER => [3i32]).unwrap();
+        assert!(reaches_tier(&not_text, Tier::Low).is_err());
     }
 }

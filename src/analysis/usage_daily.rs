@@ -111,13 +111,7 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         [col(SERIES_ID)],
         in_order,
     )
-    .select(
-        d::DEF
-            .column_names()
-            .into_iter()
-            .map(col)
-            .collect::<Vec<_>>(),
-    )
+    .select(d::DEF.columns_exprs())
 }
 
 /// Usage summed per customer, currency and day, with `cost` the exact sum (Decimal(38, 10), see

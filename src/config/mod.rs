@@ -8,13 +8,14 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::aging::AgingConfig;
+use crate::analysis::anomalies::usage::UsageSignalConfig;
 use crate::analysis::anomalies::AnomalyConfig;
 use crate::analysis::budgets::BudgetConfig;
 use crate::analysis::changes::ChangesConfig;
 use crate::analysis::collections::CollectionsConfig;
 use crate::analysis::risk::RiskConfig;
-use crate::analysis::usage_signals::UsageSignalConfig;
 use crate::error::{Error, Result};
+use crate::tier::Tier;
 
 /// The commented default config written by `billrisk init`.
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
@@ -75,7 +76,7 @@ pub struct ReportConfig {
     pub top_customers: usize,
     /// Lowest risk tier listed in actions/risk_review.csv and the report's risk review
     /// (low, medium, high or critical).
-    pub review_min_tier: String,
+    pub review_min_tier: Tier,
     /// Days of history behind the baseline line drawn under each usage series (trailing median).
     pub baseline_days: usize,
     /// How many rejected rows the report shows as examples (all are in rejected_rows).
@@ -86,7 +87,7 @@ impl Default for ReportConfig {
     fn default() -> Self {
         ReportConfig {
             top_customers: 10,
-            review_min_tier: "high".to_string(),
+            review_min_tier: Tier::High,
             baseline_days: 28,
             rejected_examples: 20,
         }
@@ -106,6 +107,39 @@ impl Config {
             message,
         })?;
         Ok(config)
+    }
+
+    /// The checks of values no single section can make alone, after flags were applied: a config
+    /// error (exit 2) naming the key when a value makes no sense.
+    pub fn validate(&self) -> Result<()> {
+        self.aging.validate()?;
+        for (key, v) in [
+            (
+                "changes.exposure_growth_share",
+                self.changes.exposure_growth_share,
+            ),
+            (
+                "changes.exposure_growth_min",
+                self.changes.exposure_growth_min,
+            ),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::Config {
+                    origin: key.into(),
+                    message: format!("expected a number of 0 or more, found {v}"),
+                });
+            }
+        }
+        if !(0.0..=1.0).contains(&self.input.max_rejected_share) {
+            return Err(Error::Config {
+                origin: "input.max_rejected_share".into(),
+                message: format!(
+                    "expected a share between 0 and 1, found {}",
+                    self.input.max_rejected_share
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Reads a config file.

@@ -1,7 +1,7 @@
 //! How plans become frames: the engine choice, `collect_all` (independent plans run as one
 //! parallel plan), the streamed collection of the row-scaling reductions, and the per-plan timing
 //! developers switch on with BILLRISK_TIME_PLANS. The environment variables of the pipeline
-//! (BILLRISK_ENGINE, BILLRISK_TIME_PLANS) are read here and nowhere else.
+//! (BILLRISK_ENGINE, BILLRISK_TIME_PLANS) are read once, into environment::Environment, and used here.
 //!
 //! The row-scaling reductions (usage_daily, cost per customer and day, the usage signal
 //! summaries, the activity per-customer sets, the report's daily cost) all go through
@@ -19,6 +19,7 @@ use polars::prelude::*;
 
 use crate::analysis;
 use crate::analysis::usage_signals::UsageSignalConfig;
+use crate::environment::EngineChoice;
 use crate::error::{Error, PolarsContext, Result};
 use crate::output;
 
@@ -119,10 +120,12 @@ struct TimedPlan {
 
 impl TimedPlan {
     fn start() -> Option<TimedPlan> {
-        std::env::var_os("BILLRISK_TIME_PLANS").map(|_| TimedPlan {
-            resident_before: crate::progress::reset_peak_memory(),
-            started: std::time::Instant::now(),
-        })
+        crate::environment::environment()
+            .time_plans
+            .then(|| TimedPlan {
+                resident_before: crate::progress::reset_peak_memory(),
+                started: std::time::Instant::now(),
+            })
     }
 
     fn report(self, what: &str) {
@@ -150,10 +153,10 @@ pub fn read_staged(file: &Path) -> Result<DataFrame> {
 /// usage signals read a summary, streaming used 10 % more memory at 10M: their cached lines
 /// dominated.) Developer aid: BILLRISK_ENGINE=in-memory or auto picks another engine.
 fn engine() -> Engine {
-    match std::env::var("BILLRISK_ENGINE").as_deref() {
-        Ok("in-memory") => Engine::InMemory,
-        Ok("auto") => Engine::Auto,
-        _ => Engine::Streaming,
+    match crate::environment::environment().engine {
+        EngineChoice::InMemory => Engine::InMemory,
+        EngineChoice::Auto => Engine::Auto,
+        EngineChoice::Streaming => Engine::Streaming,
     }
 }
 
@@ -162,7 +165,7 @@ fn engine() -> Engine {
 pub(crate) fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFrame>> {
     // Developer aid for the benchmarks (issue 8): collect each plan alone and print its time, to
     // find the expensive analysis. Slower overall (shared subplans run once per plan).
-    if std::env::var_os("BILLRISK_TIME_PLANS").is_some() {
+    if crate::environment::environment().time_plans {
         let mut out = Vec::new();
         for (name, lf) in plans {
             let timed = TimedPlan::start();

@@ -318,9 +318,6 @@ pub fn describe(input: &InputSource) -> String {
 }
 
 /// Whether any customer's risk tier is at or above `tier` (for --fail-on, exit 3).
-pub fn tier_reached(outcome: &RunOutcome, tier: &str) -> Result<bool> {
-    Ok(crate::analysis::risk::reaches_tier(
-        &outcome.tables.analyses.risk_scores,
-        tier,
-    ))
+pub fn tier_reached(outcome: &RunOutcome, tier: crate::tier::Tier) -> Result<bool> {
+    crate::analysis::risk::reaches_tier(&outcome.tables.analyses.risk_scores, tier)
 }

@@ -269,7 +269,7 @@ pub fn phase3(
         aging_customers,
         risk_review: analysis::risk::risk_review(
             risk_scores.clone().lazy(),
-            &config.report.review_min_tier,
+            config.report.review_min_tier,
         ),
         converted_totals,
     }

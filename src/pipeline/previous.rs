@@ -134,11 +134,9 @@ pub fn compare_with_previous(
 /// Whether some customer newly reached `tier` or worse since the previous run (for
 /// --fail-on-new, exit 3): a risk change from below the tier (or from nothing, a new customer)
 /// to it or above.
-pub fn tier_newly_reached(outcome: &RunOutcome, tier: &str) -> Result<bool> {
+pub fn tier_newly_reached(outcome: &RunOutcome, tier: crate::tier::Tier) -> Result<bool> {
     use schema::changes as c;
-    let Some(min) = analysis::risk::tier_rank(tier) else {
-        return Ok(false);
-    };
+    let min = tier as usize;
     let changes = &outcome.tables.changes;
     let col_str = |name: &str| -> Result<Vec<Option<String>>> {
         let s = changes.column(name).stage("--fail-on-new")?;

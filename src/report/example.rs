@@ -270,9 +270,12 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         rs::SUPPRESSED_COUNT => [0u32, 0, 1, 0],
     )
     .stage("report example")?;
-    data.risk_review = crate::analysis::risk::risk_review(data.risk_scores.clone().lazy(), "high")
-        .collect()
-        .stage("report example")?;
+    data.risk_review = crate::analysis::risk::risk_review(
+        data.risk_scores.clone().lazy(),
+        crate::tier::Tier::High,
+    )
+    .collect()
+    .stage("report example")?;
 
     // Usage from 2026-09-22 (28 days of history before the 14th's spike) to the as-of date.
     let (mut u_id, mut u_day, mut u_meter, mut u_cost) =

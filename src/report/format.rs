@@ -156,7 +156,7 @@ pub fn money_plain(units: i128) -> String {
 
 /// Money for people: `-1,234.56` (the ledger's own formatter, half-cents away from zero).
 pub fn money_text(units: i128) -> String {
-    crate::analysis::aging::format_money(units, crate::schema::LEDGER_SCALE)
+    crate::analysis::format_money(units, crate::schema::LEDGER_SCALE)
 }
 
 /// A float with `decimals` decimals and thousands separators: `12,345.7`; "n/a" when not finite.

@@ -354,7 +354,7 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
         let _ = writeln!(
             out,
             "No customer at or above the {} tier.",
-            escape_md(&cfg.review_min_tier)
+            escape_md(cfg.review_min_tier.as_str())
         );
     } else {
         risk_table(&mut out, &review[..top.min(review.len())]);

@@ -10,7 +10,9 @@
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
-use super::{count_text, date_lit, date_text, num_text, union, AnomalyConfig};
+use super::config::AnomalyConfig;
+use super::evidence::{count_text, date_text, num_text};
+use super::table::{date_lit, union};
 use crate::analysis::div_const;
 use crate::analysis::reasons::{
     ACTIVITY_BURST, FAILED_OPS_BURST, FAMILY_ACTIVITY, MULTI_REGION_DEPLOY, NEW_CALLER, NEW_IP,
@@ -599,8 +601,8 @@ fn audit_signals(audit: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{d, f64s, frame, r4, strs};
     use crate::schema::{activity as act, audit_records as aud};
+    use crate::testutil::{d, f64s, frame, r4, strs};
 
     /// One Activity Log event: day, customer_id, tenant_id, operation, status, caller, ip,
     /// location, role, resource_id.

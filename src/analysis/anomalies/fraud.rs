@@ -8,7 +8,9 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::{count_text, date_lit, date_text, to_anomalies, AnomalyConfig};
+use super::config::AnomalyConfig;
+use super::evidence::{count_text, date_text};
+use super::table::{date_lit, to_anomalies};
 use crate::analysis::reasons::{FAMILY_FRAUD, FRAUD_EVENT};
 use crate::schema::{anomalies as an, fraud_events as fe};
 
@@ -136,7 +138,7 @@ pub fn fraud_signals(fraud_events: LazyFrame, as_of: NaiveDate, cfg: &AnomalyCon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{bools, d, f64s, frame, strs};
+    use crate::testutil::{bools, d, f64s, frame, strs};
 
     #[test]
     fn fraud_events_score_by_status_and_severity() {

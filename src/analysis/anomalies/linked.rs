@@ -32,7 +32,9 @@
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
-use super::{count_text, date_lit, date_text, union, AnomalyConfig};
+use super::config::AnomalyConfig;
+use super::evidence::{count_text, date_text};
+use super::table::{date_lit, union};
 use crate::analysis::reasons::{
     FAMILY_ACTIVITY, FAMILY_PAYMENT, HIGH_RISK_COUNTRY, LINKED_ACCOUNTS,
 };
@@ -429,7 +431,7 @@ pub fn high_risk_country(
         .filter(|c| !c.is_empty())
         .collect();
     if listed.is_empty() {
-        return super::empty_anomalies();
+        return super::table::empty_anomalies();
     }
     let from_customers = super::payment::unique_customers(customers).select([
         col(cu::CUSTOMER_ID),
@@ -487,8 +489,8 @@ pub fn high_risk_country(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{d, f64s, frame, strs};
     use crate::schema::usage as us;
+    use crate::testutil::{d, f64s, frame, strs};
 
     const A: (i32, u32, u32) = (2026, 10, 14);
 

@@ -1,9 +1,15 @@
 //! Anomaly signals of SPEC 4.4 (activity, payment and Partner Center fraud families; the usage
-//! family lives in `usage_signals`), and the anomalies table that gathers every family. Each
+//! family in `usage/`), and the anomalies table that gathers every family. Each
 //! signal becomes one row of the anomalies schema with its evidence: the entity it concerns, the
 //! day, the observed figure (`actual`), what the customer's own history or the threshold makes
 //! normal (`expected`), a `score` and a reason in words. Analysts' dispositions (feedback.rs) then
 //! mark rows as suppressed without removing them.
+//!
+//! Layout: one module per family (`activity`, `payment`, `fraud`, `linked`, and `usage/` with a
+//! file per usage signal); `evidence` formats the words and numbers of reasons; `table` builds the
+//! anomalies table the families share; `config` is the `[anomalies]` section; `feedback` applies
+//! the dispositions. The families import `config`, `evidence` and `table`, never this file, so the
+//! modules form no cycle.
 //!
 //! The `score` of a row is the strength of its evidence: 1.0 is a clear case, just at the
 //! threshold of its signal (binary signals such as `unverified` are 1.0); larger means stronger
@@ -15,133 +21,28 @@
 //! count.
 
 pub mod activity;
+pub mod config;
+pub mod evidence;
+pub mod feedback;
 pub mod fraud;
 pub mod linked;
 pub mod payment;
+pub mod table;
+pub mod usage;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
 
 pub use activity::activity_signals;
 pub use fraud::fraud_signals;
 pub use linked::{high_risk_country, linked_accounts};
 pub use payment::payment_signals;
 
-use crate::analysis::feedback::apply_dispositions;
 use crate::schema::anomalies as an;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AnomalyConfig {
-    /// Days up to A (inclusive) whose events are examined.
-    pub window_days: i64,
-    /// Days before the window that form the customer's own history.
-    pub history_days: i64,
-    /// new_caller, new_ip: only customers whose activity starts at least this many days before
-    /// the window (a new tenant's first users and IPs are all new).
-    pub activity_min_history_days: i64,
-    /// activity_burst: a day's successful writes must reach this multiple of the customer's
-    /// average writes per history day...
-    pub burst_factor: f64,
-    /// ...and at least this many writes.
-    pub burst_min_writes: u32,
-    /// Floor of the daily baselines (events per day), so a quiet history cannot divide by zero.
-    pub baseline_floor: f64,
-    /// failed_ops_burst: a day's failed operations must reach this multiple of the baseline...
-    pub failed_factor: f64,
-    /// ...and at least this many failures.
-    pub failed_min_count: u32,
-    /// multi_region_deploy: distinct regions of VM / scale-set writes in one day (also more than
-    /// the customer's busiest history day).
-    pub multi_region_min_regions: u32,
-    /// role_assignment: role names (case-insensitive) that count as privileged. A role assignment
-    /// whose role is not recorded counts too; one with a known other role does not.
-    pub privileged_roles: Vec<String>,
-    /// prepaid_instrument: payments within this many days before A are examined.
-    pub payment_lookback_days: i64,
-    /// usage_before_payment: usage cost must exceed cleared payments by at least this amount...
-    pub usage_before_payment_min_excess: f64,
-    /// ...and the excess must be at least this share of the usage cost.
-    pub usage_before_payment_min_share: f64,
-    /// fast_new_customer: customers created at most this many days before A...
-    pub new_customer_days: i64,
-    /// ...whose average daily usage cost since creation reaches this amount (any currency).
-    pub new_customer_daily_spend: f64,
-    /// large_purchase: Purchase charges (FOCUS ChargeCategory) in the last this many days up to A
-    /// (inclusive)...
-    pub large_purchase_days: i64,
-    /// ...summing to at least this amount (billing currency), by a customer that is new (created,
-    /// else first billed, within new_customer_days), unverified, or paid by prepaid card within
-    /// payment_lookback_days. Score = purchases / this amount.
-    pub large_purchase_min_cost: f64,
-    /// fraud_event: score of an open (Active, Investigating) event by severity.
-    pub fraud_score_low: f64,
-    pub fraud_score_medium: f64,
-    pub fraud_score_high: f64,
-    /// fraud_event: score of an event Partner Center resolved as Fraud (the strongest evidence).
-    pub fraud_score_confirmed: f64,
-    /// linked_accounts: customers created at most this many days before A (inclusive) are new...
-    pub linked_new_days: i64,
-    /// ...and a caller, guest domain, client IP, domain pattern or sign-up shared by at least this
-    /// many new customers (and by no established one) links them.
-    pub linked_min_customers: u32,
-    /// Guest home domains that link nobody (free mail: many unrelated people use them).
-    pub linked_ignored_domains: Vec<String>,
-    /// high_risk_country: ISO country codes the partner treats as high-risk for online fraud
-    /// (empty: the signal is off).
-    pub high_risk_countries: Vec<String>,
-}
-
-impl Default for AnomalyConfig {
-    fn default() -> Self {
-        AnomalyConfig {
-            window_days: 7,
-            history_days: 90,
-            activity_min_history_days: 14,
-            burst_factor: 5.0,
-            burst_min_writes: 10,
-            baseline_floor: 1.0,
-            failed_factor: 5.0,
-            failed_min_count: 10,
-            multi_region_min_regions: 3,
-            privileged_roles: vec![
-                "Owner".to_string(),
-                "Contributor".to_string(),
-                "User Access Administrator".to_string(),
-            ],
-            payment_lookback_days: 180,
-            usage_before_payment_min_excess: 1000.0,
-            usage_before_payment_min_share: 0.8,
-            new_customer_days: 30,
-            new_customer_daily_spend: 200.0,
-            large_purchase_days: 7,
-            large_purchase_min_cost: 500.0,
-            fraud_score_low: 0.5,
-            fraud_score_medium: 1.0,
-            fraud_score_high: 1.5,
-            fraud_score_confirmed: 2.0,
-            linked_new_days: 30,
-            linked_min_customers: 3,
-            linked_ignored_domains: [
-                "gmail.com",
-                "outlook.com",
-                "hotmail.com",
-                "live.com",
-                "yahoo.com",
-                "icloud.com",
-                "proton.me",
-                "protonmail.com",
-                "gmx.de",
-                "web.de",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            high_risk_countries: vec![],
-        }
-    }
-}
+pub use config::AnomalyConfig;
+use feedback::apply_dispositions;
+pub use table::empty_anomalies;
+use table::union;
 
 /// Every family's signals in one table: concatenated, dispositions applied (SPEC 4.5), sorted by
 /// customer_id, family, signal, date, entity, reason, then the figures.
@@ -169,78 +70,10 @@ pub fn all_anomalies(
     )
 }
 
-/// An empty anomalies frame.
-pub fn empty_anomalies() -> LazyFrame {
-    an::DEF.empty().lazy()
-}
-
-/// Selects and casts the anomalies columns, in schema order.
-pub(crate) fn to_anomalies(lf: LazyFrame) -> LazyFrame {
-    let cols: Vec<Expr> = an::DEF
-        .schema()
-        .iter()
-        .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-        .collect();
-    lf.select(cols)
-}
-
-/// Concatenates frames that hold (at least) the anomalies columns, reduced to exactly those; an
-/// empty list gives an empty frame.
-pub(crate) fn union(parts: Vec<LazyFrame>) -> LazyFrame {
-    // The empty frame first makes the list non-empty, the only case concat rejects.
-    let mut all = vec![empty_anomalies()];
-    all.extend(parts.into_iter().map(to_anomalies));
-    concat(all, UnionArgs::default()).unwrap_or_else(|_| empty_anomalies())
-}
-
-/// A date as a literal expression of dtype Date.
-pub(crate) fn date_lit(d: NaiveDate) -> Expr {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    lit((d - epoch).num_days() as i32).cast(DataType::Date)
-}
-
-pub use crate::analysis::number_text;
-
-/// Expression: a Float64 number as text (see `number_text`); null stays null.
-pub(crate) fn num_text(e: Expr, decimals: usize) -> Expr {
-    e.cast(DataType::Float64).map(
-        move |c: Column| {
-            let ca = c.f64()?;
-            let out: StringChunked = ca
-                .iter()
-                .map(|v| v.map(|v| number_text(v, decimals)))
-                .collect();
-            Ok(out.with_name(c.name().clone()).into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-    )
-}
-
-/// Expression: an amount with thousands separators, 2 decimals and its currency: "3,212.40 USD".
-pub(crate) fn money_text(amount: Expr, currency: Expr) -> Expr {
-    concat_str(
-        [
-            num_text(amount, 2),
-            currency.fill_null(lit("(no currency)")),
-        ],
-        " ",
-        false,
-    )
-}
-
-/// Expression: a count as text with thousands separators.
-pub(crate) fn count_text(e: Expr) -> Expr {
-    num_text(e, 0)
-}
-
-/// Expression: a Date as ISO text.
-pub(crate) fn date_text(e: Expr) -> Expr {
-    e.dt().strftime("%Y-%m-%d")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::number_text;
 
     #[test]
     fn numbers_get_thousands_separators() {
@@ -263,76 +96,5 @@ mod tests {
         .unwrap();
         assert_eq!(df.height(), 0);
         assert_eq!(df.schema().as_ref(), &an::DEF.schema());
-    }
-}
-
-/// Builders and readers of tiny frames for the tests of the anomaly and risk modules.
-#[cfg(test)]
-pub(crate) mod testutil {
-    use polars::prelude::*;
-
-    use crate::schema::TableDef;
-
-    pub fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
-        chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-
-    /// A frame of table `def` from `df`: dates and timestamps given as "YYYY-MM-DD" text, other
-    /// columns cast to their schema dtype, absent columns null.
-    pub fn frame(def: &TableDef, df: DataFrame) -> LazyFrame {
-        let given = df.schema().clone();
-        let exprs: Vec<Expr> = def
-            .schema()
-            .iter()
-            .map(|(name, dtype)| match given.get(name) {
-                None => lit(NULL).cast(dtype.clone()).alias(name.clone()),
-                Some(DataType::String)
-                    if matches!(dtype, DataType::Date | DataType::Datetime(..)) =>
-                {
-                    col(name.clone())
-                        .str()
-                        .to_date(StrptimeOptions {
-                            format: Some("%Y-%m-%d".into()),
-                            ..Default::default()
-                        })
-                        .cast(dtype.clone())
-                }
-                Some(_) => col(name.clone()).cast(dtype.clone()),
-            })
-            .collect();
-        df.lazy().select(exprs)
-    }
-
-    pub fn strs(df: &DataFrame, name: &str) -> Vec<String> {
-        let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
-        c.str()
-            .unwrap()
-            .iter()
-            .map(|v| v.unwrap_or("<null>").to_string())
-            .collect()
-    }
-
-    pub fn f64s(df: &DataFrame, name: &str) -> Vec<f64> {
-        let c = df.column(name).unwrap().cast(&DataType::Float64).unwrap();
-        c.f64()
-            .unwrap()
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect()
-    }
-
-    pub fn bools(df: &DataFrame, name: &str) -> Vec<bool> {
-        df.column(name)
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .map(|v| v.unwrap())
-            .collect()
-    }
-
-    /// Rounds to 4 decimals so float figures compare exactly.
-    pub fn r4(v: f64) -> f64 {
-        (v * 10_000.0).round() / 10_000.0
     }
 }

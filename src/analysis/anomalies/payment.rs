@@ -15,7 +15,9 @@ use polars::prelude::*;
 use crate::analysis::exposure::unbilled_usage;
 use crate::analysis::{div_const, order_free_sum};
 
-use super::{count_text, date_lit, date_text, money_text, num_text, union, AnomalyConfig};
+use super::config::AnomalyConfig;
+use super::evidence::{count_text, date_text, money_text, num_text};
+use super::table::{date_lit, union};
 use crate::analysis::reasons::{
     FAMILY_PAYMENT, FAST_NEW_CUSTOMER, LARGE_PURCHASE, OVER_CREDIT_LIMIT, PREPAID_INSTRUMENT,
     UNVERIFIED, USAGE_BEFORE_PAYMENT,
@@ -241,6 +243,44 @@ fn fast_new_customer(
         ])
 }
 
+/// Working columns of large_purchase.
+const BOUGHT: &str = "_bought";
+const LAST: &str = "_last";
+const SINCE: &str = "_since";
+const NEW: &str = "_new";
+const PREPAID: &str = "_prepaid";
+const WHY: &str = "_why";
+
+/// What makes a large purchase's buyer a risk: new (created or first billed on SINCE), not
+/// verified, paying by prepaid card.
+fn large_purchase_buyer() -> Expr {
+    // The parts that apply, joined by ", " (concat_str skips the nulls).
+    concat_str(
+        [
+            when(col(NEW))
+                .then(concat_str(
+                    [
+                        when(col(cu::CREATED_DATE).is_not_null())
+                            .then(lit("created on "))
+                            .otherwise(lit("first billed on ")),
+                        date_text(col(SINCE)),
+                    ],
+                    "",
+                    false,
+                ))
+                .otherwise(lit(NULL).cast(DataType::String)),
+            when(col(cu::VERIFIED).eq(lit(false)))
+                .then(lit("not verified"))
+                .otherwise(lit(NULL).cast(DataType::String)),
+            when(col(PREPAID))
+                .then(lit("paying by prepaid card"))
+                .otherwise(lit(NULL).cast(DataType::String)),
+        ],
+        ", ",
+        true,
+    )
+}
+
 /// large_purchase: Purchase charges (`purchase_cost` of usage_daily::cost_per_customer_day) of
 /// at least `large_purchase_min_cost` in the last `large_purchase_days` days by a customer that is
 /// new, unverified or pays by prepaid card: buying a year of reserved GPUs with a stolen card is
@@ -255,12 +295,6 @@ fn large_purchase(
     as_of: NaiveDate,
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
-    const BOUGHT: &str = "_bought";
-    const LAST: &str = "_last";
-    const SINCE: &str = "_since";
-    const NEW: &str = "_new";
-    const PREPAID: &str = "_prepaid";
-    const WHY: &str = "_why";
     let from = as_of - Duration::days(cfg.large_purchase_days.max(1) - 1);
     let new_from = as_of - Duration::days(cfg.new_customer_days.max(0));
     let lookback = as_of - Duration::days(cfg.payment_lookback_days.max(0));
@@ -287,31 +321,7 @@ fn large_purchase(
     ]);
     let left = || JoinArgs::new(JoinType::Left);
     let since = coalesce(&[col(cu::CREATED_DATE), col(FIRST)]);
-    // The parts that apply, joined by ", " (concat_str skips the nulls).
-    let why = concat_str(
-        [
-            when(col(NEW))
-                .then(concat_str(
-                    [
-                        when(col(cu::CREATED_DATE).is_not_null())
-                            .then(lit("created on "))
-                            .otherwise(lit("first billed on ")),
-                        date_text(col(SINCE)),
-                    ],
-                    "",
-                    false,
-                ))
-                .otherwise(lit(NULL).cast(DataType::String)),
-            when(col(cu::VERIFIED).eq(lit(false)))
-                .then(lit("not verified"))
-                .otherwise(lit(NULL).cast(DataType::String)),
-            when(col(PREPAID))
-                .then(lit("paying by prepaid card"))
-                .otherwise(lit(NULL).cast(DataType::String)),
-        ],
-        ", ",
-        true,
-    );
+    let why = large_purchase_buyer();
     usage
         .clone()
         .filter(
@@ -470,9 +480,9 @@ fn over_credit_limit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{d, f64s, frame, r4, strs};
     use crate::analysis::usage_daily::cost_per_customer_day;
     use crate::schema::invoices as inv;
+    use crate::testutil::{d, f64s, frame, r4, strs};
 
     #[test]
     fn large_purchase_flags_new_unverified_and_prepaid_buyers_only() {

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::analysis::anomalies::{date_lit, to_anomalies};
+use crate::analysis::anomalies::table::{date_lit, to_anomalies};
 use crate::schema::{anomalies as an, dispositions as di};
 
 pub const VERDICT_LEGITIMATE: &str = "legitimate";
@@ -104,7 +104,7 @@ pub fn apply_dispositions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::anomalies::testutil::{bools, d, frame, strs};
+    use crate::testutil::{bools, d, frame, strs};
 
     pub(crate) fn anomalies(rows: &[(&str, &str, &str, f64, bool)]) -> LazyFrame {
         let df = df!(
