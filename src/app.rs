@@ -39,6 +39,7 @@ pub fn execute(cli: Cli) -> Result<u8> {
         Command::Query(args) => query(args, &mut progress),
         Command::Generate(args) => generate(args, &progress),
         Command::Init(args) => init(args),
+        Command::Cluster(args) => crate::cluster::role(args.role).map(|()| EXIT_OK),
     }
 }
 
@@ -111,6 +112,7 @@ fn run(args: RunArgs, progress: &mut Progress) -> Result<u8> {
         config,
         config_origin: args.input.config.clone(),
         pseudonym_key,
+        cluster: args.cluster.clone(),
     };
     let outcome = pipeline::run(&opts, progress)?;
     progress.note(&format!(

@@ -12,6 +12,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::analysis;
+use crate::cluster::{reductions, Engine as ReductionEngine};
 use crate::config::Config;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{self, FileInfo, Inputs};
@@ -37,6 +38,8 @@ pub struct RunOptions {
     pub config_origin: Option<PathBuf>,
     /// `--pseudonymize`: the HMAC key; every output is written with pseudonyms.
     pub pseudonym_key: Option<Vec<u8>>,
+    /// `--cluster df://HOST:PORT`: the reductions over usage rows run on that Ballista cluster.
+    pub cluster: Option<String>,
 }
 
 /// Per source: rows read, accepted and rejected (by reason), for validate and the manifest.
@@ -428,6 +431,8 @@ struct Manifest {
     inputs: Vec<ManifestInput>,
     outputs: Vec<ManifestOutput>,
     timings_seconds: BTreeMap<String, f64>,
+    /// Which engine computed the reductions over usage rows; on a cluster, its jobs.
+    reductions: crate::cluster::ReductionsRecord,
 }
 
 /// The manifest's line for every input file: rows read, accepted and rejected.
@@ -599,6 +604,18 @@ pub fn compute(
     config: &Config,
     progress: &mut Progress,
 ) -> Result<Computed> {
+    compute_with(input, as_of, config, &mut ReductionEngine::Local, progress)
+}
+
+/// [`compute`] with the reductions over usage rows on `engine` (see `cluster`): the local
+/// Polars plans, or the same reductions' SQL on a Ballista cluster. Everything else is the same.
+pub fn compute_with(
+    input: &InputSource,
+    as_of: Option<NaiveDate>,
+    config: &Config,
+    engine: &mut ReductionEngine,
+    progress: &mut Progress,
+) -> Result<Computed> {
     let ing = ingest(input, progress)?;
     check_rejected_share(&ing.sources, config.input.max_rejected_share)?;
     let as_of = resolve_as_of(&ing.inputs, as_of)?;
@@ -632,12 +649,26 @@ pub fn compute(
     );
     // What budgets, reconciliation, exposure and the payment signals read of usage, collected
     // once (see usage_daily::cost_per_customer_day): each read usage on its own before.
-    let customer_days = progress.stage("analyses: cost per customer and day", || {
-        collect_streaming(vec![analysis::usage_daily::cost_per_customer_day(
-            inputs.usage.clone(),
-        )])
-        .map(|mut v| v.remove(0).lazy())
-    })?;
+    let usage_file = ing
+        .staged_inputs
+        .get(schema::usage::TABLE)
+        .cloned()
+        .ok_or_else(|| Error::Internal("usage was not staged".into()))?;
+    let customer_days = progress.stage(
+        "analyses: cost per customer and day",
+        || -> Result<LazyFrame> {
+            match engine.remote(&reductions::customer_days_sql(), &usage_file)? {
+                Some(df) => reductions::customer_days(df.lazy())
+                    .collect()
+                    .stage("cost per customer and day")
+                    .map(|df| df.lazy()),
+                None => collect_streaming(vec![analysis::usage_daily::cost_per_customer_day(
+                    inputs.usage.clone(),
+                )])
+                .map(|mut v| v.remove(0).lazy()),
+            }
+        },
+    )?;
     let budget_status = analysis::budgets::budget_status(
         customer_days.clone(),
         inputs.budgets.clone(),
@@ -650,9 +681,13 @@ pub fn compute(
     // category and day): it is streamed to a file beside the staged usage, never held in memory,
     // and written to the output as a copy of that file.
     let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
-    progress.stage("analyses: usage_daily", || {
+    progress.stage("analyses: usage_daily", || -> Result<()> {
+        let daily = match engine.remote(&reductions::usage_daily_sql(as_of), &usage_file)? {
+            Some(df) => reductions::usage_daily(df.lazy()),
+            None => analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+        };
         output::sink_parquet(
-            analysis::usage_daily::usage_daily(inputs.usage.clone(), as_of),
+            daily,
             &daily_file,
             output::TABLE_COMPRESSION,
             None,
@@ -863,6 +898,12 @@ pub fn compute(
 
 /// `billrisk run`.
 pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
+    // The engine of the reductions, chosen here once: with --cluster, usage and activity must be
+    // converted files, and a scheduler that cannot be reached fails the run before any reading.
+    if opts.cluster.is_some() {
+        crate::cluster::check_converted(&opts.input)?;
+    }
+    let mut engine = ReductionEngine::connect(opts.cluster.as_deref())?;
     let staging = Staging::begin(&opts.out)?;
     let Computed {
         as_of,
@@ -870,7 +911,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         mut tables,
         inputs: mut input_tables,
         mut staged,
-    } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
+    } = compute_with(&opts.input, opts.as_of, &opts.config, &mut engine, progress)?;
     // Staged tables are copied into the output, except when names must be replaced first:
     // pseudonymizing reads and rewrites every table in memory.
     let mut staged_inputs = ing.staged_inputs.clone();
@@ -973,6 +1014,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
             .iter()
             .map(|(k, v)| (k.clone(), (v.as_secs_f64() * 1000.0).round() / 1000.0))
             .collect(),
+        reductions: engine.record(),
     };
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::Internal(format!("manifest: {e}")))?;

@@ -6,6 +6,9 @@ mod common;
 mod atomic_output;
 mod bad_input;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
+mod cluster_flag;
 mod converted_inputs;
 mod ingest_quirks;
 mod pseudonymize;
