@@ -249,8 +249,10 @@ fn an_executor_killed_mid_job_fails_over_or_fails_the_run_cleanly() {
     let err = std::fs::read_to_string(w.path("run.err")).unwrap();
     if status.success() {
         // Failed over to the other executor: the same tables.
+        eprintln!("the run failed over to the other executor");
         assert_same_outputs(&w, "local", "cl");
     } else {
+        eprintln!("the run failed cleanly: {err}");
         assert_eq!(status.code(), Some(1), "{err}");
         assert!(err.contains(&cluster.url()), "{err}");
         // --out untouched.
@@ -357,5 +359,36 @@ fn a_scheduler_without_executors_fails_the_run() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("no executor is registered"), "{err}");
     assert!(!w.path("out").exists());
+    drop(cluster);
+}
+
+#[test]
+fn a_job_that_does_not_finish_in_time_fails_the_run_and_never_falls_back_to_local() {
+    let w = Workdir::new();
+    minimal_inputs(&w, "in");
+    w.cmd()
+        .args(["ingest", "--input", "in", "--out", "conv"])
+        .assert()
+        .success();
+    let cluster = Cluster::start(&w, 1);
+    w.write("out/keep.txt", "x");
+    let out = w
+        .cmd()
+        .args(["run", "--input", "conv", "--out", "out"])
+        .args(["--cluster", &cluster.url()])
+        .env("BILLRISK_CLUSTER_JOB_TIMEOUT", "0")
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains(&format!(
+            "cluster {}: the cost_per_customer_day job",
+            cluster.url()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("did not finish within 0 s"), "{err}");
+    assert!(w.path("out/keep.txt").exists());
+    assert!(!w.path("out/manifest.json").exists());
     drop(cluster);
 }
