@@ -31,6 +31,7 @@ pub fn execute(cli: Cli) -> Result<u8> {
         CommandSettings::Query(settings) => query(settings, &mut progress),
         CommandSettings::Generate(spec) => generate(spec, &progress),
         CommandSettings::Init(out) => init(out),
+        CommandSettings::Cluster(role) => crate::cluster::role(role).map(|()| EXIT_OK),
     }
 }
 

@@ -57,6 +57,41 @@ pub enum Command {
         after_help = "Examples:\n  billrisk init > billrisk.toml\n  billrisk init --out billrisk.toml"
     )]
     Init(InitArgs),
+    /// Run a role of a Ballista cluster for `billrisk run --cluster` (a build with the cluster
+    /// feature).
+    #[command(
+        after_help = "Examples:\n  billrisk cluster scheduler --bind 0.0.0.0:50050\n  billrisk cluster executor --scheduler sched.example:50050 --bind 0.0.0.0:50051 --concurrency 8\n  billrisk run --cluster df://sched.example:50050 --input /shared/checked --out out/\n\nAn executor serves Arrow Flight on its --bind port and task gRPC on the next port."
+    )]
+    Cluster(ClusterArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    pub role: ClusterRole,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClusterRole {
+    /// The scheduler: takes jobs from `billrisk run --cluster` and hands tasks to executors.
+    Scheduler {
+        /// Address and port to listen on (gRPC and the REST API).
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:50050")]
+        bind: String,
+    },
+    /// An executor: runs tasks of the scheduler's jobs over the converted Parquet files (which
+    /// it must be able to read at the same paths as the client).
+    Executor {
+        /// The scheduler's address and port.
+        #[arg(long, value_name = "ADDR:PORT")]
+        scheduler: String,
+        /// Address and port of Arrow Flight; task gRPC takes the next port.
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:50051")]
+        bind: String,
+        /// Task slots (tasks run at once). Default: the cores of this machine.
+        #[arg(long, value_name = "N")]
+        concurrency: Option<usize>,
+    },
 }
 
 pub use crate::tier::Tier;
@@ -107,6 +142,11 @@ pub struct RunArgs {
     /// the same key gives the same pseudonyms run after run).
     #[arg(long, value_name = "FILE", requires = "pseudonymize")]
     pub pseudonym_key_file: Option<PathBuf>,
+    /// Run the reductions over raw usage rows on a Ballista cluster (`billrisk cluster
+    /// scheduler`); --input must be a folder converted with `billrisk ingest`, at a path the
+    /// executors can read. Needs a build with the cluster feature.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

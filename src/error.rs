@@ -90,6 +90,16 @@ pub enum Error {
         source: polars::error::PolarsError,
     },
 
+    /// `--cluster` with an export among usage and activity that `billrisk ingest` did not convert.
+    #[error("{path} is an export, not a converted file: with --cluster, usage and activity must come from files `billrisk ingest` wrote (the executors read them as they are); run `billrisk ingest --input <exports> --out <folder>` first and run from that folder")]
+    NotConverted { path: PathBuf },
+
+    /// `--cluster` or a `billrisk cluster` role: the scheduler could not be reached, an executor
+    /// was lost, a job failed, the versions differ. Names the address and what happened; a run
+    /// never falls back to the local engine.
+    #[error("cluster {address}: {message}")]
+    Cluster { address: String, message: String },
+
     /// Anything else that is billrisk's fault, not the user's.
     #[error("internal error (this is a bug in billrisk, please report it): {0}")]
     Internal(String),
@@ -119,6 +129,9 @@ impl Error {
             ),
             Error::PreviousRun { .. } => Some(
                 "--previous takes the --out folder of an earlier `billrisk run`; --no-previous runs without comparing",
+            ),
+            Error::Cluster { .. } => Some(
+                "nothing was written; check the scheduler (`billrisk cluster scheduler`) and its executors, or run without --cluster to compute locally",
             ),
             _ => None,
         }

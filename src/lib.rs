@@ -25,6 +25,7 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod environment;
 pub mod error;

@@ -42,6 +42,8 @@ pub enum CommandSettings {
     Generate(GenerateSpec),
     /// `billrisk init`: where to write the default config (None: standard output).
     Init(Option<PathBuf>),
+    /// `billrisk cluster scheduler|executor`: a role of a Ballista cluster.
+    Cluster(crate::cli::ClusterRole),
 }
 
 /// Where the inputs come from and how to read them (run, validate, query without --out).
@@ -107,6 +109,7 @@ impl Settings {
             Command::Query(args) => CommandSettings::Query(QuerySettings::resolve(args)?),
             Command::Generate(args) => CommandSettings::Generate(generate_spec(args)?),
             Command::Init(InitArgs { out }) => CommandSettings::Init(out),
+            Command::Cluster(crate::cli::ClusterArgs { role }) => CommandSettings::Cluster(role),
         };
         Ok(Settings { verbosity, command })
     }
@@ -145,6 +148,7 @@ impl RunSettings {
             no_previous,
             pseudonymize,
             pseudonym_key_file,
+            cluster,
         } = args;
         let InputSettings {
             source,
@@ -170,6 +174,7 @@ impl RunSettings {
                 pseudonym_key,
                 previous,
                 no_previous,
+                cluster,
             },
             fail_on,
             fail_on_new,

@@ -7,6 +7,9 @@ mod atomic_output;
 mod bad_input;
 mod changes;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
+mod cluster_flag;
 mod converted_inputs;
 mod ingest_quirks;
 mod pseudonymize;

@@ -108,6 +108,18 @@ impl Reader {
     }
 }
 
+/// The files of `input` that may hold one of `tables` and are not canonical (`billrisk ingest`
+/// did not write them), in discovery order: what `--cluster` refuses (see `cluster`).
+pub fn unconverted(input: &Path, tables: &[&str]) -> Result<Vec<PathBuf>> {
+    Ok(discover(input)?
+        .into_iter()
+        .filter(|f| {
+            !matches!(f.reader, Reader::Canonical(_)) && tables.iter().any(|t| f.reader.may_hold(t))
+        })
+        .map(|f| f.path)
+        .collect())
+}
+
 /// A file found in the input folder.
 #[derive(Debug, Clone)]
 pub struct Found {

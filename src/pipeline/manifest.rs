@@ -64,6 +64,8 @@ struct Manifest {
     /// The run compared with; null without one.
     previous_run: Option<ManifestPrevious>,
     timings_seconds: BTreeMap<String, f64>,
+    /// Which engine computed the reductions over usage rows; on a cluster, its jobs.
+    reductions: crate::cluster::ReductionsRecord,
 }
 
 /// The manifest's line for every input file: rows read, accepted and rejected.
@@ -107,6 +109,8 @@ pub struct RunFacts<'a> {
     pub previous: Option<&'a PreviousRun>,
     /// Rows of the changes table.
     pub changes: u64,
+    /// Which engine computed the reductions over usage rows; on a cluster, its jobs.
+    pub reductions: crate::cluster::ReductionsRecord,
 }
 
 /// Writes a run's manifest.json into `root` (the staging folder).
@@ -141,6 +145,7 @@ pub fn write_run_manifest(
             .iter()
             .map(|(k, v)| (k.clone(), (v.as_secs_f64() * 1000.0).round() / 1000.0))
             .collect(),
+        reductions: facts.reductions,
     };
     write_json(root, &manifest)
 }

@@ -29,8 +29,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::cluster::{reductions, Engine as ReductionEngine};
 use crate::config::Config;
-use crate::error::{PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::output::{self, Staging};
 use crate::progress::Progress;
 
@@ -62,6 +63,8 @@ pub struct RunOptions {
     pub previous: Option<PathBuf>,
     /// `--no-previous`: compare with nothing.
     pub no_previous: bool,
+    /// `--cluster df://HOST:PORT`: the reductions over usage rows run on that Ballista cluster.
+    pub cluster: Option<String>,
 }
 
 /// What a successful run reports back to main.
@@ -96,6 +99,18 @@ pub fn compute(
     config: &Config,
     progress: &mut Progress,
 ) -> Result<Computed> {
+    compute_with(input, as_of, config, &mut ReductionEngine::Local, progress)
+}
+
+/// [`compute`] with the reductions over usage rows on `engine` (see `cluster`): the local
+/// Polars plans, or the same reductions' SQL on a Ballista cluster. Everything else is the same.
+pub fn compute_with(
+    input: &InputSource,
+    as_of: Option<NaiveDate>,
+    config: &Config,
+    engine: &mut ReductionEngine,
+    progress: &mut Progress,
+) -> Result<Computed> {
     let ing = ingest(input, progress)?;
     check_rejected_share(&ing.sources, config.input.max_rejected_share)?;
     let as_of = resolve_as_of(&ing.inputs, as_of)?;
@@ -104,12 +119,31 @@ pub fn compute(
 
     // The row-scaling reductions of usage first (see collect.rs), then the three phases of
     // plan.rs.
-    let customer_days = progress.stage("analyses: cost per customer and day", || {
-        collect::customer_days(&inputs.usage)
-    })?;
+    let usage_file = ing
+        .staged_inputs
+        .get(crate::schema::usage::TABLE)
+        .cloned()
+        .ok_or_else(|| Error::Internal("usage was not staged".into()))?;
+    let customer_days = progress.stage(
+        "analyses: cost per customer and day",
+        || -> Result<LazyFrame> {
+            match engine.remote(&reductions::customer_days_sql(), &usage_file)? {
+                Some(df) => reductions::customer_days(df.lazy())
+                    .collect()
+                    .stage("cost per customer and day")
+                    .map(|df| df.lazy()),
+                None => collect::customer_days(&inputs.usage),
+            }
+        },
+    )?;
     let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
-    progress.stage("analyses: usage_daily", || {
-        collect::usage_daily(&inputs.usage, as_of, &daily_file)
+    progress.stage("analyses: usage_daily", || -> Result<()> {
+        match engine.remote(&reductions::usage_daily_sql(as_of), &usage_file)? {
+            Some(df) => {
+                collect::reduce_to_file(reductions::usage_daily(df.lazy()), &daily_file, "analyses")
+            }
+            None => collect::usage_daily(&inputs.usage, as_of, &daily_file),
+        }
     })?;
     let mut phase1 = progress.stage("analyses: aging, budgets, signals", || {
         let [summary, round_the_clock, gpu_daily] =
@@ -209,6 +243,15 @@ pub fn query_tables(
 
 /// `billrisk run`.
 pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
+    // The engine of the reductions, chosen here once: with --cluster, usage and activity must be
+    // converted files, and a scheduler that cannot be reached fails the run before any reading.
+    if opts.cluster.is_some() {
+        crate::cluster::check_converted(match &opts.input {
+            InputSource::Folder(dir) => Some(dir.as_path()),
+            InputSource::Bundled => None,
+        })?;
+    }
+    let mut engine = ReductionEngine::connect(opts.cluster.as_deref())?;
     let staging = Staging::begin(&opts.out)?;
     // SPEC 4.6: the run to compare with is read before anything is written (a wrong or damaged
     // one fails the run with --out untouched), and before --out is replaced.
@@ -224,7 +267,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         ingested: ing,
         tables,
         inputs: mut input_tables,
-    } = compute(&opts.input, opts.as_of, &opts.config, progress)?;
+    } = compute_with(&opts.input, opts.as_of, &opts.config, &mut engine, progress)?;
     let previous = previous::checked_previous(previous, as_of, &opts.config, progress)?;
     let mut tables = progress.stage("changes since the previous run", || {
         compare_with_previous(tables, previous.as_ref(), &opts.config)
@@ -256,6 +299,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
         ingested: &ing,
         previous: previous.as_ref(),
         changes: tables.changes.height() as u64,
+        reductions: engine.record(),
     };
     manifest::write_run_manifest(&root, facts, outputs, progress)?;
     output::fault_point("manifest")?;
