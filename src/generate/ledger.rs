@@ -288,8 +288,22 @@ pub struct Ledger {
 /// The receivables ledger: one invoice per customer and past service month, credit notes, and
 /// the payments each customer's behaviour produces, up to an export taken a week after `end`.
 pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
-    let months = ledger_months(w);
     let export_date = w.end + Duration::days(7);
+    let invoices = invoices(w, daily, export_date);
+    let mut payments = Vec::new();
+    for c in &w.customers {
+        customer_payments(w, c, &invoices, export_date, &mut payments);
+    }
+    payments.sort_by(|a, b| {
+        (a.date, a.customer, &a.invoice_id).cmp(&(b.date, b.customer, &b.invoice_id))
+    });
+    Ledger { invoices, payments }
+}
+
+/// The invoices (one per customer and past service month) and credit notes, sorted by issue date
+/// and numbered.
+fn invoices(w: &World, daily: &[Vec<f64>], export_date: NaiveDate) -> Vec<Invoice> {
+    let months = ledger_months(w);
     let mut invoices: Vec<Invoice> = Vec::new();
     for c in &w.customers {
         let mut rng = rng_for(w.seed, stream::LEDGER, c.index as u64);
@@ -345,121 +359,121 @@ pub fn ledger(w: &World, daily: &[Vec<f64>]) -> Ledger {
         };
     }
 
-    let mut payments = Vec::new();
-    for c in &w.customers {
-        let mut rng = rng_for(w.seed, stream::LEDGER, 1 << 40 | c.index as u64);
-        let mine: Vec<&Invoice> = invoices.iter().filter(|i| i.customer == c.index).collect();
-        let regular: Vec<&&Invoice> = mine.iter().filter(|i| i.amount > 0.0).collect();
-        let n = regular.len();
-        for (k, inv) in regular.iter().enumerate() {
-            let mut pay = |date: NaiveDate, amount: f64, id: String, currency: &'static str| {
-                if date <= export_date {
-                    payments.push(Payment {
-                        customer: c.index,
-                        invoice_id: id,
-                        date: date.max(inv.issue),
-                        amount: round_to(amount, 2),
-                        currency,
-                        instrument: c.instrument,
-                    });
-                }
-            };
-            let due = inv.due;
-            let date = match c.scenario {
-                Scenario::ChronicNonPayer => {
-                    if due < w.end - Duration::days(160) {
-                        pay(
-                            due - Duration::days(rng.random_range(0..=5)),
-                            inv.amount,
-                            inv.id.clone(),
-                            inv.currency,
-                        );
-                    }
-                    continue;
-                }
-                Scenario::StolenCard => continue,
-                // ~45-50 days late: at any as-of date one invoice usually sits in 31-60 days past due.
-                Scenario::LatePayer => due + Duration::days(rng.random_range(46..=50)),
-                _ => match c.pay_style {
-                    super::world::PayStyle::Prompt => {
-                        due - Duration::days(rng.random_range(0..=12))
-                    }
-                    super::world::PayStyle::AroundDue => {
-                        due + Duration::days(rng.random_range(-5..=5))
-                    }
-                    super::world::PayStyle::Late => due + Duration::days(rng.random_range(3..=20)),
-                },
-            };
-            let second_last = n >= 2 && k == n - 2;
-            match c.role {
-                Role::Overpayment if second_last => {
-                    pay(date, inv.amount + 25.0, inv.id.clone(), inv.currency)
-                }
-                Role::UnknownInvoice if second_last => {
-                    pay(date, inv.amount, format!("{}-A", inv.id), inv.currency)
-                }
-                Role::ForeignPayment if second_last => {
-                    // Paid in USD against a GBP invoice: cannot apply, becomes unapplied credit.
-                    let usd = inv.amount * w.fx(inv.currency, date);
-                    pay(date, usd, inv.id.clone(), "USD")
-                }
-                Role::Partial if second_last => {
-                    pay(date, inv.amount * 0.6, inv.id.clone(), inv.currency)
-                }
-                _ if c.scenario == Scenario::Normal && rng.random_bool(0.04) => {
-                    // Paid in two instalments; the second may fall after the export.
-                    let first = round_to(inv.amount * 0.5, 2);
-                    pay(date, first, inv.id.clone(), inv.currency);
+    invoices
+}
+
+/// The payments of customer `c` up to the export: by its scenario, payment style and role.
+fn customer_payments(
+    w: &World,
+    c: &Customer,
+    invoices: &[Invoice],
+    export_date: NaiveDate,
+    payments: &mut Vec<Payment>,
+) {
+    let mut rng = rng_for(w.seed, stream::LEDGER, 1 << 40 | c.index as u64);
+    let mine: Vec<&Invoice> = invoices.iter().filter(|i| i.customer == c.index).collect();
+    let regular: Vec<&&Invoice> = mine.iter().filter(|i| i.amount > 0.0).collect();
+    let n = regular.len();
+    for (k, inv) in regular.iter().enumerate() {
+        let mut pay = |date: NaiveDate, amount: f64, id: String, currency: &'static str| {
+            if date <= export_date {
+                payments.push(Payment {
+                    customer: c.index,
+                    invoice_id: id,
+                    date: date.max(inv.issue),
+                    amount: round_to(amount, 2),
+                    currency,
+                    instrument: c.instrument,
+                });
+            }
+        };
+        let due = inv.due;
+        let date = match c.scenario {
+            Scenario::ChronicNonPayer => {
+                if due < w.end - Duration::days(160) {
                     pay(
-                        date + Duration::days(rng.random_range(15..=30)),
-                        inv.amount - first,
+                        due - Duration::days(rng.random_range(0..=5)),
+                        inv.amount,
                         inv.id.clone(),
                         inv.currency,
                     );
                 }
-                _ => pay(date, inv.amount, inv.id.clone(), inv.currency),
+                continue;
             }
-        }
+            Scenario::StolenCard => continue,
+            // ~45-50 days late: at any as-of date one invoice usually sits in 31-60 days past due.
+            Scenario::LatePayer => due + Duration::days(rng.random_range(46..=50)),
+            _ => match c.pay_style {
+                super::world::PayStyle::Prompt => due - Duration::days(rng.random_range(0..=12)),
+                super::world::PayStyle::AroundDue => due + Duration::days(rng.random_range(-5..=5)),
+                super::world::PayStyle::Late => due + Duration::days(rng.random_range(3..=20)),
+            },
+        };
+        let second_last = n >= 2 && k == n - 2;
         match c.role {
-            Role::Unapplied => payments.push(Payment {
-                customer: c.index,
-                invoice_id: String::new(),
-                date: w.end - Duration::days(20),
-                amount: 150.0,
-                currency: c.currency,
-                instrument: c.instrument,
-            }),
-            Role::CreditRefund => {
-                if let Some(cn) = mine.iter().find(|i| i.amount < 0.0) {
-                    let date = cn.issue + Duration::days(5);
-                    payments.push(Payment {
-                        customer: c.index,
-                        invoice_id: cn.id.clone(),
-                        date,
-                        amount: cn.amount,
-                        currency: cn.currency,
-                        instrument: "bank_transfer",
-                    });
-                }
+            Role::Overpayment if second_last => {
+                pay(date, inv.amount + 25.0, inv.id.clone(), inv.currency)
             }
-            _ => {}
-        }
-        if c.scenario == Scenario::StolenCard {
-            // One small card top-up against fast usage.
-            payments.push(Payment {
-                customer: c.index,
-                invoice_id: String::new(),
-                date: c.created + Duration::days(1),
-                amount: 50.0,
-                currency: c.currency,
-                instrument: "prepaid_card",
-            });
+            Role::UnknownInvoice if second_last => {
+                pay(date, inv.amount, format!("{}-A", inv.id), inv.currency)
+            }
+            Role::ForeignPayment if second_last => {
+                // Paid in USD against a GBP invoice: cannot apply, becomes unapplied credit.
+                let usd = inv.amount * w.fx(inv.currency, date);
+                pay(date, usd, inv.id.clone(), "USD")
+            }
+            Role::Partial if second_last => {
+                pay(date, inv.amount * 0.6, inv.id.clone(), inv.currency)
+            }
+            _ if c.scenario == Scenario::Normal && rng.random_bool(0.04) => {
+                // Paid in two instalments; the second may fall after the export.
+                let first = round_to(inv.amount * 0.5, 2);
+                pay(date, first, inv.id.clone(), inv.currency);
+                pay(
+                    date + Duration::days(rng.random_range(15..=30)),
+                    inv.amount - first,
+                    inv.id.clone(),
+                    inv.currency,
+                );
+            }
+            _ => pay(date, inv.amount, inv.id.clone(), inv.currency),
         }
     }
-    payments.sort_by(|a, b| {
-        (a.date, a.customer, &a.invoice_id).cmp(&(b.date, b.customer, &b.invoice_id))
-    });
-    Ledger { invoices, payments }
+    match c.role {
+        Role::Unapplied => payments.push(Payment {
+            customer: c.index,
+            invoice_id: String::new(),
+            date: w.end - Duration::days(20),
+            amount: 150.0,
+            currency: c.currency,
+            instrument: c.instrument,
+        }),
+        Role::CreditRefund => {
+            if let Some(cn) = mine.iter().find(|i| i.amount < 0.0) {
+                let date = cn.issue + Duration::days(5);
+                payments.push(Payment {
+                    customer: c.index,
+                    invoice_id: cn.id.clone(),
+                    date,
+                    amount: cn.amount,
+                    currency: cn.currency,
+                    instrument: "bank_transfer",
+                });
+            }
+        }
+        _ => {}
+    }
+    if c.scenario == Scenario::StolenCard {
+        // One small card top-up against fast usage.
+        payments.push(Payment {
+            customer: c.index,
+            invoice_id: String::new(),
+            date: c.created + Duration::days(1),
+            amount: 50.0,
+            currency: c.currency,
+            instrument: "prepaid_card",
+        });
+    }
 }
 
 pub fn write_receivables(w: &World, out: &Path, l: &Ledger) -> Result<Vec<GeneratedFile>> {

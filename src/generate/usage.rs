@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
-use super::world::{add_months, first_of_month, rated, MeterKind, World};
+use super::world::{add_months, first_of_month, rated, Customer, MeterKind, MeterUse, World};
 use super::{create_file, csv_field, io_err, GeneratedFile};
 use crate::error::{Error, Result};
 
@@ -211,7 +211,6 @@ fn write_one(world: &World, out: &Path, f: &UsageFile, parquet: bool) -> Result<
     let n = world.customers.len();
     let (lo, hi) = (f.part * n / f.parts, (f.part + 1) * n / f.parts);
     let month_end = add_months(f.month, 1).pred_opt().unwrap_or(f.month);
-    let padded = f.quirk != Quirk::NonPadded;
     let invoice = if f.billed {
         invoice_number(f.month)
     } else {
@@ -272,71 +271,19 @@ fn write_one(world: &World, out: &Path, f: &UsageFile, parquet: bool) -> Result<
                 if q <= 0.0 {
                     continue;
                 }
-                let m = &world.meters[u.meter];
-                let (_, pricing, billing) = rated(q, m.price, rate);
-                let sub = &c.subs[u.sub];
-                for s in fields.iter_mut() {
-                    s.clear();
-                }
-                fields[0].push_str(&world.partner_id);
-                fields[1].push_str(world.partner_name);
-                fields[2].push_str(&c.id);
-                fields[3].push_str(&c.name);
-                fields[4].push_str(&c.domain);
-                fields[5].push_str(c.country);
-                fields[6].push_str(world.mpn_id);
-                fields[8].push_str(&invoice);
-                fields[9].push_str("DZH318Z0BPS6");
-                fields[10].push_str("0001");
-                fields[11].push_str("DZH318Z0BNZP");
-                fields[12].push_str("Azure plan");
-                fields[13].push_str("Azure plan");
-                fields[14].push_str("Microsoft");
-                fields[16].push_str("Azure plan");
-                fields[17].push_str(&c.plan_id);
-                fmt_date(&mut fields[18], f.month, padded);
-                fmt_date(&mut fields[19], month_end, padded);
-                if f.quirk == Quirk::LegacyTime {
-                    fields[18].push_str(" 00:00");
-                    fields[19].push_str(" 23:59");
-                }
-                fmt_date(&mut fields[20], *date, padded);
-                fields[21].push_str(m.unit);
-                fields[22].push_str(m.category);
-                fields[23].push_str(&m.id);
-                fields[24].push_str(m.sub_category);
-                fields[25].push_str(m.name);
-                fields[26].push_str(super::world::region_display(u.region));
-                fields[27].push_str(m.unit);
-                fields[28].push_str(u.region);
-                fields[29].push_str(&u.consumed_service);
-                fields[30].push_str(&u.resource_group);
-                fields[31].push_str(&u.resource_uri);
-                fields[32].push_str("Usage");
-                fmt_money(&mut fields[33], m.price);
-                if !parquet && (rows + c.index as u64).is_multiple_of(173) {
-                    // The apostrophe guard some tools add against spreadsheet formulas.
-                    fields[34].push('\'');
-                }
-                {
-                    use std::fmt::Write as _;
-                    let _ = write!(fields[34], "{q:.6}");
-                }
-                fields[35].push_str(m.unit);
-                fmt_money(&mut fields[36], billing);
-                fields[37].push_str(c.currency);
-                fmt_money(&mut fields[38], pricing);
-                fields[39].push_str("USD");
-                fields[42].push_str(&u.tags);
-                additional_info(&mut fields[43], m.kind, m.name, u.region);
-                fmt_money(&mut fields[44], m.price);
-                fmt_money(&mut fields[45], rate);
-                fmt_date(&mut fields[46], f.month, padded);
-                fields[47].push_str(&sub.id);
-                fields[48].push_str(&sub.name);
-                fields[49].push('0');
-                fields[50].push('0');
-                fields[51].push_str("None");
+                let apostrophe = !parquet && (rows + c.index as u64).is_multiple_of(173);
+                let row = Row {
+                    world,
+                    file: f,
+                    customer: c,
+                    meter_use: u,
+                    date: *date,
+                    qty: q,
+                    rate,
+                    invoice: &invoice,
+                    month_end,
+                };
+                row.fill(&mut fields, apostrophe);
                 rows += 1;
                 if let Some(s) = sink.as_mut() {
                     line.clear();
@@ -361,6 +308,93 @@ fn write_one(world: &World, out: &Path, f: &UsageFile, parquet: bool) -> Result<
         None => write_parquet(&path, columns)?,
     }
     Ok(GeneratedFile { path, rows })
+}
+
+/// One usage row to render: a customer's use of a meter on a day, in one file.
+struct Row<'a> {
+    world: &'a World,
+    file: &'a UsageFile,
+    customer: &'a Customer,
+    meter_use: &'a MeterUse,
+    date: NaiveDate,
+    qty: f64,
+    rate: f64,
+    invoice: &'a str,
+    month_end: NaiveDate,
+}
+
+impl Row<'_> {
+    /// Clears and fills the 55 fields of the row (in `USAGE_COLUMNS` order).
+    /// `apostrophe`: the quantity carries the apostrophe guard some tools add against
+    /// spreadsheet formulas.
+    fn fill(&self, fields: &mut [String], apostrophe: bool) {
+        let padded = self.file.quirk != Quirk::NonPadded;
+        let m = &self.world.meters[self.meter_use.meter];
+        let (_, pricing, billing) = rated(self.qty, m.price, self.rate);
+        let sub = &self.customer.subs[self.meter_use.sub];
+        for s in fields.iter_mut() {
+            s.clear();
+        }
+        fields[0].push_str(&self.world.partner_id);
+        fields[1].push_str(self.world.partner_name);
+        fields[2].push_str(&self.customer.id);
+        fields[3].push_str(&self.customer.name);
+        fields[4].push_str(&self.customer.domain);
+        fields[5].push_str(self.customer.country);
+        fields[6].push_str(self.world.mpn_id);
+        fields[8].push_str(self.invoice);
+        fields[9].push_str("DZH318Z0BPS6");
+        fields[10].push_str("0001");
+        fields[11].push_str("DZH318Z0BNZP");
+        fields[12].push_str("Azure plan");
+        fields[13].push_str("Azure plan");
+        fields[14].push_str("Microsoft");
+        fields[16].push_str("Azure plan");
+        fields[17].push_str(&self.customer.plan_id);
+        fmt_date(&mut fields[18], self.file.month, padded);
+        fmt_date(&mut fields[19], self.month_end, padded);
+        if self.file.quirk == Quirk::LegacyTime {
+            fields[18].push_str(" 00:00");
+            fields[19].push_str(" 23:59");
+        }
+        fmt_date(&mut fields[20], self.date, padded);
+        fields[21].push_str(m.unit);
+        fields[22].push_str(m.category);
+        fields[23].push_str(&m.id);
+        fields[24].push_str(m.sub_category);
+        fields[25].push_str(m.name);
+        fields[26].push_str(super::world::region_display(self.meter_use.region));
+        fields[27].push_str(m.unit);
+        fields[28].push_str(self.meter_use.region);
+        fields[29].push_str(&self.meter_use.consumed_service);
+        fields[30].push_str(&self.meter_use.resource_group);
+        fields[31].push_str(&self.meter_use.resource_uri);
+        fields[32].push_str("Usage");
+        fmt_money(&mut fields[33], m.price);
+        if apostrophe {
+            // The apostrophe guard some tools add against spreadsheet formulas.
+            fields[34].push('\'');
+        }
+        {
+            use std::fmt::Write as _;
+            let _ = write!(fields[34], "{:.6}", self.qty);
+        }
+        fields[35].push_str(m.unit);
+        fmt_money(&mut fields[36], billing);
+        fields[37].push_str(self.customer.currency);
+        fmt_money(&mut fields[38], pricing);
+        fields[39].push_str("USD");
+        fields[42].push_str(&self.meter_use.tags);
+        additional_info(&mut fields[43], m.kind, m.name, self.meter_use.region);
+        fmt_money(&mut fields[44], m.price);
+        fmt_money(&mut fields[45], self.rate);
+        fmt_date(&mut fields[46], self.file.month, padded);
+        fields[47].push_str(&sub.id);
+        fields[48].push_str(&sub.name);
+        fields[49].push('0');
+        fields[50].push('0');
+        fields[51].push_str("None");
+    }
 }
 
 fn additional_info(buf: &mut String, kind: MeterKind, name: &str, region: &str) {

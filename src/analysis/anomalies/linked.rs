@@ -80,7 +80,18 @@ pub fn linked_accounts(
 ) -> LazyFrame {
     let new_from = as_of - Duration::days(cfg.linked_new_days.max(1) - 1);
     let from = as_of - Duration::days(cfg.window_days.max(1) - 1 + cfg.history_days.max(0));
-    let custs = super::payment::unique_customers(customers)
+    let custs = customers_with_is_new(customers, new_from, as_of);
+    let events = key_events(activity, from, as_of);
+    let keys = link_keys(events, custs.clone(), cfg);
+    let min = cfg.linked_min_customers.max(2);
+    let links = shared_links(keys, min);
+    let best = strongest_links(links, custs);
+    linked_rows(best, min, new_from)
+}
+
+/// The customers (one row each) with `IS_NEW`: created from `new_from` up to A.
+fn customers_with_is_new(customers: LazyFrame, new_from: NaiveDate, as_of: NaiveDate) -> LazyFrame {
+    super::payment::unique_customers(customers)
         .select([
             col(cu::CUSTOMER_ID),
             col(cu::CUSTOMER_NAME),
@@ -94,8 +105,13 @@ pub fn linked_accounts(
                 .fill_null(lit(false))
                 .alias(IS_NEW),
         )
-        .cache();
-    let events = activity
+        .cache()
+}
+
+/// The events from `from` up to A with a customer (else the lower-case tenant), their day, and
+/// their operation, caller and client IP in lower case.
+fn key_events(activity: LazyFrame, from: NaiveDate, as_of: NaiveDate) -> LazyFrame {
+    activity
         .with_columns([
             coalesce(&[
                 blank_to_null(col(act::CUSTOMER_ID)),
@@ -125,8 +141,11 @@ pub fn linked_accounts(
             col(act::CALLER),
             col(act::CLIENT_IP),
         ])
-        .cache();
+        .cache()
+}
 
+/// Every link key of every customer (customer, kind, value, first day, `IS_NEW`).
+fn link_keys(events: LazyFrame, custs: LazyFrame, cfg: &AnomalyConfig) -> LazyFrame {
     let key = |kind: &str, value: Expr, which: Expr| {
         events.clone().filter(which).select([
             col(act::CUSTOMER_ID),
@@ -150,9 +169,42 @@ pub fn linked_accounts(
         .clone()
         .str()
         .replace_all(lit(r"[0-9]+"), lit("#"), false);
-    // Only new customers' events are sorted for their first operations.
-    let first_ops = events
-        .clone()
+    let first_ops = sign_up_keys(events.clone(), custs.clone());
+    union_keys(vec![
+        key("caller", col(act::CALLER), is_write.clone()),
+        key("guest domain", guest, lit(true)).filter(ignored.not()),
+        key(
+            "client IP",
+            col(act::CLIENT_IP),
+            is_write.and(col(OP).str().starts_with(lit("microsoft.authorization/"))),
+        ),
+        key(
+            "domain pattern",
+            pattern,
+            domain
+                .str()
+                .contains(lit("[0-9]"), false)
+                .fill_null(lit(false)),
+        ),
+        first_ops,
+    ])
+    .filter(col(VALUE).is_not_null().and(col(VALUE).neq(lit(""))))
+    .group_by([col(act::CUSTOMER_ID), col(KIND), col(VALUE)])
+    .agg([col(DAY).min().alias(FIRST)])
+    .join(
+        custs.select([col(cu::CUSTOMER_ID), col(IS_NEW)]),
+        [col(act::CUSTOMER_ID)],
+        [col(cu::CUSTOMER_ID)],
+        JoinArgs::new(JoinType::Left),
+    )
+    .with_column(col(IS_NEW).fill_null(lit(false)))
+    .cache()
+}
+
+/// The `sign-up` keys: a new customer's created date and country with its first three distinct
+/// operations, in order. Only new customers' events are sorted for their first operations.
+fn sign_up_keys(events: LazyFrame, custs: LazyFrame) -> LazyFrame {
+    events
         .join(
             custs
                 .clone()
@@ -177,7 +229,7 @@ pub fn linked_accounts(
                 .join("|", true),
         ])
         .join(
-            custs.clone(),
+            custs,
             [col(act::CUSTOMER_ID)],
             [col(cu::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Inner),
@@ -199,38 +251,12 @@ pub fn linked_accounts(
                 false,
             )
             .alias(VALUE),
-        ]);
-    let keys = union_keys(vec![
-        key("caller", col(act::CALLER), is_write.clone()),
-        key("guest domain", guest, lit(true)).filter(ignored.not()),
-        key(
-            "client IP",
-            col(act::CLIENT_IP),
-            is_write.and(col(OP).str().starts_with(lit("microsoft.authorization/"))),
-        ),
-        key(
-            "domain pattern",
-            pattern,
-            domain
-                .str()
-                .contains(lit("[0-9]"), false)
-                .fill_null(lit(false)),
-        ),
-        first_ops,
-    ])
-    .filter(col(VALUE).is_not_null().and(col(VALUE).neq(lit(""))))
-    .group_by([col(act::CUSTOMER_ID), col(KIND), col(VALUE)])
-    .agg([col(DAY).min().alias(FIRST)])
-    .join(
-        custs.clone().select([col(cu::CUSTOMER_ID), col(IS_NEW)]),
-        [col(act::CUSTOMER_ID)],
-        [col(cu::CUSTOMER_ID)],
-        JoinArgs::new(JoinType::Left),
-    )
-    .with_column(col(IS_NEW).fill_null(lit(false)))
-    .cache();
+        ])
+}
 
-    // Keys of established customers are infrastructure, never a link.
+/// The keys of new customers that no established customer uses (keys of established customers
+/// are infrastructure, never a link) and that at least `min` new customers share, with `N`.
+fn shared_links(keys: LazyFrame, min: u32) -> LazyFrame {
     let established = keys
         .clone()
         .filter(col(IS_NEW).not())
@@ -246,7 +272,6 @@ pub fn linked_accounts(
         )
         .select([col(act::CUSTOMER_ID), col(KIND), col(VALUE), col(FIRST)])
         .cache();
-    let min = cfg.linked_min_customers.max(2);
     let groups = fresh
         .clone()
         .group_by([col(KIND), col(VALUE)])
@@ -255,23 +280,26 @@ pub fn linked_accounts(
             .cast(DataType::Int64)
             .alias(N)])
         .filter(col(N).gt_eq(lit(min as i64)));
-    let links = fresh
-        .clone()
+    fresh
         .join(
             groups,
             [col(KIND), col(VALUE)],
             [col(KIND), col(VALUE)],
             JoinArgs::new(JoinType::Inner),
         )
-        .cache();
+        .cache()
+}
+
+/// Each linked customer's strongest link (most customers, then the kind in the order of
+/// `LINK_KINDS`, then the value), with the others' names (`NAMES`) and the number of kinds of
+/// link it has (`KINDS`).
+fn strongest_links(links: LazyFrame, custs: LazyFrame) -> LazyFrame {
     // The names of the others in each link.
     let others = links
         .clone()
         .select([col(KIND), col(VALUE), col(act::CUSTOMER_ID).alias(OTHER)])
         .join(
-            custs
-                .clone()
-                .select([col(cu::CUSTOMER_ID), col(cu::CUSTOMER_NAME)]),
+            custs.select([col(cu::CUSTOMER_ID), col(cu::CUSTOMER_NAME)]),
             [col(OTHER)],
             [col(cu::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Left),
@@ -287,14 +315,11 @@ pub fn linked_accounts(
                     .then(lit(i as i32))
                     .otherwise(acc)
             });
-    let kind_words = LINK_KINDS.iter().fold(col(KIND), |acc, (k, w)| {
-        when(col(KIND).eq(lit(*k))).then(lit(*w)).otherwise(acc)
-    });
     let kinds_per_customer = links
         .clone()
         .group_by([col(act::CUSTOMER_ID)])
         .agg([col(KIND).n_unique().cast(DataType::Int64).alias(KINDS)]);
-    let best = links
+    links
         .join(
             others,
             [col(KIND), col(VALUE)],
@@ -325,13 +350,20 @@ pub fn linked_accounts(
             [col(act::CUSTOMER_ID)],
             [col(act::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Left),
-        );
+        )
+}
+
+/// The anomalies rows of the strongest links: score and reason.
+fn linked_rows(best: LazyFrame, min: u32, new_from: NaiveDate) -> LazyFrame {
+    let kind_words = LINK_KINDS.iter().fold(col(KIND), |acc, (k, w)| {
+        when(col(KIND).eq(lit(*k))).then(lit(*w)).otherwise(acc)
+    });
     let score = col(N).cast(DataType::Float64) / lit(min as f64)
         + (col(KINDS).cast(DataType::Float64) - lit(1.0)) * lit(0.5);
     let reason = concat_str(
         [
             lit("Shares "),
-            kind_words.clone(),
+            kind_words,
             lit(" "),
             col(VALUE),
             lit(" with "),

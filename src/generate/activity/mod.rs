@@ -196,250 +196,307 @@ fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
             out.push(e);
         }
     }
-    let n = w.dates.len();
-    let day = |back: usize| w.dates[n.saturating_sub(1 + back)];
     let sub0 = c.subs[0].id.clone();
     match c.scenario {
-        Scenario::AccountTakeover => {
-            let caller = format!("support.admin@{}", c.domain);
-            let ips = ["185.220.101.34", "45.141.84.120", "193.142.146.7"];
-            let d0 = day(2);
-            let mut e = ev(
-                c,
-                at(d0, 22 * 3600 + 610),
-                &sub0,
-                &caller,
-                ips[0],
-                "Microsoft.Authorization/roleAssignments/write",
-                "Succeeded",
-                "Microsoft.Authorization/roleAssignments",
-                &guid(&mut rng),
-                "global",
-                &mut rng,
-            );
-            e.role = Some("Owner");
-            e.resource_group = "rg-web".into();
-            out.push(e);
-            let regions = [
-                "brazilsouth",
-                "koreacentral",
-                "southeastasia",
-                "centralindia",
-                "japaneast",
-                "swedencentral",
-                "eastus2",
-                "westus3",
-            ];
-            for back in [1usize, 0] {
-                let d = day(back);
-                for k in 0..30u32 {
-                    let region = regions[k as usize % regions.len()];
-                    let secs = 3600 + k * 97 + rng.random_range(0..60);
-                    let ip = ips[1 + (k as usize % 2)];
-                    let name = format!("vm-build-{}{k:02}", 2 - back);
-                    let mut s = ev(
-                        c,
-                        at(d, secs),
-                        &sub0,
-                        &caller,
-                        ip,
-                        "Microsoft.Compute/virtualMachines/write",
-                        "Started",
-                        "Microsoft.Compute/virtualMachines",
-                        &name,
-                        region,
-                        &mut rng,
-                    );
-                    s.resource_group = "rg-tmp-build".into();
-                    let mut f = s.clone();
-                    f.time += Duration::seconds(20 + rng.random_range(0..40));
-                    f.status = if k % 3 == 0 { "Failed" } else { "Succeeded" };
-                    out.push(s);
-                    out.push(f);
-                }
-                for k in 0..15u32 {
-                    let op = ["Microsoft.Network/publicIPAddresses/write", "Microsoft.Compute/disks/write", "Microsoft.Capacity/resourceProviders/locations/serviceLimitsRequests/write"][k as usize % 3];
-                    let rtype = [
-                        "Microsoft.Network/publicIPAddresses",
-                        "Microsoft.Compute/disks",
-                        "Microsoft.Capacity/resourceProviders",
-                    ][k as usize % 3];
-                    let mut f = ev(
-                        c,
-                        at(d, 2 * 3600 + k * 41),
-                        &sub0,
-                        &caller,
-                        ips[1],
-                        op,
-                        "Failed",
-                        rtype,
-                        &format!("res-{k:02}"),
-                        regions[k as usize % regions.len()],
-                        &mut rng,
-                    );
-                    f.resource_group = "rg-tmp-build".into();
-                    out.push(f);
-                }
-            }
-        }
-        Scenario::CryptoMining => {
-            let caller = format!("devops.sync@{}", c.domain);
-            let ip = "45.155.205.233";
-            let d = day(4);
-            for (k, region) in ["southcentralus", "westus3", "eastus2", "northeurope"]
-                .iter()
-                .enumerate()
-            {
-                let name = format!("vmss-node-{k}");
-                let secs = 2 * 3600 + k as u32 * 75;
-                let mut s = ev(
-                    c,
-                    at(d, secs),
-                    &sub0,
-                    &caller,
-                    ip,
-                    "Microsoft.Compute/virtualMachineScaleSets/write",
-                    "Started",
-                    "Microsoft.Compute/virtualMachineScaleSets",
-                    &name,
-                    region,
-                    &mut rng,
-                );
-                s.resource_group = "rg-compute-tmp".into();
-                let mut f = s.clone();
-                f.time += Duration::seconds(45);
-                f.status = if k == 3 { "Failed" } else { "Succeeded" };
-                out.push(s);
-                out.push(f);
-            }
-            let mut q = ev(
-                c,
-                at(d, 2 * 3600 - 300),
-                &sub0,
-                &caller,
-                ip,
-                "Microsoft.Quota/quotas/write",
-                "Succeeded",
-                "Microsoft.Quota/quotas",
-                "standardNCSv3Family",
-                "southcentralus",
-                &mut rng,
-            );
-            q.resource_group = "rg-compute-tmp".into();
-            out.push(q);
-        }
-        Scenario::StolenCard => {
-            let d = c.created + Duration::days(1);
-            if w.day_index(d).is_some() {
-                for k in 0..4 {
-                    let name = format!("vm-{k:02}");
-                    out.push(ev(
-                        c,
-                        at(d, 9 * 3600 + k * 300),
-                        &sub0,
-                        &c.callers[0],
-                        &c.ips[0],
-                        "Microsoft.Compute/virtualMachines/write",
-                        "Succeeded",
-                        "Microsoft.Compute/virtualMachines",
-                        &name,
-                        c.home_region,
-                        &mut rng,
-                    ));
-                }
-            }
-        }
-        Scenario::LinkedRing => {
-            // The day after sign-up, before the tenant's own users appear, one guest account
-            // (home domain bluefinmail.com) from one IP makes itself Owner, raises the quota and
-            // creates three VMs: the same script in every tenant of the ring.
-            let d = c.created + Duration::days(1);
-            if w.day_index(d).is_some() {
-                let caller = format!("{RING_GUEST_PREFIX}{}", c.domain);
-                let mut e = ev(
-                    c,
-                    at(d, 3600 + 120),
-                    &sub0,
-                    &caller,
-                    RING_IP,
-                    "Microsoft.Authorization/roleAssignments/write",
-                    "Succeeded",
-                    "Microsoft.Authorization/roleAssignments",
-                    &guid(&mut rng),
-                    "global",
-                    &mut rng,
-                );
-                e.role = Some("Owner");
-                out.push(e);
-                out.push(ev(
-                    c,
-                    at(d, 3600 + 400),
-                    &sub0,
-                    &caller,
-                    RING_IP,
-                    "Microsoft.Quota/quotas/write",
-                    "Succeeded",
-                    "Microsoft.Quota/quotas",
-                    "standardFSv2Family",
-                    c.home_region,
-                    &mut rng,
-                ));
-                for k in 0..3u32 {
-                    out.push(ev(
-                        c,
-                        at(d, 3600 + 700 + k * 60),
-                        &sub0,
-                        &caller,
-                        RING_IP,
-                        "Microsoft.Compute/virtualMachines/write",
-                        "Succeeded",
-                        "Microsoft.Compute/virtualMachines",
-                        &format!("vm-f16-{k:02}"),
-                        c.home_region,
-                        &mut rng,
-                    ));
-                }
-            }
-        }
-        Scenario::MspManaged => {
-            // The MSP grants a contractor Contributor on each managed tenant, from its office,
-            // in the same week: one actor across several customers, but established ones.
-            let d = day(2);
-            let mut e = ev(
-                c,
-                at(d, 10 * 3600 + 300),
-                &sub0,
-                &format!("{MSP_GUEST_PREFIX}{}", c.domain),
-                MSP_OFFICE_IP,
-                "Microsoft.Authorization/roleAssignments/write",
-                "Succeeded",
-                "Microsoft.Authorization/roleAssignments",
-                &guid(&mut rng),
-                "global",
-                &mut rng,
-            );
-            e.role = Some("Contributor");
-            out.push(e);
-        }
-        Scenario::PlannedSpike => {
-            let d = day(3);
-            out.push(ev(
-                c,
-                at(d, 8 * 3600),
-                &sub0,
-                &c.callers[0],
-                &c.ips[0],
-                "Microsoft.Compute/virtualMachineScaleSets/write",
-                "Succeeded",
-                "Microsoft.Compute/virtualMachineScaleSets",
-                "vmss-loadtest",
-                c.home_region,
-                &mut rng,
-            ));
-        }
+        Scenario::AccountTakeover => takeover_events(w, c, &sub0, &mut rng, &mut out),
+        Scenario::CryptoMining => crypto_mining_events(w, c, &sub0, &mut rng, &mut out),
+        Scenario::StolenCard => stolen_card_events(w, c, &sub0, &mut rng, &mut out),
+        Scenario::LinkedRing => linked_ring_events(w, c, &sub0, &mut rng, &mut out),
+        Scenario::MspManaged => msp_events(w, c, &sub0, &mut rng, &mut out),
+        Scenario::PlannedSpike => planned_spike_events(w, c, &sub0, &mut rng, &mut out),
         _ => {}
     }
     out
+}
+
+/// The date `back` days before the last date of the window.
+fn day_back(w: &World, back: usize) -> NaiveDate {
+    w.dates[w.dates.len().saturating_sub(1 + back)]
+}
+
+/// An account takeover: a new Owner at night two days before the end, then on each of the last
+/// two nights 30 VMs in eight regions and 15 failed writes, from other IPs.
+fn takeover_events(
+    w: &World,
+    c: &Customer,
+    sub0: &str,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<Event>,
+) {
+    let caller = format!("support.admin@{}", c.domain);
+    let ips = ["185.220.101.34", "45.141.84.120", "193.142.146.7"];
+    let d0 = day_back(w, 2);
+    let mut e = ev(
+        c,
+        at(d0, 22 * 3600 + 610),
+        sub0,
+        &caller,
+        ips[0],
+        "Microsoft.Authorization/roleAssignments/write",
+        "Succeeded",
+        "Microsoft.Authorization/roleAssignments",
+        &guid(rng),
+        "global",
+        rng,
+    );
+    e.role = Some("Owner");
+    e.resource_group = "rg-web".into();
+    out.push(e);
+    let regions = [
+        "brazilsouth",
+        "koreacentral",
+        "southeastasia",
+        "centralindia",
+        "japaneast",
+        "swedencentral",
+        "eastus2",
+        "westus3",
+    ];
+    for back in [1usize, 0] {
+        let d = day_back(w, back);
+        for k in 0..30u32 {
+            let region = regions[k as usize % regions.len()];
+            let secs = 3600 + k * 97 + rng.random_range(0..60);
+            let ip = ips[1 + (k as usize % 2)];
+            let name = format!("vm-build-{}{k:02}", 2 - back);
+            let mut s = ev(
+                c,
+                at(d, secs),
+                sub0,
+                &caller,
+                ip,
+                "Microsoft.Compute/virtualMachines/write",
+                "Started",
+                "Microsoft.Compute/virtualMachines",
+                &name,
+                region,
+                rng,
+            );
+            s.resource_group = "rg-tmp-build".into();
+            let mut f = s.clone();
+            f.time += Duration::seconds(20 + rng.random_range(0..40));
+            f.status = if k % 3 == 0 { "Failed" } else { "Succeeded" };
+            out.push(s);
+            out.push(f);
+        }
+        for k in 0..15u32 {
+            let op = [
+                "Microsoft.Network/publicIPAddresses/write",
+                "Microsoft.Compute/disks/write",
+                "Microsoft.Capacity/resourceProviders/locations/serviceLimitsRequests/write",
+            ][k as usize % 3];
+            let rtype = [
+                "Microsoft.Network/publicIPAddresses",
+                "Microsoft.Compute/disks",
+                "Microsoft.Capacity/resourceProviders",
+            ][k as usize % 3];
+            let mut f = ev(
+                c,
+                at(d, 2 * 3600 + k * 41),
+                sub0,
+                &caller,
+                ips[1],
+                op,
+                "Failed",
+                rtype,
+                &format!("res-{k:02}"),
+                regions[k as usize % regions.len()],
+                rng,
+            );
+            f.resource_group = "rg-tmp-build".into();
+            out.push(f);
+        }
+    }
+}
+
+/// Crypto mining: a quota raise, then scale sets in four regions at night, four days before the end.
+fn crypto_mining_events(
+    w: &World,
+    c: &Customer,
+    sub0: &str,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<Event>,
+) {
+    let caller = format!("devops.sync@{}", c.domain);
+    let ip = "45.155.205.233";
+    let d = day_back(w, 4);
+    for (k, region) in ["southcentralus", "westus3", "eastus2", "northeurope"]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("vmss-node-{k}");
+        let secs = 2 * 3600 + k as u32 * 75;
+        let mut s = ev(
+            c,
+            at(d, secs),
+            sub0,
+            &caller,
+            ip,
+            "Microsoft.Compute/virtualMachineScaleSets/write",
+            "Started",
+            "Microsoft.Compute/virtualMachineScaleSets",
+            &name,
+            region,
+            rng,
+        );
+        s.resource_group = "rg-compute-tmp".into();
+        let mut f = s.clone();
+        f.time += Duration::seconds(45);
+        f.status = if k == 3 { "Failed" } else { "Succeeded" };
+        out.push(s);
+        out.push(f);
+    }
+    let mut q = ev(
+        c,
+        at(d, 2 * 3600 - 300),
+        sub0,
+        &caller,
+        ip,
+        "Microsoft.Quota/quotas/write",
+        "Succeeded",
+        "Microsoft.Quota/quotas",
+        "standardNCSv3Family",
+        "southcentralus",
+        rng,
+    );
+    q.resource_group = "rg-compute-tmp".into();
+    out.push(q);
+}
+
+/// A stolen card: four VMs the day after sign-up.
+fn stolen_card_events(
+    w: &World,
+    c: &Customer,
+    sub0: &str,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<Event>,
+) {
+    let d = c.created + Duration::days(1);
+    if w.day_index(d).is_some() {
+        for k in 0..4 {
+            let name = format!("vm-{k:02}");
+            out.push(ev(
+                c,
+                at(d, 9 * 3600 + k * 300),
+                sub0,
+                &c.callers[0],
+                &c.ips[0],
+                "Microsoft.Compute/virtualMachines/write",
+                "Succeeded",
+                "Microsoft.Compute/virtualMachines",
+                &name,
+                c.home_region,
+                rng,
+            ));
+        }
+    }
+}
+
+/// A linked ring: the same guest script in every tenant of the ring the day after sign-up.
+fn linked_ring_events(
+    w: &World,
+    c: &Customer,
+    sub0: &str,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<Event>,
+) {
+    // The day after sign-up, before the tenant's own users appear, one guest account
+    // (home domain bluefinmail.com) from one IP makes itself Owner, raises the quota and
+    // creates three VMs: the same script in every tenant of the ring.
+    let d = c.created + Duration::days(1);
+    if w.day_index(d).is_some() {
+        let caller = format!("{RING_GUEST_PREFIX}{}", c.domain);
+        let mut e = ev(
+            c,
+            at(d, 3600 + 120),
+            sub0,
+            &caller,
+            RING_IP,
+            "Microsoft.Authorization/roleAssignments/write",
+            "Succeeded",
+            "Microsoft.Authorization/roleAssignments",
+            &guid(rng),
+            "global",
+            rng,
+        );
+        e.role = Some("Owner");
+        out.push(e);
+        out.push(ev(
+            c,
+            at(d, 3600 + 400),
+            sub0,
+            &caller,
+            RING_IP,
+            "Microsoft.Quota/quotas/write",
+            "Succeeded",
+            "Microsoft.Quota/quotas",
+            "standardFSv2Family",
+            c.home_region,
+            rng,
+        ));
+        for k in 0..3u32 {
+            out.push(ev(
+                c,
+                at(d, 3600 + 700 + k * 60),
+                sub0,
+                &caller,
+                RING_IP,
+                "Microsoft.Compute/virtualMachines/write",
+                "Succeeded",
+                "Microsoft.Compute/virtualMachines",
+                &format!("vm-f16-{k:02}"),
+                c.home_region,
+                rng,
+            ));
+        }
+    }
+}
+
+/// An MSP-managed customer: the MSP's contractor made Contributor two days before the end, from
+/// its office.
+fn msp_events(w: &World, c: &Customer, sub0: &str, rng: &mut ChaCha8Rng, out: &mut Vec<Event>) {
+    // The MSP grants a contractor Contributor on each managed tenant, from its office,
+    // in the same week: one actor across several customers, but established ones.
+    let d = day_back(w, 2);
+    let mut e = ev(
+        c,
+        at(d, 10 * 3600 + 300),
+        sub0,
+        &format!("{MSP_GUEST_PREFIX}{}", c.domain),
+        MSP_OFFICE_IP,
+        "Microsoft.Authorization/roleAssignments/write",
+        "Succeeded",
+        "Microsoft.Authorization/roleAssignments",
+        &guid(rng),
+        "global",
+        rng,
+    );
+    e.role = Some("Contributor");
+    out.push(e);
+}
+
+/// A planned spike: the load-test scale set three days before the end.
+fn planned_spike_events(
+    w: &World,
+    c: &Customer,
+    sub0: &str,
+    rng: &mut ChaCha8Rng,
+    out: &mut Vec<Event>,
+) {
+    let d = day_back(w, 3);
+    out.push(ev(
+        c,
+        at(d, 8 * 3600),
+        sub0,
+        &c.callers[0],
+        &c.ips[0],
+        "Microsoft.Compute/virtualMachineScaleSets/write",
+        "Succeeded",
+        "Microsoft.Compute/virtualMachineScaleSets",
+        "vmss-loadtest",
+        c.home_region,
+        rng,
+    ));
 }
 
 /// Time in the shapes the diagnostic export has been seen with: ISO with 0 to 7 fractional digits
@@ -620,6 +677,27 @@ fn write_bytes(out: &Path, rel: &str, bytes: &[u8], rows: u64) -> Result<Generat
     Ok(GeneratedFile { path, rows })
 }
 
+/// One row of the portal's "Download as CSV" (columns of `PORTAL_COLUMNS`).
+fn portal_row(e: &Event) -> Vec<String> {
+    vec![
+        e.correlation.clone(),
+        e.operation.clone(),
+        e.status.to_string(),
+        e.category.to_string(),
+        if e.status == "Failed" {
+            "Error".into()
+        } else {
+            "Informational".into()
+        },
+        e.time.format("%-m/%-d/%Y %-I:%M:%S %p").to_string(),
+        e.subscription.clone(),
+        e.caller.clone(),
+        e.resource_type.clone(),
+        e.resource_group.clone(),
+        e.resource_id(),
+    ]
+}
+
 pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
     use rayon::prelude::*;
     let per_customer: Vec<Vec<Event>> = w
@@ -716,25 +794,7 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
             .iter()
             .filter(in_month)
             .filter(|e| shape_of(e) == ActivityShape::PortalCsv)
-            .map(|e| {
-                vec![
-                    e.correlation.clone(),
-                    e.operation.clone(),
-                    e.status.to_string(),
-                    e.category.to_string(),
-                    if e.status == "Failed" {
-                        "Error".into()
-                    } else {
-                        "Informational".into()
-                    },
-                    e.time.format("%-m/%-d/%Y %-I:%M:%S %p").to_string(),
-                    e.subscription.clone(),
-                    e.caller.clone(),
-                    e.resource_type.clone(),
-                    e.resource_group.clone(),
-                    e.resource_id(),
-                ]
-            })
+            .map(portal_row)
             .collect();
         files.push(write_csv(
             out,

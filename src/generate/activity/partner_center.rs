@@ -8,32 +8,42 @@ pub(super) fn pc_time(t: NaiveDateTime, ms: u32) -> String {
     format!("{}.{ms:03}Z", t.format("%Y-%m-%dT%H:%M:%S"))
 }
 
+const PARTNER_USER: &str = "helpdesk@fabrikamcloudpartners.onmicrosoft.com";
+const AUDIT_APP: &str = "a9b2f9b6-1d2c-4f3e-9a7b-2d7c4c1e0f11";
+
+/// An audit record with its time and customer index (the sort key of the file).
+type AuditRecord = (NaiveDateTime, usize, Value);
+
+/// One Partner Center audit record of customer `c` at `t`.
+#[allow(clippy::too_many_arguments)]
+fn rec(
+    c: &Customer,
+    t: NaiveDateTime,
+    user: &str,
+    rtype: &str,
+    op: &str,
+    old: Value,
+    new: Value,
+    ms: u32,
+) -> Value {
+    json!({
+        "customerId": c.id,
+        "customerName": c.name,
+        "userPrincipalName": user,
+        "applicationId": AUDIT_APP,
+        "resourceType": rtype,
+        "operationType": op,
+        "operationDate": pc_time(t, ms),
+        "operationStatus": "succeeded",
+        "resourceOldValue": if old.is_null() { Value::Null } else { json!(old.to_string()) },
+        "resourceNewValue": json!(new.to_string()),
+    })
+}
+
 pub(super) fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
     let mut rng = rng_for(w.seed, stream::ACTIVITY, u64::MAX - 1);
-    let partner_user = "helpdesk@fabrikamcloudpartners.onmicrosoft.com";
-    let app = "a9b2f9b6-1d2c-4f3e-9a7b-2d7c4c1e0f11";
-    let mut recs: Vec<(NaiveDateTime, usize, Value)> = Vec::new();
-    let rec = |c: &Customer,
-               t: NaiveDateTime,
-               user: &str,
-               rtype: &str,
-               op: &str,
-               old: Value,
-               new: Value,
-               ms: u32| {
-        json!({
-            "customerId": c.id,
-            "customerName": c.name,
-            "userPrincipalName": user,
-            "applicationId": app,
-            "resourceType": rtype,
-            "operationType": op,
-            "operationDate": pc_time(t, ms),
-            "operationStatus": "succeeded",
-            "resourceOldValue": if old.is_null() { Value::Null } else { json!(old.to_string()) },
-            "resourceNewValue": json!(new.to_string()),
-        })
-    };
+    let partner_user = PARTNER_USER;
+    let mut recs: Vec<AuditRecord> = Vec::new();
     let window_start = w.start;
     for c in &w.customers {
         let ms = rng.random_range(0..1000);
@@ -88,73 +98,10 @@ pub(super) fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
             ));
         }
         if c.scenario == Scenario::AccountTakeover {
-            let n = w.dates.len();
-            let d3 = w.dates[n.saturating_sub(4)];
-            let d2 = w.dates[n.saturating_sub(3)];
-            let upn = format!("support.admin@{}", c.domain);
-            let t = at(d3, 21 * 3600 + 35 * 60);
-            recs.push((
-                t,
-                c.index,
-                rec(
-                    c,
-                    t,
-                    partner_user,
-                    "customer_user",
-                    "reset_customer_user_password",
-                    json!({"userPrincipalName": c.callers[0]}),
-                    json!({"userPrincipalName": c.callers[0], "forceChangePassword": false}),
-                    120,
-                ),
-            ));
-            let t = at(d3, 21 * 3600 + 38 * 60);
-            recs.push((
-                t,
-                c.index,
-                rec(
-                    c,
-                    t,
-                    partner_user,
-                    "customer_user",
-                    "create_customer_user",
-                    Value::Null,
-                    json!({"userPrincipalName": upn, "displayName": "Support Admin"}),
-                    480,
-                ),
-            ));
-            let t = at(d2, 21 * 3600 + 50 * 60);
-            recs.push((
-                t,
-                c.index,
-                rec(
-                    c,
-                    t,
-                    partner_user,
-                    "subscription",
-                    "increase_spending_limit",
-                    json!({"spendingLimit": 1000}),
-                    json!({"spendingLimit": 50000}),
-                    910,
-                ),
-            ));
+            takeover_audit(w, c, partner_user, &mut recs);
         }
         if c.scenario == Scenario::CryptoMining {
-            let n = w.dates.len();
-            let t = at(w.dates[n.saturating_sub(4)], 3 * 3600 + 300);
-            recs.push((
-                t,
-                c.index,
-                rec(
-                    c,
-                    t,
-                    "system",
-                    "azure_fraud_event",
-                    "azure_fraud_event_detected",
-                    Value::Null,
-                    json!({"eventType": "NetworkConnectionsToCryptoMiningPools"}),
-                    233,
-                ),
-            ));
+            crypto_mining_audit(w, c, &mut recs);
         }
     }
     recs.sort_by_key(|r| (r.0, r.1));
@@ -166,6 +113,80 @@ pub(super) fn write_audit(w: &World, out: &Path) -> Result<GeneratedFile> {
         &to_json_bytes(&arr, true),
         n,
     )
+}
+
+/// The audit trail of an account takeover: a password reset and a new user the evening three days
+/// before the end, a spending limit raised the evening after.
+fn takeover_audit(w: &World, c: &Customer, partner_user: &str, recs: &mut Vec<AuditRecord>) {
+    let n = w.dates.len();
+    let d3 = w.dates[n.saturating_sub(4)];
+    let d2 = w.dates[n.saturating_sub(3)];
+    let upn = format!("support.admin@{}", c.domain);
+    let t = at(d3, 21 * 3600 + 35 * 60);
+    recs.push((
+        t,
+        c.index,
+        rec(
+            c,
+            t,
+            partner_user,
+            "customer_user",
+            "reset_customer_user_password",
+            json!({"userPrincipalName": c.callers[0]}),
+            json!({"userPrincipalName": c.callers[0], "forceChangePassword": false}),
+            120,
+        ),
+    ));
+    let t = at(d3, 21 * 3600 + 38 * 60);
+    recs.push((
+        t,
+        c.index,
+        rec(
+            c,
+            t,
+            partner_user,
+            "customer_user",
+            "create_customer_user",
+            Value::Null,
+            json!({"userPrincipalName": upn, "displayName": "Support Admin"}),
+            480,
+        ),
+    ));
+    let t = at(d2, 21 * 3600 + 50 * 60);
+    recs.push((
+        t,
+        c.index,
+        rec(
+            c,
+            t,
+            partner_user,
+            "subscription",
+            "increase_spending_limit",
+            json!({"spendingLimit": 1000}),
+            json!({"spendingLimit": 50000}),
+            910,
+        ),
+    ));
+}
+
+/// The Azure fraud event of crypto mining, the night after its scale sets start.
+fn crypto_mining_audit(w: &World, c: &Customer, recs: &mut Vec<AuditRecord>) {
+    let n = w.dates.len();
+    let t = at(w.dates[n.saturating_sub(4)], 3 * 3600 + 300);
+    recs.push((
+        t,
+        c.index,
+        rec(
+            c,
+            t,
+            "system",
+            "azure_fraud_event",
+            "azure_fraud_event_detected",
+            Value::Null,
+            json!({"eventType": "NetworkConnectionsToCryptoMiningPools"}),
+            233,
+        ),
+    ));
 }
 
 /// Partner Center time: ISO without zone, milliseconds.

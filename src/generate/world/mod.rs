@@ -81,10 +81,12 @@ pub fn rated(qty: f64, unit_price: f64, pc_to_bc: f64) -> (f64, f64, f64) {
 }
 
 mod catalog;
+mod daily_usage;
 mod names;
 mod scenarios;
 
 pub use catalog::*;
+use daily_usage::build_usage;
 use names::*;
 pub use scenarios::*;
 
@@ -370,65 +372,10 @@ fn build_customer(
     use Scenario as S;
     let mut rng = rng_for(w.seed, stream::WORLD, index as u64);
     let id = guid(&mut rng);
-    let countries: Vec<(usize, u32)> = COUNTRIES
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (i, c.1))
-        .collect();
-    let mut ci = *pick_weighted(&mut rng, &countries);
-    // The two foreign-currency roles need a customer billed in EUR / GBP.
-    match role {
-        Role::ForeignBudget => ci = 2,
-        Role::ForeignPayment => ci = 1,
-        _ => {}
-    }
-    if matches!(
-        scenario,
-        S::BudgetBlowout | S::OverBudget | S::LargeSteady | S::CryptoMining | S::StolenCard
-    ) {
-        ci = 0; // USD keeps the planted figures easy to read
-    }
-    if matches!(scenario, S::LinkedRing | S::ListedCountry) {
-        ci = CI_NG;
-    }
-    let (country, _, mut currency, regions) = COUNTRIES[ci];
-    // Not every European customer is billed in its own currency.
-    if currency == "EUR" && role != Role::ForeignBudget && rng.random_bool(0.35) {
-        currency = "USD";
-    }
-    let home_region = regions[rng.random_range(0..regions.len())];
-    let mut base_name = company_name(&mut rng, country, index);
-    if scenario == S::LinkedRing {
-        // Names (and so tenant domains) made by a script: one pattern, numbered.
-        base_name = format!("Bluefin Trading {:02} Ltd", ordinal + 1);
-    }
-    let name = match role {
-        Role::FormulaName => "=HYPERLINK(\"http://x\")".to_string(),
-        Role::ScriptName => "<script>alert(1)</script>".to_string(),
-        Role::CommaName => format!("Smith, Jones & Partners {index:04} LLP"),
-        Role::QuoteName => format!("The \"Best\" Bakery {index:04} GmbH"),
-        _ => base_name,
-    };
-    let domain = match role {
-        Role::FormulaName | Role::ScriptName => format!("tenant{index:04}.onmicrosoft.com"),
-        _ => format!(
-            "{}.onmicrosoft.com",
-            slug(&name).chars().take(24).collect::<String>()
-        ),
-    };
+    let (country, currency, home_region) = place(&mut rng, scenario, role);
+    let (name, domain) = name_and_domain(&mut rng, index, scenario, role, ordinal, country);
 
-    let end = w.end;
-    let created = match scenario {
-        S::StolenCard => end - Duration::days(10),
-        S::LinkedRing => end - Duration::days(6),
-        S::NewRampUp => end - Duration::days(20),
-        S::Normal if rng.random_bool(0.1) => {
-            // a newer customer: created inside the ledger window, some months before end
-            let oldest = (end - w.ledger_start).num_days().max(61);
-            end - Duration::days(rng.random_range(60..=oldest))
-        }
-        _ => end - Duration::days(rng.random_range(400..2200)),
-    };
+    let created = created_date(w, &mut rng, scenario);
     let verified = match scenario {
         S::StolenCard | S::LinkedRing => false,
         S::Normal => rng.random_bool(0.97),
@@ -484,79 +431,11 @@ fn build_customer(
         S::StolenCard | S::LinkedRing => 1,
         _ => rng.random_range(1..=3),
     };
-    let sub_names = [
-        "Production",
-        "Dev/Test",
-        "Analytics",
-        "Shared Services",
-        "Pay-As-You-Go",
-    ];
-    let subs: Vec<Subscription> = (0..n_subs)
-        .map(|k| Subscription {
-            id: guid(&mut rng),
-            name: sub_names[(k + index) % sub_names.len()].to_string(),
-        })
-        .collect();
+    let subs = subscriptions(&mut rng, index, n_subs);
+    let (callers, ips) = callers_and_ips(&mut rng, scenario, &domain);
+    let activity_shape = activity_shape(scenario, index);
 
-    let mut callers: Vec<String> = (0..rng.random_range(2..=3))
-        .map(|_| {
-            let f = FIRST[rng.random_range(0..FIRST.len())];
-            let l = LAST[rng.random_range(0..LAST.len())];
-            format!("{f}.{l}@{domain}")
-        })
-        .collect();
-    let mut ips: Vec<String> = (0..rng.random_range(1..=3))
-        .map(|_| ip(&mut rng, &[20, 40, 52, 81, 86, 104, 151]))
-        .collect();
-    if scenario == S::MspManaged {
-        // The MSP administers the tenant every day, from its office.
-        callers.push(format!("{MSP_GUEST_PREFIX}{domain}"));
-        ips.push(MSP_OFFICE_IP.to_string());
-    }
-    let activity_shape = match scenario {
-        S::AccountTakeover => ActivityShape::DiagLines,
-        S::CryptoMining => ActivityShape::DiagRecords,
-        _ => match index % 10 {
-            0..=5 => ActivityShape::DiagLines,
-            6 | 7 => ActivityShape::DiagRecords,
-            8 => ActivityShape::Rest,
-            _ => ActivityShape::PortalCsv,
-        },
-    };
-
-    let seat_products: [(&str, &str, &str, f64); 4] = [
-        ("Microsoft 365 E3", "Microsoft 365 E3", "CFQ7TTC0LFLX", 36.0),
-        (
-            "Microsoft 365 Business Premium",
-            "Microsoft 365 Business Premium",
-            "CFQ7TTC0LCHC",
-            22.0,
-        ),
-        (
-            "Microsoft 365 Business Basic",
-            "Microsoft 365 Business Basic",
-            "CFQ7TTC0LH18",
-            6.0,
-        ),
-        ("Office 365 E5", "Office 365 E5", "CFQ7TTC0LF8S", 38.0),
-    ];
-    let mut seats = Vec::new();
-    if !matches!(scenario, S::StolenCard | S::LinkedRing) && rng.random_bool(0.6) {
-        for _ in 0..rng.random_range(1..=2) {
-            let p = seat_products[rng.random_range(0..seat_products.len())];
-            let q = ((base_daily_usd / 4.0) * rng.random_range(0.3..1.5))
-                .round()
-                .clamp(3.0, 2000.0) as u32;
-            seats.push(Seat {
-                product: p.0,
-                sku: p.1,
-                product_id: p.2,
-                price: p.3,
-                quantity: q,
-                subscription_id: guid(&mut rng),
-            });
-        }
-    }
+    let seats = seats(&mut rng, scenario, base_daily_usd);
 
     let mut c = Customer {
         index,
@@ -588,368 +467,187 @@ fn build_customer(
     c
 }
 
-fn casing(rng: &mut ChaCha8Rng, s: &str) -> String {
-    match rng.random_range(0..6) {
-        0 => s.to_ascii_lowercase(),
-        1 => s.to_ascii_uppercase(),
-        _ => s.to_string(),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn new_use(
-    w: &World,
-    c: &Customer,
+/// The customer's name and tenant domain: a company name of its country, numbered for a linked
+/// ring, hostile for the escaping roles.
+fn name_and_domain(
     rng: &mut ChaCha8Rng,
-    meter: usize,
-    sub: usize,
-    region: &'static str,
-    rg: &str,
-    res: &str,
-) -> MeterUse {
-    let m = &w.meters[meter];
-    let provider = m.service;
-    let uri = format!(
-        "/subscriptions/{}/resourceGroups/{rg}/providers/{provider}/{}/{res}",
-        c.subs[sub].id, m.resource_type
-    );
-    let resource_uri = match rng.random_range(0..5) {
-        0 => uri.to_ascii_lowercase(),
-        1 => uri.replace("resourceGroups", "resourcegroups"),
-        _ => uri,
-    };
-    let env = if c.subs[sub].name == "Dev/Test" {
-        "dev"
-    } else {
-        "prod"
-    };
-    MeterUse {
-        meter,
-        sub,
-        region,
-        resource_group: rg.to_string(),
-        resource_uri,
-        consumed_service: casing(rng, provider),
-        tags: format!(
-            "{{\"env\":\"{env}\",\"costCenter\":\"cc-{:03}\"}}",
-            c.index % 1000
-        ),
-        qty: vec![0.0; w.dates.len()],
-        cost: vec![0.0; w.dates.len()],
+    index: usize,
+    scenario: Scenario,
+    role: Role,
+    ordinal: usize,
+    country: &str,
+) -> (String, String) {
+    let mut base_name = company_name(rng, country, index);
+    if scenario == Scenario::LinkedRing {
+        // Names (and so tenant domains) made by a script: one pattern, numbered.
+        base_name = format!("Bluefin Trading {:02} Ltd", ordinal + 1);
     }
+    let name = match role {
+        Role::FormulaName => "=HYPERLINK(\"http://x\")".to_string(),
+        Role::ScriptName => "<script>alert(1)</script>".to_string(),
+        Role::CommaName => format!("Smith, Jones & Partners {index:04} LLP"),
+        Role::QuoteName => format!("The \"Best\" Bakery {index:04} GmbH"),
+        _ => base_name,
+    };
+    let domain = match role {
+        Role::FormulaName | Role::ScriptName => format!("tenant{index:04}.onmicrosoft.com"),
+        _ => format!(
+            "{}.onmicrosoft.com",
+            slug(&name).chars().take(24).collect::<String>()
+        ),
+    };
+    (name, domain)
 }
 
-/// Daily quantities for every meter the customer runs, scenario effects included.
-fn build_usage(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng) {
+/// The customer's country, billing currency and home region, by its scenario and role.
+fn place(
+    rng: &mut ChaCha8Rng,
+    scenario: Scenario,
+    role: Role,
+) -> (&'static str, &'static str, &'static str) {
     use Scenario as S;
-    let n_days = w.dates.len();
-    let first_day = w
-        .day_index(c.created + Duration::days(1))
-        .unwrap_or(if c.created < w.start { 0 } else { n_days });
-    let end_month = first_of_month(w.end);
-    let n_meters = match c.scenario {
-        S::WeeklyBatch => 4,
-        S::StolenCard | S::LinkedRing => 2,
-        _ => rng.random_range(3..=8),
-    };
-    // Draw distinct normal meters; VM D-series first most of the time.
-    let mut pool: Vec<usize> = NORMAL_METERS.filter(|m| *m != M_TINY).collect();
-    for i in (1..pool.len()).rev() {
-        let j = rng.random_range(0..=i);
-        pool.swap(i, j);
-    }
-    let mut chosen: Vec<usize> = Vec::new();
-    if matches!(c.scenario, S::StolenCard | S::LinkedRing) {
-        chosen = vec![M_F16, M_BANDWIDTH];
-    } else {
-        if rng.random_bool(0.8) || c.scenario == S::WeeklyBatch {
-            chosen.push(if c.scenario == S::WeeklyBatch {
-                M_D8
-            } else {
-                M_D2 + rng.random_range(0..3)
-            });
-        }
-        for m in pool {
-            if chosen.len() >= n_meters {
-                break;
-            }
-            if !chosen.contains(&m) {
-                chosen.push(m);
-            }
-        }
-        if rng.random_bool(0.5) {
-            chosen.push(M_TINY);
-        }
-    }
-    // Spend shares (tiny ops have no share: they cost fractions of a cent).
-    let weights: Vec<f64> = chosen
+    let countries: Vec<(usize, u32)> = COUNTRIES
         .iter()
         .enumerate()
-        .map(|(k, m)| match (*m, c.scenario, k) {
-            (M_TINY, _, _) => 0.0,
-            // the Saturday batch job is most of this customer's spend
-            (_, S::WeeklyBatch, 0) => 4.0,
-            _ => rng.random_range(0.3..1.0),
-        })
+        .map(|(i, c)| (i, c.1))
         .collect();
-    let mut wsum: f64 = weights.iter().sum();
-    if wsum <= 0.0 {
-        wsum = 1.0;
-    }
-    let rgs = [
-        "rg-web",
-        "rg-data",
-        "rg-shared",
-        "RG-PROD-APP",
-        "rg-analytics",
-        "rg-dev",
-    ];
-    for (k, &m) in chosen.iter().enumerate() {
-        let sub = k % c.subs.len();
-        let rg = rgs[rng.random_range(0..rgs.len())];
-        let res = format!(
-            "{}-{:02}",
-            w.meters[m]
-                .resource_type
-                .to_ascii_lowercase()
-                .trim_end_matches('s'),
-            k + 1
-        );
-        let mut u = new_use(w, c, rng, m, sub, c.home_region, rg, &res);
-        let price = w.meters[m].price;
-        let share = weights[k] / wsum;
-        let mut base_qty = share * c.base_daily_usd / price;
-        if m == M_TINY {
-            base_qty = rng.random_range(0.00005..0.0004);
-        }
-        let flat = matches!(
-            w.meters[m].kind,
-            MeterKind::Disk | MeterKind::Blob | MeterKind::Sql
-        ) || rng.random_bool(0.5);
-        let weekend = if flat || c.scenario == S::LargeSteady {
-            1.0
-        } else {
-            rng.random_range(0.35..0.75)
-        };
-        let noise_sd = match c.scenario {
-            S::LargeSteady | S::BudgetBlowout | S::OverBudget => 0.02,
-            _ if w.meters[m].kind == MeterKind::Bandwidth => 0.2,
-            _ => rng.random_range(0.04..0.1),
-        };
-        for d in first_day..n_days {
-            let date = w.dates[d];
-            let wd = date.weekday();
-            let is_weekend = matches!(wd, Weekday::Sat | Weekday::Sun);
-            let mut f = if is_weekend { weekend } else { 1.0 };
-            match c.scenario {
-                S::SteadyGrowth => f *= 1.02f64.powf(d as f64 / 7.0),
-                S::WeeklyBatch if k == 0 => f = if wd == Weekday::Sat { 9.0 } else { 0.1 },
-                S::PlannedSpike if d + 4 == n_days => f *= 10.0,
-                S::MonthEndBatch if k == 0 && date.day() as i64 + 1 >= days_in_month(date) => {
-                    f *= 12.0
-                }
-                S::NewRampUp => f *= ((d + 1 - first_day) as f64 / 10.0).min(1.0),
-                _ => {}
-            }
-            let noise = (1.0 + noise_sd * normal(rng)).max(0.05);
-            u.qty[d] = base_qty * f * noise;
-        }
-        c.uses.push(u);
-    }
-
-    // Scenario-specific resources.
-    let last = n_days.saturating_sub(1);
-    match c.scenario {
-        S::CryptoMining => {
-            // Stolen credentials: GPU VMs in regions the customer never used, 24 h a day.
-            let sub = 0;
-            let plan: [(usize, &'static str, &str); 4] = [
-                (M_NC24, "southcentralus", "gpu-node-01"),
-                (M_NC24, "southcentralus", "gpu-node-02"),
-                (M_NC24, "southcentralus", "gpu-node-03"),
-                (M_ND96, "westus3", "a100-node-01"),
-            ];
-            for (m, region, res) in plan {
-                let mut u = new_use(w, c, rng, m, sub, region, "rg-compute-tmp", res);
-                for d in last.saturating_sub(4)..n_days {
-                    u.qty[d] = 24.0;
-                }
-                c.uses.push(u);
-            }
-        }
-        S::AccountTakeover => {
-            let regions = [
-                "brazilsouth",
-                "koreacentral",
-                "southeastasia",
-                "centralindia",
-                "japaneast",
-                "swedencentral",
-            ];
-            for (k, region) in regions.iter().enumerate() {
-                let mut u = new_use(
-                    w,
-                    c,
-                    rng,
-                    M_D16,
-                    0,
-                    region,
-                    "rg-tmp-build",
-                    &format!("vm-build-{k:02}"),
-                );
-                for d in last.saturating_sub(1)..n_days {
-                    u.qty[d] = if d == last { 24.0 } else { 14.0 };
-                }
-                c.uses.push(u);
-            }
-        }
-        S::GpuExpansion => {
-            // Two GPU nodes 24 h a day all along; two more from 5 days before end, same meter,
-            // same region.
-            for k in 1..=4usize {
-                let res = format!("gpu-node-{k:02}");
-                let mut u = new_use(w, c, rng, M_NC24, 0, c.home_region, "rg-ml", &res);
-                let from = if k <= 2 {
-                    first_day
-                } else {
-                    last.saturating_sub(4)
-                };
-                for d in from..n_days {
-                    u.qty[d] = 24.0;
-                }
-                c.uses.push(u);
-            }
-        }
-        S::RegionMove => {
-            // From 5 days before end every resource runs in a region the customer never used
-            // (new resource ids there); the old ones stop.
-            let target = ["swedencentral", "northeurope", "uksouth"]
-                .into_iter()
-                .find(|r| *r != c.home_region)
-                .unwrap_or("swedencentral");
-            let from = last.saturating_sub(4);
-            let mut moved = Vec::new();
-            for k in 0..c.uses.len() {
-                let (meter, sub, rg) = (
-                    c.uses[k].meter,
-                    c.uses[k].sub,
-                    c.uses[k].resource_group.clone(),
-                );
-                let res = format!(
-                    "{}-{:02}-sc",
-                    w.meters[meter]
-                        .resource_type
-                        .to_ascii_lowercase()
-                        .trim_end_matches('s'),
-                    k + 1
-                );
-                let mut u = new_use(w, c, rng, meter, sub, target, &rg, &res);
-                for d in from..n_days {
-                    u.qty[d] = c.uses[k].qty[d];
-                }
-                moved.push(u);
-            }
-            for u in c.uses.iter_mut() {
-                for d in from..n_days {
-                    u.qty[d] = 0.0;
-                }
-            }
-            c.uses.extend(moved);
-        }
-        S::GpuTrial => {
-            // One GPU VM for 5 hours, 3 days before end, in the home region.
-            let mut u = new_use(
-                w,
-                c,
-                rng,
-                M_NC24,
-                0,
-                c.home_region,
-                "rg-ml-trial",
-                "gpu-trial-01",
-            );
-            u.qty[last.saturating_sub(3)] = 5.0;
-            c.uses.push(u);
-        }
-        S::LinkedRing => {
-            // Each member runs ~130 USD a day of F16s v2 from its first day.
-            for u in c.uses.iter_mut() {
-                let m = u.meter;
-                for d in first_day..n_days {
-                    u.qty[d] = if m == M_F16 {
-                        24.0 * 8.0 * (1.0 + 0.03 * normal(rng))
-                    } else {
-                        50.0 * (1.0 + 0.2 * normal(rng)).max(0.1)
-                    };
-                }
-            }
-        }
-        S::StolenCard => {
-            // Spends fast on compute from its second day: ~600 USD a day on F16s v2.
-            for u in c.uses.iter_mut() {
-                let m = u.meter;
-                for d in first_day..n_days {
-                    u.qty[d] = if m == M_F16 {
-                        24.0 * 36.0 * (1.0 + 0.03 * normal(rng))
-                    } else {
-                        400.0 * (1.0 + 0.2 * normal(rng)).max(0.1)
-                    };
-                }
-            }
-        }
-        S::BudgetBlowout => {
-            // Spend ramps up from 8 days before end (within the month of end) to a peak p chosen
-            // so that mtd at end is 1.18 months of normal spend: the budget (set between mtd the
-            // day before end and mtd at end, ~1.12 normal months) is then crossed by the forecast
-            // a few days into the ramp and by mtd only on the last day.
-            let start_ramp = w
-                .dates
-                .iter()
-                .position(|d| *d >= end_month && *d >= w.end - Duration::days(8))
-                .unwrap_or(n_days);
-            let cost = |u: &MeterUse, d: usize| u.qty[d] * w.meters[u.meter].price;
-            let day_total = |d: usize| c.uses.iter().map(|u| cost(u, d)).sum::<f64>();
-            let before: Vec<f64> = (0..n_days)
-                .filter(|d| w.dates[*d] < end_month)
-                .map(day_total)
-                .collect();
-            let normal_daily = if before.is_empty() {
-                c.base_daily_usd
-            } else {
-                before.iter().sum::<f64>() / before.len() as f64
-            };
-            let target = 1.18 * normal_daily * days_in_month(w.end) as f64;
-            let pre: f64 = (0..start_ramp)
-                .filter(|d| w.dates[*d] >= end_month)
-                .map(day_total)
-                .sum();
-            let ramp = |d: usize| ((d - start_ramp + 1) as f64 / 4.0).min(1.0);
-            let s0: f64 = (start_ramp..n_days).map(day_total).sum();
-            let s1: f64 = (start_ramp..n_days).map(|d| day_total(d) * ramp(d)).sum();
-            let peak = if s1 > 0.0 {
-                (1.0 + (target - pre - s0) / s1).clamp(1.5, 6.0)
-            } else {
-                1.0
-            };
-            for u in c.uses.iter_mut() {
-                for d in start_ramp..n_days {
-                    u.qty[d] *= 1.0 + (peak - 1.0) * ramp(d);
-                }
-            }
-        }
+    let mut ci = *pick_weighted(rng, &countries);
+    // The two foreign-currency roles need a customer billed in EUR / GBP.
+    match role {
+        Role::ForeignBudget => ci = 2,
+        Role::ForeignPayment => ci = 1,
         _ => {}
     }
+    if matches!(
+        scenario,
+        S::BudgetBlowout | S::OverBudget | S::LargeSteady | S::CryptoMining | S::StolenCard
+    ) {
+        ci = 0; // USD keeps the planted figures easy to read
+    }
+    if matches!(scenario, S::LinkedRing | S::ListedCountry) {
+        ci = CI_NG;
+    }
+    let (country, _, mut currency, regions) = COUNTRIES[ci];
+    // Not every European customer is billed in its own currency.
+    if currency == "EUR" && role != Role::ForeignBudget && rng.random_bool(0.35) {
+        currency = "USD";
+    }
+    let home_region = regions[rng.random_range(0..regions.len())];
+    (country, currency, home_region)
+}
 
-    // Rate every day: quantity and totals rounded as written.
-    for u in c.uses.iter_mut() {
-        let price = w.meters[u.meter].price;
-        for d in 0..n_days {
-            if u.qty[d] > 0.0 {
-                let rate = w.pc_to_bc(c.currency, w.dates[d]);
-                let (q, _, billing) = rated(u.qty[d], price, rate);
-                u.qty[d] = q;
-                u.cost[d] = billing;
-            }
+/// The customer's creation date: recent for the new-customer scenarios, years back for most.
+fn created_date(w: &World, rng: &mut ChaCha8Rng, scenario: Scenario) -> NaiveDate {
+    use Scenario as S;
+    let end = w.end;
+    match scenario {
+        S::StolenCard => end - Duration::days(10),
+        S::LinkedRing => end - Duration::days(6),
+        S::NewRampUp => end - Duration::days(20),
+        S::Normal if rng.random_bool(0.1) => {
+            // a newer customer: created inside the ledger window, some months before end
+            let oldest = (end - w.ledger_start).num_days().max(61);
+            end - Duration::days(rng.random_range(60..=oldest))
+        }
+        _ => end - Duration::days(rng.random_range(400..2200)),
+    }
+}
+
+/// The customer's `n_subs` subscriptions, named in turn from its index.
+fn subscriptions(rng: &mut ChaCha8Rng, index: usize, n_subs: usize) -> Vec<Subscription> {
+    let sub_names = [
+        "Production",
+        "Dev/Test",
+        "Analytics",
+        "Shared Services",
+        "Pay-As-You-Go",
+    ];
+    (0..n_subs)
+        .map(|k| Subscription {
+            id: guid(rng),
+            name: sub_names[(k + index) % sub_names.len()].to_string(),
+        })
+        .collect()
+}
+
+/// The customer's own callers (user principal names in its domain) and client IPs, with the
+/// MSP's where the MSP administers the tenant.
+fn callers_and_ips(
+    rng: &mut ChaCha8Rng,
+    scenario: Scenario,
+    domain: &str,
+) -> (Vec<String>, Vec<String>) {
+    use Scenario as S;
+    let mut callers: Vec<String> = (0..rng.random_range(2..=3))
+        .map(|_| {
+            let f = FIRST[rng.random_range(0..FIRST.len())];
+            let l = LAST[rng.random_range(0..LAST.len())];
+            format!("{f}.{l}@{domain}")
+        })
+        .collect();
+    let mut ips: Vec<String> = (0..rng.random_range(1..=3))
+        .map(|_| ip(rng, &[20, 40, 52, 81, 86, 104, 151]))
+        .collect();
+    if scenario == S::MspManaged {
+        // The MSP administers the tenant every day, from its office.
+        callers.push(format!("{MSP_GUEST_PREFIX}{domain}"));
+        ips.push(MSP_OFFICE_IP.to_string());
+    }
+    (callers, ips)
+}
+
+/// The shape of the customer's Activity Log export: the fraud scenarios in the diagnostic
+/// shapes, the others spread over all four by index.
+fn activity_shape(scenario: Scenario, index: usize) -> ActivityShape {
+    use Scenario as S;
+    match scenario {
+        S::AccountTakeover => ActivityShape::DiagLines,
+        S::CryptoMining => ActivityShape::DiagRecords,
+        _ => match index % 10 {
+            0..=5 => ActivityShape::DiagLines,
+            6 | 7 => ActivityShape::DiagRecords,
+            8 => ActivityShape::Rest,
+            _ => ActivityShape::PortalCsv,
+        },
+    }
+}
+
+/// The customer's seat subscriptions (licences billed monthly), for about six customers in ten.
+fn seats(rng: &mut ChaCha8Rng, scenario: Scenario, base_daily_usd: f64) -> Vec<Seat> {
+    use Scenario as S;
+    let seat_products: [(&str, &str, &str, f64); 4] = [
+        ("Microsoft 365 E3", "Microsoft 365 E3", "CFQ7TTC0LFLX", 36.0),
+        (
+            "Microsoft 365 Business Premium",
+            "Microsoft 365 Business Premium",
+            "CFQ7TTC0LCHC",
+            22.0,
+        ),
+        (
+            "Microsoft 365 Business Basic",
+            "Microsoft 365 Business Basic",
+            "CFQ7TTC0LH18",
+            6.0,
+        ),
+        ("Office 365 E5", "Office 365 E5", "CFQ7TTC0LF8S", 38.0),
+    ];
+    let mut seats = Vec::new();
+    if !matches!(scenario, S::StolenCard | S::LinkedRing) && rng.random_bool(0.6) {
+        for _ in 0..rng.random_range(1..=2) {
+            let p = seat_products[rng.random_range(0..seat_products.len())];
+            let q = ((base_daily_usd / 4.0) * rng.random_range(0.3..1.5))
+                .round()
+                .clamp(3.0, 2000.0) as u32;
+            seats.push(Seat {
+                product: p.0,
+                sku: p.1,
+                product_id: p.2,
+                price: p.3,
+                quantity: q,
+                subscription_id: guid(rng),
+            });
         }
     }
+
+    seats
 }
