@@ -173,6 +173,26 @@ pub fn load(dir: &Path, implicit: bool) -> Result<PreviousRun> {
         notes: Vec::new(),
         config: manifest.get("config").cloned(),
     };
+    read_tables(&listed, &mut run)?;
+    if run.version != env!("CARGO_PKG_VERSION") {
+        run.notes.push(format!(
+            "the previous run was written by billrisk {} (this is {})",
+            run.version,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    if run.pseudonymized {
+        run.notes.push(
+            "the previous run is pseudonymized: compared by customer id and reason code (ids are never pseudonymized), so its names are pseudonyms".into(),
+        );
+    }
+    Ok(run)
+}
+
+/// Reads the tables the comparison needs into `run`, each checked against the sha256
+/// manifest.json lists (`listed`); a table missing or without a needed column is not compared.
+fn read_tables(listed: &BTreeMap<String, String>, run: &mut PreviousRun) -> Result<()> {
+    let dir = run.dir.clone();
     for (table, topic, columns) in NEEDED {
         let rel = format!("tables/{table}.parquet");
         let path = dir.join(&rel);
@@ -203,19 +223,7 @@ pub fn load(dir: &Path, implicit: bool) -> Result<PreviousRun> {
         }
         run.tables.insert(table.to_string(), df);
     }
-    if run.version != env!("CARGO_PKG_VERSION") {
-        run.notes.push(format!(
-            "the previous run was written by billrisk {} (this is {})",
-            run.version,
-            env!("CARGO_PKG_VERSION")
-        ));
-    }
-    if run.pseudonymized {
-        run.notes.push(
-            "the previous run is pseudonymized: compared by customer id and reason code (ids are never pseudonymized), so its names are pseudonyms".into(),
-        );
-    }
-    Ok(run)
+    Ok(())
 }
 
 impl PreviousRun {

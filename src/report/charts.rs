@@ -289,6 +289,42 @@ impl BarChart {
         out
     }
 
+    /// The category labels beside the category axis (rotated when long on a vertical chart).
+    fn category_labels(&self, svg: &mut String, p: Plot) {
+        let n = self.categories.len().max(1) as f64;
+        let rotate = self.rotate_labels();
+        for (i, c) in self.categories.iter().enumerate() {
+            let label = escape_html(&truncate(c, 26));
+            match self.orientation {
+                Orientation::Vertical => {
+                    let slot = p.width() / n;
+                    let x = p.left + slot * (i as f64 + 0.5);
+                    let y = p.bottom + 16.0;
+                    if rotate {
+                        let _ = write!(
+                            svg,
+                            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="end" font-size="11" fill="#333" transform="rotate(-35 {x:.1} {y:.1})">{label}</text>"##
+                        );
+                    } else {
+                        let _ = write!(
+                            svg,
+                            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" font-size="11" fill="#333">{label}</text>"##
+                        );
+                    }
+                }
+                Orientation::Horizontal => {
+                    let slot = p.height() / n;
+                    let y = p.top + slot * (i as f64 + 0.5) + 4.0;
+                    let _ = write!(
+                        svg,
+                        r##"<text x="{:.1}" y="{y:.1}" text-anchor="end" font-size="11" fill="#333">{label}</text>"##,
+                        p.left - 8.0
+                    );
+                }
+            }
+        }
+    }
+
     pub fn to_svg(&self) -> String {
         let p = self.plot();
         let s = self.value_scale();
@@ -354,39 +390,7 @@ impl BarChart {
                 escape_html(&tip)
             );
         }
-        // Category labels.
-        let n = self.categories.len().max(1) as f64;
-        let rotate = self.rotate_labels();
-        for (i, c) in self.categories.iter().enumerate() {
-            let label = escape_html(&truncate(c, 26));
-            match self.orientation {
-                Orientation::Vertical => {
-                    let slot = p.width() / n;
-                    let x = p.left + slot * (i as f64 + 0.5);
-                    let y = p.bottom + 16.0;
-                    if rotate {
-                        let _ = write!(
-                            svg,
-                            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="end" font-size="11" fill="#333" transform="rotate(-35 {x:.1} {y:.1})">{label}</text>"##
-                        );
-                    } else {
-                        let _ = write!(
-                            svg,
-                            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" font-size="11" fill="#333">{label}</text>"##
-                        );
-                    }
-                }
-                Orientation::Horizontal => {
-                    let slot = p.height() / n;
-                    let y = p.top + slot * (i as f64 + 0.5) + 4.0;
-                    let _ = write!(
-                        svg,
-                        r##"<text x="{:.1}" y="{y:.1}" text-anchor="end" font-size="11" fill="#333">{label}</text>"##,
-                        p.left - 8.0
-                    );
-                }
-            }
-        }
+        self.category_labels(&mut svg, p);
         axes(&mut svg, p);
         // The unit: above the value axis when vertical, left of the value ticks when horizontal.
         let (lx, ly, anchor) = match self.orientation {

@@ -50,6 +50,31 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
     let mut data = ReportData::empty(as_of, "billrisk 0.1.0");
     data.reporting_currency = Some("USD".to_string());
 
+    receivables(&mut data, ids, names)?;
+    budgets(&mut data, ids, names)?;
+    findings(&mut data, ids, names)?;
+    usage_and_inputs(&mut data, ids)?;
+    since_last_run(&mut data, names)?;
+    Ok(data)
+}
+
+/// Daily spend in October up to the 20th:
+/// c1 40/day with 500 on the 14th: 19 x 40 + 500 = 1,260 (crosses 800 and 1,000 on the 14th);
+/// c2 65/day: 1,300, forecast 1,300 + 11 x 65 = 2,015 >= 2,000;
+/// c3 5/day: 100; c4 70/day to the 10th, then nothing: 700 (crosses 640 on the 10th).
+fn daily(id: &str, day: u32) -> f64 {
+    match id {
+        "c1" if day == 14 => 500.0,
+        "c1" => 40.0,
+        "c2" => 65.0,
+        "c3" => 5.0,
+        _ if day <= 10 => 70.0,
+        _ => 0.0,
+    }
+}
+
+/// Customers, aging and the collections ladder.
+fn receivables(data: &mut ReportData, ids: [&str; 4], names: [&str; 4]) -> Result<()> {
     data.customers = df!(
         cu::CUSTOMER_ID => ids,
         cu::CUSTOMER_NAME => names,
@@ -126,21 +151,11 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         ),
         &[ca::PAST_DUE],
     )?;
+    Ok(())
+}
 
-    // Daily spend in October up to the 20th:
-    // c1 40/day with 500 on the 14th: 19 x 40 + 500 = 1,260 (crosses 800 and 1,000 on the 14th);
-    // c2 65/day: 1,300, forecast 1,300 + 11 x 65 = 2,015 >= 2,000;
-    // c3 5/day: 100; c4 70/day to the 10th, then nothing: 700 (crosses 640 on the 10th).
-    let daily = |id: &str, day: u32| -> f64 {
-        match id {
-            "c1" if day == 14 => 500.0,
-            "c1" => 40.0,
-            "c2" => 65.0,
-            "c3" => 5.0,
-            _ if day <= 10 => 70.0,
-            _ => 0.0,
-        }
-    };
+/// The budget tables.
+fn budgets(data: &mut ReportData, ids: [&str; 4], names: [&str; 4]) -> Result<()> {
     let budgets = [1000.0, 2000.0, 500.0, 800.0];
     let (mut b_id, mut b_cur, mut b_day, mut b_spend, mut b_cum, mut b_budget) = (
         Vec::new(),
@@ -219,7 +234,11 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
         ],
     )
     .stage("report example")?;
+    Ok(())
+}
 
+/// Reconciliation, anomalies, risk scores and the review queue.
+fn findings(data: &mut ReportData, ids: [&str; 4], names: [&str; 4]) -> Result<()> {
     data.reconciliation = df!(
         rc::CUSTOMER_ID => ["c1", "c2", "c4"],
         rc::SERVICE_MONTH => ["2026-09"; 3],
@@ -276,7 +295,11 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
     )
     .collect()
     .stage("report example")?;
+    Ok(())
+}
 
+/// Usage, rejected rows, FX rates and the input accounting.
+fn usage_and_inputs(data: &mut ReportData, ids: [&str; 4]) -> Result<()> {
     // Usage from 2026-09-22 (28 days of history before the 14th's spike) to the as-of date.
     let (mut u_id, mut u_day, mut u_meter, mut u_cost) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -355,7 +378,11 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
             rejected: 0,
         },
     ];
+    Ok(())
+}
 
+/// The comparison with the run of the day before.
+fn since_last_run(data: &mut ReportData, names: [&str; 4]) -> Result<()> {
     // Compared with the run of the day before: c1 became critical, c2 has a new caller, c3's
     // reminder was paid.
     data.since = Some(super::SinceLastRun {
@@ -405,5 +432,5 @@ pub fn tiny_with_names(names: [&str; 4]) -> Result<ReportData> {
                 .collect()
                 .stage("report example")?;
     }
-    Ok(data)
+    Ok(())
 }

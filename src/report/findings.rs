@@ -653,6 +653,27 @@ pub fn change_counts(rows: &[ChangeRow]) -> Vec<(String, usize)> {
     out
 }
 
+/// The counts of the changes by kind in words, in order of first appearance: "2 newly
+/// critical, 1 new anomaly" (unescaped).
+pub fn change_counts_text(rows: &[ChangeRow]) -> String {
+    change_counts(rows)
+        .iter()
+        .map(|(k, n)| format!("{n} {}", change_label(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ChangeRow {
+    /// The change in words, with its signal when it has one: "new anomaly: new_caller".
+    pub fn what(&self) -> String {
+        if self.signal.is_empty() {
+            change_label(&self.kind).to_string()
+        } else {
+            format!("{}: {}", change_label(&self.kind), self.signal)
+        }
+    }
+}
+
 /// A change's kind in words, for the reports.
 pub fn change_label(kind: &str) -> &str {
     match kind {

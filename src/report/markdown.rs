@@ -222,32 +222,23 @@ fn since_last_run(
             since.previous_as_of
         );
     } else {
-        let counts: Vec<String> = findings::change_counts(&rows)
-            .iter()
-            .map(|(k, n)| format!("{n} {}", findings::change_label(k)))
-            .collect();
         let _ = writeln!(
             out,
             "{} changes since the run as of {}: {}.\n",
             rows.len(),
             since.previous_as_of,
-            escape_md(&counts.join(", "))
+            escape_md(&findings::change_counts_text(&rows))
         );
         out.push_str(
             "| Customer | Change | Currency | Before | After | Alert first seen | Why |\n|---|---|---|---|---|---|---|\n",
         );
         let shown = (top * 3).min(rows.len());
         for r in &rows[..shown] {
-            let what = if r.signal.is_empty() {
-                findings::change_label(&r.kind).to_string()
-            } else {
-                format!("{}: {}", findings::change_label(&r.kind), r.signal)
-            };
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 customer(&r.name, &r.customer_id),
-                escape_md(&what),
+                escape_md(&r.what()),
                 escape_md(&r.currency),
                 escape_md(&r.before),
                 escape_md(&r.after),
@@ -284,7 +275,22 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
         let _ = writeln!(out, "- **{label}:** {}", escape_md(&value));
     }
 
-    let coll = findings::collections(data, &names)?;
+    collections_section(&mut out, data, &names, top)?;
+    budget_section(&mut out, data, &names, top)?;
+    review_section(&mut out, data, &names, cfg, top)?;
+    reconciliation_section(&mut out, data, &names, top)?;
+    data_quality_section(&mut out, data, summary, cfg)?;
+    Ok(out)
+}
+
+/// "Collections actions": the first `top` actions.
+fn collections_section(
+    out: &mut String,
+    data: &ReportData,
+    names: &std::collections::BTreeMap<String, String>,
+    top: usize,
+) -> Result<()> {
+    let coll = findings::collections(data, names)?;
     let _ = writeln!(out, "\n## Collections actions\n");
     if coll.is_empty() {
         out.push_str("No customer needs a collections action.\n");
@@ -306,14 +312,23 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
             );
         }
         more(
-            &mut out,
+            out,
             top.min(coll.len()),
             coll.len(),
             "actions/collections.csv",
         );
     }
+    Ok(())
+}
 
-    let budget = findings::budget_alerts(data, &names)?;
+/// "Budget alerts": the first `top` alerts.
+fn budget_section(
+    out: &mut String,
+    data: &ReportData,
+    names: &std::collections::BTreeMap<String, String>,
+    top: usize,
+) -> Result<()> {
+    let budget = findings::budget_alerts(data, names)?;
     let _ = writeln!(out, "\n## Budget alerts\n");
     if budget.is_empty() {
         out.push_str("No customer is over, forecast over or near their budget.\n");
@@ -341,14 +356,24 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
             );
         }
         more(
-            &mut out,
+            out,
             top.min(budget.len()),
             budget.len(),
             "actions/budget_alerts.csv",
         );
     }
+    Ok(())
+}
 
-    let review = findings::risk(&data.risk_review, &names)?;
+/// "Risk review": the first `top` customers of the review queue.
+fn review_section(
+    out: &mut String,
+    data: &ReportData,
+    names: &std::collections::BTreeMap<String, String>,
+    cfg: &ReportConfig,
+    top: usize,
+) -> Result<()> {
+    let review = findings::risk(&data.risk_review, names)?;
     let _ = writeln!(out, "\n## Risk review\n");
     if review.is_empty() {
         let _ = writeln!(
@@ -357,16 +382,25 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
             escape_md(cfg.review_min_tier.as_str())
         );
     } else {
-        risk_table(&mut out, &review[..top.min(review.len())]);
+        risk_table(out, &review[..top.min(review.len())]);
         more(
-            &mut out,
+            out,
             top.min(review.len()),
             review.len(),
             "actions/risk_review.csv",
         );
     }
+    Ok(())
+}
 
-    let (recon, counts) = findings::reconciliation(data, &names)?;
+/// "Billing reconciliation exceptions" (only when there is a reconciliation).
+fn reconciliation_section(
+    out: &mut String,
+    data: &ReportData,
+    names: &std::collections::BTreeMap<String, String>,
+    top: usize,
+) -> Result<()> {
+    let (recon, counts) = findings::reconciliation(data, names)?;
     if !counts.by_status.is_empty() {
         let _ = writeln!(out, "\n## Billing reconciliation exceptions\n");
         if recon.is_empty() {
@@ -387,7 +421,7 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
                 );
             }
             more(
-                &mut out,
+                out,
                 top.min(recon.len()),
                 recon.len(),
                 "tables/reconciliation.parquet",
@@ -395,7 +429,16 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
         }
         let _ = writeln!(out, "\n{}", recon_count_text(&counts));
     }
+    Ok(())
+}
 
+/// "Data quality": rows read, accepted and rejected per source, and the rejected rows by reason.
+fn data_quality_section(
+    out: &mut String,
+    data: &ReportData,
+    summary: &Summary,
+    cfg: &ReportConfig,
+) -> Result<()> {
     let _ = writeln!(out, "\n## Data quality\n");
     if summary.inputs.is_empty() {
         out.push_str("No input accounting was given.\n");
@@ -425,5 +468,5 @@ pub fn render_markdown(data: &ReportData, summary: &Summary, cfg: &ReportConfig)
             );
         }
     }
-    Ok(out)
+    Ok(())
 }

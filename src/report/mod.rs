@@ -17,6 +17,9 @@
 
 pub mod actions;
 pub mod charts;
+/// The tiny hand-made report of the tests: unit tests, and the browser test through the cargo
+/// feature `example-report` (never in the release library).
+#[cfg(any(test, feature = "example-report"))]
 pub mod example;
 pub mod findings;
 pub mod format;

@@ -252,10 +252,11 @@ fn convert(amounts: &BTreeMap<String, i128>, rates: &BTreeMap<String, f64>) -> O
     Some(money_plain(total.round() as i128))
 }
 
-/// Headline figures of the run.
-pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
-    // Receivables, exactly, per currency.
-    let a = &data.aging_customers;
+/// The receivables of aging_customers summed exactly per currency, with the customers with an
+/// open balance and those past due.
+fn receivables_per_currency(
+    a: &polars::prelude::DataFrame,
+) -> Result<(BTreeMap<String, Exact>, BTreeSet<String>, BTreeSet<String>)> {
     let ids = strings(a, ag::CUSTOMER_ID)?;
     let curs = strings(a, ag::CURRENCY)?;
     let total = money(a, ag::TOTAL_OUTSTANDING)?;
@@ -294,6 +295,25 @@ pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
             }
         }
     }
+    Ok((per, open, past_due))
+}
+
+/// The exposure of risk_scores summed exactly per currency.
+fn exposure_per_currency(r: &polars::prelude::DataFrame) -> Result<BTreeMap<String, i128>> {
+    let mut exposure: BTreeMap<String, i128> = BTreeMap::new();
+    let ecur = strings(r, rs::CURRENCY)?;
+    for (cur, v) in ecur.into_iter().zip(floats(r, rs::EXPOSURE)?) {
+        let units = v.and_then(float_to_units).unwrap_or(0);
+        let e = exposure.entry(cur.unwrap_or_default()).or_insert(0);
+        *e = sum_checked(*e, units)?;
+    }
+    Ok(exposure)
+}
+
+/// Headline figures of the run.
+pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
+    // Receivables, exactly, per currency.
+    let (per, open, past_due) = receivables_per_currency(&data.aging_customers)?;
     let receivables: BTreeMap<String, ReceivablesTotals> = per
         .iter()
         .map(|(cur, e)| {
@@ -356,13 +376,7 @@ pub fn summarize(data: &ReportData, _cfg: &ReportConfig) -> Result<Summary> {
             customers_where(r, rs::CUSTOMER_ID, rs::TIER, &[tier])?,
         );
     }
-    let mut exposure: BTreeMap<String, i128> = BTreeMap::new();
-    let ecur = strings(r, rs::CURRENCY)?;
-    for (cur, v) in ecur.into_iter().zip(floats(r, rs::EXPOSURE)?) {
-        let units = v.and_then(float_to_units).unwrap_or(0);
-        let e = exposure.entry(cur.unwrap_or_default()).or_insert(0);
-        *e = sum_checked(*e, units)?;
-    }
+    let exposure = exposure_per_currency(r)?;
     let total_exposure_converted = data
         .reporting_currency
         .as_ref()

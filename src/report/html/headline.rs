@@ -17,29 +17,20 @@ pub(super) fn since_last_run(ctx: &Ctx) -> Result<String> {
             since.previous_as_of
         );
     } else {
-        let counts: Vec<String> = findings::change_counts(&rows)
-            .iter()
-            .map(|(k, n)| format!("{n} {}", findings::change_label(k)))
-            .collect();
         let _ = write!(
             out,
             "<p>{} changes since the run as of {}: {}.</p>",
             rows.len(),
             since.previous_as_of,
-            escape_html(&counts.join(", "))
+            escape_html(&findings::change_counts_text(&rows))
         );
         let trs = rows
             .iter()
             .take(MAX_TABLE_ROWS)
             .map(|r| {
-                let what = if r.signal.is_empty() {
-                    findings::change_label(&r.kind).to_string()
-                } else {
-                    format!("{}: {}", findings::change_label(&r.kind), r.signal)
-                };
                 vec![
                     customer_cell(&r.name, &r.customer_id),
-                    text(&what),
+                    text(&r.what()),
                     text(&r.currency),
                     text(&r.before),
                     text(&r.after),

@@ -96,73 +96,8 @@ pub(super) fn risk(ctx: &Ctx) -> Result<String> {
         let s = series.get(&r.customer_id).cloned().unwrap_or_default();
         let baseline = findings::trailing_median(&s, ctx.cfg.baseline_days);
         let found = anomalies.get(&r.customer_id).cloned().unwrap_or_default();
-        let by_day: BTreeMap<i64, f64> = s.iter().copied().collect();
-        let markers: Vec<Marker> = found
-            .iter()
-            .filter(|a| !a.suppressed)
-            .filter_map(|a| {
-                let d = days_from_date(a.date?);
-                Some(Marker {
-                    x: d as f64,
-                    y: *by_day.get(&d)?,
-                    label: a.reason.clone(),
-                })
-            })
-            .collect();
-        let mut body = String::new();
-        if !s.is_empty() {
-            let chart = LineChart {
-                title: format!("Daily usage: {}", r.name),
-                lines: vec![
-                    Line {
-                        name: "daily cost".into(),
-                        colour: PALETTE[0].into(),
-                        points: s.iter().map(|(d, v)| (*d as f64, *v)).collect(),
-                        dashed: false,
-                    },
-                    Line {
-                        name: format!("{}-day median", ctx.cfg.baseline_days),
-                        colour: "#555555".into(),
-                        points: baseline
-                            .iter()
-                            .filter_map(|(d, m)| Some((*d as f64, (*m)?)))
-                            .collect(),
-                        dashed: true,
-                    },
-                ],
-                markers,
-                x_dates: true,
-                value_label: "cost per day".into(),
-                width: 560.0,
-                height: 240.0,
-            };
-            body.push_str(&chart.to_svg());
-        } else {
-            body.push_str("<p class=\"empty\">No usage.</p>");
-        }
-        let mut reasons_html = String::from("<ul class=\"reasons\">");
-        for a in found.iter().take(8) {
-            let _ = write!(
-                reasons_html,
-                "<li{}>{} <span class=\"code\">{}</span>{}</li>",
-                if a.suppressed {
-                    " class=\"suppressed\""
-                } else {
-                    ""
-                },
-                escape_html(&a.reason),
-                escape_html(&a.signal),
-                if a.suppressed {
-                    " (suppressed by an analyst)"
-                } else {
-                    ""
-                }
-            );
-        }
-        if found.is_empty() && !r.top_reasons.is_empty() {
-            let _ = write!(reasons_html, "<li>{}</li>", escape_html(&r.top_reasons));
-        }
-        reasons_html.push_str("</ul>");
+        let body = usage_chart(ctx, r, &s, &baseline, &found);
+        let reasons_html = reasons_list(&found, &r.top_reasons);
         let _ = write!(
             out,
             "<figure class=\"customer\"><h4>{} {} <span class=\"score\">score {}</span></h4>{body}{reasons_html}<figcaption>{}</figcaption></figure>",
@@ -174,4 +109,89 @@ pub(super) fn risk(ctx: &Ctx) -> Result<String> {
     }
     out.push_str("</div></section>");
     Ok(out)
+}
+
+/// The daily usage chart of one top customer: its daily cost, its trailing median and a marker
+/// per unsuppressed anomaly; "No usage." without a series.
+fn usage_chart(
+    ctx: &Ctx,
+    r: &RiskRow,
+    s: &[(i64, f64)],
+    baseline: &[(i64, Option<f64>)],
+    found: &[findings::AnomalyRow],
+) -> String {
+    let by_day: BTreeMap<i64, f64> = s.iter().copied().collect();
+    let markers: Vec<Marker> = found
+        .iter()
+        .filter(|a| !a.suppressed)
+        .filter_map(|a| {
+            let d = days_from_date(a.date?);
+            Some(Marker {
+                x: d as f64,
+                y: *by_day.get(&d)?,
+                label: a.reason.clone(),
+            })
+        })
+        .collect();
+    let mut body = String::new();
+    if !s.is_empty() {
+        let chart = LineChart {
+            title: format!("Daily usage: {}", r.name),
+            lines: vec![
+                Line {
+                    name: "daily cost".into(),
+                    colour: PALETTE[0].into(),
+                    points: s.iter().map(|(d, v)| (*d as f64, *v)).collect(),
+                    dashed: false,
+                },
+                Line {
+                    name: format!("{}-day median", ctx.cfg.baseline_days),
+                    colour: "#555555".into(),
+                    points: baseline
+                        .iter()
+                        .filter_map(|(d, m)| Some((*d as f64, (*m)?)))
+                        .collect(),
+                    dashed: true,
+                },
+            ],
+            markers,
+            x_dates: true,
+            value_label: "cost per day".into(),
+            width: 560.0,
+            height: 240.0,
+        };
+        body.push_str(&chart.to_svg());
+    } else {
+        body.push_str("<p class=\"empty\">No usage.</p>");
+    }
+    body
+}
+
+/// The reasons of one top customer: its first eight anomalies (suppressed ones marked), else its
+/// top reasons.
+fn reasons_list(found: &[findings::AnomalyRow], top_reasons: &str) -> String {
+    let mut reasons_html = String::from("<ul class=\"reasons\">");
+    for a in found.iter().take(8) {
+        let _ = write!(
+            reasons_html,
+            "<li{}>{} <span class=\"code\">{}</span>{}</li>",
+            if a.suppressed {
+                " class=\"suppressed\""
+            } else {
+                ""
+            },
+            escape_html(&a.reason),
+            escape_html(&a.signal),
+            if a.suppressed {
+                " (suppressed by an analyst)"
+            } else {
+                ""
+            }
+        );
+    }
+    if found.is_empty() && !top_reasons.is_empty() {
+        let _ = write!(reasons_html, "<li>{}</li>", escape_html(top_reasons));
+    }
+    reasons_html.push_str("</ul>");
+    reasons_html
 }
