@@ -214,6 +214,23 @@ fn outer(cur: LazyFrame, prev: LazyFrame, keys: &[&str]) -> LazyFrame {
     cur.join(prev, on.clone(), on, args)
 }
 
+/// `cur` and `prev` side by side on `keys` (a full join, null keys equal): the keys with the
+/// columns `now` of the current run and `before` of the previous one.
+fn compare(
+    cur: LazyFrame,
+    prev: LazyFrame,
+    keys: &[&str],
+    now: impl IntoIterator<Item = Expr>,
+    before: impl IntoIterator<Item = Expr>,
+) -> LazyFrame {
+    let key_cols = || keys.iter().map(|k| col(*k));
+    outer(
+        cur.select(key_cols().chain(now).collect::<Vec<_>>()),
+        prev.select(key_cols().chain(before).collect::<Vec<_>>()),
+        keys,
+    )
+}
+
 /// The common columns of every topic's rows (`signal` and `first_seen` null unless given).
 fn rows(lf: LazyFrame, topic: &str, currency: bool, kind: Expr, reason: Expr) -> LazyFrame {
     rows_with(
@@ -259,22 +276,22 @@ fn rows_with(
 
 /// new_customer and the risk tier moves, from risk_scores.
 fn risk_changes(cur: LazyFrame, prev: LazyFrame) -> [LazyFrame; 2] {
-    let joined = outer(
-        cur.select([
-            col(rs::CUSTOMER_ID),
+    let joined = compare(
+        cur,
+        prev,
+        &[rs::CUSTOMER_ID],
+        [
             col(rs::TIER).alias(A),
             col(rs::RISK_SCORE).alias(X1),
             col(rs::TOP_REASONS).alias(X3),
             col(rs::EXPOSURE).alias(ex::EXPOSURE),
             col(rs::CURRENCY).alias(EXPOSURE_CURRENCY),
-        ]),
-        prev.select([
-            col(rs::CUSTOMER_ID),
+        ],
+        [
             col(rs::TIER).alias(B),
             col(rs::RISK_SCORE).alias(X2),
             lit(true).alias(PREV),
-        ]),
-        &[rs::CUSTOMER_ID],
+        ],
     )
     .filter(col(A).is_not_null());
     let new = col(PREV).is_null();
@@ -331,19 +348,12 @@ fn risk_changes(cur: LazyFrame, prev: LazyFrame) -> [LazyFrame; 2] {
 
 /// Collections actions escalated, eased or cleared, per customer and currency.
 fn collections_changes(cur: LazyFrame, prev: LazyFrame) -> LazyFrame {
-    let joined = outer(
-        cur.select([
-            col(ca::CUSTOMER_ID),
-            col(ca::CURRENCY),
-            col(ca::ACTION).alias(A),
-            col(ca::REASON).alias(X3),
-        ]),
-        prev.select([
-            col(ca::CUSTOMER_ID),
-            col(ca::CURRENCY),
-            col(ca::ACTION).alias(B),
-        ]),
+    let joined = compare(
+        cur,
+        prev,
         &[ca::CUSTOMER_ID, ca::CURRENCY],
+        [col(ca::ACTION).alias(A), col(ca::REASON).alias(X3)],
+        [col(ca::ACTION).alias(B)],
     );
     let (hb, ha) = (rank_in(col(B), &LADDER), rank_in(col(A), &LADDER));
     let kind = when(col(A).is_null().and(col(B).is_null()))
@@ -380,19 +390,15 @@ fn collections_changes(cur: LazyFrame, prev: LazyFrame) -> LazyFrame {
 /// Customers past due now that were not before, per currency.
 fn past_due_changes(cur: LazyFrame, prev: LazyFrame) -> LazyFrame {
     let eps = lit(crate::analysis::budgets::MONEY_EPSILON);
-    let joined = outer(
-        cur.select([
-            col(ag::CUSTOMER_ID),
-            col(ag::CURRENCY),
+    let joined = compare(
+        cur,
+        prev,
+        &[ag::CUSTOMER_ID, ag::CURRENCY],
+        [
             col(ag::PAST_DUE).cast(DataType::Float64).alias(X1),
             col(ag::OLDEST_DAYS_PAST_DUE).alias(X3),
-        ]),
-        prev.select([
-            col(ag::CUSTOMER_ID),
-            col(ag::CURRENCY),
-            col(ag::PAST_DUE).cast(DataType::Float64).alias(X2),
-        ]),
-        &[ag::CUSTOMER_ID, ag::CURRENCY],
+        ],
+        [col(ag::PAST_DUE).cast(DataType::Float64).alias(X2)],
     )
     .with_columns([
         money_text(col(X2).fill_null(lit(0.0))).alias(B),
@@ -425,21 +431,17 @@ fn past_due_changes(cur: LazyFrame, prev: LazyFrame) -> LazyFrame {
 
 /// Budget status changes, per customer and currency.
 fn budget_changes(cur: LazyFrame, prev: LazyFrame) -> LazyFrame {
-    let joined = outer(
-        cur.select([
-            col(bs::CUSTOMER_ID),
-            col(bs::CURRENCY),
+    let joined = compare(
+        cur,
+        prev,
+        &[bs::CUSTOMER_ID, bs::CURRENCY],
+        [
             col(bs::STATUS).alias(A),
             col(bs::MTD_SPEND).alias(X1),
             col(bs::BUDGET).alias(X2),
             col(bs::FORECAST).alias(X3),
-        ]),
-        prev.select([
-            col(bs::CUSTOMER_ID),
-            col(bs::CURRENCY),
-            col(bs::STATUS).alias(B),
-        ]),
-        &[bs::CUSTOMER_ID, bs::CURRENCY],
+        ],
+        [col(bs::STATUS).alias(B)],
     );
     let alert = |e: Expr| one_of(e, &[st::OVER, st::FORECAST_OVER, st::WARNING]);
     let (b, a) = (col(B), col(A));
@@ -484,18 +486,12 @@ fn budget_changes(cur: LazyFrame, prev: LazyFrame) -> LazyFrame {
 
 /// Exposure grown past the configured share and amount, per customer and currency.
 fn exposure_changes(cur: LazyFrame, prev: LazyFrame, cfg: &ChangesConfig) -> LazyFrame {
-    let joined = outer(
-        cur.select([
-            col(ex::CUSTOMER_ID),
-            col(ex::CURRENCY),
-            col(ex::EXPOSURE).alias(X1),
-        ]),
-        prev.select([
-            col(ex::CUSTOMER_ID),
-            col(ex::CURRENCY),
-            col(ex::EXPOSURE).alias(X2),
-        ]),
+    let joined = compare(
+        cur,
+        prev,
         &[ex::CUSTOMER_ID, ex::CURRENCY],
+        [col(ex::EXPOSURE).alias(X1)],
+        [col(ex::EXPOSURE).alias(X2)],
     )
     .with_columns([
         col(X1).fill_null(lit(0.0)).alias(X1),

@@ -21,12 +21,12 @@ use crate::analysis::reasons::{
 use crate::schema::{activity as act, anomalies as an, audit_records as aud};
 
 // Working columns of the prepared events (not in any output).
-const DAY: &str = "_day";
-const OP: &str = "_op";
+pub(super) const DAY: &str = "_day";
+pub(super) const OP: &str = "_op";
 const ST: &str = "_status";
 const N: &str = "_n";
 const BASELINE: &str = "_baseline";
-const CALLER_KEY: &str = "_caller_key";
+pub(super) const CALLER_KEY: &str = "_caller_key";
 
 const ROLE_ASSIGNMENT_WRITE: &str = "microsoft.authorization/roleassignments/write";
 const VM_WRITE: &str = "microsoft.compute/virtualmachines/write";
@@ -91,8 +91,10 @@ pub fn activity_signals(
     ])
 }
 
-/// Events from `from` to `to` with a customer, their day, lower-case operation and status.
-fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
+/// Events from `from` to `to` with a customer (else the lower-case tenant), their day (`DAY`),
+/// lower-case operation (`OP`) and status, caller (and lower-case in `CALLER_KEY`) and lower-case
+/// client IP. linked.rs reads its link keys from these too.
+pub(super) fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
     activity
         .with_columns([
             coalesce(&[
@@ -125,7 +127,7 @@ fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
         )
 }
 
-fn blank_to_null(e: Expr) -> Expr {
+pub(super) fn blank_to_null(e: Expr) -> Expr {
     let trimmed = e.str().strip_chars(lit(NULL));
     when(trimmed.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))

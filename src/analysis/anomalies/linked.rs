@@ -32,6 +32,7 @@
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
+use super::activity::{blank_to_null, prepare, CALLER_KEY, DAY, OP};
 use super::config::AnomalyConfig;
 use super::evidence::{count_text, date_text};
 use super::table::{date_lit, union};
@@ -40,8 +41,6 @@ use crate::analysis::reasons::{
 };
 use crate::schema::{activity as act, anomalies as an, customers as cu};
 
-const DAY: &str = "_day";
-const OP: &str = "_op";
 const KIND: &str = "_kind";
 const VALUE: &str = "_value";
 const FIRST: &str = "_first_day";
@@ -63,13 +62,6 @@ const LINK_KINDS: [(&str, &str); 5] = [
     ("domain pattern", "the domain pattern"),
     ("sign-up", "the sign-up"),
 ];
-
-fn blank_to_null(e: Expr) -> Expr {
-    let trimmed = e.str().strip_chars(lit(NULL));
-    when(trimmed.clone().eq(lit("")))
-        .then(lit(NULL).cast(DataType::String))
-        .otherwise(trimmed)
-}
 
 /// `linked_accounts` rows (anomalies columns, unsorted).
 pub fn linked_accounts(
@@ -111,34 +103,13 @@ fn customers_with_is_new(customers: LazyFrame, new_from: NaiveDate, as_of: Naive
 /// The events from `from` up to A with a customer (else the lower-case tenant), their day, and
 /// their operation, caller and client IP in lower case.
 fn key_events(activity: LazyFrame, from: NaiveDate, as_of: NaiveDate) -> LazyFrame {
-    activity
-        .with_columns([
-            coalesce(&[
-                blank_to_null(col(act::CUSTOMER_ID)),
-                blank_to_null(col(act::TENANT_ID)).str().to_lowercase(),
-            ])
-            .alias(act::CUSTOMER_ID),
-            col(act::EVENT_TIME).dt().date().alias(DAY),
-            coalesce(&[
-                col(act::OPERATION_LOWER),
-                col(act::OPERATION).str().to_lowercase(),
-            ])
-            .alias(OP),
-            blank_to_null(col(act::CALLER).str().to_lowercase()).alias(act::CALLER),
-            blank_to_null(col(act::CLIENT_IP).str().to_lowercase()).alias(act::CLIENT_IP),
-        ])
-        .filter(
-            col(act::CUSTOMER_ID)
-                .is_not_null()
-                .and(col(DAY).gt_eq(date_lit(from)))
-                .and(col(DAY).lt_eq(date_lit(as_of))),
-        )
+    prepare(activity, from, as_of)
         .select([
             col(act::CUSTOMER_ID),
             col(DAY),
             col(act::EVENT_TIME),
             col(OP),
-            col(act::CALLER),
+            col(CALLER_KEY).alias(act::CALLER),
             col(act::CLIENT_IP),
         ])
         .cache()

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::world::{
     add_months, first_of_month, guid, rng_for, stream, ActivityShape, Customer, Scenario, World,
-    MSP_GUEST_PREFIX, MSP_OFFICE_IP, RING_GUEST_PREFIX, RING_IP,
+    MSP_GUEST_PREFIX, MSP_OFFICE_IP, RING_GUEST_PREFIX, RING_IP, TAKEOVER_REGIONS,
 };
 use super::{io_err, write_csv, GeneratedFile};
 use crate::error::Result;
@@ -242,16 +242,7 @@ fn takeover_events(
     e.role = Some("Owner");
     e.resource_group = "rg-web".into();
     out.push(e);
-    let regions = [
-        "brazilsouth",
-        "koreacentral",
-        "southeastasia",
-        "centralindia",
-        "japaneast",
-        "swedencentral",
-        "eastus2",
-        "westus3",
-    ];
+    let regions = TAKEOVER_REGIONS;
     for back in [1usize, 0] {
         let d = day_back(w, back);
         for k in 0..30u32 {
@@ -677,6 +668,19 @@ fn write_bytes(out: &Path, rel: &str, bytes: &[u8], rows: u64) -> Result<Generat
     Ok(GeneratedFile { path, rows })
 }
 
+/// A JSON array written record by record (so no whole-month JSON tree is held in memory):
+/// `open`, the records one a line separated by commas, `close`; with the number of records.
+fn json_array(open: &[u8], records: impl Iterator<Item = Vec<u8>>, close: &[u8]) -> (Vec<u8>, u64) {
+    let (mut buf, mut n) = (open.to_vec(), 0u64);
+    for record in records {
+        buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+        buf.extend(record);
+        n += 1;
+    }
+    buf.extend_from_slice(close);
+    (buf, n)
+}
+
 /// One row of the portal's "Download as CSV" (columns of `PORTAL_COLUMNS`).
 fn portal_row(e: &Event) -> Vec<String> {
     vec![
@@ -752,17 +756,15 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
 
         // (1b) diagnostic export as {"records": [...]}, responseBody as nested objects.
         // Arrays are written record by record, so no whole-month JSON tree is held in memory.
-        let (mut buf, mut n) = (b"{\"records\": [".to_vec(), 0u64);
-        for e in events
-            .iter()
-            .filter(in_month)
-            .filter(|e| shape_of(e) == ActivityShape::DiagRecords)
-        {
-            buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
-            buf.extend(to_json_bytes(&diag_record(w, e, true, &mut rng), false));
-            n += 1;
-        }
-        buf.extend_from_slice(b"\n]}\n");
+        let (buf, n) = json_array(
+            b"{\"records\": [",
+            events
+                .iter()
+                .filter(in_month)
+                .filter(|e| shape_of(e) == ActivityShape::DiagRecords)
+                .map(|e| to_json_bytes(&diag_record(w, e, true, &mut rng), false)),
+            b"\n]}\n",
+        );
         files.push(write_bytes(
             out,
             &format!("activity/diag_records_{key}.json"),
@@ -771,17 +773,15 @@ pub fn write_activity(w: &World, out: &Path) -> Result<Vec<GeneratedFile>> {
         )?);
 
         // (2) REST / az monitor activity-log list: a JSON array, pretty-printed as the CLI does.
-        let (mut buf, mut n) = (b"[".to_vec(), 0u64);
-        for e in events
-            .iter()
-            .filter(in_month)
-            .filter(|e| shape_of(e) == ActivityShape::Rest)
-        {
-            buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
-            buf.extend(to_json_bytes(&rest_event(w, e, &mut rng), true));
-            n += 1;
-        }
-        buf.extend_from_slice(b"\n]\n");
+        let (buf, n) = json_array(
+            b"[",
+            events
+                .iter()
+                .filter(in_month)
+                .filter(|e| shape_of(e) == ActivityShape::Rest)
+                .map(|e| to_json_bytes(&rest_event(w, e, &mut rng), true)),
+            b"\n]\n",
+        );
         files.push(write_bytes(
             out,
             &format!("activity/rest_{key}.json"),

@@ -255,15 +255,7 @@ fn crypto_mining_uses(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng, last: u
 
 /// Account takeover: D16 VMs in six new regions, the last two days.
 fn takeover_uses(w: &World, c: &mut Customer, rng: &mut ChaCha8Rng, last: usize) {
-    let regions = [
-        "brazilsouth",
-        "koreacentral",
-        "southeastasia",
-        "centralindia",
-        "japaneast",
-        "swedencentral",
-    ];
-    for (k, region) in regions.iter().enumerate() {
+    for (k, region) in TAKEOVER_REGIONS[..6].iter().enumerate() {
         let mut u = new_use(
             w,
             c,

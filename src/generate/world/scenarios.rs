@@ -60,6 +60,19 @@ pub const PLANTED: [Scenario; 24] = [
     Scenario::ListedCountry,
 ];
 
+/// The regions an account takeover creates VMs in: the activity log writes to all eight, the
+/// usage bills the first six.
+pub const TAKEOVER_REGIONS: [&str; 8] = [
+    "brazilsouth",
+    "koreacentral",
+    "southeastasia",
+    "centralindia",
+    "japaneast",
+    "swedencentral",
+    "eastus2",
+    "westus3",
+];
+
 /// The MSP of the `msp_managed` customers: its admin (a guest in each tenant) and office IP.
 pub const MSP_GUEST_PREFIX: &str = "admin_northbridge-msp.com#EXT#@";
 pub const MSP_OFFICE_IP: &str = "203.0.113.10";
