@@ -7,6 +7,10 @@
 //! the files. Every piece of input text is escaped on the way out (`format::escape_html`,
 //! `format::escape_md`, `actions::neutralise`).
 //!
+//! `findings.rs` reads the rows and words both reports show; `html/` and `markdown.rs` lay them
+//! out, one function per section; `summary.rs` the headline figures; `charts.rs` the SVG.
+//! `example.rs` (test builds and the `example-report` feature only) is a tiny hand-made report.
+//!
 //! ```ignore
 //! let summary = report::summarize(&data, &cfg.report)?;
 //! let json = report::render_summary_json(&summary)?;

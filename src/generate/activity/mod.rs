@@ -157,6 +157,33 @@ fn ev(
     }
 }
 
+/// A successful role assignment (`role` granted) by `caller` from `ip` at `time`.
+fn role_assignment(
+    c: &Customer,
+    time: NaiveDateTime,
+    sub: &str,
+    caller: &str,
+    ip: &str,
+    role: &'static str,
+    rng: &mut ChaCha8Rng,
+) -> Event {
+    let mut e = ev(
+        c,
+        time,
+        sub,
+        caller,
+        ip,
+        "Microsoft.Authorization/roleAssignments/write",
+        "Succeeded",
+        "Microsoft.Authorization/roleAssignments",
+        &guid(rng),
+        "global",
+        rng,
+    );
+    e.role = Some(role);
+    e
+}
+
 /// Every activity event of one customer over the usage window.
 fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
     let mut rng = rng_for(w.seed, stream::ACTIVITY, c.index as u64);
@@ -226,20 +253,15 @@ fn takeover_events(
     let caller = format!("support.admin@{}", c.domain);
     let ips = ["185.220.101.34", "45.141.84.120", "193.142.146.7"];
     let d0 = day_back(w, 2);
-    let mut e = ev(
+    let mut e = role_assignment(
         c,
         at(d0, 22 * 3600 + 610),
         sub0,
         &caller,
         ips[0],
-        "Microsoft.Authorization/roleAssignments/write",
-        "Succeeded",
-        "Microsoft.Authorization/roleAssignments",
-        &guid(rng),
-        "global",
+        "Owner",
         rng,
     );
-    e.role = Some("Owner");
     e.resource_group = "rg-web".into();
     out.push(e);
     let regions = TAKEOVER_REGIONS;
@@ -397,21 +419,15 @@ fn linked_ring_events(
     let d = c.created + Duration::days(1);
     if w.day_index(d).is_some() {
         let caller = format!("{RING_GUEST_PREFIX}{}", c.domain);
-        let mut e = ev(
+        out.push(role_assignment(
             c,
             at(d, 3600 + 120),
             sub0,
             &caller,
             RING_IP,
-            "Microsoft.Authorization/roleAssignments/write",
-            "Succeeded",
-            "Microsoft.Authorization/roleAssignments",
-            &guid(rng),
-            "global",
+            "Owner",
             rng,
-        );
-        e.role = Some("Owner");
-        out.push(e);
+        ));
         out.push(ev(
             c,
             at(d, 3600 + 400),
@@ -449,21 +465,15 @@ fn msp_events(w: &World, c: &Customer, sub0: &str, rng: &mut ChaCha8Rng, out: &m
     // The MSP grants a contractor Contributor on each managed tenant, from its office,
     // in the same week: one actor across several customers, but established ones.
     let d = day_back(w, 2);
-    let mut e = ev(
+    out.push(role_assignment(
         c,
         at(d, 10 * 3600 + 300),
         sub0,
         &format!("{MSP_GUEST_PREFIX}{}", c.domain),
         MSP_OFFICE_IP,
-        "Microsoft.Authorization/roleAssignments/write",
-        "Succeeded",
-        "Microsoft.Authorization/roleAssignments",
-        &guid(rng),
-        "global",
+        "Contributor",
         rng,
-    );
-    e.role = Some("Contributor");
-    out.push(e);
+    ));
 }
 
 /// A planned spike: the load-test scale set three days before the end.

@@ -5,6 +5,11 @@
 //!
 //! Randomness: one ChaCha8 stream per customer and purpose (`rng_for`), so a customer's data does
 //! not depend on how many customers come after it and nothing depends on thread scheduling.
+//!
+//! Here: the world, its ledger roles, and each customer (`build_customer`, one helper per trait
+//! drawn); `daily_usage.rs`: the daily quantities of its meters, scenario by scenario;
+//! `catalog.rs`: meters, regions and countries; `scenarios.rs`: the planted scenarios;
+//! `names.rs`: company and person names, domains and IP addresses.
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use rand::{Rng, SeedableRng};

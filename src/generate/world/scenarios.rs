@@ -1,5 +1,5 @@
 //! The planted scenarios: which risk pattern or benign look-alike each planted customer follows,
-//! and the fixed callers and addresses the linked ring and the MSP share.
+//! and the fixed callers, addresses and regions the linked ring, the MSP and a takeover use.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
