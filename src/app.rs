@@ -176,10 +176,8 @@ fn query(settings: QuerySettings, progress: &mut Progress) -> Result<u8> {
     let sql = query::substitute_params(&sql, &params)?;
     let mut result = query::run_sql(&catalog, &sql, &origin)?;
     let to_stdout = |result: &mut polars::prelude::DataFrame, format| -> Result<()> {
-        let bytes = query::encode(result, format).map_err(|reason| Error::Output {
-            path: "standard output".into(),
-            reason,
-        })?;
+        let bytes = query::encode(result, format)
+            .map_err(|reason| Error::output("standard output", reason))?;
         print_out(&bytes)
     };
     match &output {
@@ -206,10 +204,9 @@ fn print_out(bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
-            path: "standard output".into(),
-            reason: e.to_string(),
-        }),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::output("standard output", e))
+        }
         _ => Ok(()),
     }
 }
@@ -228,12 +225,13 @@ fn write_new(path: &Path, text: &str) -> Result<()> {
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|e| Error::Config {
-            origin: path.display().to_string(),
-            message: format!("cannot create the file (it must not exist yet): {e}"),
+        .map_err(|e| {
+            Error::config_because(
+                path.display().to_string(),
+                "cannot create the file (it must not exist yet)",
+                e,
+            )
         })?;
-    f.write_all(text.as_bytes()).map_err(|e| Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
+    f.write_all(text.as_bytes())
+        .map_err(|e| Error::output(path.to_path_buf(), e))
 }

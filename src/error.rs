@@ -9,11 +9,23 @@ use thiserror::Error;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The error of a library or the system that stopped billrisk (an I/O, Polars, CSV or JSON
+/// error), kept as the `source` of billrisk's error so that `main` prints it on a "caused by"
+/// line of its own instead of flattened into the message.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 #[derive(Debug, Error)]
 pub enum Error {
-    /// A file could not be opened, read or decoded.
-    #[error("cannot read {path}: {reason}")]
-    InputFile { path: PathBuf, reason: String },
+    /// A file could not be opened, read or decoded: `reason` in billrisk's words (what it
+    /// expected and found; empty when the cause says it all), `source` the error that stopped it.
+    /// Made by [`Error::input_file`] where a library's error is the cause.
+    #[error("cannot read {path}{}", colon(.reason))]
+    InputFile {
+        path: PathBuf,
+        reason: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A required source has no file at all.
     #[error("missing required input {source_name}: expected {expected} under {dir}, found none")]
@@ -54,9 +66,15 @@ pub enum Error {
         limit: f64,
     },
 
-    /// Bad config file or flag combination: usage error, exit 2.
-    #[error("config {origin}: {message}")]
-    Config { origin: String, message: String },
+    /// Bad config file or flag combination: usage error, exit 2. `source`: the error that stopped
+    /// reading a file the config or a flag names (made by [`Error::config`]).
+    #[error("config {origin}{}", colon(.message))]
+    Config {
+        origin: String,
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// `--previous DIR` names no earlier run usable for the comparison (not a billrisk output, or
     /// from a later as-of date): usage error, exit 2. A damaged one is an `InputFile` error.
@@ -67,9 +85,15 @@ pub enum Error {
     #[error("query {origin}: {message}")]
     Query { origin: String, message: String },
 
-    /// The output folder could not be written or moved into place.
-    #[error("cannot write output {path}: {reason}")]
-    Output { path: PathBuf, reason: String },
+    /// The output folder could not be written or moved into place: `reason` and `source` as for
+    /// `InputFile`; made by [`Error::output`].
+    #[error("cannot write output {path}{}", colon(.reason))]
+    Output {
+        path: PathBuf,
+        reason: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// Polars could not read an input file when a plan ran (an I/O error, or a file its reader
     /// finds damaged: a Parquet page that fails to decode, a file truncated or replaced while the
@@ -105,7 +129,135 @@ pub enum Error {
     Internal(String),
 }
 
+/// `": reason"`, or nothing for an empty reason (the cause then follows on its own line).
+fn colon(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
+}
+
+/// `words`, then the words `cause` carries (if any), and its cause.
+fn because(words: String, cause: impl Problem) -> (String, Option<Cause>) {
+    let (more, source) = cause.split();
+    let text = match (words.is_empty(), more.is_empty()) {
+        (_, true) => words,
+        (true, false) => more,
+        (false, false) => format!("{words}: {more}"),
+    };
+    (text, source)
+}
+
+/// What went wrong with a file: billrisk's own words (a `String` or `&str`), or the error of a
+/// library or the system (kept whole as the cause).
+pub trait Problem {
+    /// The words of the message and the cause.
+    fn split(self) -> (String, Option<Cause>);
+}
+
+impl Problem for String {
+    fn split(self) -> (String, Option<Cause>) {
+        (self, None)
+    }
+}
+
+impl Problem for &str {
+    fn split(self) -> (String, Option<Cause>) {
+        (self.to_string(), None)
+    }
+}
+
+macro_rules! problem_is_the_cause {
+    ($($t:ty),*) => {$(
+        impl Problem for $t {
+            fn split(self) -> (String, Option<Cause>) {
+                (String::new(), Some(Box::new(self)))
+            }
+        }
+    )*};
+}
+
+problem_is_the_cause!(
+    std::io::Error,
+    polars::error::PolarsError,
+    csv::Error,
+    serde_json::Error,
+    toml::de::Error
+);
+
+/// A billrisk error about the same file keeps its words and cause (`cannot read X: ...` is not
+/// said twice); any other is the cause.
+impl Problem for Error {
+    fn split(self) -> (String, Option<Cause>) {
+        match self {
+            Error::InputFile { reason, source, .. } | Error::Output { reason, source, .. } => {
+                (reason, source)
+            }
+            other => (String::new(), Some(Box::new(other))),
+        }
+    }
+}
+
 impl Error {
+    /// `cannot read PATH`, with the problem as its reason or its cause.
+    pub fn input_file(path: impl Into<PathBuf>, problem: impl Problem) -> Error {
+        let (reason, source) = problem.split();
+        Error::InputFile {
+            path: path.into(),
+            reason,
+            source,
+        }
+    }
+
+    /// `cannot read PATH: REASON`, caused by `cause`.
+    pub fn input_file_because(
+        path: impl Into<PathBuf>,
+        reason: impl Into<String>,
+        cause: impl Problem,
+    ) -> Error {
+        let (reason, source) = because(reason.into(), cause);
+        Error::InputFile {
+            path: path.into(),
+            reason,
+            source,
+        }
+    }
+
+    /// `config ORIGIN: MESSAGE`, with the problem as its message or its cause.
+    pub fn config(origin: impl Into<String>, problem: impl Problem) -> Error {
+        let (message, source) = problem.split();
+        Error::Config {
+            origin: origin.into(),
+            message,
+            source,
+        }
+    }
+
+    /// `config ORIGIN: MESSAGE`, caused by `cause`.
+    pub fn config_because(
+        origin: impl Into<String>,
+        message: impl Into<String>,
+        cause: impl Problem,
+    ) -> Error {
+        let (message, source) = because(message.into(), cause);
+        Error::Config {
+            origin: origin.into(),
+            message,
+            source,
+        }
+    }
+
+    /// `cannot write output PATH`, with the problem as its reason or its cause.
+    pub fn output(path: impl Into<PathBuf>, problem: impl Problem) -> Error {
+        let (reason, source) = problem.split();
+        Error::Output {
+            path: path.into(),
+            reason,
+            source,
+        }
+    }
+
     /// Exit code of SPEC section 2: 2 for usage and config errors, 1 for a failed run.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -200,5 +352,54 @@ mod tests {
         assert!(matches!(e, Error::Polars { .. }), "{e}");
         assert!(e.to_string().contains("this is a bug"), "{e}");
         assert!(e.source().is_some());
+    }
+
+    /// A library's error is kept as the source, not flattened into the message; billrisk's own
+    /// words are the message and have no source.
+    #[test]
+    fn causes_are_kept_as_sources_and_words_are_the_message() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = Error::input_file("a.csv", io);
+        assert_eq!(e.to_string(), "cannot read a.csv");
+        assert_eq!(
+            e.source().map(|c| c.to_string()).as_deref(),
+            Some("no such file")
+        );
+
+        let e = Error::input_file("a.csv", "expected a CSV header, found none");
+        assert_eq!(
+            e.to_string(),
+            "cannot read a.csv: expected a CSV header, found none"
+        );
+        assert!(e.source().is_none());
+
+        let json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let e = Error::input_file_because("m.json", "expected JSON", json);
+        assert_eq!(e.to_string(), "cannot read m.json: expected JSON");
+        assert!(e.source().is_some());
+
+        // A billrisk error about the same file keeps its words and cause once.
+        let inner = Error::input_file(
+            "t.parquet",
+            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "short read"),
+        );
+        let (words, cause) = inner.split();
+        assert_eq!(words, "");
+        assert_eq!(cause.map(|c| c.to_string()).as_deref(), Some("short read"));
+
+        let e = Error::output("out", std::io::Error::other("disk full"));
+        assert_eq!(e.to_string(), "cannot write output out");
+        assert_eq!(
+            e.source().map(|c| c.to_string()).as_deref(),
+            Some("disk full")
+        );
+        let e = Error::config_because(
+            "x.toml",
+            "cannot read the file",
+            std::io::Error::other("gone"),
+        );
+        assert_eq!(e.to_string(), "config x.toml: cannot read the file");
+        assert!(e.source().is_some());
+        assert_eq!(e.exit_code(), 2);
     }
 }

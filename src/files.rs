@@ -9,14 +9,11 @@ use std::path::Path;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
-/// An output error naming the file.
-pub(crate) fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
+/// An output error naming the file: `e` is billrisk's words or the error that caused it.
+pub(crate) fn out_err(path: &Path, e: impl Problem) -> Error {
+    Error::output(path.to_path_buf(), e)
 }
 
 /// A reader that hashes (sha256) and counts the bytes read through it.

@@ -315,14 +315,8 @@ pub fn scan_own_parquet(path: &Path) -> Result<LazyFrame> {
 
 /// Reads a Parquet table written by an earlier run.
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let f = fs::File::open(path).map_err(|e| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let f = fs::File::open(path).map_err(|e| Error::input_file(path.to_path_buf(), e))?;
     ParquetReader::new(f)
         .finish()
-        .map_err(|e| Error::InputFile {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })
+        .map_err(|e| Error::input_file(path.to_path_buf(), e))
 }

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::analysis::changes::{RunTables, NEEDED};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::schema;
 
 /// An earlier run's output, as far as the comparison reads it.
@@ -55,13 +55,19 @@ fn wrong(dir: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-fn damaged(path: &Path, message: impl Into<String>) -> Error {
+/// `cannot read PATH: WORDS (the previous run's output is damaged; ...)`, with the cause the
+/// problem carries.
+fn damaged(path: &Path, problem: impl Problem) -> Error {
+    let (words, source) = problem.split();
+    let advice = "the previous run's output is damaged; pass --previous with another run, or --no-previous to run without comparing";
     Error::InputFile {
         path: path.to_path_buf(),
-        reason: format!(
-            "{} (the previous run's output is damaged; pass --previous with another run, or --no-previous to run without comparing)",
-            message.into()
-        ),
+        reason: if words.is_empty() {
+            advice.to_string()
+        } else {
+            format!("{words} ({advice})")
+        },
+        source,
     }
 }
 
@@ -114,13 +120,11 @@ pub fn load(dir: &Path, implicit: bool) -> Result<PreviousRun> {
             dir,
             "expected the output folder of an earlier billrisk run, found no manifest.json in it",
         )),
-        Err(e) => return Err(damaged(&manifest_path, e.to_string())),
+        Err(e) => return Err(damaged(&manifest_path, e)),
     };
     let manifest: Value = serde_json::from_slice(&text).map_err(|e| {
-        damaged(
-            &manifest_path,
-            format!("expected JSON, found an error: {e}"),
-        )
+        let not_json = Error::input_file_because(manifest_path.clone(), "expected JSON", e);
+        damaged(&manifest_path, not_json)
     })?;
     let version = manifest
         .get("billrisk_version")
@@ -201,14 +205,14 @@ fn read_tables(listed: &BTreeMap<String, String>, run: &mut PreviousRun) -> Resu
                 .push(format!("{topic}: the previous run has no {rel}"));
             continue;
         };
-        let actual = sha256_file(&path).map_err(|e| damaged(&path, e.to_string()))?;
+        let actual = sha256_file(&path).map_err(|e| damaged(&path, e))?;
         if &actual != sha {
             return Err(damaged(
                 &path,
                 format!("expected the sha256 manifest.json lists ({sha}), found {actual}"),
             ));
         }
-        let df = crate::output::read_parquet(&path).map_err(|e| damaged(&path, e.to_string()))?;
+        let df = crate::output::read_parquet(&path).map_err(|e| damaged(&path, e))?;
         let missing: Vec<&str> = columns
             .iter()
             .copied()

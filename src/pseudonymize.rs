@@ -76,20 +76,14 @@ pub fn load_key(file: Option<&Path>, env_key: Option<&std::ffi::OsStr>) -> Resul
     let (origin, mut key) = match file {
         Some(p) => (
             p.display().to_string(),
-            std::fs::read(p).map_err(|e| Error::Config {
-                origin: p.display().to_string(),
-                message: format!("cannot read the pseudonym key file: {e}"),
-            })?,
+            std::fs::read(p).map_err(|e| Error::config_because(p.display().to_string(), "cannot read the pseudonym key file", e))?,
         ),
         None => match env_key {
             Some(v) => (KEY_ENV.to_string(), v.to_string_lossy().into_owned().into_bytes()),
             None => {
-                return Err(Error::Config {
-                    origin: "--pseudonymize".into(),
-                    message: format!(
+                return Err(Error::config("--pseudonymize", format!(
                         "expected a key in --pseudonym-key-file or the {KEY_ENV} environment variable, found neither"
-                    ),
-                })
+                    )))
             }
         },
     };
@@ -97,13 +91,10 @@ pub fn load_key(file: Option<&Path>, env_key: Option<&std::ffi::OsStr>) -> Resul
         key.pop();
     }
     if key.len() < MIN_KEY_BYTES {
-        return Err(Error::Config {
-            origin,
-            message: format!(
+        return Err(Error::config(origin, format!(
                 "expected a pseudonym key of at least {MIN_KEY_BYTES} bytes, found {} (e.g. `openssl rand -hex 32`)",
                 key.len()
-            ),
-        });
+            )));
     }
     Ok(key)
 }

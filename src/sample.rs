@@ -13,13 +13,9 @@ static SAMPLE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/sample_data");
 /// Writes the sample data below `dir` and returns the folder to read.
 pub fn extract(dir: &Path) -> Result<std::path::PathBuf> {
     let root = dir.join("sample_data");
-    std::fs::create_dir_all(&root).map_err(|e| Error::Output {
-        path: root.clone(),
-        reason: e.to_string(),
-    })?;
-    SAMPLE.extract(&root).map_err(|e| Error::Output {
-        path: root.clone(),
-        reason: e.to_string(),
-    })?;
+    std::fs::create_dir_all(&root).map_err(|e| Error::output(root.clone(), e))?;
+    SAMPLE
+        .extract(&root)
+        .map_err(|e| Error::output(root.clone(), e))?;
     Ok(root)
 }

@@ -214,10 +214,10 @@ impl QuerySettings {
                 path.display().to_string(),
             ),
             _ => {
-                return Err(Error::Config {
-                    origin: "billrisk query".into(),
-                    message: "expected SQL text or -f FILE.sql".into(),
-                })
+                return Err(Error::config(
+                    "billrisk query",
+                    "expected SQL text or -f FILE.sql",
+                ))
             }
         };
         // With --out the run exists already: its input flags are not read.
@@ -257,9 +257,11 @@ fn generate_spec(args: GenerateArgs) -> Result<GenerateSpec> {
 }
 
 pub fn parse_date_flag(flag: &str, value: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| Error::Config {
-        origin: flag.to_string(),
-        message: format!("expected a date YYYY-MM-DD, found {value:?}"),
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        Error::config(
+            flag.to_string(),
+            format!("expected a date YYYY-MM-DD, found {value:?}"),
+        )
     })
 }
 
@@ -270,9 +272,11 @@ fn resolve_config(path: Option<&PathBuf>, reporting_currency: Option<&str>) -> R
         None => Config::default(),
     };
     if let Some(cur) = reporting_currency {
-        let c = crate::ingest::values::parse_currency(cur).ok_or_else(|| Error::Config {
-            origin: "--reporting-currency".into(),
-            message: format!("expected a three-letter currency code, found {cur:?}"),
+        let c = crate::ingest::values::parse_currency(cur).ok_or_else(|| {
+            Error::config(
+                "--reporting-currency",
+                format!("expected a three-letter currency code, found {cur:?}"),
+            )
         })?;
         config.reporting_currency = Some(c);
     }

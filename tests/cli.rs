@@ -159,3 +159,42 @@ fn as_of_defaults_to_the_last_usage_date_and_a_rerun_is_byte_identical() {
         sha256_tree(&w.path("b/tables"))
     );
 }
+
+/// An error's cause (the system's or a library's error) is printed on a "caused by" line of its
+/// own after billrisk's message, not flattened into it.
+#[test]
+fn errors_print_their_cause_chain() {
+    let w = Workdir::new();
+    let out = w
+        .cmd()
+        .args(["run", "--config", "missing.toml"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: config missing.toml: cannot read the file\n  caused by: "),
+        "{err}"
+    );
+    assert!(err.contains("(os error 2)"), "{err}");
+
+    // A previous run whose manifest is not JSON: billrisk's words, then serde_json's.
+    w.write("prev/manifest.json", "not json");
+    let out = w
+        .cmd()
+        .args(["run", "--previous", "prev", "--out", "out"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("manifest.json: expected JSON (the previous run's output is damaged"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\n  caused by: expected ident at line 1"),
+        "{err}"
+    );
+}

@@ -97,22 +97,19 @@ impl AgingConfig {
     pub fn validate(&self) -> Result<()> {
         let increasing = self.bucket_edges.windows(2).all(|w| w[0] < w[1]);
         if self.bucket_edges.iter().any(|&e| e < 1) || !increasing {
-            return Err(Error::Config {
-                origin: "aging.bucket_edges".into(),
-                message: format!(
+            return Err(Error::config("aging.bucket_edges", format!(
                     "expected positive, strictly increasing days such as [30, 60, 90, 120], found {:?}",
                     self.bucket_edges
-                ),
-            });
+                )));
         }
         if self.dso_window_days < 1 {
-            return Err(Error::Config {
-                origin: "aging.dso_window_days".into(),
-                message: format!(
+            return Err(Error::config(
+                "aging.dso_window_days",
+                format!(
                     "expected a positive number of days, found {}",
                     self.dso_window_days
                 ),
-            });
+            ));
         }
         Ok(())
     }

@@ -54,9 +54,11 @@ impl Cluster {
                 a.rsplit_once(':')
                     .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
             })
-            .ok_or_else(|| Error::Config {
-                origin: "--cluster".into(),
-                message: format!("expected df://HOST:PORT, found {url:?}"),
+            .ok_or_else(|| {
+                Error::config(
+                    "--cluster",
+                    format!("expected df://HOST:PORT, found {url:?}"),
+                )
             })?
             .to_string();
         let state = http_get(&addr, "/api/state", PROBE_TIMEOUT).map_err(|e| {
@@ -160,10 +162,8 @@ impl Cluster {
     /// Runs one reduction over `usage_file` (absolute path: the executors open it) and returns
     /// its result as a Polars frame.
     pub fn run(&mut self, reduction: &Reduction, usage_file: &Path) -> Result<DataFrame> {
-        let file = std::path::absolute(usage_file).map_err(|e| Error::InputFile {
-            path: usage_file.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let file = std::path::absolute(usage_file)
+            .map_err(|e| Error::input_file(usage_file.to_path_buf(), e))?;
         if self.registered.as_deref() != Some(file.as_path()) {
             let path = file.to_string_lossy().to_string();
             let ctx = &self.ctx;

@@ -73,12 +73,9 @@ impl Engine {
             #[cfg(feature = "cluster")]
             Some(url) => Ok(Engine::Cluster(Box::new(Cluster::connect(url)?))),
             #[cfg(not(feature = "cluster"))]
-            Some(url) => Err(Error::Config {
-                origin: "--cluster".into(),
-                message: format!(
+            Some(url) => Err(Error::config("--cluster", format!(
                     "{url}: this billrisk was built without the cluster feature; build it with `cargo build --release --features cluster`"
-                ),
-            }),
+                ))),
         }
     }
 
@@ -128,10 +125,7 @@ pub fn check_converted(input: Option<&std::path::Path>) -> Result<()> {
     let dir = match input {
         Some(dir) => dir,
         None => {
-            return Err(Error::Config {
-                origin: "--cluster".into(),
-                message: "needs --input: a folder converted with `billrisk ingest` (the bundled sample data is CSV)".into(),
-            })
+            return Err(Error::config("--cluster", "needs --input: a folder converted with `billrisk ingest` (the bundled sample data is CSV)"))
         }
     };
     if let Some(file) = crate::ingest::unconverted(
@@ -167,9 +161,6 @@ pub fn role(role: crate::cli::ClusterRole) -> Result<()> {
     #[cfg(not(feature = "cluster"))]
     {
         let _ = role;
-        Err(Error::Config {
-            origin: "billrisk cluster".into(),
-            message: "this billrisk was built without the cluster feature; build it with `cargo build --release --features cluster`".into(),
-        })
+        Err(Error::config("billrisk cluster", "this billrisk was built without the cluster feature; build it with `cargo build --release --features cluster`"))
     }
 }

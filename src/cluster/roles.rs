@@ -34,9 +34,11 @@ fn resolve(flag: &str, addr: &str) -> Result<SocketAddr> {
     addr.to_socket_addrs()
         .ok()
         .and_then(|mut a| a.next())
-        .ok_or_else(|| Error::Config {
-            origin: flag.into(),
-            message: format!("expected ADDR:PORT (e.g. 127.0.0.1:50050), found {addr:?}"),
+        .ok_or_else(|| {
+            Error::config(
+                flag,
+                format!("expected ADDR:PORT (e.g. 127.0.0.1:50050), found {addr:?}"),
+            )
         })
 }
 
@@ -97,12 +99,14 @@ pub fn scheduler(bind: &str) -> Result<()> {
 pub fn executor(scheduler: &str, bind: &str, concurrency: Option<usize>) -> Result<()> {
     let addr = resolve("--bind", bind)?;
     let sched = resolve("--scheduler", scheduler)?;
-    let grpc_port = addr.port().checked_add(1).ok_or_else(|| Error::Config {
-        origin: "--bind".into(),
-        message: format!(
-            "the port after {} is taken for task gRPC: choose a lower port",
-            addr.port()
-        ),
+    let grpc_port = addr.port().checked_add(1).ok_or_else(|| {
+        Error::config(
+            "--bind",
+            format!(
+                "the port after {} is taken for task gRPC: choose a lower port",
+                addr.port()
+            ),
+        )
     })?;
     let work_dir = tempfile::Builder::new()
         .prefix("billrisk-executor-")

@@ -97,15 +97,13 @@ impl Default for ReportConfig {
 impl Config {
     /// Parses a config file's text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| Error::Config {
-            origin: origin.to_string(),
-            message: e.to_string(),
-        })?;
+        let config: Config = toml::from_str(text)
+            .map_err(|e| Error::config_because(origin.to_string(), "not a valid config file", e))?;
         // Reason codes named in [risk] must exist: a typo would silently match nothing.
-        config.risk.check_codes().map_err(|message| Error::Config {
-            origin: origin.to_string(),
-            message,
-        })?;
+        config
+            .risk
+            .check_codes()
+            .map_err(|message| Error::config(origin.to_string(), message))?;
         Ok(config)
     }
 
@@ -124,29 +122,28 @@ impl Config {
             ),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::Config {
-                    origin: key.into(),
-                    message: format!("expected a number of 0 or more, found {v}"),
-                });
+                return Err(Error::config(
+                    key,
+                    format!("expected a number of 0 or more, found {v}"),
+                ));
             }
         }
         if !(0.0..=1.0).contains(&self.input.max_rejected_share) {
-            return Err(Error::Config {
-                origin: "input.max_rejected_share".into(),
-                message: format!(
+            return Err(Error::config(
+                "input.max_rejected_share",
+                format!(
                     "expected a share between 0 and 1, found {}",
                     self.input.max_rejected_share
                 ),
-            });
+            ));
         }
         Ok(())
     }
 
     /// Reads a config file.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
-            origin: path.display().to_string(),
-            message: format!("cannot read the file: {e}"),
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::config_because(path.display().to_string(), "cannot read the file", e)
         })?;
         Self::from_toml(&text, &path.display().to_string())
     }

@@ -50,10 +50,7 @@ pub struct GenerateSummary {
 }
 
 pub(crate) fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
+    Error::output(path.to_path_buf(), e)
 }
 
 /// A buffered output file, gzip-compressed or not.
@@ -158,22 +155,20 @@ pub fn generate(spec: &GenerateSpec) -> Result<GenerateSummary> {
     if out.exists() {
         let mut entries = std::fs::read_dir(out).map_err(|e| io_err(out, e))?;
         if entries.next().is_some() {
-            return Err(Error::Output {
-                path: out.clone(),
-                reason:
-                    "the folder is not empty; generate writes only into an absent or empty folder"
-                        .into(),
-            });
+            return Err(Error::output(
+                out.clone(),
+                "the folder is not empty; generate writes only into an absent or empty folder",
+            ));
         }
     }
     if spec.customers == 0 || spec.days == 0 {
-        return Err(Error::Config {
-            origin: "generate".into(),
-            message: format!(
+        return Err(Error::config(
+            "generate",
+            format!(
                 "--customers and --days must be at least 1, found {} and {}",
                 spec.customers, spec.days
             ),
-        });
+        ));
     }
     for dir in ["usage", "billed", "receivables", "activity"] {
         let p = out.join(dir);

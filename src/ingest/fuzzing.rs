@@ -20,10 +20,7 @@ pub struct Counted {
 
 fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> Result<std::path::PathBuf> {
     let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|e| Error::InputFile {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
+    std::fs::write(&path, bytes).map_err(|e| Error::input_file(path.clone(), e))?;
     Ok(path)
 }
 

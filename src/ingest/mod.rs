@@ -148,15 +148,9 @@ fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| Error::InputFile {
-            path: d.clone(),
-            reason: e.to_string(),
-        })?;
+        let entries = std::fs::read_dir(&d).map_err(|e| Error::input_file(d.clone(), e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| Error::InputFile {
-                path: d.clone(),
-                reason: e.to_string(),
-            })?;
+            let entry = entry.map_err(|e| Error::input_file(d.clone(), e))?;
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);
@@ -175,10 +169,7 @@ fn entries_with_prefix(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>> {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::InputFile {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::input_file(dir.to_path_buf(), e))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
         if !name.starts_with(prefix) {
@@ -198,10 +189,10 @@ fn entries_with_prefix(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>> {
 /// Finds every input file by the layout of SPEC section 3. Required sources must have a file.
 pub fn discover(input: &Path) -> Result<Vec<Found>> {
     if !input.is_dir() {
-        return Err(Error::InputFile {
-            path: input.to_path_buf(),
-            reason: "expected an input folder, found none".into(),
-        });
+        return Err(Error::input_file(
+            input.to_path_buf(),
+            "expected an input folder, found none",
+        ));
     }
     let display = |p: &Path| {
         p.strip_prefix(input)
@@ -319,12 +310,9 @@ fn marked(reader: Reader, path: &Path, display: &str) -> Result<Option<Reader>> 
         None => Ok((!carried_place).then_some(reader)),
         Some((table, version)) => match canonical::def(&table) {
             Some(def) if reader.may_hold(def.name) => Ok(Some(Reader::Canonical(def.name))),
-            _ => Err(Error::InputFile {
-                path: path.to_path_buf(),
-                reason: format!(
+            _ => Err(Error::input_file(path.to_path_buf(), format!(
                     "marked by billrisk {version} as table {table}, which does not belong at {display}"
-                ),
-            }),
+                ))),
         },
     }
 }
@@ -434,9 +422,11 @@ fn read_canonical(f: &Found, table: &'static str) -> Result<Vec<Part>> {
     for (i, (source, n)) in per_source.into_iter().enumerate() {
         let source = canonical::def(&source)
             .filter(|d| d.name != schema::rejected_rows::TABLE)
-            .ok_or_else(|| Error::InputFile {
-                path: f.path.clone(),
-                reason: format!("rejected rows of an unknown source {source:?}"),
+            .ok_or_else(|| {
+                Error::input_file(
+                    f.path.clone(),
+                    format!("rejected rows of an unknown source {source:?}"),
+                )
             })?;
         infos.push(info(source.name, n, i == 0, true));
     }

@@ -40,16 +40,13 @@ pub fn run_as_of(out: &Path) -> Result<Option<chrono::NaiveDate>> {
     let text = match std::fs::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Error::InputFile {
-                path,
-                reason: e.to_string(),
-            })
-        }
+        Err(e) => return Err(Error::input_file(path, e)),
     };
-    let bad = |found: String| Error::InputFile {
-        path: path.clone(),
-        reason: format!("expected a run manifest with as_of YYYY-MM-DD, found {found}"),
+    let bad = |found: String| {
+        Error::input_file(
+            path.clone(),
+            format!("expected a run manifest with as_of YYYY-MM-DD, found {found}"),
+        )
     };
     let v: serde_json::Value =
         serde_json::from_slice(&text).map_err(|e| bad(format!("an error: {e}")))?;
@@ -82,10 +79,7 @@ impl Catalog {
     /// name before any query runs.
     pub fn from_out_dir(out: &Path) -> Result<Catalog> {
         if !out.is_dir() {
-            return Err(Error::InputFile {
-                path: out.to_path_buf(),
-                reason: "not a folder; --out expects the output folder of an earlier `billrisk run --out DIR`".into(),
-            });
+            return Err(Error::input_file(out.to_path_buf(), "not a folder; --out expects the output folder of an earlier `billrisk run --out DIR`"));
         }
         let mut catalog = Catalog::new();
         let mut origin_of: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -97,20 +91,19 @@ impl Catalog {
                     .and_then(|s| s.to_str())
                     .map(str::to_string)
                 else {
-                    return Err(Error::InputFile {
+                    return Err(Error::input_file(
                         path,
-                        reason: "the file name is not valid UTF-8, so it cannot name a table"
-                            .into(),
-                    });
+                        "the file name is not valid UTF-8, so it cannot name a table",
+                    ));
                 };
                 if let Some(first) = origin_of.get(&name) {
-                    return Err(Error::InputFile {
-                        path: path.clone(),
-                        reason: format!(
+                    return Err(Error::input_file(
+                        path.clone(),
+                        format!(
                             "table {name} is defined twice, here and in {}; remove one of them",
                             first.display()
                         ),
-                    });
+                    ));
                 }
                 catalog.register(&name, scan_table(&path)?);
                 origin_of.insert(name, path);
@@ -120,15 +113,12 @@ impl Catalog {
             }
         }
         if output_tables == 0 {
-            return Err(Error::InputFile {
-                path: out.to_path_buf(),
-                reason: format!(
+            return Err(Error::input_file(out.to_path_buf(), format!(
                     "expected the output folder of an earlier `billrisk run --out DIR`, with \
                      {TABLES_DIR}/*.parquet (one file per table, e.g. {TABLES_DIR}/aging_customers.parquet) \
                      and {INPUTS_DIR}/*.parquet; found {}",
                     describe_entries(out)
-                ),
-            });
+                )));
         }
         Ok(catalog)
     }
@@ -157,10 +147,7 @@ fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let unreadable = |e: std::io::Error| Error::InputFile {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    };
+    let unreadable = |e: std::io::Error| Error::input_file(dir.to_path_buf(), e);
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
@@ -177,9 +164,8 @@ fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn scan_table(path: &Path) -> Result<LazyFrame> {
-    let unreadable = |e: PolarsError| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: format!("not a readable Parquet table: {e}"),
+    let unreadable = |e: PolarsError| {
+        Error::input_file_because(path.to_path_buf(), "not a readable Parquet table", e)
     };
     let source = PlRefPath::try_from_path(path).map_err(unreadable)?;
     // No globbing: a file name with `[` or `*` is a name, not a pattern.

@@ -216,12 +216,11 @@ impl Format {
             Some("csv") => Ok(Format::Csv),
             Some("json") => Ok(Format::Json),
             Some("parquet") => Ok(Format::Parquet),
-            _ => Err(Error::Output {
-                path: path.to_path_buf(),
-                reason: "unknown format: expected a file name ending in .csv, .parquet or .json \
-                         (or --format csv|json|parquet)"
-                    .into(),
-            }),
+            _ => Err(Error::output(
+                path.to_path_buf(),
+                "unknown format: expected a file name ending in .csv, .parquet or .json \
+                         (or --format csv|json|parquet)",
+            )),
         }
     }
 }
@@ -256,10 +255,7 @@ pub fn write_result(df: &mut DataFrame, output: &Path, format: Option<Format>) -
         Some(f) => f,
         None => Format::of_file(output)?,
     };
-    let failed = |reason: String| Error::Output {
-        path: output.to_path_buf(),
-        reason,
-    };
+    let failed = |reason: String| Error::output(output.to_path_buf(), reason);
     let bytes = encode(df, format).map_err(failed)?;
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

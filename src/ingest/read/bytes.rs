@@ -24,11 +24,8 @@ pub fn is_gzip(path: &Path, head: &[u8]) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
-fn input_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
+fn input_err(path: &Path, e: impl crate::error::Problem) -> Error {
+    Error::input_file(path.to_path_buf(), e)
 }
 
 /// [`is_gzip`] for a file on disk, from its first two bytes.
@@ -71,18 +68,14 @@ pub(crate) struct Loaded {
 /// The file's bytes, gunzipped by [`is_gzip`]. A gzip stream that breaks off keeps what it
 /// decoded before the break (the caller reports the break as a rejected row).
 pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
-    let input_error = |e: std::io::Error| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
+    let input_error = |e: std::io::Error| Error::input_file(path.to_path_buf(), e);
     let raw = std::fs::read(path).map_err(input_error)?;
     // Parquet is columnar and typed: none of the shapes these readers know.
     if raw.starts_with(b"PAR1") {
-        return Err(Error::InputFile {
-            path: path.to_path_buf(),
-            reason: "expected JSON, JSON lines or CSV (optionally .gz), found a Parquet file"
-                .into(),
-        });
+        return Err(Error::input_file(
+            path.to_path_buf(),
+            "expected JSON, JSON lines or CSV (optionally .gz), found a Parquet file",
+        ));
     }
     if !is_gzip(path, &raw) || raw.is_empty() {
         return Ok(Loaded {

@@ -42,10 +42,7 @@ pub struct Prepass {
 }
 
 fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
+    File::open(path).map_err(|e| Error::input_file(path.to_path_buf(), e))
 }
 
 /// Splits a byte stream into CSV records by lines, keeping each record's true first line:
@@ -201,11 +198,8 @@ fn header_name(field: &[u8]) -> String {
         .to_string()
 }
 
-fn read_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
+fn read_err(path: &Path, e: impl crate::error::Problem) -> Error {
+    Error::input_file(path.to_path_buf(), e)
 }
 
 /// Why a record cannot be read as a row, if it cannot; and whether its quoting is malformed.

@@ -472,10 +472,8 @@ pub fn read(path: &Path, display: &str, table: &'static str) -> Result<JsonRows>
         .map(|(h, v)| Column::new(h.as_str().into(), v))
         .collect();
     cols.push(Column::new(schema::SOURCE_LINE.into(), rows.lines));
-    let frame = DataFrame::new_infer_height(cols).map_err(|e| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let frame =
+        DataFrame::new_infer_height(cols).map_err(|e| Error::input_file(path.to_path_buf(), e))?;
     Ok(JsonRows {
         header: rows.header,
         frame,

@@ -71,14 +71,8 @@ pub struct FileInfo {
 /// Size and sha256 of a file, streamed.
 pub fn hash_file(path: &Path) -> Result<(u64, String)> {
     use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path).map_err(|e| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::input_file(path.to_path_buf(), e))?;
     let mut h = Sha256::new();
-    let n = std::io::copy(&mut f, &mut h).map_err(|e| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let n = std::io::copy(&mut f, &mut h).map_err(|e| Error::input_file(path.to_path_buf(), e))?;
     Ok((n, format!("{:x}", h.finalize())))
 }

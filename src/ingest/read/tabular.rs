@@ -242,10 +242,7 @@ fn checked(
 }
 
 fn read_parquet(source: &Source, path: &Path, display: &str) -> Result<FileRead> {
-    let err = |e: PolarsError| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
+    let err = |e: PolarsError| Error::input_file(path.to_path_buf(), e);
     let (size, sha256) = hash_file(path)?;
     let pl_path = PlRefPath::try_from_path(path).map_err(err)?;
     let mut lf = LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(err)?;

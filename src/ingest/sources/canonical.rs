@@ -55,14 +55,8 @@ pub fn layout(table: &str) -> String {
 /// The table a Parquet file is marked with and the version that wrote it, from its footer;
 /// None for any other Parquet file (an export converted by another tool).
 pub fn marker(path: &Path) -> Result<Option<(String, String)>> {
-    let err = |e: PolarsError| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let f = std::fs::File::open(path).map_err(|e| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let err = |e: PolarsError| Error::input_file(path.to_path_buf(), e);
+    let f = std::fs::File::open(path).map_err(|e| Error::input_file(path.to_path_buf(), e))?;
     let mut reader = ParquetReader::new(f);
     let meta = reader.get_metadata().map_err(err)?;
     let get = |key: &str| {
@@ -77,10 +71,7 @@ pub fn marker(path: &Path) -> Result<Option<(String, String)>> {
 /// A marked file as a lazy scan, after checking that its columns and dtypes are exactly those
 /// of `def` (a file written by a billrisk with another schema must be converted again).
 pub fn scan(path: &Path, def: &TableDef) -> Result<LazyFrame> {
-    let err = |reason: String| Error::InputFile {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let err = |reason: String| Error::input_file(path.to_path_buf(), reason);
     let p = PlRefPath::try_from_path(path).map_err(|e| err(e.to_string()))?;
     let mut lf =
         LazyFrame::scan_parquet(p, ScanArgsParquet::default()).map_err(|e| err(e.to_string()))?;

@@ -89,10 +89,7 @@ pub fn manifest(path: &Path) -> Result<Option<Manifest>> {
     if !name.ends_with(".json") {
         return Ok(None);
     }
-    let err = |reason: String| Error::InputFile {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let err = |reason: String| Error::input_file(path.to_path_buf(), reason);
     let size = std::fs::metadata(path)
         .map_err(|e| err(e.to_string()))?
         .len();
@@ -188,13 +185,10 @@ pub fn resolve(files: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
                     } else {
                         format!(" (partition {partition})")
                     };
-                    return Err(Error::InputFile {
-                        path: m.path.clone(),
-                        reason: format!(
+                    return Err(Error::input_file(m.path.clone(), format!(
                             "the manifest names blob {blob}{partition}, which is not in {}: the download is incomplete; download every blob the manifest lists",
                             dir.display()
-                        ),
-                    });
+                        )));
                 }
                 named.insert(blob.clone());
             }
@@ -205,13 +199,10 @@ pub fn resolve(files: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
                 && !named.contains(&file_name(p))
         }) {
             let names: Vec<String> = ms.iter().map(|m| file_name(&m.path)).collect();
-            return Err(Error::InputFile {
-                path: stray.clone(),
-                reason: format!(
+            return Err(Error::input_file(stray.clone(), format!(
                     "a gzip JSON blob that no Microsoft Graph billing manifest in its folder names (manifests: {}): it belongs to another download, or its manifest is missing; keep each download's manifest beside its blobs",
                     names.join(", ")
-                ),
-            });
+                )));
         }
     }
     Ok(data)
