@@ -83,7 +83,13 @@ pub enum Error {
 
     /// Bad SQL in `billrisk query`.
     #[error("query {origin}: {message}")]
-    Query { origin: String, message: String },
+    Query {
+        origin: String,
+        message: String,
+        /// The error that stopped reading the query file.
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// The output folder could not be written or moved into place: `reason` and `source` as for
     /// `InputFile`; made by [`Error::output`].
@@ -242,6 +248,30 @@ impl Error {
     ) -> Error {
         let (message, source) = because(message.into(), cause);
         Error::Config {
+            origin: origin.into(),
+            message,
+            source,
+        }
+    }
+
+    /// `query ORIGIN: MESSAGE`, with the problem as its message or its cause.
+    pub fn query(origin: impl Into<String>, problem: impl Problem) -> Error {
+        let (message, source) = problem.split();
+        Error::Query {
+            origin: origin.into(),
+            message,
+            source,
+        }
+    }
+
+    /// `query ORIGIN: MESSAGE`, caused by `cause`.
+    pub fn query_because(
+        origin: impl Into<String>,
+        message: impl Into<String>,
+        cause: impl Problem,
+    ) -> Error {
+        let (message, source) = because(message.into(), cause);
+        Error::Query {
             origin: origin.into(),
             message,
             source,

@@ -207,9 +207,12 @@ impl QuerySettings {
         let (sql, origin) = match (sql, file) {
             (Some(sql), None) => (sql, "command line".to_string()),
             (None, Some(path)) => (
-                std::fs::read_to_string(&path).map_err(|e| Error::Query {
-                    origin: path.display().to_string(),
-                    message: format!("cannot read the query file: {e}"),
+                std::fs::read_to_string(&path).map_err(|e| {
+                    Error::query_because(
+                        path.display().to_string(),
+                        "cannot read the query file",
+                        e,
+                    )
                 })?,
                 path.display().to_string(),
             ),

@@ -178,6 +178,18 @@ fn errors_print_their_cause_chain() {
         "{err}"
     );
     assert!(err.contains("(os error 2)"), "{err}");
+    let out = w
+        .cmd()
+        .args(["query", "-f", "missing.sql"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: query missing.sql: cannot read the query file\n  caused by: "),
+        "{err}"
+    );
 
     // A previous run whose manifest is not JSON: billrisk's words, then serde_json's.
     w.write("prev/manifest.json", "not json");

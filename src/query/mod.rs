@@ -199,10 +199,7 @@ fn describe_entries(dir: &Path) -> String {
 /// Runs one SQL statement over the catalog. `origin` names where the SQL came from (the query
 /// file's path, or "command line") in every error.
 pub fn run_sql(catalog: &Catalog, sql: &str, origin: &str) -> Result<DataFrame> {
-    let query_error = |message: String| Error::Query {
-        origin: origin.to_string(),
-        message,
-    };
+    let query_error = |message: String| Error::query(origin, message);
     match sql_text::count_statements(sql) {
         0 => return Err(query_error("no SQL statement found (only blanks or comments)".into())),
         1 => {}

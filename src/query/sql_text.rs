@@ -147,10 +147,7 @@ pub fn placeholders(sql: &str) -> Vec<String> {
 }
 
 fn param_error(message: String) -> Error {
-    Error::Query {
-        origin: PARAM_ORIGIN.into(),
-        message,
-    }
+    Error::query(PARAM_ORIGIN, message)
 }
 
 /// `NAME=VALUE` strings into a map; malformed, empty and repeated parameters are errors.
