@@ -9,7 +9,7 @@ included. Braces inside strings, chars and comments are skipped.
 Also fails when a file holds more than 1,000 lines of production code (lines that are not blank
 once the tests are removed; comments count, they are part of what a reader reads).
 
-    python3 scripts/long_functions.py          # from the repository root
+    python3 scripts/long_functions.py          # from the repository root; .ci/run runs it too
 """
 import re
 import sys

@@ -87,10 +87,7 @@ fn prepaid_instrument(payments: &LazyFrame, as_of: NaiveDate, lookback_days: i64
     payments
         .clone()
         .filter(
-            col(pay::INSTRUMENT)
-                .str()
-                .to_lowercase()
-                .eq(lit("prepaid_card"))
+            paid_by_prepaid_card()
                 .and(col(pay::PAYMENT_DATE).gt_eq(date_lit(from)))
                 .and(col(pay::AMOUNT).cast(DataType::Float64).gt(lit(0.0))),
         )
@@ -305,13 +302,7 @@ fn large_purchase(
         .agg([col(us::USAGE_DATE).min().alias(FIRST)]);
     let prepaid = payments
         .clone()
-        .filter(
-            col(pay::INSTRUMENT)
-                .str()
-                .to_lowercase()
-                .eq(lit("prepaid_card"))
-                .and(col(pay::PAYMENT_DATE).gt_eq(date_lit(lookback))),
-        )
+        .filter(paid_by_prepaid_card().and(col(pay::PAYMENT_DATE).gt_eq(date_lit(lookback))))
         .group_by([col(pay::CUSTOMER_ID)])
         .agg([len().gt(lit(0)).alias(PREPAID)]);
     let master = customers.clone().select([
@@ -475,6 +466,14 @@ fn over_credit_limit(
         )
         .alias(an::REASON),
     ])
+}
+
+/// A payment made with a prepaid card (the instrument compared ignoring case).
+fn paid_by_prepaid_card() -> Expr {
+    col(pay::INSTRUMENT)
+        .str()
+        .to_lowercase()
+        .eq(lit("prepaid_card"))
 }
 
 #[cfg(test)]
