@@ -133,6 +133,14 @@ pub enum Error {
     /// Anything else that is billrisk's fault, not the user's.
     #[error("internal error (this is a bug in billrisk, please report it): {0}")]
     Internal(String),
+
+    /// billrisk's fault, with the library error that showed it (made by [`Error::internal`]).
+    #[error("internal error in {what} (this is a bug in billrisk, please report it)")]
+    InternalCause {
+        what: String,
+        #[source]
+        source: Cause,
+    },
 }
 
 /// `": reason"`, or nothing for an empty reason (the cause then follows on its own line).
@@ -275,6 +283,17 @@ impl Error {
             origin: origin.into(),
             message,
             source,
+        }
+    }
+
+    /// An internal error (a bug) in `what`, caused by `cause`.
+    pub fn internal(
+        what: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::InternalCause {
+            what: what.into(),
+            source: Box::new(cause),
         }
     }
 
@@ -431,5 +450,12 @@ mod tests {
         assert_eq!(e.to_string(), "config x.toml: cannot read the file");
         assert!(e.source().is_some());
         assert_eq!(e.exit_code(), 2);
+
+        let e = Error::internal("manifest", std::io::Error::other("broken"));
+        assert_eq!(
+            e.to_string(),
+            "internal error in manifest (this is a bug in billrisk, please report it)"
+        );
+        assert_eq!(e.source().map(|c| c.to_string()).as_deref(), Some("broken"));
     }
 }

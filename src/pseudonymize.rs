@@ -253,7 +253,7 @@ impl Pseudonymizer {
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostLongest)
                     .build(scrubbed.iter().map(|(k, _)| k.as_str()))
-                    .map_err(|e| Error::Internal(format!("pseudonym dictionary: {e}")))?,
+                    .map_err(|e| Error::internal("the pseudonym dictionary", e))?,
             )
         };
         let pseudonyms = scrubbed.iter().map(|(_, p)| (*p).clone()).collect();

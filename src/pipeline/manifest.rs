@@ -167,8 +167,8 @@ pub fn write_convert_manifest(
 }
 
 fn write_json(root: &Path, manifest: &impl Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(manifest)
-        .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+    let text =
+        serde_json::to_string_pretty(manifest).map_err(|e| Error::internal("manifest", e))?;
     output::write_bytes(&root.join("manifest.json"), text.as_bytes())?;
     Ok(())
 }

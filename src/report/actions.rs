@@ -40,7 +40,7 @@ pub fn render_csv(df: &DataFrame) -> Result<String> {
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    let csv_err = |e: ::csv::Error| Error::Internal(format!("writing an action CSV: {e}"));
+    let csv_err = |e: ::csv::Error| Error::internal("writing an action CSV", e);
     let names: Vec<String> = df
         .get_column_names()
         .iter()
@@ -73,8 +73,8 @@ pub fn render_csv(df: &DataFrame) -> Result<String> {
     }
     let bytes = writer
         .into_inner()
-        .map_err(|e| Error::Internal(format!("writing an action CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("action CSV is not UTF-8: {e}")))
+        .map_err(|e| Error::internal("writing an action CSV", e))?;
+    String::from_utf8(bytes).map_err(|e| Error::internal("an action CSV, not UTF-8", e))
 }
 
 #[cfg(test)]

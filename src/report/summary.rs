@@ -465,7 +465,7 @@ fn since_summary(data: &ReportData, since: &super::SinceLastRun) -> Result<Since
 /// summary.json text: pretty-printed, keys in declaration order, a trailing newline.
 pub fn render_summary_json(summary: &Summary) -> Result<String> {
     let mut s = serde_json::to_string_pretty(summary)
-        .map_err(|e| Error::Internal(format!("serialising summary.json: {e}")))?;
+        .map_err(|e| Error::internal("serialising summary.json", e))?;
     s.push('\n');
     Ok(s)
 }
