@@ -247,39 +247,14 @@ impl Burst {
 
 /// Writes by callers never seen in the customer's history.
 fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
-    let known = hist
-        .clone()
-        .filter(col(CALLER_KEY).is_not_null())
-        .select(key(&[act::CUSTOMER_ID, CALLER_KEY]))
-        .unique(None, UniqueKeepStrategy::Any);
-    let k = key(&[act::CUSTOMER_ID, CALLER_KEY]);
-    win.clone()
-        .filter(
-            col(act::CALLER)
-                .is_not_null()
-                .and(is_write())
-                .and(is_failed().not()),
-        )
-        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
-        .join(
-            with_history(&known),
-            [col(act::CUSTOMER_ID)],
-            [col(act::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .group_by(key(&[act::CUSTOMER_ID, CALLER_KEY]))
-        .agg([
-            len().cast(DataType::Float64).alias(N),
-            col(DAY).min(),
-            col(act::CALLER).min(),
-        ])
+    let writes = col(act::CALLER)
+        .is_not_null()
+        .and(is_write())
+        .and(is_failed().not());
+    never_seen(win, hist, CALLER_KEY, writes, &[act::CALLER])
         .with_columns(tagged(NEW_CALLER))
-        .with_columns([
-            col(act::CALLER).alias(an::ENTITY),
-            col(DAY).alias(an::DATE),
-            col(N).alias(an::ACTUAL),
-            lit(0.0).alias(an::EXPECTED),
-            lit(1.0).alias(an::SCORE),
+        .with_columns(first_time_row(
+            col(act::CALLER),
             concat_str(
                 [
                     lit("Caller "),
@@ -293,37 +268,17 @@ fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame
                 ],
                 "",
                 false,
-            )
-            .alias(an::REASON),
-        ])
+            ),
+        ))
 }
 
 /// Operations from client IPs never seen in the customer's history.
 fn new_ip(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
-    let known = hist
-        .clone()
-        .filter(col(act::CLIENT_IP).is_not_null())
-        .select(key(&[act::CUSTOMER_ID, act::CLIENT_IP]))
-        .unique(None, UniqueKeepStrategy::Any);
-    let k = key(&[act::CUSTOMER_ID, act::CLIENT_IP]);
-    win.clone()
-        .filter(col(act::CLIENT_IP).is_not_null())
-        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
-        .join(
-            with_history(&known),
-            [col(act::CUSTOMER_ID)],
-            [col(act::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .group_by(key(&[act::CUSTOMER_ID, act::CLIENT_IP]))
-        .agg([len().cast(DataType::Float64).alias(N), col(DAY).min()])
+    let with_ip = col(act::CLIENT_IP).is_not_null();
+    never_seen(win, hist, act::CLIENT_IP, with_ip, &[])
         .with_columns(tagged(NEW_IP))
-        .with_columns([
-            col(act::CLIENT_IP).alias(an::ENTITY),
-            col(DAY).alias(an::DATE),
-            col(N).alias(an::ACTUAL),
-            lit(0.0).alias(an::EXPECTED),
-            lit(1.0).alias(an::SCORE),
+        .with_columns(first_time_row(
+            col(act::CLIENT_IP),
             concat_str(
                 [
                     lit("Operations from client IP "),
@@ -337,9 +292,52 @@ fn new_ip(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
                 ],
                 "",
                 false,
-            )
-            .alias(an::REASON),
-        ])
+            ),
+        ))
+}
+
+/// The window's events (`which`) whose `key_col` the customer never used in its history, for
+/// customers that have one: per customer and key, the events (`N`), the first `DAY` and the
+/// least value of each `keep` column.
+fn never_seen(
+    win: &LazyFrame,
+    hist: &LazyFrame,
+    key_col: &str,
+    which: Expr,
+    keep: &[&str],
+) -> LazyFrame {
+    let known = hist
+        .clone()
+        .filter(col(key_col).is_not_null())
+        .select(key(&[act::CUSTOMER_ID, key_col]))
+        .unique(None, UniqueKeepStrategy::Any);
+    let k = key(&[act::CUSTOMER_ID, key_col]);
+    let mut agg = vec![len().cast(DataType::Float64).alias(N), col(DAY).min()];
+    agg.extend(keep.iter().map(|c| col(*c).min()));
+    win.clone()
+        .filter(which)
+        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
+        .join(
+            with_history(&known),
+            [col(act::CUSTOMER_ID)],
+            [col(act::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .group_by(key(&[act::CUSTOMER_ID, key_col]))
+        .agg(agg)
+}
+
+/// The anomalies columns of a first-time signal: `entity`, its first day, its events as actual,
+/// expected 0, score 1, `reason`.
+fn first_time_row(entity: Expr, reason: Expr) -> [Expr; 6] {
+    [
+        entity.alias(an::ENTITY),
+        col(DAY).alias(an::DATE),
+        col(N).alias(an::ACTUAL),
+        lit(0.0).alias(an::EXPECTED),
+        lit(1.0).alias(an::SCORE),
+        reason.alias(an::REASON),
+    ]
 }
 
 /// Successful role assignments of a privileged role, or of a role the log does not name.
