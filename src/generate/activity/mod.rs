@@ -184,6 +184,31 @@ fn role_assignment(
     e
 }
 
+/// A VM created (successfully) in the customer's home region by `caller` from `ip` at `time`.
+fn vm_created(
+    c: &Customer,
+    time: NaiveDateTime,
+    sub: &str,
+    caller: &str,
+    ip: &str,
+    name: &str,
+    rng: &mut ChaCha8Rng,
+) -> Event {
+    ev(
+        c,
+        time,
+        sub,
+        caller,
+        ip,
+        "Microsoft.Compute/virtualMachines/write",
+        "Succeeded",
+        "Microsoft.Compute/virtualMachines",
+        name,
+        c.home_region,
+        rng,
+    )
+}
+
 /// Every activity event of one customer over the usage window.
 fn customer_events(w: &World, c: &Customer) -> Vec<Event> {
     let mut rng = rng_for(w.seed, stream::ACTIVITY, c.index as u64);
@@ -388,17 +413,13 @@ fn stolen_card_events(
     if w.day_index(d).is_some() {
         for k in 0..4 {
             let name = format!("vm-{k:02}");
-            out.push(ev(
+            out.push(vm_created(
                 c,
                 at(d, 9 * 3600 + k * 300),
                 sub0,
                 &c.callers[0],
                 &c.ips[0],
-                "Microsoft.Compute/virtualMachines/write",
-                "Succeeded",
-                "Microsoft.Compute/virtualMachines",
                 &name,
-                c.home_region,
                 rng,
             ));
         }
@@ -442,17 +463,13 @@ fn linked_ring_events(
             rng,
         ));
         for k in 0..3u32 {
-            out.push(ev(
+            out.push(vm_created(
                 c,
                 at(d, 3600 + 700 + k * 60),
                 sub0,
                 &caller,
                 RING_IP,
-                "Microsoft.Compute/virtualMachines/write",
-                "Succeeded",
-                "Microsoft.Compute/virtualMachines",
                 &format!("vm-f16-{k:02}"),
-                c.home_region,
                 rng,
             ));
         }
