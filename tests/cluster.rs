@@ -190,11 +190,27 @@ fn a_run_on_a_two_executor_cluster_writes_the_tables_of_a_local_run() {
         .iter()
         .map(|j| j["reduction"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["cost_per_customer_day", "usage_daily"]);
+    assert_eq!(
+        names,
+        [
+            "cost_per_customer_day",
+            "usage_daily",
+            "usage_summary",
+            "gpu_daily",
+            "round_the_clock_resource_days"
+        ]
+    );
     for j in jobs {
         assert!(!j["job_id"].as_str().unwrap().is_empty(), "{j}");
-        assert!(j["rows"].as_u64().unwrap() > 100, "{j}");
+        assert!(j["rows"].as_u64().unwrap() > 10, "{j}");
         assert!(j["seconds"].as_f64().unwrap() > 0.0, "{j}");
+    }
+    // The data has what the cluster's reductions feed: the usage signals (GPU spikes and
+    // meters, round_the_clock) are in the tables compared above.
+    let signals = w.table("local", "anomalies");
+    let signal = signals.column("signal").unwrap().str().unwrap();
+    for s in ["gpu_meter", "round_the_clock", "new_region", "usage_spike"] {
+        assert!(signal.iter().any(|v| v == Some(s)), "no {s} in {signals}");
     }
     // The rows of usage_daily the cluster sent are the table's rows.
     let daily = w.table("cl", "usage_daily");

@@ -298,10 +298,15 @@ pub(crate) mod tests {
     /// process) over [`lines`] written as Parquet, and reads the result back as the client does.
     #[cfg(feature = "cluster")]
     fn on_datafusion(reduction: &Reduction) -> DataFrame {
+        on_datafusion_over(reduction, lines())
+    }
+
+    /// [`on_datafusion`] over the usage lines `df`.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn on_datafusion_over(reduction: &Reduction, mut df: DataFrame) -> DataFrame {
         use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("usage.parquet");
-        let mut df = lines();
         ParquetWriter::new(std::fs::File::create(&file).unwrap())
             .finish(&mut df)
             .unwrap();
