@@ -193,6 +193,8 @@ fn a_run_on_a_two_executor_cluster_writes_the_tables_of_a_local_run() {
     assert_eq!(
         names,
         [
+            "customer_by_subscription",
+            "tenants",
             "cost_per_customer_day",
             "usage_daily",
             "usage_summary",
@@ -214,7 +216,7 @@ fn a_run_on_a_two_executor_cluster_writes_the_tables_of_a_local_run() {
     }
     // The rows of usage_daily the cluster sent are the table's rows.
     let daily = w.table("cl", "usage_daily");
-    assert_eq!(jobs[1]["rows"].as_u64().unwrap(), daily.height() as u64);
+    assert_eq!(jobs[3]["rows"].as_u64().unwrap(), daily.height() as u64);
     assert_eq!(
         w.json("local/manifest.json")["reductions"]["engine"],
         "polars"
@@ -398,7 +400,7 @@ fn a_job_that_does_not_finish_in_time_fails_the_run_and_never_falls_back_to_loca
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
         err.contains(&format!(
-            "cluster {}: the cost_per_customer_day job",
+            "cluster {}: the customer_by_subscription job",
             cluster.url()
         )),
         "{err}"

@@ -111,7 +111,7 @@ pub fn compute_with(
     engine: &mut ReductionEngine,
     progress: &mut Progress,
 ) -> Result<Computed> {
-    let ing = ingest(input, progress)?;
+    let ing = ingest::ingest_with(input, engine, progress)?;
     check_rejected_share(&ing.sources, config.input.max_rejected_share)?;
     let as_of = resolve_as_of(&ing.inputs, as_of)?;
     progress.note(&format!("as-of date {as_of}"));
