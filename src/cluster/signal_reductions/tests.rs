@@ -80,6 +80,7 @@ fn gpu_meters() -> Vec<(String, String)> {
 
 /// The engines: Polars' SQL and (with the feature) DataFusion's, each over [`lines`].
 fn engines() -> Vec<(&'static str, Box<dyn Fn(&Reduction) -> LazyFrame>)> {
+    #[cfg_attr(not(feature = "cluster"), allow(unused_mut))]
     let mut v: Vec<(&'static str, Box<dyn Fn(&Reduction) -> LazyFrame>)> = vec![(
         "polars",
         Box::new(|r: &Reduction| run_polars(r, lines().lazy()).unwrap()),
