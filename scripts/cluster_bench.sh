@@ -49,14 +49,22 @@ EXEC_PIDS=()
 start_cluster() { # executors, slots each
     "$BIN" cluster scheduler --bind "$SCHED" >"$RES/scheduler.log" 2>&1 &
     SCHED_PID=$!
-    until curl -sf "http://$SCHED/api/state" >/dev/null; do sleep 0.2; done
+    until curl -sf "http://$SCHED/api/state" >/dev/null; do
+        kill -0 "$SCHED_PID" 2>/dev/null || { echo "the scheduler exited: $RES/scheduler.log" >&2; exit 1; }
+        sleep 0.2
+    done
     EXEC_PIDS=()
     for i in $(seq 1 "$1"); do
         "$BIN" cluster executor --scheduler "$SCHED" --bind "127.0.0.1:$((PORT + 10 * i))" \
             --concurrency "$2" >"$RES/executor$i.log" 2>&1 &
         EXEC_PIDS+=($!)
     done
-    until [ "$(curl -sf "http://$SCHED/api/executors" | jq length)" = "$1" ]; do sleep 0.2; done
+    until [ "$(curl -sf "http://$SCHED/api/executors" | jq length)" = "$1" ]; do
+        for p in "${EXEC_PIDS[@]}"; do
+            kill -0 "$p" 2>/dev/null || { echo "an executor exited: $RES/executor*.log" >&2; exit 1; }
+        done
+        sleep 0.2
+    done
 }
 
 stop_cluster() {
