@@ -225,6 +225,35 @@ fn a_run_on_a_two_executor_cluster_writes_the_tables_of_a_local_run() {
 }
 
 #[test]
+fn a_one_executor_cluster_splits_each_job_over_its_task_slots() {
+    let w = Workdir::new();
+    converted_with_local_run(&w);
+    // One executor with 2 task slots: each job is planned for 2 partitions, so every
+    // aggregation is a partial stage and a final one (on one partition it is one stage, and one
+    // core does the whole job).
+    let cluster = Cluster::start(&w, 1);
+    let run = w
+        .cmd()
+        .args(["-q", "run", "--input", "conv", "--out", "cl"])
+        .args(["--cluster", &cluster.url()])
+        .assert();
+    let out = run.get_output();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_outputs(&w, "local", "cl");
+    let jobs = get(&cluster.addr, "/api/jobs").unwrap();
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 7, "{jobs:?}");
+    for j in jobs {
+        assert!(j["num_stages"].as_u64().unwrap() >= 2, "{j}");
+    }
+    drop(cluster);
+}
+
+#[test]
 fn an_executor_killed_mid_job_fails_over_or_fails_the_run_cleanly() {
     let w = Workdir::new();
     converted_with_local_run(&w);
