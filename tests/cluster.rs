@@ -190,19 +190,66 @@ fn a_run_on_a_two_executor_cluster_writes_the_tables_of_a_local_run() {
         .iter()
         .map(|j| j["reduction"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["cost_per_customer_day", "usage_daily"]);
+    assert_eq!(
+        names,
+        [
+            "customer_by_subscription",
+            "tenants",
+            "cost_per_customer_day",
+            "usage_daily",
+            "usage_summary",
+            "gpu_daily",
+            "round_the_clock_resource_days"
+        ]
+    );
     for j in jobs {
         assert!(!j["job_id"].as_str().unwrap().is_empty(), "{j}");
-        assert!(j["rows"].as_u64().unwrap() > 100, "{j}");
+        assert!(j["rows"].as_u64().unwrap() > 10, "{j}");
         assert!(j["seconds"].as_f64().unwrap() > 0.0, "{j}");
+    }
+    // The data has what the cluster's reductions feed: the usage signals (GPU spikes and
+    // meters, round_the_clock) are in the tables compared above.
+    let signals = w.table("local", "anomalies");
+    let signal = signals.column("signal").unwrap().str().unwrap();
+    for s in ["gpu_meter", "round_the_clock", "new_region", "usage_spike"] {
+        assert!(signal.iter().any(|v| v == Some(s)), "no {s} in {signals}");
     }
     // The rows of usage_daily the cluster sent are the table's rows.
     let daily = w.table("cl", "usage_daily");
-    assert_eq!(jobs[1]["rows"].as_u64().unwrap(), daily.height() as u64);
+    assert_eq!(jobs[3]["rows"].as_u64().unwrap(), daily.height() as u64);
     assert_eq!(
         w.json("local/manifest.json")["reductions"]["engine"],
         "polars"
     );
+    drop(cluster);
+}
+
+#[test]
+fn a_one_executor_cluster_splits_each_job_over_its_task_slots() {
+    let w = Workdir::new();
+    converted_with_local_run(&w);
+    // One executor with 2 task slots: each job is planned for 2 partitions, so every
+    // aggregation is a partial stage and a final one (on one partition it is one stage, and one
+    // core does the whole job).
+    let cluster = Cluster::start(&w, 1);
+    let run = w
+        .cmd()
+        .args(["-q", "run", "--input", "conv", "--out", "cl"])
+        .args(["--cluster", &cluster.url()])
+        .assert();
+    let out = run.get_output();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_outputs(&w, "local", "cl");
+    let jobs = get(&cluster.addr, "/api/jobs").unwrap();
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 7, "{jobs:?}");
+    for j in jobs {
+        assert!(j["num_stages"].as_u64().unwrap() >= 2, "{j}");
+    }
     drop(cluster);
 }
 
@@ -382,7 +429,7 @@ fn a_job_that_does_not_finish_in_time_fails_the_run_and_never_falls_back_to_loca
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
         err.contains(&format!(
-            "cluster {}: the cost_per_customer_day job",
+            "cluster {}: the customer_by_subscription job",
             cluster.url()
         )),
         "{err}"

@@ -102,10 +102,13 @@ impl Cluster {
             ));
         }
         // One partition per executor task slot, so that every core of the cluster has a share.
+        // Ballista 55 reports an executor's slots (its --concurrency) as `vcores`; reading a
+        // field it does not have made one 2-slot executor run every job as one partition.
         let slots: usize = executors
             .iter()
             .map(|e| {
-                e.pointer("/specification/task_slots")
+                e.pointer("/specification/vcores")
+                    .or_else(|| e.pointer("/specification/task_slots"))
                     .and_then(|v| v.as_u64())
                     .unwrap_or(1) as usize
             })

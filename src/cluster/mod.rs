@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 pub mod reductions;
+pub mod signal_reductions;
 
 #[cfg(feature = "cluster")]
 mod client;

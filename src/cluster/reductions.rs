@@ -25,7 +25,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::analysis::usage_daily::PURCHASE_COST;
-use crate::error::{Error, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::usage::{CORRECTION, PURCHASE, USAGE};
 use crate::schema::{usage as u, usage_daily as d};
 
@@ -105,6 +105,81 @@ GROUP BY {cust}, {ent}, {meter}, {cur}, {date}",
         name: USAGE_DAILY,
         sql,
     }
+}
+
+/// Names of [`subscription_customers_sql`] and [`tenants_sql`] in the manifest.
+pub const SUBSCRIPTION_CUSTOMERS: &str = "customer_by_subscription";
+pub const TENANTS: &str = "tenants";
+
+/// The first of `ingest::customer_lookups`: per Azure subscription (entitlement) of usage, the
+/// least customer_id; what maps activity events to customers.
+pub fn subscription_customers_sql() -> Reduction {
+    let sql = format!(
+        "SELECT {ent}, MIN({cust}) AS cust_by_sub
+FROM {t}
+WHERE {ent} IS NOT NULL
+GROUP BY {ent}",
+        ent = u::ENTITLEMENT_ID,
+        cust = u::CUSTOMER_ID,
+        t = USAGE_TABLE,
+    );
+    Reduction {
+        name: SUBSCRIPTION_CUSTOMERS,
+        sql,
+    }
+}
+
+/// The second of `ingest::customer_lookups`: the distinct customer_ids of usage (the tenants
+/// an activity event may name).
+pub fn tenants_sql() -> Reduction {
+    let sql = format!(
+        "SELECT DISTINCT {cust} AS tenant FROM {t}",
+        cust = u::CUSTOMER_ID,
+        t = USAGE_TABLE,
+    );
+    Reduction { name: TENANTS, sql }
+}
+
+/// The results (either engine) of [`subscription_customers_sql`] and [`tenants_sql`] as
+/// `ingest::customer_lookups` gives them, for `ingest::map_activity_to_customers`.
+pub fn customer_lookups_of(by_subscription: LazyFrame, tenants: LazyFrame) -> Vec<LazyFrame> {
+    vec![
+        by_subscription.select([
+            col(u::ENTITLEMENT_ID).cast(DataType::String),
+            col("cust_by_sub")
+                .cast(DataType::String)
+                .alias("__cust_by_sub"),
+        ]),
+        tenants.select([
+            col("tenant").cast(DataType::String).alias("__tenant"),
+            col("tenant")
+                .cast(DataType::String)
+                .alias("__cust_by_tenant"),
+        ]),
+    ]
+}
+
+/// `ingest::customer_lookups` on a cluster engine, collected; None on the local engine.
+pub fn customer_lookups(
+    engine: &mut super::Engine,
+    usage_file: &std::path::Path,
+) -> Result<Option<Vec<DataFrame>>> {
+    if engine.is_local() {
+        return Ok(None);
+    }
+    let mut remote = |r: Reduction| -> Result<LazyFrame> {
+        engine
+            .remote(&r, usage_file)?
+            .map(DataFrame::lazy)
+            .ok_or_else(|| Error::Internal(format!("the {} reduction did not run", r.name)))
+    };
+    let by_subscription = remote(subscription_customers_sql())?;
+    let tenants = remote(tenants_sql())?;
+    let mut out = Vec::new();
+    for lf in customer_lookups_of(by_subscription, tenants) {
+        out.push(lf.collect().stage("customer lookups")?);
+    }
+    Ok(Some(out))
 }
 
 /// Runs a reduction's SQL on Polars' SQL engine over `usage`.
@@ -298,10 +373,15 @@ pub(crate) mod tests {
     /// process) over [`lines`] written as Parquet, and reads the result back as the client does.
     #[cfg(feature = "cluster")]
     fn on_datafusion(reduction: &Reduction) -> DataFrame {
+        on_datafusion_over(reduction, lines())
+    }
+
+    /// [`on_datafusion`] over the usage lines `df`.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn on_datafusion_over(reduction: &Reduction, mut df: DataFrame) -> DataFrame {
         use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("usage.parquet");
-        let mut df = lines();
         ParquetWriter::new(std::fs::File::create(&file).unwrap())
             .finish(&mut df)
             .unwrap();
@@ -356,6 +436,57 @@ pub(crate) mod tests {
             .collect()
             .unwrap();
         assert!(out.equals_missing(&plan), "{out}\n{plan}");
+    }
+
+    /// The lookups of [`lines`] on a result of either engine, sorted: subscriptions s1 (least
+    /// customer c1) and s9 (no customer), the tenants c1, c2 and none.
+    fn check_lookups(lookups: Vec<LazyFrame>, engine: &str) {
+        let mut lookups = lookups.into_iter();
+        let (subs, tenants) = (lookups.next().unwrap(), lookups.next().unwrap());
+        let subs = subs
+            .sort([u::ENTITLEMENT_ID], SortMultipleOptions::default())
+            .collect()
+            .unwrap();
+        assert_eq!(
+            strs(&subs, u::ENTITLEMENT_ID),
+            [Some("s1".into()), Some("s9".into())],
+            "{engine}"
+        );
+        assert_eq!(
+            strs(&subs, "__cust_by_sub"),
+            [Some("c1".into()), None],
+            "{engine}"
+        );
+        let tenants = tenants
+            .sort(
+                ["__tenant"],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .collect()
+            .unwrap();
+        assert_eq!(
+            strs(&tenants, "__cust_by_tenant"),
+            [Some("c1".into()), Some("c2".into()), None],
+            "{engine}"
+        );
+    }
+
+    #[test]
+    fn the_customer_lookups_sql_gives_the_hand_computed_lookups_and_the_local_plan() {
+        let run = |r: Reduction| run_polars(&r, lines().lazy()).unwrap();
+        check_lookups(
+            customer_lookups_of(run(subscription_customers_sql()), run(tenants_sql())),
+            "polars",
+        );
+        check_lookups(crate::ingest::customer_lookups(&lines().lazy()), "local");
+        #[cfg(feature = "cluster")]
+        {
+            let run = |r: Reduction| on_datafusion(&r).lazy();
+            check_lookups(
+                customer_lookups_of(run(subscription_customers_sql()), run(tenants_sql())),
+                "datafusion",
+            );
+        }
     }
 
     #[test]

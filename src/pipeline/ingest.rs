@@ -102,6 +102,15 @@ impl InputFrames {
 
 /// Reads and checks every input: typed tables stay lazy; rejected rows are collected.
 pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> {
+    ingest_with(input, &mut crate::cluster::Engine::Local, progress)
+}
+
+/// [`ingest`] with the customer lookups of usage (what maps activity to customers) on `engine`.
+pub fn ingest_with(
+    input: &InputSource,
+    engine: &mut crate::cluster::Engine,
+    progress: &mut Progress,
+) -> Result<Ingested> {
     let scratch = output::scratch_dir()?;
     let input_dir = match input {
         InputSource::Bundled => {
@@ -122,8 +131,9 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
         Some(file) => file.clone(),
         None => scratch.path().join(STAGED_USAGE),
     };
-    let (inputs, rejected) =
-        progress.stage("checking rows", || check_rows(&loaded, &staged_usage))?;
+    let (inputs, rejected) = progress.stage("checking rows", || {
+        check_rows(&loaded, &staged_usage, engine)
+    })?;
     let per_file_rejected = ingest::count_by(&rejected, schema::rejected_rows::FILE)?;
     let sources = source_counts(&loaded.files, &rejected)?;
     output::fault_point("ingest")?;
@@ -144,6 +154,7 @@ pub fn ingest(input: &InputSource, progress: &mut Progress) -> Result<Ingested> 
 fn check_rows(
     loaded: &ingest::Loaded,
     staged_usage: &std::path::Path,
+    engine: &mut crate::cluster::Engine,
 ) -> Result<(Inputs, DataFrame)> {
     let usage = match &loaded.usage_file {
         Some(_) => loaded.inputs.usage.clone(),
@@ -176,7 +187,10 @@ fn check_rows(
         }
     }
     let rejected = with_value_rejects(loaded, &accepted, frames.rejected)?;
-    let lookups = reduce(ingest::customer_lookups(&usage))?;
+    let lookups = match crate::cluster::reductions::customer_lookups(engine, staged_usage)? {
+        Some(on_cluster) => on_cluster,
+        None => reduce(ingest::customer_lookups(&usage))?,
+    };
     let activity = ingest::map_activity_to_customers(
         frames.activity.lazy(),
         lookups.into_iter().map(|df| df.lazy()).collect(),

@@ -111,7 +111,7 @@ pub fn compute_with(
     engine: &mut ReductionEngine,
     progress: &mut Progress,
 ) -> Result<Computed> {
-    let ing = ingest(input, progress)?;
+    let ing = ingest::ingest_with(input, engine, progress)?;
     check_rejected_share(&ing.sources, config.input.max_rejected_share)?;
     let as_of = resolve_as_of(&ing.inputs, as_of)?;
     progress.note(&format!("as-of date {as_of}"));
@@ -146,8 +146,18 @@ pub fn compute_with(
         }
     })?;
     let mut phase1 = progress.stage("analyses: aging, budgets, signals", || {
+        // On a cluster, its reductions; locally, the streamed Polars plans.
+        let signals = &config.usage_signals;
         let [summary, round_the_clock, gpu_daily] =
-            collect::usage_signal_parts(&inputs.usage, as_of, &config.usage_signals)?;
+            match crate::cluster::signal_reductions::usage_signal_parts(
+                engine,
+                &usage_file,
+                as_of,
+                signals,
+            )? {
+                Some(parts) => parts,
+                None => collect::usage_signal_parts(&inputs.usage, as_of, signals)?,
+            };
         let usage = plan::UsageReductions {
             customer_days: customer_days.clone(),
             usage_daily: output::scan_own_parquet(&daily_file)?,

@@ -86,12 +86,21 @@ pub use meters::{gpu_meter_match, gpu_regex};
 use meters::{gpu_meters, new_meters};
 use peers::peer_outliers;
 use regions::new_regions;
-use round_the_clock::round_the_clock;
+use round_the_clock::{round_the_clock, round_the_clock_reduced};
 use shared::{
     customer_history, usual_spend, Window, BASE_SUM, DAY, FIRST, GPU_COST, IS_GPU, METER_KEYS,
     RECENT_SUM, SERIES_DAY, SUMMARY_KEYS,
 };
 use spikes::usage_spikes;
+
+/// The working columns of the frames a cluster run gives in place of [`usage_summary`],
+/// [`gpu_daily`]'s lines and round_the_clock's resource days (see `cluster::signal_reductions`).
+pub mod columns {
+    pub use super::shared::{
+        BASE_SUM, DAY, FIRST, GPU_COST, HOURS, METER_KEYS, RECENT_SUM, RESOURCE, SERIES_DAY,
+        SUMMARY_KEYS,
+    };
+}
 
 /// Usage signals of every customer as rows of the `anomalies` table, sorted by customer_id,
 /// signal, entity and date. `usage` and `customers` have the canonical schemas of schema.rs,
@@ -208,6 +217,48 @@ pub fn round_the_clock_signals(
         &w,
         cfg,
     )
+}
+
+/// round_the_clock rows (as [`round_the_clock_signals`]) from reductions rather than lines:
+/// `resource_days`, the recent window's compute lines per resource and day (the keys customer_id,
+/// currency, meter_category, meter_name, resource and day, `hours` and `cost` as Float64 exact
+/// sums), and `seen`, the (customer_id, resource) pairs with usage before the recent window. What
+/// a cluster run gives (see `cluster::signal_reductions`).
+pub fn round_the_clock_from_reductions(
+    resource_days: LazyFrame,
+    seen: LazyFrame,
+    summary: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &UsageSignalConfig,
+) -> LazyFrame {
+    let w = Window::new(as_of, cfg);
+    let history = customer_history(summary.clone(), &w).cache();
+    round_the_clock_reduced(
+        resource_days,
+        seen,
+        usual_spend(summary, history.clone(), &w),
+        history,
+        &w,
+        cfg,
+    )
+}
+
+/// The distinct GPU meters of a summary ([`usage_summary`]): their subcategory and name (empty
+/// for none), sorted. [`gpu_daily`] reads the lines of these meters; a cluster run names them in
+/// its SQL.
+pub fn gpu_meter_keys(summary: LazyFrame, cfg: &UsageSignalConfig) -> LazyFrame {
+    gpu_meters(summary, cfg)
+        .filter(col(IS_GPU))
+        .select(METER_KEYS.map(col))
+        .sort(METER_KEYS, SortMultipleOptions::default())
+}
+
+/// The as-of date, the first day of the recent window and the first day of the baseline before
+/// it, as the signals count them (for the SQL of a cluster run).
+pub fn window_dates(as_of: NaiveDate, cfg: &UsageSignalConfig) -> [NaiveDate; 3] {
+    let w = Window::new(as_of, cfg);
+    let date = |d: i32| NaiveDate::from_num_days_from_ce_opt(d + 719_163).unwrap_or(as_of);
+    [date(w.a), date(w.recent_start), date(w.baseline_start)]
 }
 
 /// Every family but round_the_clock (anomalies columns, unsorted): spikes from `usage_daily` and

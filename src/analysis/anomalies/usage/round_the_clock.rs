@@ -33,10 +33,11 @@ const GROUP: [&str; 4] = [
     us::METER_NAME,
 ];
 
-/// The compute resources of the recent window that ran full days (`round_the_clock_hours`) on
-/// each of the last `round_the_clock_days` days they existed: per resource, those days' count,
-/// the first day and the recent cost (cached: the newness check and the rows both read it).
-fn full_day_resources(lines: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFrame {
+/// The compute lines of the recent window summed per resource and day: the GROUP keys, the
+/// resource, the day, the hours (`order_free_sum`) and the cost (`order_free_sum`). The part of
+/// round_the_clock that reads usage lines; on a cluster, `cluster::signal_reductions` gives the
+/// same frame.
+pub(super) fn resource_days(lines: LazyFrame, w: &Window) -> LazyFrame {
     // Case-insensitive tests of every line's unit and meter category, without lowered copies.
     let in_hours = || text::test(col(us::UNIT), |u| text::contains_ignore_case(u, "hour"));
     let compute = text::test(col(us::METER_CATEGORY), |c| {
@@ -48,16 +49,23 @@ fn full_day_resources(lines: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> 
     let hours = when(in_hours())
         .then(col(us::QUANTITY) * multiple)
         .otherwise(col(us::QUANTITY));
-    let mut resource_keys: Vec<Expr> = GROUP.map(col).to_vec();
-    resource_keys.push(col(RESOURCE));
-    let mut resource_day_keys = resource_keys.clone();
+    let mut resource_day_keys: Vec<Expr> = GROUP.map(col).to_vec();
+    resource_day_keys.push(col(RESOURCE));
     resource_day_keys.push(col(DAY));
-
-    let recent = lines
+    lines
         .filter(col(DAY).gt_eq(lit(w.recent_start)).and(compute))
         .with_columns([resource_expr().alias(RESOURCE), hours.alias(HOURS)])
         .group_by(resource_day_keys)
-        .agg([order_free_sum(col(HOURS)), order_free_sum(col(us::COST))]);
+        .agg([order_free_sum(col(HOURS)), order_free_sum(col(us::COST))])
+}
+
+/// The compute resources of the recent window that ran full days (`round_the_clock_hours`) on
+/// each of the last `round_the_clock_days` days they existed: per resource, those days' count,
+/// the first day and the recent cost (cached: the newness check and the rows both read it).
+/// `recent` is [`resource_days`]'.
+fn full_day_resources(recent: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFrame {
+    let mut resource_keys: Vec<Expr> = GROUP.map(col).to_vec();
+    resource_keys.push(col(RESOURCE));
     let full_day = || col(HOURS).gt_eq(lit(cfg.round_the_clock_hours));
     // Every day of the last rtc_days on which the resource existed must be a full day: a VM's
     // daily quantity is already 24 hours on its first day, so a resource that started on A
@@ -87,19 +95,56 @@ pub(super) fn round_the_clock(
     w: &Window,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
-    let per_resource = full_day_resources(lines.clone(), w, cfg);
+    let per_resource = full_day_resources(resource_days(lines.clone(), w), w, cfg);
 
     // New resources only: drop those seen in any usage before the recent window. The history's
     // lines are matched against the flagged resources (a few thousand), so what is held is the
     // flagged set, not the distinct resources of the whole history: that unique set of long
     // resource ids took 4.2 s and 2.9 GiB at 10M usage lines.
-    let who = || [col(us::CUSTOMER_ID), col(RESOURCE)];
     let flagged = per_resource.clone().select(who());
     let seen = lines
         .filter(col(DAY).lt(lit(w.recent_start)))
         .select([col(us::CUSTOMER_ID), resource_expr().alias(RESOURCE)])
         .join(flagged, who(), who(), JoinArgs::new(JoinType::Semi))
         .unique(None, UniqueKeepStrategy::Any);
+    rows(per_resource, seen, level, history, w, cfg)
+}
+
+/// A flagged resource's keys: customer and resource.
+fn who() -> [Expr; 2] {
+    [col(us::CUSTOMER_ID), col(RESOURCE)]
+}
+
+/// round_the_clock from reductions instead of lines: `recent` as [`resource_days`] gives it, and
+/// `seen` the (customer_id, resource) pairs with usage before the recent window (at least those
+/// of the flagged resources). What a cluster run reads (see `cluster::signal_reductions`).
+pub(super) fn round_the_clock_reduced(
+    recent: LazyFrame,
+    seen: LazyFrame,
+    level: LazyFrame,
+    history: LazyFrame,
+    w: &Window,
+    cfg: &UsageSignalConfig,
+) -> LazyFrame {
+    rows(
+        full_day_resources(recent, w, cfg),
+        seen,
+        level,
+        history,
+        w,
+        cfg,
+    )
+}
+
+/// The round_the_clock rows of the full-day resources not in `seen`.
+fn rows(
+    per_resource: LazyFrame,
+    seen: LazyFrame,
+    level: LazyFrame,
+    history: LazyFrame,
+    w: &Window,
+    cfg: &UsageSignalConfig,
+) -> LazyFrame {
     let fresh = per_resource.join(seen, who(), who(), JoinArgs::new(JoinType::Anti));
 
     let groups = fresh

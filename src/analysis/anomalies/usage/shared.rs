@@ -11,9 +11,9 @@ use crate::analysis::reasons::FAMILY_USAGE;
 use crate::schema::{anomalies as an, usage as us};
 
 // Working columns (never in an output table).
-pub(super) const DAY: &str = "day"; // usage_date as days since 1970-01-01 (Int32)
+pub const DAY: &str = "day"; // usage_date as days since 1970-01-01 (Int32)
 /// Keys of [`usage_summary`].
-pub(super) const SUMMARY_KEYS: [&str; 7] = [
+pub const SUMMARY_KEYS: [&str; 7] = [
     us::CUSTOMER_ID,
     us::CURRENCY,
     us::ENTITLEMENT_ID,
@@ -23,7 +23,7 @@ pub(super) const SUMMARY_KEYS: [&str; 7] = [
     us::REGION,
 ];
 /// What the GPU matcher reads of a meter.
-pub(super) const METER_KEYS: [&str; 2] = [us::METER_SUBCATEGORY, us::METER_NAME];
+pub const METER_KEYS: [&str; 2] = [us::METER_SUBCATEGORY, us::METER_NAME];
 /// A spike series (the keys of usage_daily but the day) and its day.
 pub(super) const SERIES: [&str; 4] = [
     us::CUSTOMER_ID,
@@ -31,7 +31,7 @@ pub(super) const SERIES: [&str; 4] = [
     us::ENTITLEMENT_ID,
     us::METER_CATEGORY,
 ];
-pub(super) const SERIES_DAY: [&str; 5] = [
+pub const SERIES_DAY: [&str; 5] = [
     us::CUSTOMER_ID,
     us::CURRENCY,
     us::ENTITLEMENT_ID,
@@ -42,13 +42,13 @@ pub(super) const LAG: &str = "lag";
 pub(super) const SID: &str = "series_id";
 pub(super) const BDAY: &str = "baseline_day";
 pub(super) const BCOST: &str = "baseline_cost";
-pub(super) const GPU_COST: &str = "gpu_cost";
-pub(super) const IS_GPU: &str = "is_gpu";
-pub(super) const BASE_SUM: &str = "baseline_sum"; // Decimal
-pub(super) const RECENT_SUM: &str = "recent_sum"; // Decimal
+pub const GPU_COST: &str = "gpu_cost";
+pub const IS_GPU: &str = "is_gpu";
+pub const BASE_SUM: &str = "baseline_sum"; // Decimal
+pub const RECENT_SUM: &str = "recent_sum"; // Decimal
 pub(super) const GPU_BEFORE: &str = "gpu_before";
 pub(super) const METER: &str = "meter";
-pub(super) const FIRST: &str = "first_day";
+pub const FIRST: &str = "first_day";
 pub(super) const FIRST_USE: &str = "first_use_day";
 pub(super) const HISTORY: &str = "history_days";
 pub(super) const RECENT_COST: &str = "recent_cost";
@@ -64,8 +64,8 @@ pub(super) const MEDIAN: &str = "median";
 pub(super) const MAD: &str = "mad";
 pub(super) const USE_WD: &str = "use_weekday";
 pub(super) const SCORE: &str = "score_raw";
-pub(super) const RESOURCE: &str = "resource_key";
-pub(super) const HOURS: &str = "hours";
+pub const RESOURCE: &str = "resource_key";
+pub const HOURS: &str = "hours";
 pub(super) const QUAL_LAST: &str = "qualifying_last";
 pub(super) const QUAL_ALL: &str = "qualifying_recent";
 pub(super) const N_RES: &str = "resources";
