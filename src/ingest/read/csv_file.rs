@@ -385,9 +385,16 @@ struct Stager {
 
 impl Stager {
     fn create(display: &str, scratch: &Path, wanted: Vec<(usize, String)>) -> Result<Stager> {
+        // The number makes the name unique; the file's own name, cut short so that a deep input
+        // folder cannot make it too long for the file system, only helps whoever looks.
         let name: String = display
             .chars()
+            .rev()
+            .take(80)
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
             .collect();
         let n = STAGED_FILES.fetch_add(1, Ordering::Relaxed);
         let path = scratch.join(format!("text_{n}_{name}.parquet"));
@@ -717,6 +724,18 @@ mod tests {
             df.column("c0").unwrap().str().unwrap().get(0),
             Some("multi\nline")
         );
+    }
+
+    /// A file deep in the input folder still gets a staged file (names are limited to 255 bytes).
+    #[test]
+    fn a_long_display_path_is_staged_under_a_short_name() {
+        let long = format!("{}/x.csv", ["d".repeat(200), "e".repeat(200)].join("/"));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, b"a\n1\n").unwrap();
+        let pre = prepass(&p, &long, "usage", dir.path(), every_column).unwrap();
+        let df = scan(&pre).unwrap().collect().unwrap();
+        assert_eq!(texts(&df, "c0"), [Some("1".into())]);
     }
 
     #[test]
