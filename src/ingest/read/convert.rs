@@ -254,6 +254,16 @@ type ValueFn = for<'a> fn(&'a str) -> Option<std::borrow::Cow<'a, str>>;
 
 /// One value of [`clean`]: `Some(s)` unchanged when there is nothing to clean.
 fn clean_value(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    // Most values need nothing: first and last byte printable ASCII (no blank to trim, Unicode
+    // blanks are not ASCII), no apostrophe first, and not four bytes long like NULL. One branch
+    // instead of trimming and comparing every value of a 10-million-row column.
+    let b = s.as_bytes();
+    if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
+        let plain = |c: u8| c > b' ' && c < 0x7f;
+        if plain(first) && plain(last) && first != b'\'' && b.len() != 4 {
+            return Some(std::borrow::Cow::Borrowed(s));
+        }
+    }
     let t = s.trim();
     let t = t.strip_prefix('\'').unwrap_or(t);
     if t.is_empty() || t == "NULL" || t == "null" {
@@ -434,6 +444,23 @@ mod tests {
             .iter()
             .flatten()
             .collect()
+    }
+
+    /// The one-branch path of `clean_value` gives what trimming and comparing give.
+    #[test]
+    fn clean_value_fast_path_agrees_with_the_definition() {
+        fn slow(s: &str) -> Option<String> {
+            let t = s.trim();
+            let t = t.strip_prefix('\'').unwrap_or(t);
+            (!(t.is_empty() || t == "NULL" || t == "null")).then(|| t.to_string())
+        }
+        for v in [
+            "", " ", "a", "ab", "NULL", "null", "Null", "'NULL", " NULL", "'x", "' x", " x ", "x ",
+            "\tx", "x\r", "\u{a0}x", "x\u{a0}", "\u{3000}", "é", "abcd", "abcde", "'", "''",
+            "x\u{7f}", "\u{1f}x",
+        ] {
+            assert_eq!(clean_value(v).map(|c| c.into_owned()), slow(v), "{v:?}");
+        }
     }
 
     #[test]

@@ -1,17 +1,21 @@
-//! Delimited files as they are downloaded. A structural pre-pass with the `csv` crate reads each
-//! file once (gzip, by the policy of bytes.rs, decoded on the fly), hashing its bytes for the manifest, counting its records,
-//! and finding the rows Polars cannot be trusted with: wrong field count (a truncated last line),
-//! invalid UTF-8, records spanning lines. A clean file is then scanned by Polars directly (record
-//! i is on line i + 2); any other file is rewritten once, good records only, with each record's
-//! line number, into the run's scratch folder and scanned from there. Either way every record is
-//! accounted for with its real line number.
+//! Delimited files as they are downloaded. One pass per file (gzip, by the policy of bytes.rs,
+//! decoded on the fly) hashes its bytes for the manifest, counts its records, finds the rows that
+//! cannot be read as rows (wrong field count, a truncated last line, invalid UTF-8), and splits
+//! every good record into fields, keeping the columns the source reads as text together with the
+//! record's first line. Those are staged in batches as an uncompressed Parquet file in the run's
+//! scratch folder, which Polars scans: a file is split into fields once, here, not a second time by
+//! Polars' CSV reader (whose line counting runs on one thread), and a file with quoted newlines,
+//! blank lines or stray quotes needs no rewritten copy. Every record is accounted for with its
+//! real line number.
 //!
 //! The small CSV files of the activity/ folder and fraud events are split in memory instead
 //! ([`read_csv`]): rows checked for field count and UTF-8, columns found by `normalize_header`.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -24,9 +28,6 @@ use crate::error::{Error, Result};
 use crate::files::{out_err, Hashing};
 use crate::schema;
 
-/// Name of the line-number column in a rewritten copy.
-const LINE_COL: &str = "__line";
-
 /// What the pre-pass learnt about one file.
 pub struct Prepass {
     pub header: Vec<String>,
@@ -36,9 +37,9 @@ pub struct Prepass {
     pub sha256: String,
     /// Rows rejected for their structure.
     pub rejected: Vec<Rejected>,
-    /// The file Polars reads, and whether line numbers come from a `__line` column.
-    pub scan_path: PathBuf,
-    pub rewritten: bool,
+    /// The wanted columns of the good records as text, and `source_line` (see [`Stager`]); none
+    /// for a file without a header (zero bytes).
+    pub staged: Option<PathBuf>,
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -53,15 +54,12 @@ struct Records<R> {
     inner: R,
     line: i64,
     buf: Vec<u8>,
-    /// Blank lines skipped so far.
-    blanks: u64,
 }
 
-/// One record: its first line, whether it spanned lines, its bytes without the line end, and
+/// One record: its first line, its bytes without the line end, and
 /// whether it ended inside an open quote (a truncated file).
 struct Rec<'a> {
     line: i64,
-    multiline: bool,
     bytes: &'a [u8],
     open_quote: bool,
 }
@@ -72,7 +70,6 @@ impl<R: io::BufRead> Records<R> {
             inner,
             line: 0,
             buf: Vec::new(),
-            blanks: 0,
         }
     }
 
@@ -92,7 +89,6 @@ impl<R: io::BufRead> Records<R> {
                 let bytes = trim_line_end(&self.buf);
                 return Ok(Some(Rec {
                     line: start,
-                    multiline: self.line > start,
                     bytes,
                     open_quote: true,
                 }));
@@ -100,7 +96,6 @@ impl<R: io::BufRead> Records<R> {
             self.line += 1;
             if from == 0 {
                 if trim_line_end(&self.buf).is_empty() {
-                    self.blanks += 1;
                     self.buf.clear();
                     continue;
                 }
@@ -111,7 +106,6 @@ impl<R: io::BufRead> Records<R> {
                 let bytes = trim_line_end(&self.buf);
                 return Ok(Some(Rec {
                     line: start,
-                    multiline: self.line > start,
                     bytes,
                     open_quote: false,
                 }));
@@ -143,49 +137,103 @@ fn fields(bytes: &[u8]) -> Vec<Vec<u8>> {
 
 /// Number of fields (RFC 4180), and whether the quoting is malformed (a quote inside an unquoted
 /// field, or text after a closing quote). Malformed records are counted the way the `csv` crate
-/// splits them, and their file is rewritten, so Polars never has to guess.
+/// splits them (the tests check [`split_fields`] through it).
+#[cfg(test)]
 fn field_count(bytes: &[u8]) -> (usize, bool) {
+    let mut spans = Vec::new();
+    if split_fields(bytes, &mut spans) {
+        (fields(bytes).len(), true)
+    } else {
+        (spans.len(), false)
+    }
+}
+
+/// Where one field of a record lies: a quoted field's span is inside its quotes, with any quote
+/// in it still doubled (`escaped`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Span {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+/// Splits a record into fields (RFC 4180) as spans of `bytes`, and says whether the quoting is
+/// malformed (a quote inside an unquoted field, text after a closing quote, a bare carriage
+/// return: the csv crate ends a record there); `spans` is then incomplete and the caller splits
+/// the record with the csv crate instead ([`fields`]).
+fn split_fields(bytes: &[u8], spans: &mut Vec<Span>) -> bool {
     // Jumps from one special byte to the next with memchr (SIMD) instead of stepping through every
     // byte: a Partner Center record is ~700 bytes with a few quoted JSON fields. Same states as
     // the RFC 4180 automaton in the tests (`field_count_reference`), checked against it there.
-    let mut n = 1;
+    spans.clear();
     let mut i = 0;
     loop {
         if bytes.get(i) == Some(&b'"') {
             // A quoted field: up to a quote not followed by another one.
+            let start = i + 1;
+            let mut escaped = false;
             i += 1;
             loop {
-                match memchr::memchr(b'"', &bytes[i..]) {
+                let close = match memchr::memchr(b'"', &bytes[i..]) {
                     // The record ends inside the quotes (its line count already says so).
-                    None => return (n, false),
-                    Some(j) => {
-                        i += j + 1;
-                        match bytes.get(i) {
-                            None => return (n, false),
-                            Some(b'"') => i += 1,
-                            Some(b',') => {
-                                n += 1;
-                                i += 1;
-                                break;
-                            }
-                            // Text after a closing quote.
-                            Some(_) => return (fields(bytes).len(), true),
-                        }
+                    None => bytes.len(),
+                    Some(j) => i + j,
+                };
+                let span = Span {
+                    start,
+                    end: close,
+                    escaped,
+                };
+                i = close + 1;
+                match bytes.get(i) {
+                    None => {
+                        spans.push(span);
+                        return false;
                     }
+                    Some(b'"') => {
+                        escaped = true;
+                        i += 1;
+                    }
+                    Some(b',') => {
+                        spans.push(span);
+                        i += 1;
+                        break;
+                    }
+                    // Text after a closing quote.
+                    Some(_) => return true,
                 }
             }
         } else {
             // A plain field: up to the next comma; a quote or a bare carriage return in it is
-            // malformed (the csv crate ends a record at the carriage return).
-            match memchr::memchr3(b',', b'"', b'\r', &bytes[i..]) {
-                None => return (n, false),
-                Some(j) if bytes[i + j] == b',' => {
-                    n += 1;
-                    i += j + 1;
-                }
-                Some(_) => return (fields(bytes).len(), true),
+            // malformed.
+            let end = match memchr::memchr3(b',', b'"', b'\r', &bytes[i..]) {
+                None => bytes.len(),
+                Some(j) if bytes[i + j] == b',' => i + j,
+                Some(_) => return true,
+            };
+            spans.push(Span {
+                start: i,
+                end,
+                escaped: false,
+            });
+            if end == bytes.len() {
+                return false;
             }
+            i = end + 1;
         }
+    }
+}
+
+/// The text of one field of a well-formed record (`text` is the record), quotes unescaped; an
+/// empty field is null, as Polars reads one.
+fn span_text<'a>(text: &'a str, span: &Span) -> Option<Cow<'a, str>> {
+    let v = text.get(span.start..span.end)?;
+    if v.is_empty() {
+        None
+    } else if span.escaped {
+        Some(Cow::Owned(v.replace("\"\"", "\"")))
+    } else {
+        Some(Cow::Borrowed(v))
     }
 }
 
@@ -202,33 +250,53 @@ fn read_err(path: &Path, e: impl crate::error::Problem) -> Error {
     Error::input_file(path.to_path_buf(), e)
 }
 
-/// Why a record cannot be read as a row, if it cannot; and whether its quoting is malformed.
-fn structural_problem(rec: &Rec<'_>, width: usize) -> (Option<String>, bool) {
-    if rec.open_quote {
-        return (
-            Some("expected a closing quote, found the end of the file".to_string()),
-            true,
-        );
-    }
-    let (n, malformed) = field_count(rec.bytes);
-    (structural_reason(rec, n, width), malformed)
+/// A record that can be read as a row: its text, split into `spans` (well-formed quoting), or
+/// its fields as the csv crate splits them (malformed quoting).
+enum Good<'a> {
+    Text(&'a str),
+    Fields(Vec<Vec<u8>>),
 }
 
-fn structural_reason(rec: &Rec<'_>, n: usize, width: usize) -> Option<String> {
+/// Whether a record can be read as a row (`Err` says why not), `spans` holding its fields when
+/// its quoting is well formed.
+fn check_record<'a>(
+    rec: &Rec<'a>,
+    width: usize,
+    spans: &mut Vec<Span>,
+) -> std::result::Result<Good<'a>, String> {
+    if rec.open_quote {
+        return Err("expected a closing quote, found the end of the file".to_string());
+    }
+    let split = if split_fields(rec.bytes, spans) {
+        Some(fields(rec.bytes))
+    } else {
+        None
+    };
+    let n = split.as_ref().map_or(spans.len(), Vec::len);
     if n != width {
-        return Some(format!(
+        return Err(format!(
             "expected {width} fields as in the header, found {n}"
         ));
     }
-    if std::str::from_utf8(rec.bytes).is_err() {
-        return Some("expected UTF-8 text, found invalid bytes".to_string());
-    }
-    None
+    let text = std::str::from_utf8(rec.bytes)
+        .map_err(|_| "expected UTF-8 text, found invalid bytes".to_string())?;
+    Ok(match split {
+        Some(f) => Good::Fields(f),
+        None => Good::Text(text),
+    })
 }
 
-/// Reads the file once: header, records, structural rejects, hash. Rewrites it into `scratch`
-/// when Polars should not read it as it is.
-pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Result<Prepass> {
+/// Reads the file once: header, records, structural rejects, hash, and the good records' wanted
+/// columns staged in `scratch`. `wanted` gets the header (names as written) and returns the
+/// columns to keep: (index in the header, name to give it); it may refuse the file (a missing
+/// column).
+pub fn prepass(
+    path: &Path,
+    display: &str,
+    source: &str,
+    scratch: &Path,
+    wanted: impl FnOnce(&[String]) -> Result<Vec<(usize, String)>>,
+) -> Result<Prepass> {
     let mut hashing = Hashing {
         inner: BufReader::with_capacity(1 << 20, open(path)?),
         hasher: Sha256::new(),
@@ -237,71 +305,49 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
     let mut header = Vec::new();
     let mut records = 0u64;
     let mut rejected = Vec::new();
-    // A gzip file is always rewritten (Polars would decompress it whole into memory), so its
-    // good records are written during this pass instead of decompressing it a second time.
     let gzip = is_gzip_file(path)?;
-    let mut gz_copy: Option<Rewriter> = None;
-    let mut clean = !gzip;
+    let mut stager: Option<Stager> = None;
+    let mut wanted = Some(wanted);
+    let mut spans = Vec::new();
     {
         let mut recs = Records::new(BufReader::with_capacity(
             1 << 20,
             decoded(gzip, &mut hashing),
         ));
-        let mut first = true;
         while let Some(rec) = recs.next().map_err(|e| read_err(path, e))? {
-            if first {
-                first = false;
+            let Some(stage) = stager.as_mut() else {
                 header = fields(rec.bytes).iter().map(|f| header_name(f)).collect();
-                // A header with malformed quoting (text after a closing quote, a bare carriage
-                // return) is split differently by Polars: the file is rewritten under c0..cN.
-                if rec.line != 1 || rec.multiline || field_count(rec.bytes).1 {
-                    clean = false;
-                }
-                if gzip {
-                    gz_copy = Some(Rewriter::create(display, scratch, header.len())?);
-                }
+                // A header of no fields (a file holding only a BOM) has no columns to look for:
+                // the file is read as having no header, and any record after it is rejected.
+                let columns = match wanted.take() {
+                    Some(w) if !header.is_empty() => w(&header)?,
+                    _ => Vec::new(),
+                };
+                stager = Some(Stager::create(display, scratch, columns)?);
                 continue;
-            }
+            };
             records += 1;
-            if rec.multiline || rec.line != records as i64 + 1 {
-                clean = false;
-            }
-            let (problem, malformed) = structural_problem(&rec, header.len());
-            if malformed {
-                clean = false;
-            }
-            if problem.is_none() {
-                if let Some(w) = gz_copy.as_mut() {
-                    w.record(&rec, malformed)?;
-                }
-            }
-            if let Some(reason) = problem {
-                clean = false;
-                rejected.push(Rejected {
+            match check_record(&rec, header.len(), &mut spans) {
+                Ok(Good::Text(text)) => stage.text(rec.line, text, &spans)?,
+                Ok(Good::Fields(f)) => stage.fields(rec.line, &f)?,
+                Err(reason) => rejected.push(Rejected {
                     source: source.to_string(),
                     file: display.to_string(),
                     line: rec.line,
                     column: String::new(),
                     reason,
                     raw: raw_string(rec.bytes),
-                });
+                }),
             }
-        }
-        if recs.blanks > 0 {
-            clean = false;
         }
     }
     // Drain whatever the reader did not need, so the hash covers the whole file.
     io::copy(&mut hashing, &mut io::sink()).map_err(|e| read_err(path, e))?;
     let sha256 = format!("{:x}", hashing.hasher.finalize());
     let size = hashing.size;
-
-    let (scan_path, rewritten) = if clean || records == 0 {
-        (path.to_path_buf(), false)
-    } else if let Some(w) = gz_copy {
-        (w.finish()?, true)
-    } else {
-        (rewrite(path, display, scratch, header.len())?, true)
+    let staged = match stager {
+        Some(s) => Some(s.finish()?),
+        None => None,
     };
     Ok(Prepass {
         header,
@@ -309,140 +355,138 @@ pub fn prepass(path: &Path, display: &str, source: &str, scratch: &Path) -> Resu
         size,
         sha256,
         rejected,
-        scan_path,
-        rewritten,
+        staged,
     })
 }
 
-/// A plain CSV copy of a file's good records in `scratch`, each with its line number in a last
-/// column `__line`, under the header c0..c{width-1},__line.
-struct Rewriter {
+/// Rows per batch (and row group) of a staged file: the most text of one file held at a time.
+const STAGE_ROWS: usize = 64 * 1024;
+
+/// Numbers the staged files of a run, so two inputs never share one.
+static STAGED_FILES: AtomicU64 = AtomicU64::new(0);
+
+/// The wanted columns of a file's good records as text (empty fields null), and `source_line`,
+/// written batch by batch to an uncompressed Parquet file in `scratch`: a scratch file read once
+/// by the same run, where compression would only cost time.
+struct Stager {
     path: PathBuf,
-    out: io::BufWriter<File>,
+    /// (index in the header, column name)
+    wanted: Vec<(usize, String)>,
+    columns: Vec<StringChunkedBuilder>,
+    lines: Vec<i64>,
+    writer: polars::io::parquet::write::BatchedWriter<File>,
 }
 
-impl Rewriter {
-    fn create(display: &str, scratch: &Path, width: usize) -> Result<Rewriter> {
+impl Stager {
+    fn create(display: &str, scratch: &Path, wanted: Vec<(usize, String)>) -> Result<Stager> {
+        // The number makes the name unique; the file's own name, cut short so that a deep input
+        // folder cannot make it too long for the file system, only helps whoever looks.
         let name: String = display
             .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
+            .rev()
+            .take(80)
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
             .collect();
-        let path = scratch.join(format!("{name}.clean.csv"));
+        let n = STAGED_FILES.fetch_add(1, Ordering::Relaxed);
+        let path = scratch.join(format!("text_{n}_{name}.parquet"));
+        let mut schema: Schema = wanted
+            .iter()
+            .map(|(_, c)| Field::new(c.as_str().into(), DataType::String))
+            .collect();
+        schema.with_column(schema::SOURCE_LINE.into(), DataType::Int64);
         let file = File::create(&path).map_err(|e| out_err(&path, e))?;
-        let mut w = Rewriter {
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Uncompressed)
+            .with_statistics(StatisticsOptions {
+                min_value: false,
+                max_value: false,
+                distinct_count: false,
+                null_count: false,
+                binary_statistics_truncate_length: None,
+            })
+            .set_parallel(false)
+            .batched(&schema)
+            .map_err(|e| out_err(&path, e))?;
+        let columns = Self::builders(&wanted);
+        Ok(Stager {
             path,
-            out: io::BufWriter::with_capacity(1 << 20, file),
-        };
-        let mut head: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
-        head.push(LINE_COL.to_string());
-        w.write(head.join(",").as_bytes())?;
-        w.write(b"\n")?;
-        Ok(w)
+            wanted,
+            columns,
+            lines: Vec::with_capacity(STAGE_ROWS),
+            writer,
+        })
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        use std::io::Write;
-        self.out
-            .write_all(bytes)
+    fn builders(wanted: &[(usize, String)]) -> Vec<StringChunkedBuilder> {
+        wanted
+            .iter()
+            .map(|(_, c)| StringChunkedBuilder::new(c.as_str().into(), STAGE_ROWS))
+            .collect()
+    }
+
+    /// A well-formed record: its text and its fields' spans.
+    fn text(&mut self, line: i64, text: &str, spans: &[Span]) -> Result<()> {
+        for ((i, _), b) in self.wanted.iter().zip(self.columns.iter_mut()) {
+            b.append_option(spans.get(*i).and_then(|s| span_text(text, s)));
+        }
+        self.end_row(line)
+    }
+
+    /// A record with malformed quoting, split by the csv crate (valid UTF-8, checked).
+    fn fields(&mut self, line: i64, fields: &[Vec<u8>]) -> Result<()> {
+        for ((i, _), b) in self.wanted.iter().zip(self.columns.iter_mut()) {
+            let v = fields
+                .get(*i)
+                .and_then(|f| std::str::from_utf8(f).ok())
+                .filter(|v| !v.is_empty());
+            b.append_option(v);
+        }
+        self.end_row(line)
+    }
+
+    fn end_row(&mut self, line: i64) -> Result<()> {
+        self.lines.push(line);
+        if self.lines.len() >= STAGE_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let height = self.lines.len();
+        let builders = std::mem::replace(&mut self.columns, Self::builders(&self.wanted));
+        let mut cols: Vec<Column> = builders
+            .into_iter()
+            .map(|b| b.finish().into_column())
+            .collect();
+        let lines = std::mem::replace(&mut self.lines, Vec::with_capacity(STAGE_ROWS));
+        cols.push(Column::new(schema::SOURCE_LINE.into(), lines));
+        let df = DataFrame::new(height, cols).map_err(|e| out_err(&self.path, e))?;
+        self.writer
+            .write_batch(&df)
             .map_err(|e| out_err(&self.path, e))
     }
 
-    /// One record without a structural problem. A well-formed record is copied as it is (its
-    /// quoted fields stay quoted): only malformed quoting is split by the csv crate and rewritten.
-    fn record(&mut self, rec: &Rec<'_>, malformed: bool) -> Result<()> {
-        if malformed {
-            let mut f = fields(rec.bytes);
-            f.push(rec.line.to_string().into_bytes());
-            // Rare (a stray quote): a writer per record is cheap enough here.
-            let mut requote = csv::Writer::from_writer(Vec::new());
-            let bytes = requote
-                .write_record(&f)
-                .map_err(|e| e.to_string())
-                .and_then(|_| requote.into_inner().map_err(|e| e.to_string()))
-                .map_err(|e| out_err(&self.path, e))?;
-            self.write(&bytes)?;
-            return Ok(());
-        }
-        self.write(rec.bytes)?;
-        self.write(b",")?;
-        self.write(rec.line.to_string().as_bytes())?;
-        self.write(b"\n")
-    }
-
     fn finish(mut self) -> Result<PathBuf> {
-        use std::io::Write;
-        self.out.flush().map_err(|e| out_err(&self.path, e))?;
+        if !self.lines.is_empty() {
+            self.flush()?;
+        }
+        self.writer.finish().map_err(|e| out_err(&self.path, e))?;
         Ok(self.path)
     }
 }
 
-/// Second pass over a file found unclean: writes its good records to a copy in `scratch`.
-fn rewrite(path: &Path, display: &str, scratch: &Path, width: usize) -> Result<PathBuf> {
-    let mut w = Rewriter::create(display, scratch, width)?;
-    let mut recs = Records::new(BufReader::with_capacity(
-        1 << 20,
-        decoded(
-            is_gzip_file(path)?,
-            BufReader::with_capacity(1 << 20, open(path)?),
-        ),
-    ));
-    let mut first = true;
-    while let Some(rec) = recs.next().map_err(|e| read_err(path, e))? {
-        if first {
-            first = false;
-            continue;
-        }
-        let (problem, malformed) = structural_problem(&rec, width);
-        if problem.is_none() {
-            w.record(&rec, malformed)?;
-        }
-    }
-    w.finish()
-}
-
-/// A lazy scan of the (possibly rewritten) file with the wanted columns renamed to canonical
-/// names, every one as String, plus `source_line`.
-pub fn scan(pre: &Prepass, wanted: &[(usize, &str)]) -> Result<LazyFrame> {
-    let width = pre.header.len();
-    let mut fields: Vec<Field> = (0..width)
-        .map(|i| Field::new(format!("c{i}").into(), DataType::String))
-        .collect();
-    if pre.rewritten {
-        fields.push(Field::new(LINE_COL.into(), DataType::String));
-    }
-    let schema: Schema = fields.into_iter().collect();
-    let path = PlRefPath::try_from_path(&pre.scan_path).map_err(|e| read_err(&pre.scan_path, e))?;
-    let mut reader = LazyCsvReader::new(path)
-        .with_glob(false)
-        .with_has_header(true)
-        .with_schema(Some(Arc::new(schema)))
-        .with_encoding(CsvEncoding::LossyUtf8)
-        .with_missing_is_null(true);
-    if !pre.rewritten {
-        reader = reader.with_row_index(Some(RowIndex {
-            name: "__row".into(),
-            offset: 0,
-        }));
-    }
-    let lf = reader.finish().map_err(|e| read_err(&pre.scan_path, e))?;
-    let mut cols: Vec<Expr> = wanted
-        .iter()
-        .map(|(i, name)| col(format!("c{i}")).alias(*name))
-        .collect();
-    cols.push(if pre.rewritten {
-        col(LINE_COL)
-            .cast(DataType::Int64)
-            .alias(schema::SOURCE_LINE)
-    } else {
-        (col("__row").cast(DataType::Int64) + lit(2i64)).alias(schema::SOURCE_LINE)
-    });
-    Ok(lf.select(cols))
+/// A lazy scan of the staged columns of a file: the wanted columns under their names, every one
+/// as String, plus `source_line`.
+pub fn scan(pre: &Prepass) -> Result<LazyFrame> {
+    let Some(path) = pre.staged.as_ref() else {
+        return Err(Error::Internal("a CSV file scanned before staging".into()));
+    };
+    let pl_path = PlRefPath::try_from_path(path).map_err(|e| read_err(path, e))?;
+    LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(|e| read_err(path, e))
 }
 
 /// Reads the given 1-based lines of a file (decoded when gzipped): the raw text of rejected rows.
@@ -598,8 +642,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
-        let pre = prepass(&p, name, "usage", dir.path()).unwrap();
+        let pre = prepass(&p, name, "usage", dir.path(), every_column).unwrap();
         (pre, dir)
+    }
+
+    /// Keeps every column, named c0, c1, ...
+    fn every_column(header: &[String]) -> Result<Vec<(usize, String)>> {
+        Ok((0..header.len()).map(|i| (i, format!("c{i}"))).collect())
+    }
+
+    fn texts(df: &DataFrame, c: &str) -> Vec<Option<String>> {
+        let col = df.column(c).unwrap().str().unwrap().clone();
+        col.iter().map(|v| v.map(str::to_string)).collect()
     }
 
     #[test]
@@ -607,7 +661,6 @@ mod tests {
         let (pre, _d) = prepass_bytes(b"a,b\n1,2\n3,4\n", "x.csv");
         assert_eq!(pre.header, ["a", "b"]);
         assert_eq!(pre.records, 2);
-        assert!(!pre.rewritten);
         assert!(pre.rejected.is_empty());
         assert_eq!(pre.size, 12);
         // sha256 of the exact bytes.
@@ -615,21 +668,44 @@ mod tests {
             pre.sha256,
             format!("{:x}", Sha256::digest(b"a,b\n1,2\n3,4\n"))
         );
+        let df = scan(&pre).unwrap().collect().unwrap();
+        assert_eq!(texts(&df, "c1"), [Some("2".into()), Some("4".into())]);
+    }
+
+    /// Fields as Polars read them: quotes removed and "" unescaped, empty fields null, stray
+    /// quotes split as the csv crate splits them; only the wanted columns, under their names.
+    #[test]
+    fn fields_are_staged_unquoted_and_only_the_wanted_ones() {
+        let text = b"a,b,c\r\n\"x,\"\"y\"\"\",,\"\"\r\nab\"c\"d,2,3\r\n";
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.csv");
+        std::fs::write(&p, text).unwrap();
+        let pre = prepass(&p, "f.csv", "usage", dir.path(), |h| {
+            assert_eq!(h, ["a", "b", "c"]);
+            Ok(vec![(2, "third".to_string()), (0, "first".to_string())])
+        })
+        .unwrap();
+        let df = scan(&pre).unwrap().collect().unwrap();
+        assert_eq!(
+            df.get_column_names(),
+            ["third", "first", schema::SOURCE_LINE]
+        );
+        assert_eq!(
+            texts(&df, "first"),
+            [Some("x,\"y\"".into()), Some("ab\"c\"d".into())]
+        );
+        assert_eq!(texts(&df, "third"), [None, Some("3".into())]);
     }
 
     #[test]
     fn quoted_newlines_and_blank_lines_keep_true_line_numbers() {
         let text = b"a,b\n\"multi\nline\",1\n\nx,\n3\n";
         let (pre, _d) = prepass_bytes(text, "x.csv");
-        assert!(pre.rewritten);
         assert_eq!(pre.records, 3);
         assert_eq!(pre.rejected.len(), 1);
         assert_eq!(pre.rejected[0].line, 6);
         assert_eq!(pre.rejected[0].raw, "3");
-        let df = scan(&pre, &[(0, "a"), (1, "b")])
-            .unwrap()
-            .collect()
-            .unwrap();
+        let df = scan(&pre).unwrap().collect().unwrap();
         let lines: Vec<i64> = df
             .column(schema::SOURCE_LINE)
             .unwrap()
@@ -639,9 +715,21 @@ mod tests {
             .collect();
         assert_eq!(lines, [2, 5]);
         assert_eq!(
-            df.column("a").unwrap().str().unwrap().get(0),
+            df.column("c0").unwrap().str().unwrap().get(0),
             Some("multi\nline")
         );
+    }
+
+    /// A file deep in the input folder still gets a staged file (names are limited to 255 bytes).
+    #[test]
+    fn a_long_display_path_is_staged_under_a_short_name() {
+        let long = format!("{}/x.csv", ["d".repeat(200), "e".repeat(200)].join("/"));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, b"a\n1\n").unwrap();
+        let pre = prepass(&p, &long, "usage", dir.path(), every_column).unwrap();
+        let df = scan(&pre).unwrap().collect().unwrap();
+        assert_eq!(texts(&df, "c0"), [Some("1".into())]);
     }
 
     #[test]
@@ -653,8 +741,8 @@ mod tests {
         let (pre, _d) = prepass_bytes(&gz, "x.csv.gz");
         assert_eq!(pre.records, 2);
         assert_eq!(pre.size, gz.len() as u64);
-        let df = scan(&pre, &[(0, "a")]).unwrap().collect().unwrap();
-        assert_eq!(df.height(), 2);
+        let df = scan(&pre).unwrap().collect().unwrap();
+        assert_eq!(texts(&df, "c0"), [Some("1".into()), Some("2".into())]);
     }
 
     /// The byte-by-byte RFC 4180 automaton `field_count` replaced (the fuzzers ran against it).
@@ -699,6 +787,20 @@ mod tests {
         ) {
             prop_assert_eq!(field_count(&bytes), field_count_reference(&bytes));
         }
+
+        /// The fields staged from a well-formed record are the csv crate's (empty as null).
+        #[test]
+        fn split_fields_agrees_with_the_csv_crate(
+            text in proptest::collection::vec(prop_oneof![Just(','), Just('"'), Just('\r'), Just('a'), Just('é'), any::<char>()], 0..60)
+        ) {
+            let text: String = text.into_iter().collect();
+            let mut spans = Vec::new();
+            if !text.is_empty() && !text.contains('\n') && !text.starts_with('\u{feff}') && !split_fields(text.as_bytes(), &mut spans) && memchr::memchr_iter(b'"', text.as_bytes()).count() % 2 == 0 {
+                let ours: Vec<String> = spans.iter().map(|s| span_text(&text, s).map(|v| v.into_owned()).unwrap_or_default()).collect();
+                let theirs: Vec<String> = fields(text.as_bytes()).into_iter().map(|f| String::from_utf8(f).unwrap()).collect();
+                prop_assert_eq!(ours, theirs);
+            }
+        }
     }
 
     proptest! {
@@ -710,10 +812,11 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let p = dir.path().join("f.csv");
             std::fs::write(&p, &bytes).unwrap();
-            let pre = prepass(&p, "f.csv", "usage", dir.path()).unwrap();
+            let pre = prepass(&p, "f.csv", "usage", dir.path(), |h| {
+                Ok(every_column(h)?.into_iter().take(1).collect())
+            }).unwrap();
             if !pre.header.is_empty() && pre.records > 0 {
-                let wanted: Vec<(usize, &str)> = (0..pre.header.len()).map(|i| (i, "x")).take(1).collect();
-                let df = scan(&pre, &wanted).unwrap().collect().unwrap();
+                let df = scan(&pre).unwrap().collect().unwrap();
                 prop_assert_eq!(df.height() as u64 + pre.rejected.len() as u64, pre.records);
             }
         }

@@ -113,7 +113,17 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
             rows.rejected,
         );
     }
-    let pre = csv_file::prepass(path, display, source.table, scratch)?;
+    let mut chosen = None;
+    let pre = csv_file::prepass(path, display, source.table, scratch, |header| {
+        let format = choose(source, header);
+        let present = present_columns(source, format, header, path)?;
+        let wanted = present
+            .iter()
+            .map(|(_, s, h)| (*h, s.name.to_string()))
+            .collect();
+        chosen = Some((format, present));
+        Ok(wanted)
+    })?;
     let info = FileInfo {
         table: source.table,
         path: path.to_path_buf(),
@@ -123,28 +133,16 @@ pub fn read_file(source: &Source, path: &Path, display: &str, scratch: &Path) ->
         rows_read: pre.records,
         carried: false,
     };
-    if pre.header.is_empty() {
-        // A zero-byte file: nothing to read, nothing to check.
+    // A zero-byte file has no header: nothing to read, nothing to check. A header alone (its
+    // columns checked) has nothing to scan.
+    let Some((format, present)) = chosen.filter(|_| pre.records > 0) else {
         return Ok(FileRead {
             info,
             typed: None,
             structural: pre.rejected,
         });
-    }
-    let format = choose(source, &pre.header);
-    let present = present_columns(source, format, &pre.header, path)?;
-    if pre.records == 0 {
-        // Header only (its columns checked above): nothing to scan. Polars, given the file, could
-        // make a row of nulls out of blank lines after a header it splits differently (fuzzing
-        // found one with NULs in the header), a row that was never read.
-        return Ok(FileRead {
-            info,
-            typed: None,
-            structural: pre.rejected,
-        });
-    }
-    let wanted: Vec<(usize, &str)> = present.iter().map(|(_, s, h)| (*h, s.name)).collect();
-    let raw = csv_file::scan(&pre, &wanted)?;
+    };
+    let raw = csv_file::scan(&pre)?;
     let presents = presents(&present, &pre.header, |_, _| false);
     Ok(checked(
         source,
