@@ -38,6 +38,9 @@ pub struct UsageReductions {
     /// that read usage lines again.
     pub round_the_clock: LazyFrame,
     pub gpu_daily: LazyFrame,
+    /// On a cluster, what the activity signals read of the customers' history of events,
+    /// computed there; None: computed here from inputs.activity, as always locally.
+    pub activity_history: Option<analysis::anomalies::activity::ActivityHistory>,
 }
 
 phase! {
@@ -127,12 +130,21 @@ pub fn phase1(
             as_of,
         ),
         signals_usage: usage_signals(inputs, usage, as_of, config),
-        signals_activity: analysis::anomalies::activity_signals(
-            inputs.activity.clone(),
-            inputs.audit_records.clone(),
-            as_of,
-            &config.anomalies,
-        ),
+        signals_activity: match &usage.activity_history {
+            Some(history) => analysis::anomalies::activity::activity_signals_with(
+                inputs.activity.clone(),
+                history.clone(),
+                inputs.audit_records.clone(),
+                as_of,
+                &config.anomalies,
+            ),
+            None => analysis::anomalies::activity_signals(
+                inputs.activity.clone(),
+                inputs.audit_records.clone(),
+                as_of,
+                &config.anomalies,
+            ),
+        },
         // linked_accounts and high_risk_country (the usage country from the summary).
         signals_identity: analysis::anomalies::linked::identity_signals(
             inputs.activity.clone(),
