@@ -8,15 +8,21 @@
 //!   seasoned enough for new callers and IPs, multi_region_deploy's history);
 //! - [`callers_sql`], [`ips_sql`]: the first-seen sets, the distinct callers and client IPs
 //!   each customer's history holds.
+//! - [`linked_callers_sql`], [`linked_ips_sql`], [`linked_operations_sql`]: what
+//!   linked_accounts reads of the events of the window and the history
+//!   (`analysis::anomalies::linked::local_link_keys`): per customer and caller its first day and
+//!   first write's day; per customer and client IP of a Microsoft.Authorization write its first
+//!   day; per customer and operation its first time and day (a new customer's first three
+//!   operations in time order are the three with the least first times, then names).
 //!
 //! The SQL reads the converted activity file(s) as they are, as `activity_0`, `activity_1`...,
 //! and maps each event to its customer itself, from the converted usage (table `usage`) as
 //! `ingest::map_activity_to_customers` does on the client: the subscription's least customer_id,
 //! else the tenant when it is a customer of usage, else the event's own customer_id, else its
-//! tenant. A local run keeps `local_history`; the tests pin the SQL on both engines to
-//! hand-computed figures and to it. The counts are integers: the same on any engine and any
-//! number of executors. The window's own events (7 days) are still read on the client, like
-//! linked_accounts' (see the README).
+//! tenant. A local run keeps `local_history` and `local_link_keys`; the tests pin the SQL on both
+//! engines to hand-computed figures and to them. The results are counts, minima and distinct
+//! values: the same on any engine and any number of executors. The window's own events (7 days)
+//! are still read on the client for the activity signals' evidence (see the README).
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -24,6 +30,7 @@ use polars::prelude::*;
 use super::reductions::{Reduction, USAGE_TABLE};
 use super::Engine;
 use crate::analysis::anomalies::activity::{history_columns as h, window_bounds, ActivityHistory};
+use crate::analysis::anomalies::linked::{key_columns as k, link_events_start, LinkKeys};
 use crate::analysis::anomalies::AnomalyConfig;
 use crate::error::{Error, PolarsContext, Result};
 use crate::schema::{activity as a, usage as u};
@@ -32,6 +39,9 @@ use crate::schema::{activity as a, usage as u};
 pub const ACTIVITY_CUSTOMERS: &str = "activity_history_per_customer";
 pub const ACTIVITY_CALLERS: &str = "activity_known_callers";
 pub const ACTIVITY_IPS: &str = "activity_known_ips";
+pub const LINKED_CALLERS: &str = "linked_accounts_callers";
+pub const LINKED_IPS: &str = "linked_accounts_ips";
+pub const LINKED_OPERATIONS: &str = "linked_accounts_operations";
 
 /// The name of the `i`-th converted activity file's table.
 pub fn activity_table(i: usize) -> String {
@@ -46,8 +56,8 @@ fn date(d: NaiveDate) -> String {
 }
 
 /// The history's events (`activity::prepare`'s, from `from` to `to`) of the `tables` converted
-/// activity files, mapped to customers: customer_id, day, op, st (status), caller_key,
-/// client_ip, region.
+/// activity files, mapped to customers: customer_id, event_time, day, op, st (status),
+/// caller_key, client_ip, region.
 fn events_sql(tables: usize, from: NaiveDate, to: NaiveDate) -> String {
     let cols = [
         a::EVENT_TIME,
@@ -71,7 +81,7 @@ fn events_sql(tables: usize, from: NaiveDate, to: NaiveDate) -> String {
         "(SELECT * FROM (
   SELECT COALESCE(NULLIF(TRIM(COALESCE(b.cust_by_sub, t.tenant, e.{cust})), ''),
                   LOWER(NULLIF(TRIM(e.{tenant}), ''))) AS customer_id,
-    CAST(e.{time} AS DATE) AS day,
+    e.{time} AS event_time, CAST(e.{time} AS DATE) AS day,
     COALESCE(e.{op_lower}, LOWER(e.{op})) AS op,
     TRIM(LOWER(e.{status})) AS st,
     NULLIF(TRIM(LOWER(e.{caller})), '') AS caller_key,
@@ -190,16 +200,100 @@ pub fn history_of(customers: LazyFrame, callers: LazyFrame, ips: LazyFrame) -> A
     }
 }
 
-/// The activity history on a cluster engine over the converted activity files of `input`
+/// linked_accounts' keys (`linked::local_link_keys`) over the events from
+/// `history_days + window_days` before A up to A: per customer and caller, the first day and
+/// the first write's day.
+pub fn linked_callers_sql(tables: usize, as_of: NaiveDate, cfg: &AnomalyConfig) -> Reduction {
+    let sql = format!(
+        "SELECT customer_id, caller_key AS {caller}, MIN(day) AS {first},
+    MIN(CASE WHEN op LIKE '%/write' THEN day ELSE NULL END) AS {write}
+FROM {events}
+WHERE caller_key IS NOT NULL
+GROUP BY customer_id, caller_key",
+        caller = a::CALLER,
+        first = k::FIRST_DAY,
+        write = k::FIRST_WRITE,
+        events = events_sql(tables, link_events_start(as_of, cfg), as_of),
+    );
+    Reduction {
+        name: LINKED_CALLERS,
+        sql,
+    }
+}
+
+/// linked_accounts' keys: per customer and client IP of a Microsoft.Authorization write, the
+/// first day.
+pub fn linked_ips_sql(tables: usize, as_of: NaiveDate, cfg: &AnomalyConfig) -> Reduction {
+    let sql = format!(
+        "SELECT customer_id, client_ip, MIN(day) AS {first}
+FROM {events}
+WHERE op LIKE '%/write' AND op LIKE 'microsoft.authorization/%' AND client_ip IS NOT NULL
+GROUP BY customer_id, client_ip",
+        first = k::FIRST_DAY,
+        events = events_sql(tables, link_events_start(as_of, cfg), as_of),
+    );
+    Reduction {
+        name: LINKED_IPS,
+        sql,
+    }
+}
+
+/// linked_accounts' keys: per customer and operation, the first time and day (a new customer's
+/// first operations are the first three by time, then name).
+pub fn linked_operations_sql(tables: usize, as_of: NaiveDate, cfg: &AnomalyConfig) -> Reduction {
+    let sql = format!(
+        "SELECT customer_id, op AS {op}, MIN(event_time) AS {time}, MIN(day) AS {first}
+FROM {events}
+GROUP BY customer_id, op",
+        op = k::OPERATION,
+        time = k::FIRST_TIME,
+        first = k::FIRST_DAY,
+        events = events_sql(tables, link_events_start(as_of, cfg), as_of),
+    );
+    Reduction {
+        name: LINKED_OPERATIONS,
+        sql,
+    }
+}
+
+/// The three results (either engine) as `local_link_keys` gives them: columns and dtypes.
+pub fn link_keys_of(callers: LazyFrame, ips: LazyFrame, operations: LazyFrame) -> LinkKeys {
+    let text = |c: &str| col(c).cast(DataType::String);
+    let day = |c: &str| col(c).cast(DataType::Date);
+    LinkKeys {
+        callers: callers.select([
+            text(a::CUSTOMER_ID),
+            text(a::CALLER),
+            day(k::FIRST_DAY),
+            day(k::FIRST_WRITE),
+        ]),
+        ips: ips.select([text(a::CUSTOMER_ID), text(a::CLIENT_IP), day(k::FIRST_DAY)]),
+        operations: operations.select([
+            text(a::CUSTOMER_ID),
+            text(k::OPERATION),
+            col(k::FIRST_TIME).cast(crate::schema::timestamp_utc()),
+            day(k::FIRST_DAY),
+        ]),
+    }
+}
+
+/// What the activity signals and linked_accounts read of the events, from a cluster.
+#[derive(Clone)]
+pub struct ActivityParts {
+    pub history: ActivityHistory,
+    pub link_keys: LinkKeys,
+}
+
+/// The activity reductions on a cluster engine over the converted activity files of `input`
 /// (registered as `activity_0`...) and usage, collected; None on the local engine or without
-/// activity files (the caller computes it locally from the events it holds: none).
-pub fn activity_history(
+/// activity files (the caller computes them locally from the events it holds: none).
+pub fn activity_parts(
     engine: &mut Engine,
     usage_file: &std::path::Path,
     input: &std::path::Path,
     as_of: NaiveDate,
     cfg: &AnomalyConfig,
-) -> Result<Option<ActivityHistory>> {
+) -> Result<Option<ActivityParts>> {
     if engine.is_local() {
         return Ok(None);
     }
@@ -217,16 +311,30 @@ pub fn activity_history(
             .map(DataFrame::lazy)
             .ok_or_else(|| Error::Internal(format!("the {} reduction did not run", r.name)))
     };
-    let customers = remote(customers_sql(n, as_of, cfg))?;
-    let callers = remote(callers_sql(n, as_of, cfg))?;
-    let ips = remote(ips_sql(n, as_of, cfg))?;
-    let history = history_of(customers, callers, ips);
-    let collected =
-        |lf: LazyFrame| -> Result<LazyFrame> { Ok(lf.collect().stage("activity history")?.lazy()) };
-    Ok(Some(ActivityHistory {
-        customers: collected(history.customers)?,
-        callers: collected(history.callers)?,
-        ips: collected(history.ips)?,
+    let history = history_of(
+        remote(customers_sql(n, as_of, cfg))?,
+        remote(callers_sql(n, as_of, cfg))?,
+        remote(ips_sql(n, as_of, cfg))?,
+    );
+    let link_keys = link_keys_of(
+        remote(linked_callers_sql(n, as_of, cfg))?,
+        remote(linked_ips_sql(n, as_of, cfg))?,
+        remote(linked_operations_sql(n, as_of, cfg))?,
+    );
+    let collected = |lf: LazyFrame| -> Result<LazyFrame> {
+        Ok(lf.collect().stage("activity reductions")?.lazy())
+    };
+    Ok(Some(ActivityParts {
+        history: ActivityHistory {
+            customers: collected(history.customers)?,
+            callers: collected(history.callers)?,
+            ips: collected(history.ips)?,
+        },
+        link_keys: LinkKeys {
+            callers: collected(link_keys.callers)?,
+            ips: collected(link_keys.ips)?,
+            operations: collected(link_keys.operations)?,
+        },
     }))
 }
 

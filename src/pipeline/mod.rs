@@ -158,8 +158,8 @@ pub fn compute_with(
                 Some(parts) => parts,
                 None => collect::usage_signal_parts(&inputs.usage, as_of, signals)?,
             };
-        // On a cluster, the activity signals' history over the converted activity file(s).
-        let activity_history = crate::cluster::activity_reductions::activity_history(
+        // On a cluster, the activity reductions over the converted activity file(s).
+        let activity = crate::cluster::activity_reductions::activity_parts(
             engine,
             &usage_file,
             &ing.input_dir,
@@ -172,7 +172,7 @@ pub fn compute_with(
             summary,
             round_the_clock,
             gpu_daily,
-            activity_history,
+            activity,
         };
         plan::phase1(inputs, &usage, as_of, config).collect()
     })?;

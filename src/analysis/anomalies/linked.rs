@@ -71,30 +71,41 @@ fn blank_to_null(e: Expr) -> Expr {
         .otherwise(trimmed)
 }
 
-/// `linked_accounts` rows (anomalies columns, unsorted).
-pub fn linked_accounts(
-    activity: LazyFrame,
-    customers: LazyFrame,
-    as_of: NaiveDate,
-    cfg: &AnomalyConfig,
-) -> LazyFrame {
-    let new_from = as_of - Duration::days(cfg.linked_new_days.max(1) - 1);
-    let from = as_of - Duration::days(cfg.window_days.max(1) - 1 + cfg.history_days.max(0));
-    let custs = super::payment::unique_customers(customers)
-        .select([
-            col(cu::CUSTOMER_ID),
-            col(cu::CUSTOMER_NAME),
-            col(cu::COUNTRY),
-            col(cu::CREATED_DATE),
-        ])
-        .with_column(
-            col(cu::CREATED_DATE)
-                .gt_eq(date_lit(new_from))
-                .and(col(cu::CREATED_DATE).lt_eq(date_lit(as_of)))
-                .fill_null(lit(false))
-                .alias(IS_NEW),
-        )
-        .cache();
+/// Columns of [`LinkKeys`]' frames (besides customer_id, caller and client_ip).
+pub mod key_columns {
+    /// The first day (Date).
+    pub const FIRST_DAY: &str = "first_day";
+    /// The first day of a write (Date; null: none).
+    pub const FIRST_WRITE: &str = "first_write_day";
+    /// An operation, lower-case (String).
+    pub const OPERATION: &str = "operation";
+    /// Its first time (the events' timestamp).
+    pub const FIRST_TIME: &str = "first_time";
+}
+use key_columns as k;
+
+/// What linked_accounts reads of the events from `history_days + window_days` before A up to A
+/// (callers and client IPs lower-case): per customer and caller its first day and first write's
+/// day (`callers`: customer_id, caller, first_day, first_write_day); per customer and client IP
+/// of a Microsoft.Authorization write its first day (`ips`: customer_id, client_ip, first_day);
+/// per customer and operation its first time and day (`operations`: customer_id, operation,
+/// first_time, first_day). [`local_link_keys`] computes them with Polars;
+/// `cluster::activity_reductions` with SQL on a cluster.
+#[derive(Clone)]
+pub struct LinkKeys {
+    pub callers: LazyFrame,
+    pub ips: LazyFrame,
+    pub operations: LazyFrame,
+}
+
+/// The first day of the events linked_accounts reads.
+pub fn link_events_start(as_of: NaiveDate, cfg: &AnomalyConfig) -> NaiveDate {
+    as_of - Duration::days(cfg.window_days.max(1) - 1 + cfg.history_days.max(0))
+}
+
+/// [`LinkKeys`] of `activity` (events mapped to customers), with Polars.
+pub fn local_link_keys(activity: LazyFrame, as_of: NaiveDate, cfg: &AnomalyConfig) -> LinkKeys {
+    let from = link_events_start(as_of, cfg);
     let events = activity
         .with_columns([
             coalesce(&[
@@ -126,16 +137,79 @@ pub fn linked_accounts(
             col(act::CLIENT_IP),
         ])
         .cache();
+    let is_write = col(OP).str().ends_with(lit("/write"));
+    LinkKeys {
+        callers: events
+            .clone()
+            .filter(col(act::CALLER).is_not_null())
+            .group_by([col(act::CUSTOMER_ID), col(act::CALLER)])
+            .agg([
+                col(DAY).min().alias(k::FIRST_DAY),
+                col(DAY)
+                    .filter(is_write.clone())
+                    .min()
+                    .alias(k::FIRST_WRITE),
+            ]),
+        ips: events
+            .clone()
+            .filter(
+                is_write
+                    .and(col(OP).str().starts_with(lit("microsoft.authorization/")))
+                    .and(col(act::CLIENT_IP).is_not_null()),
+            )
+            .group_by([col(act::CUSTOMER_ID), col(act::CLIENT_IP)])
+            .agg([col(DAY).min().alias(k::FIRST_DAY)]),
+        operations: events
+            .group_by([col(act::CUSTOMER_ID), col(OP).alias(k::OPERATION)])
+            .agg([
+                col(act::EVENT_TIME).min().alias(k::FIRST_TIME),
+                col(DAY).min().alias(k::FIRST_DAY),
+            ]),
+    }
+}
 
-    let key = |kind: &str, value: Expr, which: Expr| {
-        events.clone().filter(which).select([
+/// `linked_accounts` rows (anomalies columns, unsorted).
+pub fn linked_accounts(
+    activity: LazyFrame,
+    customers: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
+    linked_accounts_with(local_link_keys(activity, as_of, cfg), customers, as_of, cfg)
+}
+
+/// [`linked_accounts`] from the events' link keys (either engine's).
+pub fn linked_accounts_with(
+    keys: LinkKeys,
+    customers: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
+    let new_from = as_of - Duration::days(cfg.linked_new_days.max(1) - 1);
+
+    let custs = super::payment::unique_customers(customers)
+        .select([
+            col(cu::CUSTOMER_ID),
+            col(cu::CUSTOMER_NAME),
+            col(cu::COUNTRY),
+            col(cu::CREATED_DATE),
+        ])
+        .with_column(
+            col(cu::CREATED_DATE)
+                .gt_eq(date_lit(new_from))
+                .and(col(cu::CREATED_DATE).lt_eq(date_lit(as_of)))
+                .fill_null(lit(false))
+                .alias(IS_NEW),
+        )
+        .cache();
+    let key = |lf: LazyFrame, day: &str, kind: &str, value: Expr| {
+        lf.select([
             col(act::CUSTOMER_ID),
-            col(DAY),
+            col(day).alias(DAY),
             lit(kind.to_string()).alias(KIND),
             value.alias(VALUE),
         ])
     };
-    let is_write = col(OP).str().ends_with(lit("/write"));
     let guest = col(act::CALLER)
         .str()
         .extract(lit(r"^[^@#]+_([a-z0-9.-]+\.[a-z]{2,})#ext#@"), 1);
@@ -150,9 +224,10 @@ pub fn linked_accounts(
         .clone()
         .str()
         .replace_all(lit(r"[0-9]+"), lit("#"), false);
-    // Only new customers' events are sorted for their first operations.
-    let first_ops = events
-        .clone()
+    // Only new customers' operations are sorted for their first ones: by their first time
+    // (and name), as the events in time order give them.
+    let first_ops = keys
+        .operations
         .join(
             custs
                 .clone()
@@ -163,18 +238,18 @@ pub fn linked_accounts(
             JoinArgs::new(JoinType::Semi),
         )
         .sort(
-            [act::CUSTOMER_ID, act::EVENT_TIME, OP],
+            [act::CUSTOMER_ID, k::FIRST_TIME, k::OPERATION],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .group_by([col(act::CUSTOMER_ID)])
         .agg([
-            col(DAY).min(),
-            col(OP)
+            col(k::FIRST_DAY).min().alias(DAY),
+            col(k::OPERATION)
                 .drop_nulls()
-                .unique_stable()
                 .head(Some(3))
                 .str()
-                .join("|", true),
+                .join("|", true)
+                .alias(OP),
         ])
         .join(
             custs.clone(),
@@ -200,21 +275,26 @@ pub fn linked_accounts(
             )
             .alias(VALUE),
         ]);
+    let callers = keys.callers;
     let keys = union_keys(vec![
-        key("caller", col(act::CALLER), is_write.clone()),
-        key("guest domain", guest, lit(true)).filter(ignored.not()),
         key(
-            "client IP",
-            col(act::CLIENT_IP),
-            is_write.and(col(OP).str().starts_with(lit("microsoft.authorization/"))),
+            callers.clone().filter(col(k::FIRST_WRITE).is_not_null()),
+            k::FIRST_WRITE,
+            "caller",
+            col(act::CALLER),
         ),
+        key(callers.clone(), k::FIRST_DAY, "guest domain", guest).filter(ignored.not()),
+        key(keys.ips, k::FIRST_DAY, "client IP", col(act::CLIENT_IP)),
         key(
+            callers.filter(
+                domain
+                    .str()
+                    .contains(lit("[0-9]"), false)
+                    .fill_null(lit(false)),
+            ),
+            k::FIRST_DAY,
             "domain pattern",
             pattern,
-            domain
-                .str()
-                .contains(lit("[0-9]"), false)
-                .fill_null(lit(false)),
         ),
         first_ops,
     ])
@@ -403,15 +483,18 @@ fn union_keys(parts: Vec<LazyFrame>) -> LazyFrame {
 
 /// Both signals of this module (anomalies columns, unsorted); `usage_summary` is any frame with
 /// customer_id and customer_country (the usage summary of usage_signals).
+/// `link_keys`: linked_accounts' keys computed on a cluster; None: from `activity` here.
 pub fn identity_signals(
     activity: LazyFrame,
+    link_keys: Option<LinkKeys>,
     customers: LazyFrame,
     usage_summary: LazyFrame,
     as_of: NaiveDate,
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
+    let keys = link_keys.unwrap_or_else(|| local_link_keys(activity, as_of, cfg));
     union(vec![
-        linked_accounts(activity, customers.clone(), as_of, cfg),
+        linked_accounts_with(keys, customers.clone(), as_of, cfg),
         high_risk_country(customers, usage_summary, as_of, cfg),
     ])
 }

@@ -32,6 +32,7 @@ fn usage() -> DataFrame {
 
 const DISK: &str = "Microsoft.Compute/disks/write";
 const VM: &str = "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE";
+const ROLE: &str = "Microsoft.Authorization/roleAssignments/write";
 
 /// Converted Activity Log events, unmapped (customer_id as the log gives it): day,
 /// subscription, tenant, customer_id, operation, status, caller, client IP, location,
@@ -124,6 +125,19 @@ fn activity() -> DataFrame {
             Some("eastus"),
             None,
         ),
+        // A role assignment from a client IP (linked_accounts' "client IP").
+        (
+            "2026-09-05",
+            Some("s1"),
+            None,
+            None,
+            ROLE,
+            "Succeeded",
+            Some("Alice@C1.com"),
+            Some("10.0.0.7"),
+            None,
+            None,
+        ),
         // Before the history: ignored.
         (
             "2026-07-01",
@@ -211,6 +225,19 @@ fn activity() -> DataFrame {
             "Succeeded",
             Some("alice@c1.com"),
             Some("10.0.0.1"),
+            None,
+            None,
+        ),
+        // c1's caller writes for c2 too: a new caller for c2, and a link between the two.
+        (
+            "2026-10-12",
+            Some("s2"),
+            None,
+            None,
+            DISK,
+            "Succeeded",
+            Some("alice@c1.com"),
+            None,
             None,
             None,
         ),
@@ -358,10 +385,11 @@ fn the_history_sql_gives_the_hand_computed_history_and_the_local_plan_on_each_en
             ],
             "{engine}"
         );
-        // c1: Sep 1's disk and three VM writes succeeded; Sep 2's and Sep 3's failed.
+        // c1: Sep 1's disk write, three VM writes and the role assignment succeeded; Sep 2's
+        // and Sep 3's failed.
         assert_eq!(
             f64s(&customers, h::WRITES),
-            [Some(0.0), Some(4.0), Some(0.0), Some(1.0)],
+            [Some(0.0), Some(5.0), Some(0.0), Some(1.0)],
             "{engine}"
         );
         assert_eq!(
@@ -386,6 +414,7 @@ fn the_history_sql_gives_the_hand_computed_history_and_the_local_plan_on_each_en
                 s("10.0.0.9"),
                 s("10.0.0.1"),
                 s("10.0.0.2"),
+                s("10.0.0.7"),
                 s("2001:db8::1")
             ],
             "{engine}"
@@ -412,10 +441,11 @@ fn the_signals_from_either_engines_history_are_the_local_signals() {
     };
     let no_audit = || aud::DEF.empty().lazy();
     let local = sort(activity_signals(mapped(), no_audit(), a(), &cfg()));
-    // c1's new caller and new IP fire (c1's history goes back to Sep 1).
+    // c1's new caller and new IP fire (c1's history goes back to Sep 1), and c2's new caller
+    // (from Sep 20).
     assert_eq!(
         strs(&local, an::ENTITY),
-        [s("mallory@evil.com"), s("203.0.113.5")]
+        [s("mallory@evil.com"), s("203.0.113.5"), s("alice@c1.com")]
     );
     for (engine, run) in engines() {
         let got = sort(activity_signals_with(
@@ -424,6 +454,123 @@ fn the_signals_from_either_engines_history_are_the_local_signals() {
             no_audit(),
             a(),
             &cfg(),
+        ));
+        assert!(got.equals_missing(&local), "{engine}: {got}\n{local}");
+    }
+}
+
+fn on_linked(engine: fn(&Reduction) -> LazyFrame, c: &AnomalyConfig) -> LinkKeys {
+    link_keys_of(
+        engine(&linked_callers_sql(1, a(), c)),
+        engine(&linked_ips_sql(1, a(), c)),
+        engine(&linked_operations_sql(1, a(), c)),
+    )
+}
+
+fn link_frames(keys: LinkKeys) -> [DataFrame; 3] {
+    [
+        sorted(keys.callers, &[act::CUSTOMER_ID, act::CALLER]),
+        sorted(keys.ips, &[act::CUSTOMER_ID, act::CLIENT_IP]),
+        sorted(keys.operations, &[act::CUSTOMER_ID, k::OPERATION]),
+    ]
+}
+
+fn days(df: &DataFrame, c: &str) -> Vec<Option<NaiveDate>> {
+    df.column(c)
+        .unwrap()
+        .date()
+        .unwrap()
+        .as_date_iter()
+        .collect()
+}
+
+#[test]
+fn the_linked_keys_sql_gives_the_hand_computed_keys_and_the_local_plan_on_each_engine() {
+    let local = link_frames(crate::analysis::anomalies::linked::local_link_keys(
+        mapped(),
+        a(),
+        &cfg(),
+    ));
+    for (engine, run) in engines() {
+        let [callers, ips, ops] = link_frames(on_linked(run, &cfg()));
+        assert_eq!(
+            strs(&callers, act::CALLER),
+            [
+                s("bob@t2.com"),
+                s("alice@c1.com"),
+                s("mallory@evil.com"),
+                s("alice@c1.com"),
+                s("carol@c2.com")
+            ],
+            "{engine}"
+        );
+        // The window and the history: alice's first write for c1 on Sep 1, for c2 on Oct 12;
+        // bob only read; carol's Started write is a write.
+        assert_eq!(
+            days(&callers, k::FIRST_WRITE),
+            [
+                None,
+                Some(d(2026, 9, 1)),
+                Some(d(2026, 10, 10)),
+                Some(d(2026, 10, 12)),
+                Some(d(2026, 9, 20))
+            ],
+            "{engine}"
+        );
+        assert_eq!(strs(&ips, act::CLIENT_IP), [s("10.0.0.7")], "{engine}");
+        assert_eq!(days(&ips, k::FIRST_DAY), [Some(d(2026, 9, 5))], "{engine}");
+        // c1's three operations (by name: role, disk, VM writes), first on Sep 5, 1 and 3.
+        let c1: Vec<Option<NaiveDate>> = strs(&ops, act::CUSTOMER_ID)
+            .into_iter()
+            .zip(days(&ops, k::FIRST_DAY))
+            .filter(|(c, _)| c.as_deref() == Some("c1"))
+            .map(|(_, day)| day)
+            .collect();
+        assert_eq!(
+            c1,
+            [
+                Some(d(2026, 9, 5)),
+                Some(d(2026, 9, 1)),
+                Some(d(2026, 9, 3))
+            ],
+            "{engine}"
+        );
+        // T2's read, c2's two, other-tenant's one.
+        assert_eq!(ops.height(), 7, "{engine}: {ops}");
+        for (got, want) in [callers, ips, ops].iter().zip(&local) {
+            assert!(got.equals_missing(want), "{engine}: {got}\n{want}");
+        }
+    }
+}
+
+#[test]
+fn linked_accounts_from_either_engines_keys_are_the_local_ones() {
+    use crate::analysis::anomalies::linked::{linked_accounts, linked_accounts_with};
+    use crate::schema::customers as cu;
+    let customers = frame(
+        &cu::DEF,
+        df!(
+            cu::CUSTOMER_ID => ["c1", "c2", "T2"],
+            cu::CUSTOMER_NAME => ["One", "Two", "Tee"],
+            cu::CREATED_DATE => ["2026-10-01", "2026-10-02", "2020-01-01"],
+        )
+        .unwrap(),
+    );
+    let mut c = cfg();
+    c.linked_min_customers = 2;
+    let sort = |lf: LazyFrame| sorted(lf, &[an::CUSTOMER_ID, an::ENTITY]);
+    let local = sort(linked_accounts(mapped(), customers.clone(), a(), &c));
+    // c1 and c2, both new, share the caller alice.
+    assert_eq!(
+        strs(&local, an::ENTITY),
+        [s("caller alice@c1.com"), s("caller alice@c1.com")]
+    );
+    for (engine, run) in engines() {
+        let got = sort(linked_accounts_with(
+            on_linked(run, &c),
+            customers.clone(),
+            a(),
+            &c,
         ));
         assert!(got.equals_missing(&local), "{engine}: {got}\n{local}");
     }
