@@ -21,12 +21,12 @@ use crate::analysis::reasons::{
 use crate::schema::{activity as act, anomalies as an, audit_records as aud};
 
 // Working columns of the prepared events (not in any output).
-const DAY: &str = "_day";
-const OP: &str = "_op";
+pub(super) const DAY: &str = "_day";
+pub(super) const OP: &str = "_op";
 const ST: &str = "_status";
 const N: &str = "_n";
 const BASELINE: &str = "_baseline";
-const CALLER_KEY: &str = "_caller_key";
+pub(super) const CALLER_KEY: &str = "_caller_key";
 
 const ROLE_ASSIGNMENT_WRITE: &str = "microsoft.authorization/roleassignments/write";
 const VM_WRITE: &str = "microsoft.compute/virtualmachines/write";
@@ -197,8 +197,10 @@ pub fn activity_signals_with(
     ])
 }
 
-/// Events from `from` to `to` with a customer, their day, lower-case operation and status.
-fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
+/// Events from `from` to `to` with a customer (else the lower-case tenant), their day (`DAY`),
+/// lower-case operation (`OP`) and status, caller (and lower-case in `CALLER_KEY`) and lower-case
+/// client IP. linked.rs reads its link keys from these too.
+pub(super) fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
     activity
         .with_columns([
             coalesce(&[
@@ -231,7 +233,7 @@ fn prepare(activity: LazyFrame, from: NaiveDate, to: NaiveDate) -> LazyFrame {
         )
 }
 
-fn blank_to_null(e: Expr) -> Expr {
+pub(super) fn blank_to_null(e: Expr) -> Expr {
     let trimmed = e.str().strip_chars(lit(NULL));
     when(trimmed.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
@@ -344,34 +346,14 @@ impl Burst {
 
 /// Writes by callers never seen in the customer's history (`known`: customer_id and caller key).
 fn new_caller(win: &LazyFrame, known: LazyFrame, history_days: i64) -> LazyFrame {
-    let k = key(&[act::CUSTOMER_ID, CALLER_KEY]);
-    win.clone()
-        .filter(
-            col(act::CALLER)
-                .is_not_null()
-                .and(is_write())
-                .and(is_failed().not()),
-        )
-        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
-        .join(
-            with_history(&known),
-            [col(act::CUSTOMER_ID)],
-            [col(act::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .group_by(key(&[act::CUSTOMER_ID, CALLER_KEY]))
-        .agg([
-            len().cast(DataType::Float64).alias(N),
-            col(DAY).min(),
-            col(act::CALLER).min(),
-        ])
+    let writes = col(act::CALLER)
+        .is_not_null()
+        .and(is_write())
+        .and(is_failed().not());
+    never_seen(win, known, CALLER_KEY, writes, &[act::CALLER])
         .with_columns(tagged(NEW_CALLER))
-        .with_columns([
-            col(act::CALLER).alias(an::ENTITY),
-            col(DAY).alias(an::DATE),
-            col(N).alias(an::ACTUAL),
-            lit(0.0).alias(an::EXPECTED),
-            lit(1.0).alias(an::SCORE),
+        .with_columns(first_time_row(
+            col(act::CALLER),
             concat_str(
                 [
                     lit("Caller "),
@@ -385,33 +367,18 @@ fn new_caller(win: &LazyFrame, known: LazyFrame, history_days: i64) -> LazyFrame
                 ],
                 "",
                 false,
-            )
-            .alias(an::REASON),
-        ])
+            ),
+        ))
 }
 
 /// Operations from client IPs never seen in the customer's history (`known`: customer_id and
 /// client IP).
 fn new_ip(win: &LazyFrame, known: LazyFrame, history_days: i64) -> LazyFrame {
-    let k = key(&[act::CUSTOMER_ID, act::CLIENT_IP]);
-    win.clone()
-        .filter(col(act::CLIENT_IP).is_not_null())
-        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
-        .join(
-            with_history(&known),
-            [col(act::CUSTOMER_ID)],
-            [col(act::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .group_by(key(&[act::CUSTOMER_ID, act::CLIENT_IP]))
-        .agg([len().cast(DataType::Float64).alias(N), col(DAY).min()])
+    let with_ip = col(act::CLIENT_IP).is_not_null();
+    never_seen(win, known, act::CLIENT_IP, with_ip, &[])
         .with_columns(tagged(NEW_IP))
-        .with_columns([
-            col(act::CLIENT_IP).alias(an::ENTITY),
-            col(DAY).alias(an::DATE),
-            col(N).alias(an::ACTUAL),
-            lit(0.0).alias(an::EXPECTED),
-            lit(1.0).alias(an::SCORE),
+        .with_columns(first_time_row(
+            col(act::CLIENT_IP),
             concat_str(
                 [
                     lit("Operations from client IP "),
@@ -425,9 +392,47 @@ fn new_ip(win: &LazyFrame, known: LazyFrame, history_days: i64) -> LazyFrame {
                 ],
                 "",
                 false,
-            )
-            .alias(an::REASON),
-        ])
+            ),
+        ))
+}
+
+/// The window's events (`which`) whose `key_col` the customer never used in its history (the
+/// distinct customer_id and `key_col` of `known`), for customers that have one: per customer
+/// and key, the events (`N`), the first `DAY` and the least value of each `keep` column.
+fn never_seen(
+    win: &LazyFrame,
+    known: LazyFrame,
+    key_col: &str,
+    which: Expr,
+    keep: &[&str],
+) -> LazyFrame {
+    let k = key(&[act::CUSTOMER_ID, key_col]);
+    let mut agg = vec![len().cast(DataType::Float64).alias(N), col(DAY).min()];
+    agg.extend(keep.iter().map(|c| col(*c).min()));
+    win.clone()
+        .filter(which)
+        .join(known.clone(), k.clone(), k, JoinArgs::new(JoinType::Anti))
+        .join(
+            with_history(&known),
+            [col(act::CUSTOMER_ID)],
+            [col(act::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .group_by(key(&[act::CUSTOMER_ID, key_col]))
+        .agg(agg)
+}
+
+/// The anomalies columns of a first-time signal: `entity`, its first day, its events as actual,
+/// expected 0, score 1, `reason`.
+fn first_time_row(entity: Expr, reason: Expr) -> [Expr; 6] {
+    [
+        entity.alias(an::ENTITY),
+        col(DAY).alias(an::DATE),
+        col(N).alias(an::ACTUAL),
+        lit(0.0).alias(an::EXPECTED),
+        lit(1.0).alias(an::SCORE),
+        reason.alias(an::REASON),
+    ]
 }
 
 /// Successful role assignments of a privileged role, or of a role the log does not name.

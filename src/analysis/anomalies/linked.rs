@@ -32,6 +32,7 @@
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
+use super::activity::{blank_to_null, prepare, CALLER_KEY, DAY, OP};
 use super::config::AnomalyConfig;
 use super::evidence::{count_text, date_text};
 use super::table::{date_lit, union};
@@ -40,8 +41,6 @@ use crate::analysis::reasons::{
 };
 use crate::schema::{activity as act, anomalies as an, customers as cu};
 
-const DAY: &str = "_day";
-const OP: &str = "_op";
 const KIND: &str = "_kind";
 const VALUE: &str = "_value";
 const FIRST: &str = "_first_day";
@@ -63,13 +62,6 @@ const LINK_KINDS: [(&str, &str); 5] = [
     ("domain pattern", "the domain pattern"),
     ("sign-up", "the sign-up"),
 ];
-
-fn blank_to_null(e: Expr) -> Expr {
-    let trimmed = e.str().strip_chars(lit(NULL));
-    when(trimmed.clone().eq(lit("")))
-        .then(lit(NULL).cast(DataType::String))
-        .otherwise(trimmed)
-}
 
 /// Columns of [`LinkKeys`]' frames (besides customer_id, caller and client_ip).
 pub mod key_columns {
@@ -105,38 +97,7 @@ pub fn link_events_start(as_of: NaiveDate, cfg: &AnomalyConfig) -> NaiveDate {
 
 /// [`LinkKeys`] of `activity` (events mapped to customers), with Polars.
 pub fn local_link_keys(activity: LazyFrame, as_of: NaiveDate, cfg: &AnomalyConfig) -> LinkKeys {
-    let from = link_events_start(as_of, cfg);
-    let events = activity
-        .with_columns([
-            coalesce(&[
-                blank_to_null(col(act::CUSTOMER_ID)),
-                blank_to_null(col(act::TENANT_ID)).str().to_lowercase(),
-            ])
-            .alias(act::CUSTOMER_ID),
-            col(act::EVENT_TIME).dt().date().alias(DAY),
-            coalesce(&[
-                col(act::OPERATION_LOWER),
-                col(act::OPERATION).str().to_lowercase(),
-            ])
-            .alias(OP),
-            blank_to_null(col(act::CALLER).str().to_lowercase()).alias(act::CALLER),
-            blank_to_null(col(act::CLIENT_IP).str().to_lowercase()).alias(act::CLIENT_IP),
-        ])
-        .filter(
-            col(act::CUSTOMER_ID)
-                .is_not_null()
-                .and(col(DAY).gt_eq(date_lit(from)))
-                .and(col(DAY).lt_eq(date_lit(as_of))),
-        )
-        .select([
-            col(act::CUSTOMER_ID),
-            col(DAY),
-            col(act::EVENT_TIME),
-            col(OP),
-            col(act::CALLER),
-            col(act::CLIENT_IP),
-        ])
-        .cache();
+    let events = key_events(activity, link_events_start(as_of, cfg), as_of);
     let is_write = col(OP).str().ends_with(lit("/write"));
     LinkKeys {
         callers: events
@@ -186,8 +147,17 @@ pub fn linked_accounts_with(
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
     let new_from = as_of - Duration::days(cfg.linked_new_days.max(1) - 1);
+    let custs = customers_with_is_new(customers, new_from, as_of);
+    let keys = link_keys(keys, custs.clone(), cfg);
+    let min = cfg.linked_min_customers.max(2);
+    let links = shared_links(keys, min);
+    let best = strongest_links(links, custs);
+    linked_rows(best, min, new_from)
+}
 
-    let custs = super::payment::unique_customers(customers)
+/// The customers (one row each) with `IS_NEW`: created from `new_from` up to A.
+fn customers_with_is_new(customers: LazyFrame, new_from: NaiveDate, as_of: NaiveDate) -> LazyFrame {
+    super::payment::unique_customers(customers)
         .select([
             col(cu::CUSTOMER_ID),
             col(cu::CUSTOMER_NAME),
@@ -201,7 +171,27 @@ pub fn linked_accounts_with(
                 .fill_null(lit(false))
                 .alias(IS_NEW),
         )
-        .cache();
+        .cache()
+}
+
+/// The events from `from` up to A with a customer (else the lower-case tenant), their day, and
+/// their operation, caller and client IP in lower case.
+fn key_events(activity: LazyFrame, from: NaiveDate, as_of: NaiveDate) -> LazyFrame {
+    prepare(activity, from, as_of)
+        .select([
+            col(act::CUSTOMER_ID),
+            col(DAY),
+            col(act::EVENT_TIME),
+            col(OP),
+            col(CALLER_KEY).alias(act::CALLER),
+            col(act::CLIENT_IP),
+        ])
+        .cache()
+}
+
+/// Every link key of every customer (customer, kind, value, first day, `IS_NEW`), from the
+/// events' [`LinkKeys`].
+fn link_keys(keys: LinkKeys, custs: LazyFrame, cfg: &AnomalyConfig) -> LazyFrame {
     let key = |lf: LazyFrame, day: &str, kind: &str, value: Expr| {
         lf.select([
             col(act::CUSTOMER_ID),
@@ -224,59 +214,9 @@ pub fn linked_accounts_with(
         .clone()
         .str()
         .replace_all(lit(r"[0-9]+"), lit("#"), false);
-    // Only new customers' operations are sorted for their first ones: by their first time
-    // (and name), as the events in time order give them.
-    let first_ops = keys
-        .operations
-        .join(
-            custs
-                .clone()
-                .filter(col(IS_NEW))
-                .select([col(cu::CUSTOMER_ID)]),
-            [col(act::CUSTOMER_ID)],
-            [col(cu::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .sort(
-            [act::CUSTOMER_ID, k::FIRST_TIME, k::OPERATION],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .group_by([col(act::CUSTOMER_ID)])
-        .agg([
-            col(k::FIRST_DAY).min().alias(DAY),
-            col(k::OPERATION)
-                .drop_nulls()
-                .head(Some(3))
-                .str()
-                .join("|", true)
-                .alias(OP),
-        ])
-        .join(
-            custs.clone(),
-            [col(act::CUSTOMER_ID)],
-            [col(cu::CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col(IS_NEW))
-        .select([
-            col(act::CUSTOMER_ID),
-            col(DAY),
-            lit("sign-up").alias(KIND),
-            concat_str(
-                [
-                    date_text(col(cu::CREATED_DATE)),
-                    lit(" in "),
-                    col(cu::COUNTRY).fill_null(lit("?")),
-                    lit(" with first operations "),
-                    col(OP),
-                ],
-                "",
-                false,
-            )
-            .alias(VALUE),
-        ]);
+    let first_ops = sign_up_keys(keys.operations, custs.clone());
     let callers = keys.callers;
-    let keys = union_keys(vec![
+    union_keys(vec![
         key(
             callers.clone().filter(col(k::FIRST_WRITE).is_not_null()),
             k::FIRST_WRITE,
@@ -302,15 +242,72 @@ pub fn linked_accounts_with(
     .group_by([col(act::CUSTOMER_ID), col(KIND), col(VALUE)])
     .agg([col(DAY).min().alias(FIRST)])
     .join(
-        custs.clone().select([col(cu::CUSTOMER_ID), col(IS_NEW)]),
+        custs.select([col(cu::CUSTOMER_ID), col(IS_NEW)]),
         [col(act::CUSTOMER_ID)],
         [col(cu::CUSTOMER_ID)],
         JoinArgs::new(JoinType::Left),
     )
     .with_column(col(IS_NEW).fill_null(lit(false)))
-    .cache();
+    .cache()
+}
 
-    // Keys of established customers are infrastructure, never a link.
+/// The `sign-up` keys: a new customer's created date and country with its first three distinct
+/// operations, in order: by their first time, then name (as the events in time order give them).
+/// `operations`: [`LinkKeys`]' operations.
+fn sign_up_keys(operations: LazyFrame, custs: LazyFrame) -> LazyFrame {
+    operations
+        .join(
+            custs
+                .clone()
+                .filter(col(IS_NEW))
+                .select([col(cu::CUSTOMER_ID)]),
+            [col(act::CUSTOMER_ID)],
+            [col(cu::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .sort(
+            [act::CUSTOMER_ID, k::FIRST_TIME, k::OPERATION],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .group_by([col(act::CUSTOMER_ID)])
+        .agg([
+            col(k::FIRST_DAY).min().alias(DAY),
+            col(k::OPERATION)
+                .drop_nulls()
+                .head(Some(3))
+                .str()
+                .join("|", true)
+                .alias(OP),
+        ])
+        .join(
+            custs,
+            [col(act::CUSTOMER_ID)],
+            [col(cu::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(IS_NEW))
+        .select([
+            col(act::CUSTOMER_ID),
+            col(DAY),
+            lit("sign-up").alias(KIND),
+            concat_str(
+                [
+                    date_text(col(cu::CREATED_DATE)),
+                    lit(" in "),
+                    col(cu::COUNTRY).fill_null(lit("?")),
+                    lit(" with first operations "),
+                    col(OP),
+                ],
+                "",
+                false,
+            )
+            .alias(VALUE),
+        ])
+}
+
+/// The keys of new customers that no established customer uses (keys of established customers
+/// are infrastructure, never a link) and that at least `min` new customers share, with `N`.
+fn shared_links(keys: LazyFrame, min: u32) -> LazyFrame {
     let established = keys
         .clone()
         .filter(col(IS_NEW).not())
@@ -326,7 +323,6 @@ pub fn linked_accounts_with(
         )
         .select([col(act::CUSTOMER_ID), col(KIND), col(VALUE), col(FIRST)])
         .cache();
-    let min = cfg.linked_min_customers.max(2);
     let groups = fresh
         .clone()
         .group_by([col(KIND), col(VALUE)])
@@ -335,23 +331,26 @@ pub fn linked_accounts_with(
             .cast(DataType::Int64)
             .alias(N)])
         .filter(col(N).gt_eq(lit(min as i64)));
-    let links = fresh
-        .clone()
+    fresh
         .join(
             groups,
             [col(KIND), col(VALUE)],
             [col(KIND), col(VALUE)],
             JoinArgs::new(JoinType::Inner),
         )
-        .cache();
+        .cache()
+}
+
+/// Each linked customer's strongest link (most customers, then the kind in the order of
+/// `LINK_KINDS`, then the value), with the others' names (`NAMES`) and the number of kinds of
+/// link it has (`KINDS`).
+fn strongest_links(links: LazyFrame, custs: LazyFrame) -> LazyFrame {
     // The names of the others in each link.
     let others = links
         .clone()
         .select([col(KIND), col(VALUE), col(act::CUSTOMER_ID).alias(OTHER)])
         .join(
-            custs
-                .clone()
-                .select([col(cu::CUSTOMER_ID), col(cu::CUSTOMER_NAME)]),
+            custs.select([col(cu::CUSTOMER_ID), col(cu::CUSTOMER_NAME)]),
             [col(OTHER)],
             [col(cu::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Left),
@@ -367,14 +366,11 @@ pub fn linked_accounts_with(
                     .then(lit(i as i32))
                     .otherwise(acc)
             });
-    let kind_words = LINK_KINDS.iter().fold(col(KIND), |acc, (k, w)| {
-        when(col(KIND).eq(lit(*k))).then(lit(*w)).otherwise(acc)
-    });
     let kinds_per_customer = links
         .clone()
         .group_by([col(act::CUSTOMER_ID)])
         .agg([col(KIND).n_unique().cast(DataType::Int64).alias(KINDS)]);
-    let best = links
+    links
         .join(
             others,
             [col(KIND), col(VALUE)],
@@ -405,13 +401,20 @@ pub fn linked_accounts_with(
             [col(act::CUSTOMER_ID)],
             [col(act::CUSTOMER_ID)],
             JoinArgs::new(JoinType::Left),
-        );
+        )
+}
+
+/// The anomalies rows of the strongest links: score and reason.
+fn linked_rows(best: LazyFrame, min: u32, new_from: NaiveDate) -> LazyFrame {
+    let kind_words = LINK_KINDS.iter().fold(col(KIND), |acc, (k, w)| {
+        when(col(KIND).eq(lit(*k))).then(lit(*w)).otherwise(acc)
+    });
     let score = col(N).cast(DataType::Float64) / lit(min as f64)
         + (col(KINDS).cast(DataType::Float64) - lit(1.0)) * lit(0.5);
     let reason = concat_str(
         [
             lit("Shares "),
-            kind_words.clone(),
+            kind_words,
             lit(" "),
             col(VALUE),
             lit(" with "),
