@@ -162,10 +162,8 @@ impl Cluster {
 
     /// Registers the Parquet `file` (absolute path: the executors open it) as table `name`.
     pub fn register(&mut self, name: &str, file: &Path) -> Result<()> {
-        let file = std::path::absolute(file).map_err(|e| Error::InputFile {
-            path: file.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let file = std::path::absolute(file)
+            .map_err(|e| self.fail(format!("cannot make {} absolute: {e}", file.display())))?;
         let path = file.to_string_lossy().to_string();
         let ctx = &self.ctx;
         self.runtime
