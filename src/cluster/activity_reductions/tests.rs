@@ -575,3 +575,43 @@ fn linked_accounts_from_either_engines_keys_are_the_local_ones() {
         assert!(got.equals_missing(&local), "{engine}: {got}\n{local}");
     }
 }
+
+#[test]
+fn several_converted_activity_files_are_read_as_one() {
+    let all = activity();
+    let half = all.height() / 2;
+    let mut ctx = polars::sql::SQLContext::new();
+    ctx.register(USAGE_TABLE, usage().lazy());
+    ctx.register(&activity_table(0), all.slice(0, half).lazy());
+    ctx.register(
+        &activity_table(1),
+        all.slice(half as i64, all.height()).lazy(),
+    );
+    let (a_, c) = (a(), cfg());
+    for (two, one) in [
+        (customers_sql(2, a_, &c), customers_sql(1, a_, &c)),
+        (callers_sql(2, a_, &c), callers_sql(1, a_, &c)),
+        (
+            linked_operations_sql(2, a_, &c),
+            linked_operations_sql(1, a_, &c),
+        ),
+    ] {
+        assert!(two.sql.contains("activity_1"), "{}", two.sql);
+        let got = ctx.execute(&two.sql).unwrap().collect().unwrap();
+        let want = run_polars2(&one).collect().unwrap();
+        let keys: Vec<String> = want
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let sort = |df: DataFrame| {
+            df.lazy()
+                .sort(keys.clone(), SortMultipleOptions::default())
+                .collect()
+                .unwrap()
+        };
+        let (got, want) = (sort(got), sort(want));
+        assert!(want.height() > 2);
+        assert!(got.equals_missing(&want), "{}: {got}\n{want}", two.name);
+    }
+}
