@@ -162,6 +162,26 @@ impl Cluster {
         }
     }
 
+    /// Registers the Parquet `file` (absolute path: the executors open it) as table `name`.
+    pub fn register(&mut self, name: &str, file: &Path) -> Result<()> {
+        let file = std::path::absolute(file)
+            .map_err(|e| self.fail(format!("cannot make {} absolute: {e}", file.display())))?;
+        let path = file.to_string_lossy().to_string();
+        let ctx = &self.ctx;
+        self.runtime
+            .block_on(async {
+                let _ = ctx.deregister_table(name);
+                ctx.register_parquet(name, &path, ParquetReadOptions::default())
+                    .await
+            })
+            .map_err(|e| {
+                self.fail(format!(
+                    "cannot register {} as table {name}: {e}",
+                    file.display()
+                ))
+            })
+    }
+
     /// Runs one reduction over `usage_file` (absolute path: the executors open it) and returns
     /// its result as a Polars frame.
     pub fn run(&mut self, reduction: &Reduction, usage_file: &Path) -> Result<DataFrame> {

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+pub mod activity_reductions;
 pub mod reductions;
 pub mod signal_reductions;
 
@@ -98,6 +99,19 @@ impl Engine {
             }
             #[cfg(feature = "cluster")]
             Engine::Cluster(c) => c.run(reduction, usage_file).map(Some),
+        }
+    }
+
+    /// Makes the converted Parquet `file` the cluster's table `name` (besides usage, which
+    /// [`Engine::remote`] registers); nothing on the local engine.
+    pub fn register(&mut self, name: &str, file: &Path) -> Result<()> {
+        match self {
+            Engine::Local => {
+                let _ = (name, file);
+                Ok(())
+            }
+            #[cfg(feature = "cluster")]
+            Engine::Cluster(c) => c.register(name, file),
         }
     }
 

@@ -108,6 +108,16 @@ impl Reader {
     }
 }
 
+/// The canonical files of `input` (`billrisk ingest` wrote them) holding `table`, in discovery
+/// order: what `--cluster` reads on the executors.
+pub fn converted(input: &Path, table: &str) -> Result<Vec<PathBuf>> {
+    Ok(discover(input)?
+        .into_iter()
+        .filter(|f| matches!(f.reader, Reader::Canonical(t) if t == table))
+        .map(|f| f.path)
+        .collect())
+}
+
 /// The files of `input` that may hold one of `tables` and are not canonical (`billrisk ingest`
 /// did not write them), in discovery order: what `--cluster` refuses (see `cluster`).
 pub fn unconverted(input: &Path, tables: &[&str]) -> Result<Vec<PathBuf>> {

@@ -158,12 +158,21 @@ pub fn compute_with(
                 Some(parts) => parts,
                 None => collect::usage_signal_parts(&inputs.usage, as_of, signals)?,
             };
+        // On a cluster, the activity reductions over the converted activity file(s).
+        let activity = crate::cluster::activity_reductions::activity_parts(
+            engine,
+            &usage_file,
+            &ing.input_dir,
+            as_of,
+            &config.anomalies,
+        )?;
         let usage = plan::UsageReductions {
             customer_days: customer_days.clone(),
             usage_daily: output::scan_own_parquet(&daily_file)?,
             summary,
             round_the_clock,
             gpu_daily,
+            activity,
         };
         plan::phase1(inputs, &usage, as_of, config).collect()
     })?;

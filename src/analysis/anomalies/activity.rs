@@ -32,6 +32,83 @@ const ROLE_ASSIGNMENT_WRITE: &str = "microsoft.authorization/roleassignments/wri
 const VM_WRITE: &str = "microsoft.compute/virtualmachines/write";
 const VMSS_WRITE: &str = "microsoft.compute/virtualmachinescalesets/write";
 
+/// Columns of [`ActivityHistory`]'s frames.
+pub mod history_columns {
+    /// The customer's first day with an event in the history (Date).
+    pub const FIRST_DAY: &str = "first_day";
+    /// Successful resource writes in the history (Float64).
+    pub const WRITES: &str = "writes";
+    /// Failed operations in the history (Float64).
+    pub const FAILED: &str = "failed";
+    /// The most regions VMs or scale sets were written in on one day of the history (Float64;
+    /// null: no VM write).
+    pub const MAX_REGIONS: &str = "max_regions";
+    /// A caller, lower-case (String).
+    pub const CALLER_KEY: &str = "caller_key";
+}
+use history_columns as h;
+
+/// What the activity signals read of the customers' history (the `history_days` before the
+/// window), the part of the events that grows with the history: per customer (`customer_id`)
+/// its first day, writes, failed operations and most regions a day ([`history_columns`]);
+/// the distinct callers (`customer_id`, `caller_key`) and client IPs (`customer_id`,
+/// `client_ip`, lower-case) seen. [`local_history`] computes it with Polars;
+/// `cluster::activity_reductions` with SQL on a cluster.
+#[derive(Clone)]
+pub struct ActivityHistory {
+    pub customers: LazyFrame,
+    pub callers: LazyFrame,
+    pub ips: LazyFrame,
+}
+
+/// The first day of the window and of the history before it.
+pub fn window_bounds(as_of: NaiveDate, cfg: &AnomalyConfig) -> [NaiveDate; 2] {
+    let window_start = as_of - Duration::days(cfg.window_days.max(1) - 1);
+    [
+        window_start,
+        window_start - Duration::days(cfg.history_days.max(0)),
+    ]
+}
+
+/// [`ActivityHistory`] of `activity` (events mapped to customers), with Polars.
+pub fn local_history(
+    activity: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> ActivityHistory {
+    let [window_start, history_start] = window_bounds(as_of, cfg);
+    let hist = prepare(activity, history_start, window_start - Duration::days(1));
+    let count = |which: Expr| which.cast(DataType::UInt32).sum().cast(DataType::Float64);
+    let hist_max = vm_write_days(&hist)
+        .group_by([col(act::CUSTOMER_ID)])
+        .agg([col(REGIONS).max().alias(h::MAX_REGIONS)]);
+    let customers = hist
+        .clone()
+        .group_by([col(act::CUSTOMER_ID)])
+        .agg([
+            col(DAY).min().alias(h::FIRST_DAY),
+            count(is_write().and(is_success())).alias(h::WRITES),
+            count(is_failed()).alias(h::FAILED),
+        ])
+        .join(
+            hist_max,
+            [col(act::CUSTOMER_ID)],
+            [col(act::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        );
+    let distinct = |c: &str, alias: &str| {
+        hist.clone()
+            .filter(col(c).is_not_null())
+            .select([col(act::CUSTOMER_ID), col(c).alias(alias)])
+            .unique(None, UniqueKeepStrategy::Any)
+    };
+    ActivityHistory {
+        customers,
+        callers: distinct(CALLER_KEY, h::CALLER_KEY),
+        ips: distinct(act::CLIENT_IP, act::CLIENT_IP),
+    }
+}
+
 /// Every activity-family anomaly, in the anomalies schema (not yet sorted; all_anomalies sorts).
 pub fn activity_signals(
     activity: LazyFrame,
@@ -39,30 +116,61 @@ pub fn activity_signals(
     as_of: NaiveDate,
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
-    let window_start = as_of - Duration::days(cfg.window_days.max(1) - 1);
-    let history_start = window_start - Duration::days(cfg.history_days.max(0));
+    let history = local_history(activity.clone(), as_of, cfg);
+    activity_signals_with(activity, history, audit_records, as_of, cfg)
+}
+
+/// [`activity_signals`] over the window's events of `activity` and the customers' `history`
+/// (either engine's).
+pub fn activity_signals_with(
+    activity: LazyFrame,
+    history: ActivityHistory,
+    audit_records: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
+    let [window_start, _] = window_bounds(as_of, cfg);
     let history_days = cfg.history_days.max(1) as f64;
 
-    let events = prepare(activity, history_start, as_of);
-    let in_window = col(DAY).gt_eq(date_lit(window_start));
-    let win = events.clone().filter(in_window.clone());
-    let hist = events.filter(in_window.not());
+    let win = prepare(activity, window_start, as_of);
     // new_caller and new_ip judge only customers whose activity goes back at least
     // activity_min_history_days before the window: a new tenant's users and IPs are all new.
-    let seasoned = hist
+    let seasoned = history
+        .customers
         .clone()
-        .group_by([col(act::CUSTOMER_ID)])
-        .agg([col(DAY).min()])
-        .filter(col(DAY).lt_eq(date_lit(
+        .filter(col(h::FIRST_DAY).lt_eq(date_lit(
             window_start - Duration::days(cfg.activity_min_history_days.max(0)),
         )))
         .select([col(act::CUSTOMER_ID)]);
-    let hist_new = hist.clone().join(
-        seasoned,
-        [col(act::CUSTOMER_ID)],
-        [col(act::CUSTOMER_ID)],
-        JoinArgs::new(JoinType::Semi),
+    let of_seasoned = |known: LazyFrame| {
+        known.join(
+            seasoned.clone(),
+            [col(act::CUSTOMER_ID)],
+            [col(act::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
+    };
+    let known_callers = of_seasoned(
+        history
+            .callers
+            .select([col(act::CUSTOMER_ID), col(h::CALLER_KEY).alias(CALLER_KEY)]),
     );
+    let known_ips = of_seasoned(history.ips);
+    let baseline = |count: &str| {
+        history
+            .customers
+            .clone()
+            .filter(col(count).gt(lit(0.0)))
+            .select([
+                col(act::CUSTOMER_ID),
+                div_const(col(count), history_days).alias(BASELINE),
+            ])
+    };
+    let hist_max = history
+        .customers
+        .clone()
+        .filter(col(h::MAX_REGIONS).is_not_null())
+        .select([col(act::CUSTOMER_ID), col(h::MAX_REGIONS).alias(HIST_MAX)]);
 
     let burst = Burst {
         signal: ACTIVITY_BURST,
@@ -70,7 +178,6 @@ pub fn activity_signals(
         factor: cfg.burst_factor,
         min_count: cfg.burst_min_writes,
         floor: cfg.baseline_floor,
-        history_days,
     };
     let failed = Burst {
         signal: FAILED_OPS_BURST,
@@ -78,15 +185,14 @@ pub fn activity_signals(
         factor: cfg.failed_factor,
         min_count: cfg.failed_min_count,
         floor: cfg.baseline_floor,
-        history_days,
     };
     union(vec![
-        burst.signals(&win, &hist, is_write().and(is_success())),
-        new_caller(&win, &hist_new, cfg.history_days),
+        burst.signals(&win, baseline(h::WRITES), is_write().and(is_success())),
+        new_caller(&win, known_callers, cfg.history_days),
         role_assignment(&win, &cfg.privileged_roles),
-        new_ip(&win, &hist_new, cfg.history_days),
-        failed.signals(&win, &hist, is_failed()),
-        multi_region_deploy(&win, &hist, cfg.multi_region_min_regions),
+        new_ip(&win, known_ips, cfg.history_days),
+        failed.signals(&win, baseline(h::FAILED), is_failed()),
+        multi_region_deploy(&win, hist_max, cfg.multi_region_min_regions),
         audit_signals(audit_records, window_start, as_of),
     ])
 }
@@ -176,11 +282,11 @@ struct Burst {
     factor: f64,
     min_count: u32,
     floor: f64,
-    history_days: f64,
 }
 
 impl Burst {
-    fn signals(&self, win: &LazyFrame, hist: &LazyFrame, which: Expr) -> LazyFrame {
+    /// `baseline`: customer_id and the usual count a day of the customers with some.
+    fn signals(&self, win: &LazyFrame, baseline: LazyFrame, which: Expr) -> LazyFrame {
         let daily = win
             .clone()
             .filter(which.clone())
@@ -191,13 +297,6 @@ impl Burst {
                     .drop_nulls()
                     .min()
                     .alias(an::ENTITY),
-            ]);
-        let baseline = hist
-            .clone()
-            .filter(which)
-            .group_by([col(act::CUSTOMER_ID)])
-            .agg([
-                div_const(len().cast(DataType::Float64), self.history_days as f64).alias(BASELINE),
             ]);
         let floor = lit(self.floor.max(f64::MIN_POSITIVE));
         let ratio = col(N) / col(BASELINE);
@@ -245,13 +344,13 @@ impl Burst {
     }
 }
 
-/// Writes by callers never seen in the customer's history.
-fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
+/// Writes by callers never seen in the customer's history (`known`: customer_id and caller key).
+fn new_caller(win: &LazyFrame, known: LazyFrame, history_days: i64) -> LazyFrame {
     let writes = col(act::CALLER)
         .is_not_null()
         .and(is_write())
         .and(is_failed().not());
-    never_seen(win, hist, CALLER_KEY, writes, &[act::CALLER])
+    never_seen(win, known, CALLER_KEY, writes, &[act::CALLER])
         .with_columns(tagged(NEW_CALLER))
         .with_columns(first_time_row(
             col(act::CALLER),
@@ -272,10 +371,11 @@ fn new_caller(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame
         ))
 }
 
-/// Operations from client IPs never seen in the customer's history.
-fn new_ip(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
+/// Operations from client IPs never seen in the customer's history (`known`: customer_id and
+/// client IP).
+fn new_ip(win: &LazyFrame, known: LazyFrame, history_days: i64) -> LazyFrame {
     let with_ip = col(act::CLIENT_IP).is_not_null();
-    never_seen(win, hist, act::CLIENT_IP, with_ip, &[])
+    never_seen(win, known, act::CLIENT_IP, with_ip, &[])
         .with_columns(tagged(NEW_IP))
         .with_columns(first_time_row(
             col(act::CLIENT_IP),
@@ -296,21 +396,16 @@ fn new_ip(win: &LazyFrame, hist: &LazyFrame, history_days: i64) -> LazyFrame {
         ))
 }
 
-/// The window's events (`which`) whose `key_col` the customer never used in its history, for
-/// customers that have one: per customer and key, the events (`N`), the first `DAY` and the
-/// least value of each `keep` column.
+/// The window's events (`which`) whose `key_col` the customer never used in its history (the
+/// distinct customer_id and `key_col` of `known`), for customers that have one: per customer
+/// and key, the events (`N`), the first `DAY` and the least value of each `keep` column.
 fn never_seen(
     win: &LazyFrame,
-    hist: &LazyFrame,
+    known: LazyFrame,
     key_col: &str,
     which: Expr,
     keep: &[&str],
 ) -> LazyFrame {
-    let known = hist
-        .clone()
-        .filter(col(key_col).is_not_null())
-        .select(key(&[act::CUSTOMER_ID, key_col]))
-        .unique(None, UniqueKeepStrategy::Any);
     let k = key(&[act::CUSTOMER_ID, key_col]);
     let mut agg = vec![len().cast(DataType::Float64).alias(N), col(DAY).min()];
     agg.extend(keep.iter().map(|c| col(*c).min()));
@@ -395,59 +490,61 @@ fn role_assignment(win: &LazyFrame, privileged: &[String]) -> LazyFrame {
         ])
 }
 
-/// Days on which VMs or scale sets were written in at least `min_regions` regions, and in more
-/// regions than on any day of the customer's history.
-fn multi_region_deploy(win: &LazyFrame, hist: &LazyFrame, min_regions: u32) -> LazyFrame {
-    const REGION: &str = "_region";
-    const REGIONS: &str = "_regions";
-    const LIST: &str = "_region_list";
-    const HIST_MAX: &str = "_hist_max";
-    let vm_writes = |lf: &LazyFrame| {
-        lf.clone()
-            .filter(
-                col(OP)
-                    .eq(lit(VM_WRITE))
-                    .or(col(OP).eq(lit(VMSS_WRITE)))
-                    .and(is_failed().not()),
-            )
-            .with_column(
-                coalesce(&[
-                    blank_to_null(col(act::LOCATION)).str().to_lowercase(),
-                    col(act::RESOURCE_ID)
-                        .str()
-                        .to_lowercase()
-                        .str()
-                        .extract(lit(r"/locations/([^/]+)"), 1),
-                ])
-                .str()
-                .replace_all(lit(" "), lit(""), true)
-                .alias(REGION),
-            )
-            .group_by([col(act::CUSTOMER_ID), col(DAY)])
-            .agg([
-                col(REGION)
-                    .drop_nulls()
-                    .n_unique()
-                    .cast(DataType::Float64)
-                    .alias(REGIONS),
-                col(REGION)
-                    .drop_nulls()
-                    .unique()
-                    .sort(SortOptions::default())
+// Working columns of the VM write days.
+const REGION: &str = "_region";
+const REGIONS: &str = "_regions";
+const LIST: &str = "_region_list";
+const HIST_MAX: &str = "_hist_max";
+
+/// Per customer and day of `events`, the distinct regions VMs or scale sets were written in.
+fn vm_write_days(events: &LazyFrame) -> LazyFrame {
+    events
+        .clone()
+        .filter(
+            col(OP)
+                .eq(lit(VM_WRITE))
+                .or(col(OP).eq(lit(VMSS_WRITE)))
+                .and(is_failed().not()),
+        )
+        .with_column(
+            coalesce(&[
+                blank_to_null(col(act::LOCATION)).str().to_lowercase(),
+                col(act::RESOURCE_ID)
                     .str()
-                    .join(", ", true)
-                    .alias(LIST),
-                col(act::SUBSCRIPTION_ID)
-                    .drop_nulls()
-                    .min()
-                    .alias(an::ENTITY),
+                    .to_lowercase()
+                    .str()
+                    .extract(lit(r"/locations/([^/]+)"), 1),
             ])
-    };
-    let hist_max = vm_writes(hist)
-        .group_by([col(act::CUSTOMER_ID)])
-        .agg([col(REGIONS).max().alias(HIST_MAX)]);
+            .str()
+            .replace_all(lit(" "), lit(""), true)
+            .alias(REGION),
+        )
+        .group_by([col(act::CUSTOMER_ID), col(DAY)])
+        .agg([
+            col(REGION)
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::Float64)
+                .alias(REGIONS),
+            col(REGION)
+                .drop_nulls()
+                .unique()
+                .sort(SortOptions::default())
+                .str()
+                .join(", ", true)
+                .alias(LIST),
+            col(act::SUBSCRIPTION_ID)
+                .drop_nulls()
+                .min()
+                .alias(an::ENTITY),
+        ])
+}
+
+/// Days on which VMs or scale sets were written in at least `min_regions` regions, and in more
+/// regions than on any day of the customer's history (`hist_max`: customer_id and that most).
+fn multi_region_deploy(win: &LazyFrame, hist_max: LazyFrame, min_regions: u32) -> LazyFrame {
     let min = min_regions.max(1) as f64;
-    vm_writes(win)
+    vm_write_days(win)
         .join(
             hist_max,
             [col(act::CUSTOMER_ID)],

@@ -63,6 +63,72 @@ const LINK_KINDS: [(&str, &str); 5] = [
     ("sign-up", "the sign-up"),
 ];
 
+/// Columns of [`LinkKeys`]' frames (besides customer_id, caller and client_ip).
+pub mod key_columns {
+    /// The first day (Date).
+    pub const FIRST_DAY: &str = "first_day";
+    /// The first day of a write (Date; null: none).
+    pub const FIRST_WRITE: &str = "first_write_day";
+    /// An operation, lower-case (String).
+    pub const OPERATION: &str = "operation";
+    /// Its first time (the events' timestamp).
+    pub const FIRST_TIME: &str = "first_time";
+}
+use key_columns as k;
+
+/// What linked_accounts reads of the events from `history_days + window_days` before A up to A
+/// (callers and client IPs lower-case): per customer and caller its first day and first write's
+/// day (`callers`: customer_id, caller, first_day, first_write_day); per customer and client IP
+/// of a Microsoft.Authorization write its first day (`ips`: customer_id, client_ip, first_day);
+/// per customer and operation its first time and day (`operations`: customer_id, operation,
+/// first_time, first_day). [`local_link_keys`] computes them with Polars;
+/// `cluster::activity_reductions` with SQL on a cluster.
+#[derive(Clone)]
+pub struct LinkKeys {
+    pub callers: LazyFrame,
+    pub ips: LazyFrame,
+    pub operations: LazyFrame,
+}
+
+/// The first day of the events linked_accounts reads.
+pub fn link_events_start(as_of: NaiveDate, cfg: &AnomalyConfig) -> NaiveDate {
+    as_of - Duration::days(cfg.window_days.max(1) - 1 + cfg.history_days.max(0))
+}
+
+/// [`LinkKeys`] of `activity` (events mapped to customers), with Polars.
+pub fn local_link_keys(activity: LazyFrame, as_of: NaiveDate, cfg: &AnomalyConfig) -> LinkKeys {
+    let events = key_events(activity, link_events_start(as_of, cfg), as_of);
+    let is_write = col(OP).str().ends_with(lit("/write"));
+    LinkKeys {
+        callers: events
+            .clone()
+            .filter(col(act::CALLER).is_not_null())
+            .group_by([col(act::CUSTOMER_ID), col(act::CALLER)])
+            .agg([
+                col(DAY).min().alias(k::FIRST_DAY),
+                col(DAY)
+                    .filter(is_write.clone())
+                    .min()
+                    .alias(k::FIRST_WRITE),
+            ]),
+        ips: events
+            .clone()
+            .filter(
+                is_write
+                    .and(col(OP).str().starts_with(lit("microsoft.authorization/")))
+                    .and(col(act::CLIENT_IP).is_not_null()),
+            )
+            .group_by([col(act::CUSTOMER_ID), col(act::CLIENT_IP)])
+            .agg([col(DAY).min().alias(k::FIRST_DAY)]),
+        operations: events
+            .group_by([col(act::CUSTOMER_ID), col(OP).alias(k::OPERATION)])
+            .agg([
+                col(act::EVENT_TIME).min().alias(k::FIRST_TIME),
+                col(DAY).min().alias(k::FIRST_DAY),
+            ]),
+    }
+}
+
 /// `linked_accounts` rows (anomalies columns, unsorted).
 pub fn linked_accounts(
     activity: LazyFrame,
@@ -70,11 +136,19 @@ pub fn linked_accounts(
     as_of: NaiveDate,
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
+    linked_accounts_with(local_link_keys(activity, as_of, cfg), customers, as_of, cfg)
+}
+
+/// [`linked_accounts`] from the events' link keys (either engine's).
+pub fn linked_accounts_with(
+    keys: LinkKeys,
+    customers: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &AnomalyConfig,
+) -> LazyFrame {
     let new_from = as_of - Duration::days(cfg.linked_new_days.max(1) - 1);
-    let from = as_of - Duration::days(cfg.window_days.max(1) - 1 + cfg.history_days.max(0));
     let custs = customers_with_is_new(customers, new_from, as_of);
-    let events = key_events(activity, from, as_of);
-    let keys = link_keys(events, custs.clone(), cfg);
+    let keys = link_keys(keys, custs.clone(), cfg);
     let min = cfg.linked_min_customers.max(2);
     let links = shared_links(keys, min);
     let best = strongest_links(links, custs);
@@ -115,17 +189,17 @@ fn key_events(activity: LazyFrame, from: NaiveDate, as_of: NaiveDate) -> LazyFra
         .cache()
 }
 
-/// Every link key of every customer (customer, kind, value, first day, `IS_NEW`).
-fn link_keys(events: LazyFrame, custs: LazyFrame, cfg: &AnomalyConfig) -> LazyFrame {
-    let key = |kind: &str, value: Expr, which: Expr| {
-        events.clone().filter(which).select([
+/// Every link key of every customer (customer, kind, value, first day, `IS_NEW`), from the
+/// events' [`LinkKeys`].
+fn link_keys(keys: LinkKeys, custs: LazyFrame, cfg: &AnomalyConfig) -> LazyFrame {
+    let key = |lf: LazyFrame, day: &str, kind: &str, value: Expr| {
+        lf.select([
             col(act::CUSTOMER_ID),
-            col(DAY),
+            col(day).alias(DAY),
             lit(kind.to_string()).alias(KIND),
             value.alias(VALUE),
         ])
     };
-    let is_write = col(OP).str().ends_with(lit("/write"));
     let guest = col(act::CALLER)
         .str()
         .extract(lit(r"^[^@#]+_([a-z0-9.-]+\.[a-z]{2,})#ext#@"), 1);
@@ -140,22 +214,27 @@ fn link_keys(events: LazyFrame, custs: LazyFrame, cfg: &AnomalyConfig) -> LazyFr
         .clone()
         .str()
         .replace_all(lit(r"[0-9]+"), lit("#"), false);
-    let first_ops = sign_up_keys(events.clone(), custs.clone());
+    let first_ops = sign_up_keys(keys.operations, custs.clone());
+    let callers = keys.callers;
     union_keys(vec![
-        key("caller", col(act::CALLER), is_write.clone()),
-        key("guest domain", guest, lit(true)).filter(ignored.not()),
         key(
-            "client IP",
-            col(act::CLIENT_IP),
-            is_write.and(col(OP).str().starts_with(lit("microsoft.authorization/"))),
+            callers.clone().filter(col(k::FIRST_WRITE).is_not_null()),
+            k::FIRST_WRITE,
+            "caller",
+            col(act::CALLER),
         ),
+        key(callers.clone(), k::FIRST_DAY, "guest domain", guest).filter(ignored.not()),
+        key(keys.ips, k::FIRST_DAY, "client IP", col(act::CLIENT_IP)),
         key(
+            callers.filter(
+                domain
+                    .str()
+                    .contains(lit("[0-9]"), false)
+                    .fill_null(lit(false)),
+            ),
+            k::FIRST_DAY,
             "domain pattern",
             pattern,
-            domain
-                .str()
-                .contains(lit("[0-9]"), false)
-                .fill_null(lit(false)),
         ),
         first_ops,
     ])
@@ -173,9 +252,10 @@ fn link_keys(events: LazyFrame, custs: LazyFrame, cfg: &AnomalyConfig) -> LazyFr
 }
 
 /// The `sign-up` keys: a new customer's created date and country with its first three distinct
-/// operations, in order. Only new customers' events are sorted for their first operations.
-fn sign_up_keys(events: LazyFrame, custs: LazyFrame) -> LazyFrame {
-    events
+/// operations, in order: by their first time, then name (as the events in time order give them).
+/// `operations`: [`LinkKeys`]' operations.
+fn sign_up_keys(operations: LazyFrame, custs: LazyFrame) -> LazyFrame {
+    operations
         .join(
             custs
                 .clone()
@@ -186,18 +266,18 @@ fn sign_up_keys(events: LazyFrame, custs: LazyFrame) -> LazyFrame {
             JoinArgs::new(JoinType::Semi),
         )
         .sort(
-            [act::CUSTOMER_ID, act::EVENT_TIME, OP],
+            [act::CUSTOMER_ID, k::FIRST_TIME, k::OPERATION],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .group_by([col(act::CUSTOMER_ID)])
         .agg([
-            col(DAY).min(),
-            col(OP)
+            col(k::FIRST_DAY).min().alias(DAY),
+            col(k::OPERATION)
                 .drop_nulls()
-                .unique_stable()
                 .head(Some(3))
                 .str()
-                .join("|", true),
+                .join("|", true)
+                .alias(OP),
         ])
         .join(
             custs,
@@ -406,15 +486,18 @@ fn union_keys(parts: Vec<LazyFrame>) -> LazyFrame {
 
 /// Both signals of this module (anomalies columns, unsorted); `usage_summary` is any frame with
 /// customer_id and customer_country (the usage summary of usage_signals).
+/// `link_keys`: linked_accounts' keys computed on a cluster; None: from `activity` here.
 pub fn identity_signals(
     activity: LazyFrame,
+    link_keys: Option<LinkKeys>,
     customers: LazyFrame,
     usage_summary: LazyFrame,
     as_of: NaiveDate,
     cfg: &AnomalyConfig,
 ) -> LazyFrame {
+    let keys = link_keys.unwrap_or_else(|| local_link_keys(activity, as_of, cfg));
     union(vec![
-        linked_accounts(activity, customers.clone(), as_of, cfg),
+        linked_accounts_with(keys, customers.clone(), as_of, cfg),
         high_risk_country(customers, usage_summary, as_of, cfg),
     ])
 }
