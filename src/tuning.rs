@@ -5,6 +5,28 @@
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read when it starts (before `main`), under the name its prefixed build
+/// looks for; `_RJEM_MALLOC_CONF` in the environment still overrides them. `oversize_threshold:0`:
+/// by default jemalloc serves every allocation over 8 MiB from an arena of its own that hands the
+/// pages back to the kernel as soon as they are freed, and Polars allocates and frees buffers
+/// that large all the time (columns of a morsel, hash tables, sort buffers), so the kernel zeroed
+/// fresh pages for each (clear_page and page faults were the largest items of a `perf` profile
+/// of a run from the converted 1M folder, and 1.2 s of its 4.4 s CPU were sys). Without that
+/// arena they are reused, and freed pages go back after jemalloc's usual decay (10 s).
+/// Measured in the README ("How fast it is").
+#[cfg(not(target_env = "msvc"))]
+#[export_name = "_rjem_malloc_conf"]
+static MALLOC_CONF: MallocConf = MallocConf(c"oversize_threshold:0".as_ptr());
+
+/// A C string pointer in a static (jemalloc reads `const char *malloc_conf`).
+#[cfg(not(target_env = "msvc"))]
+#[repr(transparent)]
+struct MallocConf(*const std::ffi::c_char);
+
+// SAFETY: the pointer is to a string literal, never written, valid for the whole program.
+#[cfg(not(target_env = "msvc"))]
+unsafe impl Sync for MallocConf {}
+
 /// Groups per thread that Polars' streaming group-by aggregates as the rows arrive (its default is
 /// 4096). The rows of any other group are kept, keys and values, until the end of the input: the
 /// usage summary has 120k groups at 10.8M usage lines in no useful order, so with the default it
