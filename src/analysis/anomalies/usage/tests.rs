@@ -581,6 +581,71 @@ fn round_the_clock_fires_on_the_first_day_of_new_compute_of_an_established_custo
 }
 
 #[test]
+fn round_the_clock_knows_resources_seen_long_before_the_window() {
+    // "back": an old server 10 h a day from A-60 (established). Four resources run 24 h a day
+    // over the last 5 days (240 a day each), none of them on A-7, the day before the window:
+    // - "restarted" ran 24 h a day from A-60 to A-30 (in upper case then), then stopped;
+    // - "renamed" had a single Bandwidth line (not compute) on A-20: seen in usage;
+    // - "other" ran long before, but at another customer: new here;
+    // - "new" never ran before.
+    // Only "other" and "new" are new resources: 2 of them, 2,400 in 5 days.
+    let mut lines: Vec<Line> = (0..=60)
+        .map(|d| Line {
+            resource: "/subscriptions/s/vms/old",
+            qty: 10.0,
+            ..vm("back", d, 48.0)
+        })
+        .collect();
+    for d in 30..=60 {
+        lines.push(Line {
+            resource: "/subscriptions/s/VMs/Restarted",
+            qty: 24.0,
+            ..vm("back", d, 48.0)
+        });
+        lines.push(Line {
+            resource: "/subscriptions/s/vms/other",
+            qty: 24.0,
+            ..vm("elsewhere", d, 48.0)
+        });
+    }
+    lines.push(Line {
+        category: "Bandwidth",
+        name: "Data Transfer Out",
+        unit: "1 GB",
+        resource: "/subscriptions/s/vms/renamed",
+        qty: 3.0,
+        ..vm("back", 20, 0.5)
+    });
+    for d in 0..=4 {
+        for resource in [
+            "/subscriptions/s/vms/restarted",
+            "/subscriptions/s/vms/renamed",
+            "/subscriptions/s/vms/other",
+            "/subscriptions/s/vms/new",
+        ] {
+            lines.push(Line {
+                name: "D8s v3",
+                resource,
+                qty: 24.0,
+                ..vm("back", d, 240.0)
+            });
+        }
+    }
+    let rows = run(&lines);
+    let rtc: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.signal == ROUND_THE_CLOCK)
+        .collect();
+    assert_eq!(rtc.len(), 1, "{rows:?}");
+    assert_eq!(rtc[0].customer, "back");
+    assert!(close(rtc[0].actual, 2400.0), "{rows:?}");
+    assert_eq!(
+        rtc[0].reason,
+        "Compute running 24 h a day for 5 days on 2 new resources (Virtual Machines, D8s v3): 2,400.00 USD in the last 5 days"
+    );
+}
+
+#[test]
 fn summary_sums_each_window_exactly_and_keeps_the_first_day() {
     // A = 2026-10-14; recent window from A-6, baseline (28 days) from.
     // Lines of one VM meter: A-40 (before the baseline: first day only), A-20 and A-7
