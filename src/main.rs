@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    tuning::tune_polars();
+    tuning::tune();
     let cli = match billrisk::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

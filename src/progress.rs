@@ -2,9 +2,20 @@
 //! otherwise (schedulers capture stderr); nothing with -q. Stage timings go to the manifest.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// What the binary runs before each stage to hand memory freed by the stages before back to the
+/// system (see the binary's tuning.rs); nothing in a library use.
+static RELEASE_FREE_MEMORY: OnceLock<fn()> = OnceLock::new();
+
+/// Sets the function run before each stage to give freed memory back (the allocator is the
+/// binary's choice, so the library only calls what it is given). The first one set stays.
+pub fn set_memory_release(f: fn()) {
+    let _ = RELEASE_FREE_MEMORY.set(f);
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -44,6 +55,9 @@ impl Progress {
 
     /// Runs one stage, showing it while it runs and recording its duration.
     pub fn stage<T>(&mut self, name: &str, f: impl FnOnce() -> T) -> T {
+        if let Some(release) = RELEASE_FREE_MEMORY.get() {
+            release();
+        }
         let start = Instant::now();
         let bar = if self.tty && self.verbosity != Verbosity::Quiet {
             let pb = ProgressBar::new_spinner();
