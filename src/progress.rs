@@ -116,6 +116,11 @@ fn status_gib(field: &str) -> Option<f64> {
     Some(kb / 1024.0 / 1024.0)
 }
 
+/// Resident memory of the process now (VmRSS), in GiB.
+pub fn resident_memory_gib() -> Option<f64> {
+    status_gib("VmRSS:")
+}
+
 /// Peak resident memory of the process (VmHWM), in GiB.
 pub fn peak_memory_gib() -> Option<f64> {
     status_gib("VmHWM:")
@@ -125,5 +130,5 @@ pub fn peak_memory_gib() -> Option<f64> {
 /// current resident memory in GiB: the next [`peak_memory_gib`] is then the peak since now.
 pub fn reset_peak_memory() -> Option<f64> {
     std::fs::write("/proc/self/clear_refs", "5").ok()?;
-    status_gib("VmRSS:")
+    resident_memory_gib()
 }

@@ -51,13 +51,13 @@ pub fn tune() {
 /// rather than after jemalloc's decay of 10 s: run before each stage of a run, so that what one
 /// stage freed does not stay resident under the next one. At 10.8M usage rows from the CSV
 /// exports, usage_daily's stage started with 1.6 GiB resident of which most was freed memory of
-/// the checking stage, and the run peaked at 3.1-3.3 GiB, over the 3 GiB target of issue 18
+/// the checking stage, and the run peaked at 3.1-3.2 GiB, over the 3 GiB target of issue 18
 /// (measured in the README, "How fast it is"). Only when the process holds more than
-/// [`RELEASE_ABOVE_BYTES`]: the pages handed back are faulted in and zeroed again by the next
+/// [`RELEASE_ABOVE_GIB`]: the pages handed back are faulted in and zeroed again by the next
 /// stage, which cost a 1M-row run 10-20 % of its time when done before every stage.
 #[cfg(not(target_env = "msvc"))]
 fn release_free_memory() {
-    if resident_bytes().is_none_or(|b| b < RELEASE_ABOVE_BYTES) {
+    if billrisk::progress::resident_memory_gib().is_none_or(|g| g < RELEASE_ABOVE_GIB) {
         return;
     }
     // "arena.<MALLCTL_ARENAS_ALL>.purge": every arena. No value is read or written.
@@ -75,24 +75,10 @@ fn release_free_memory() {
     }
 }
 
-/// Resident memory above which [`release_free_memory`] hands freed memory back: 1 GiB.
+/// Resident memory (GiB, Linux's VmRSS) above which [`release_free_memory`] hands freed memory
+/// back; elsewhere, where it cannot be read, nothing is handed back early.
 #[cfg(not(target_env = "msvc"))]
-const RELEASE_ABOVE_BYTES: u64 = 1 << 30;
-
-/// The process's resident memory (Linux: VmRSS in /proc/self/status); None elsewhere.
-#[cfg(not(target_env = "msvc"))]
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
+const RELEASE_ABOVE_GIB: f64 = 1.0;
 
 /// Sets Polars' tuning variables the user has not set, while the process has one thread
 /// (setting the environment is not thread-safe).

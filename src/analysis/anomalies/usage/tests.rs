@@ -56,6 +56,22 @@ fn vm(customer: &'static str, days_before_a: i64, cost: f64) -> Line {
     }
 }
 
+/// A D4s v3 resource of `customer` running `qty` hours a day at `cost` a day, on each of `days`
+/// (days before A).
+fn running(
+    customer: &'static str,
+    resource: &'static str,
+    qty: f64,
+    cost: f64,
+    days: std::ops::RangeInclusive<i64>,
+) -> impl Iterator<Item = Line> {
+    days.map(move |d| Line {
+        resource,
+        qty,
+        ..vm(customer, d, cost)
+    })
+}
+
 fn usage_frame(lines: &[Line]) -> LazyFrame {
     let s = |f: fn(&Line) -> &'static str| lines.iter().map(f).collect::<Vec<_>>();
     let n = lines.len();
@@ -469,13 +485,8 @@ fn round_the_clock_on_new_compute_not_on_an_old_server() {
     // New resource (id in mixed case): D8s v3 from A-4, "10 Hours" units x 2.4 = 24 h a day,
     // 240 a day. Another new resource on D2s v3 runs 12 h a day: not round the clock.
     // Usual spend 48 a day -> scale max(4.8, 5) = 5; average day 240 -> score 48.
-    let mut lines: Vec<Line> = (0..=60)
-        .map(|d| Line {
-            resource: "/subscriptions/s/vms/old",
-            qty: 24.0,
-            ..vm("rtc", d, 48.0)
-        })
-        .collect();
+    let mut lines: Vec<Line> =
+        running("rtc", "/subscriptions/s/vms/old", 24.0, 48.0, 0..=60).collect();
     // Another customer's old meter without resource ids (counted as one resource per meter),
     // 24 h a day from A-60 too: established, no signal.
     lines.extend((0..=60).map(|d| Line {
@@ -528,13 +539,8 @@ fn round_the_clock_fires_on_the_first_day_of_new_compute_of_an_established_custo
     // has its 24 hours). A third new node started on A-1 ran 24 h then 20 h on A: no.
     // "fresh": a customer whose first usage is A-1 runs a new node 24 h a day: every server of
     // a new customer is new, so no signal.
-    let mut lines: Vec<Line> = (0..=60)
-        .map(|d| Line {
-            resource: "/subscriptions/s/vms/old",
-            qty: 10.0,
-            ..vm("est", d, 48.0)
-        })
-        .collect();
+    let mut lines: Vec<Line> =
+        running("est", "/subscriptions/s/vms/old", 10.0, 48.0, 0..=60).collect();
     for node in ["/subscriptions/s/vms/gpu1", "/subscriptions/s/vms/gpu2"] {
         lines.push(Line {
             name: "NC24s v3",
@@ -589,25 +595,22 @@ fn round_the_clock_knows_resources_seen_long_before_the_window() {
     // - "other" ran long before, but at another customer: new here;
     // - "new" never ran before.
     // Only "other" and "new" are new resources: 2 of them, 2,400 in 5 days.
-    let mut lines: Vec<Line> = (0..=60)
-        .map(|d| Line {
-            resource: "/subscriptions/s/vms/old",
-            qty: 10.0,
-            ..vm("back", d, 48.0)
-        })
-        .collect();
-    for d in 30..=60 {
-        lines.push(Line {
-            resource: "/subscriptions/s/VMs/Restarted",
-            qty: 24.0,
-            ..vm("back", d, 48.0)
-        });
-        lines.push(Line {
-            resource: "/subscriptions/s/vms/other",
-            qty: 24.0,
-            ..vm("elsewhere", d, 48.0)
-        });
-    }
+    let mut lines: Vec<Line> =
+        running("back", "/subscriptions/s/vms/old", 10.0, 48.0, 0..=60).collect();
+    lines.extend(running(
+        "back",
+        "/subscriptions/s/VMs/Restarted",
+        24.0,
+        48.0,
+        30..=60,
+    ));
+    lines.extend(running(
+        "elsewhere",
+        "/subscriptions/s/vms/other",
+        24.0,
+        48.0,
+        30..=60,
+    ));
     lines.push(Line {
         category: "Bandwidth",
         name: "Data Transfer Out",
