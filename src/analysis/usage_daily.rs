@@ -16,6 +16,7 @@ use crate::schema::{usage as u, usage_daily as d};
 const SERIES_ID: &str = "_series";
 const CUSTOMER_RANK: &str = "_customer_rank";
 const SORT_KEY: &str = "_sort_key";
+const GROUP_KEY: &str = "_group_key";
 
 pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     let series_keys = [
@@ -66,11 +67,33 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         series_keys.map(col),
         match_nulls,
     )
-    .group_by([col(SERIES_ID), col(u::USAGE_DATE)])
+    // Grouped on one u64 (the series id in the high 32 bits, the day shifted from i32 in the low
+    // ones), not on the two columns: Polars encodes several keys of a group-by into one byte
+    // string per line, even integer ones.
+    .select([
+        (col(SERIES_ID).cast(DataType::UInt64) * lit(1u64 << 32) + shifted_day(col(u::USAGE_DATE)))
+            .alias(GROUP_KEY),
+        col(u::COST),
+        col(u::QUANTITY),
+    ])
+    .group_by([col(GROUP_KEY)])
     .agg([
         order_free_sum(col(u::COST)).alias(d::COST),
         order_free_sum(col(u::QUANTITY)).alias(d::QUANTITY),
         len().cast(DataType::UInt32).alias(d::ROWS),
+    ])
+    .select([
+        col(GROUP_KEY)
+            .floor_div(lit(1u64 << 32))
+            .cast(IDX_DTYPE)
+            .alias(SERIES_ID),
+        ((col(GROUP_KEY) % lit(1u64 << 32)).cast(DataType::Int64) - lit(1i64 << 31))
+            .cast(DataType::Int32)
+            .cast(DataType::Date)
+            .alias(d::USAGE_DATE),
+        col(d::COST),
+        col(d::QUANTITY),
+        col(d::ROWS),
     ])
     // A total order of the keys, so the table never depends on input order: by customer, day,
     // then subscription, meter category and currency (the series id's own order); the day comes
@@ -94,11 +117,7 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
             .fill_null(lit(u32::MAX))
             .cast(DataType::UInt64)
             * lit(1u64 << 32)
-            + (col(d::USAGE_DATE)
-                .cast(DataType::Int32)
-                .cast(DataType::Int64)
-                + lit(1i64 << 31))
-            .cast(DataType::UInt64))
+            + shifted_day(col(d::USAGE_DATE)))
         .alias(SORT_KEY),
     )
     .sort(
@@ -112,6 +131,11 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
         in_order,
     )
     .select(d::DEF.columns_exprs())
+}
+
+/// A date as a u64 below 2^32, in the date's order: its days since 1970 (i32) shifted by 2^31.
+fn shifted_day(date: Expr) -> Expr {
+    (date.cast(DataType::Int32).cast(DataType::Int64) + lit(1i64 << 31)).cast(DataType::UInt64)
 }
 
 /// Usage summed per customer, currency and day, with `cost` the exact sum (Decimal(38, 10), see
@@ -231,6 +255,52 @@ mod tests {
         let cost = costs(&out);
         // c1 on the 1st (s1 Network, s2 Storage), c1 on the 2nd (s1, s2), then c2.
         assert_eq!(cost, [4.0, 5.0, 3.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn days_packed_with_the_series_into_one_key_come_back_whole_and_in_order() {
+        // The group key packs the series id and the day shifted by 2^31: days before 1970
+        // (negative) and far ahead must come back as the same dates, in date order.
+        let date = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let days = [
+            date(2100, 1, 1),
+            date(1969, 12, 31),
+            date(1900, 3, 1),
+            date(1969, 12, 31),
+            date(2026, 11, 1),
+        ];
+        let usage = df!(
+            u::CUSTOMER_ID => ["c1", "c1", "c1", "c1", "c2"],
+            u::ENTITLEMENT_ID => ["s1"; 5],
+            u::METER_CATEGORY => ["Storage"; 5],
+            u::USAGE_DATE => days,
+            u::CURRENCY => ["USD"; 5],
+            u::COST => [1.0, 2.0, 4.0, 8.0, 16.0],
+            u::QUANTITY => [1.0; 5],
+        )
+        .unwrap();
+        let out = usage_daily(charged(usage), date(2100, 1, 1))
+            .collect()
+            .unwrap();
+        let got: Vec<NaiveDate> = out
+            .column(d::USAGE_DATE)
+            .unwrap()
+            .date()
+            .unwrap()
+            .as_date_iter()
+            .map(Option::unwrap)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                date(1900, 3, 1),
+                date(1969, 12, 31),
+                date(2100, 1, 1),
+                date(2026, 11, 1)
+            ]
+        );
+        // The two lines of c1 on 1969-12-31 are one row.
+        assert_eq!(costs(&out), [4.0, 10.0, 1.0, 16.0]);
     }
 
     #[test]
