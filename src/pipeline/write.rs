@@ -14,7 +14,7 @@ use super::manifest::ManifestOutput;
 use super::tables::{InputTables, OutputTables, Staged, TableMut};
 use crate::analysis;
 use crate::config::Config;
-use crate::error::{PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::output;
 use crate::progress::Progress;
 use crate::report;
@@ -38,42 +38,75 @@ pub fn pseudonymize(
 }
 
 /// Writes tables/ and inputs/, each in name order: the manifest's lines for them.
+///
+/// Staged files (usage_daily, the canonical usage: 430 MB at 10M usage lines) are copied and
+/// hashed each on a thread of its own while the collected tables are encoded on this one: copying
+/// and hashing is byte work outside Polars, and done one after the other it made the whole stage
+/// (2.1 s of a 10M-line run).
 pub fn write_tables(
     root: &Path,
     tables: &mut OutputTables,
     inputs: &mut InputTables,
 ) -> Result<Vec<ManifestOutput>> {
-    let mut outputs = Vec::new();
-    write_set(root, "tables", tables.named_mut(), &mut outputs)?;
-    let inputs = inputs
-        .iter_mut()
-        .map(|(name, table)| (name.as_str(), table.as_table_mut()))
+    let mut set: Vec<(String, TableMut<'_>)> = tables
+        .named_mut()
+        .into_iter()
+        .map(|(name, table)| (format!("tables/{name}.parquet"), table))
         .collect();
-    write_set(root, "inputs", inputs, &mut outputs)?;
-    Ok(outputs)
+    set.extend(
+        inputs
+            .iter_mut()
+            .map(|(name, table)| (format!("inputs/{name}.parquet"), table.as_table_mut())),
+    );
+    let mut frames = Vec::new();
+    let mut files = Vec::new();
+    for (i, (rel, table)) in set.into_iter().enumerate() {
+        match table {
+            TableMut::Frame(df) => frames.push((i, rel, df)),
+            TableMut::File(file) => files.push((i, rel, file)),
+        }
+    }
+    let mut written: Vec<(usize, Result<ManifestOutput>)> = std::thread::scope(|scope| {
+        let copies: Vec<_> = files
+            .into_iter()
+            .map(|(i, rel, file)| {
+                scope.spawn(move || {
+                    let copied = output::copy_table(file, &root.join(&rel));
+                    (i, table_written(rel, copied))
+                })
+            })
+            .collect();
+        let mut written: Vec<_> = frames
+            .into_iter()
+            .map(|(i, rel, df)| {
+                let encoded = output::write_parquet(&root.join(&rel), df);
+                (i, table_written(rel, encoded))
+            })
+            .collect();
+        for copy in copies {
+            written.push(copy.join().unwrap_or_else(|_| {
+                (
+                    usize::MAX,
+                    Err(Error::Internal("copying a staged table panicked".into())),
+                )
+            }));
+        }
+        written
+    });
+    written.sort_by_key(|(i, _)| *i);
+    written.into_iter().map(|(_, w)| w).collect()
 }
 
-fn write_set(
-    root: &Path,
-    dir: &str,
-    set: Vec<(&str, TableMut<'_>)>,
-    outputs: &mut Vec<ManifestOutput>,
-) -> Result<()> {
-    for (name, table) in set {
-        let rel = format!("{dir}/{name}.parquet");
-        // Files staged in the scratch folder are copied, not re-encoded.
-        let (rows, sha256) = match table {
-            TableMut::Frame(df) => output::write_parquet(&root.join(&rel), df)?,
-            TableMut::File(file) => output::copy_table(file, &root.join(&rel))?,
-        };
-        outputs.push(ManifestOutput {
-            file: rel,
-            rows: Some(rows),
-            sha256,
-        });
-        output::fault_point("tables")?;
-    }
-    Ok(())
+/// The manifest's line for a table written at `rel`, once the fault point after each table
+/// passed (tests inject a failure there).
+fn table_written(rel: String, written: Result<(u64, String)>) -> Result<ManifestOutput> {
+    let (rows, sha256) = written?;
+    output::fault_point("tables")?;
+    Ok(ManifestOutput {
+        file: rel,
+        rows: Some(rows),
+        sha256,
+    })
 }
 
 /// Renders the reports and action lists (SPEC 5) and writes them: the manifest's lines for them.
