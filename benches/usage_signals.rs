@@ -157,9 +157,13 @@ fn bench_usage_signals(c: &mut Criterion) {
     for rows in [100_000usize, 1_000_000] {
         let (usage, customers) = generate(rows);
         // usage_daily is computed (and staged) before the signals in a run, so outside the timing.
-        let daily = billrisk::analysis::usage_daily::usage_daily(usage.clone().lazy(), as_of())
-            .collect()
-            .expect("usage_daily");
+        let daily = billrisk::analysis::usage_daily::usage_daily_collecting_series(
+            usage.clone().lazy(),
+            as_of(),
+        )
+        .expect("usage_daily plan")
+        .collect()
+        .expect("usage_daily");
         group.throughput(Throughput::Elements(usage.height() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(rows), &rows, |b, _| {
             b.iter(|| {

@@ -17,30 +17,37 @@ const SERIES_ID: &str = "_series";
 const CUSTOMER_RANK: &str = "_customer_rank";
 const SORT_KEY: &str = "_sort_key";
 const GROUP_KEY: &str = "_group_key";
+const KEY_HASH: &str = "_key_hash";
 
-pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
-    let series_keys = [
-        d::CUSTOMER_ID,
-        d::ENTITLEMENT_ID,
-        d::METER_CATEGORY,
-        d::CURRENCY,
-    ];
-    // Consumption only: purchases, tax, credits and corrections are money (budgets,
-    // reconciliation and exposure read them through cost_per_customer_day), not a usage series.
-    let rows = usage.filter(col(u::USAGE_DATE).lt_eq(lit(as_of)).and(is_consumption()));
-    // The table has nearly a row per usage line (10M rows at 10M lines). Grouping, sorting and
-    // holding that many rows on four text keys took 4 GiB at 10M lines, so each series (customer,
-    // subscription, meter category, currency: 120k of them at 10M lines) gets an integer id
-    // first, numbered in the table's sort order, and the rows are grouped and sorted on integers;
-    // the text keys are joined back last, in order, as the rows stream to the file.
-    let nulls_last = || SortMultipleOptions::default().with_nulls_last(true);
-    let series = rows
-        .clone()
-        .select(series_keys.map(col))
+/// The keys of a series: customer, subscription, meter category, currency.
+const SERIES_KEYS: [&str; 4] = [
+    d::CUSTOMER_ID,
+    d::ENTITLEMENT_ID,
+    d::METER_CATEGORY,
+    d::CURRENCY,
+];
+
+/// The lines usage_daily sums: consumption up to the as-of date. Purchases, tax, credits and
+/// corrections are money (budgets, reconciliation and exposure read them through
+/// cost_per_customer_day), not a usage series.
+fn consumption(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
+    usage.filter(col(u::USAGE_DATE).lt_eq(lit(as_of)).and(is_consumption()))
+}
+
+/// usage_daily's series (customer, subscription, meter category, currency: 98k of them at 10.8M
+/// usage lines), one row each, sorted as the table sorts them (nulls last), numbered in that order
+/// (`_series`), with their customer's dense rank (`_customer_rank`) and a 64-bit hash of their
+/// four keys (`_key_hash`). Collected before [`usage_daily`], which reads it.
+pub fn series(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
+    consumption(usage, as_of)
+        .select(SERIES_KEYS.map(col))
         .unique(None, UniqueKeepStrategy::Any)
-        .sort(series_keys, nulls_last())
+        .sort(
+            SERIES_KEYS,
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
         .with_row_index(SERIES_ID, None)
-        .with_column(
+        .with_columns([
             col(d::CUSTOMER_ID)
                 .rank(
                     RankOptions {
@@ -50,87 +57,185 @@ pub fn usage_daily(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
                     None,
                 )
                 .alias(CUSTOMER_RANK),
+            key_hash(),
+        ])
+}
+
+/// usage_daily of `usage`, given its [`series`] collected. The table has nearly a row per usage
+/// line (8.8M rows at 10.8M lines). Grouping, sorting and holding that many rows on four text
+/// keys took 4 GiB at 10M lines, so every line gets its series' number first and the rows are
+/// grouped and sorted on integers; the text keys are joined back last, in order, as the rows
+/// stream to the file.
+///
+/// The number is found by the hash of the line's four keys, a join on one u64, when no two series
+/// share a hash: every line's keys are those of one series, so the hash then names the series
+/// exactly (checked on the collected series each run, not assumed). Otherwise (two series of one
+/// run with the same 64-bit hash, which no test data has ever had) by a join on the four text
+/// keys, which gives the same table more slowly: Polars joins on several text columns by encoding
+/// each line's keys into one byte string, hashing and comparing it (`memcmp` led a `perf` profile
+/// of a 10M-line run).
+pub fn usage_daily(
+    usage: LazyFrame,
+    series: &DataFrame,
+    as_of: NaiveDate,
+) -> PolarsResult<LazyFrame> {
+    let by_hash = series.column(KEY_HASH)?.n_unique()? == series.height();
+    Ok(daily_of_series(usage, series, as_of, by_hash))
+}
+
+/// [`series`] collected, then [`usage_daily`]: for tests and benches, which have no pipeline to
+/// collect the series.
+pub fn usage_daily_collecting_series(
+    usage: LazyFrame,
+    as_of: NaiveDate,
+) -> PolarsResult<LazyFrame> {
+    let series = series(usage.clone(), as_of).collect()?;
+    usage_daily(usage, &series, as_of)
+}
+
+/// A 64-bit hash of the four series keys of each line (Polars' own vectorised hash, as its
+/// group-bys use; nulls hash to a value of their own).
+fn key_hash() -> Expr {
+    let [first, rest @ ..] = SERIES_KEYS.map(col);
+    first
+        .map_many(hash_columns, &rest, |_, _| {
+            Ok(Field::new(KEY_HASH.into(), DataType::UInt64))
+        })
+        .alias(KEY_HASH)
+}
+
+fn hash_columns(cols: &mut [Column]) -> PolarsResult<Column> {
+    // A fixed seed: the series and the lines are hashed in separate plans.
+    let seed = PlSeedableRandomStateQuality::seed_from_u64(0x5eed_b111);
+    let (first, rest) = cols
+        .split_first()
+        .ok_or_else(|| polars_err!(ComputeError: "no series keys to hash"))?;
+    let mut hashes = Vec::new();
+    first
+        .cast(&DataType::String)?
+        .str()?
+        .vec_hash(seed.clone(), &mut hashes)?;
+    for c in rest {
+        c.cast(&DataType::String)?
+            .str()?
+            .vec_hash_combine(seed.clone(), &mut hashes)?;
+    }
+    Ok(UInt64Chunked::from_vec(KEY_HASH.into(), hashes).into_column())
+}
+
+/// usage_daily from the collected series, each line's series found by its keys' hash
+/// (`by_hash`, only when the series' hashes are distinct) or by its four text keys.
+fn daily_of_series(
+    usage: LazyFrame,
+    series: &DataFrame,
+    as_of: NaiveDate,
+    by_hash: bool,
+) -> LazyFrame {
+    let series = series.clone().lazy();
+    let lines = consumption(usage, as_of);
+    let numbered = if by_hash {
+        lines
+            .select([
+                key_hash(),
+                col(u::USAGE_DATE),
+                col(u::COST),
+                col(u::QUANTITY),
+            ])
+            .join(
+                series.clone().select([col(KEY_HASH), col(SERIES_ID)]),
+                [col(KEY_HASH)],
+                [col(KEY_HASH)],
+                JoinArgs::new(JoinType::Inner),
+            )
+    } else {
+        let mut match_nulls = JoinArgs::new(JoinType::Inner);
+        match_nulls.nulls_equal = true;
+        let keys_and_id = SERIES_KEYS
+            .map(col)
+            .into_iter()
+            .chain([col(SERIES_ID)])
+            .collect::<Vec<_>>();
+        lines.join(
+            series.clone().select(keys_and_id),
+            SERIES_KEYS.map(col),
+            SERIES_KEYS.map(col),
+            match_nulls,
         )
-        .cache();
-    let mut match_nulls = JoinArgs::new(JoinType::Inner);
-    match_nulls.nulls_equal = true;
+    };
     let mut in_order = JoinArgs::new(JoinType::Left);
     in_order.maintain_order = MaintainOrderJoin::Left;
-    let keys_and_id = || {
-        let mut cols = series_keys.map(col).to_vec();
-        cols.push(col(SERIES_ID));
-        cols
-    };
-    rows.join(
-        series.clone().select(keys_and_id()),
-        series_keys.map(col),
-        series_keys.map(col),
-        match_nulls,
-    )
-    // Grouped on one u64 (the series id in the high 32 bits, the day shifted from i32 in the low
-    // ones), not on the two columns: Polars encodes several keys of a group-by into one byte
-    // string per line, even integer ones.
-    .select([
-        (col(SERIES_ID).cast(DataType::UInt64) * lit(1u64 << 32) + shifted_day(col(u::USAGE_DATE)))
+    numbered
+        // Grouped on one u64 (the series id in the high 32 bits, the day shifted from i32 in the
+        // low ones), not on the two columns: Polars encodes several keys of a group-by into one
+        // byte string per line, even integer ones.
+        .select([
+            (col(SERIES_ID).cast(DataType::UInt64) * lit(1u64 << 32)
+                + shifted_day(col(u::USAGE_DATE)))
             .alias(GROUP_KEY),
-        col(u::COST),
-        col(u::QUANTITY),
-    ])
-    .group_by([col(GROUP_KEY)])
-    .agg([
-        order_free_sum(col(u::COST)).alias(d::COST),
-        order_free_sum(col(u::QUANTITY)).alias(d::QUANTITY),
-        len().cast(DataType::UInt32).alias(d::ROWS),
-    ])
-    .select([
-        col(GROUP_KEY)
-            .floor_div(lit(1u64 << 32))
-            .cast(IDX_DTYPE)
-            .alias(SERIES_ID),
-        ((col(GROUP_KEY) % lit(1u64 << 32)).cast(DataType::Int64) - lit(1i64 << 31))
-            .cast(DataType::Int32)
-            .cast(DataType::Date)
-            .alias(d::USAGE_DATE),
-        col(d::COST),
-        col(d::QUANTITY),
-        col(d::ROWS),
-    ])
-    // A total order of the keys, so the table never depends on input order: by customer, day,
-    // then subscription, meter category and currency (the series id's own order); the day comes
-    // second because within a customer that is how exports are laid out.
-    //
-    // Two sorts on one integer column each, the second stable, instead of one sort on three
-    // columns (which Polars row-encodes and merge-sorts with a byte comparison per step): first
-    // by series id, then by one u64 holding the customer's rank (high 32 bits) and the day (low
-    // 32 bits, shifted from i32 so that the order is kept), so rows of one customer and day keep
-    // their series order. A null customer has a null rank, taken as u32::MAX: it sorts last, as
-    // the customer itself would, and its rows still by day and series.
-    .join(
-        series.clone().select([col(SERIES_ID), col(CUSTOMER_RANK)]),
-        [col(SERIES_ID)],
-        [col(SERIES_ID)],
-        JoinArgs::new(JoinType::Inner),
-    )
-    .sort([SERIES_ID], SortMultipleOptions::default())
-    .with_column(
-        (col(CUSTOMER_RANK)
-            .fill_null(lit(u32::MAX))
-            .cast(DataType::UInt64)
-            * lit(1u64 << 32)
-            + shifted_day(col(d::USAGE_DATE)))
-        .alias(SORT_KEY),
-    )
-    .sort(
-        [SORT_KEY],
-        SortMultipleOptions::default().with_maintain_order(true),
-    )
-    .join(
-        series.select(keys_and_id()),
-        [col(SERIES_ID)],
-        [col(SERIES_ID)],
-        in_order,
-    )
-    .select(d::DEF.columns_exprs())
+            col(u::COST),
+            col(u::QUANTITY),
+        ])
+        .group_by([col(GROUP_KEY)])
+        .agg([
+            order_free_sum(col(u::COST)).alias(d::COST),
+            order_free_sum(col(u::QUANTITY)).alias(d::QUANTITY),
+            len().cast(DataType::UInt32).alias(d::ROWS),
+        ])
+        .select([
+            col(GROUP_KEY)
+                .floor_div(lit(1u64 << 32))
+                .cast(IDX_DTYPE)
+                .alias(SERIES_ID),
+            ((col(GROUP_KEY) % lit(1u64 << 32)).cast(DataType::Int64) - lit(1i64 << 31))
+                .cast(DataType::Int32)
+                .cast(DataType::Date)
+                .alias(d::USAGE_DATE),
+            col(d::COST),
+            col(d::QUANTITY),
+            col(d::ROWS),
+        ])
+        // A total order of the keys, so the table never depends on input order: by customer,
+        // day, then subscription, meter category and currency (the series id's own order); the
+        // day comes second because within a customer that is how exports are laid out.
+        //
+        // Two sorts on one integer column each, the second stable, instead of one sort on three
+        // columns (which Polars row-encodes and merge-sorts with a byte comparison per step):
+        // first by series id, then by one u64 holding the customer's rank (high 32 bits) and the
+        // day (low 32 bits), so rows of one customer and day keep their series order. A null
+        // customer has a null rank, taken as u32::MAX: it sorts last, as the customer itself
+        // would, and its rows still by day and series.
+        .join(
+            series.clone().select([col(SERIES_ID), col(CUSTOMER_RANK)]),
+            [col(SERIES_ID)],
+            [col(SERIES_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .sort([SERIES_ID], SortMultipleOptions::default())
+        .with_column(
+            (col(CUSTOMER_RANK)
+                .fill_null(lit(u32::MAX))
+                .cast(DataType::UInt64)
+                * lit(1u64 << 32)
+                + shifted_day(col(d::USAGE_DATE)))
+            .alias(SORT_KEY),
+        )
+        .sort(
+            [SORT_KEY],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .join(
+            series.select(
+                SERIES_KEYS
+                    .map(col)
+                    .into_iter()
+                    .chain([col(SERIES_ID)])
+                    .collect::<Vec<_>>(),
+            ),
+            [col(SERIES_ID)],
+            [col(SERIES_ID)],
+            in_order,
+        )
+        .select(d::DEF.columns_exprs())
 }
 
 /// A date as a u64 below 2^32, in the date's order: its days since 1970 (i32) shifted by 2^31.
@@ -223,7 +328,10 @@ mod tests {
         .unwrap()
         .collect()
         .unwrap();
-        let out = usage_daily(usage.lazy(), day(2)).collect().unwrap();
+        let out = usage_daily_collecting_series(usage.lazy(), day(2))
+            .unwrap()
+            .collect()
+            .unwrap();
         // c1 on the 1st: 1.25 + 2.5 = 3.75 over 2 rows; the 3rd is after A; c2 7.0.
         assert_eq!(out.height(), 2);
         let cost = costs(&out);
@@ -251,7 +359,10 @@ mod tests {
             u::QUANTITY => [1.0; 5],
         )
         .unwrap();
-        let out = usage_daily(charged(usage), day(30)).collect().unwrap();
+        let out = usage_daily_collecting_series(charged(usage), day(30))
+            .unwrap()
+            .collect()
+            .unwrap();
         let cost = costs(&out);
         // c1 on the 1st (s1 Network, s2 Storage), c1 on the 2nd (s1, s2), then c2.
         assert_eq!(cost, [4.0, 5.0, 3.0, 2.0, 1.0]);
@@ -279,7 +390,8 @@ mod tests {
             u::QUANTITY => [1.0; 5],
         )
         .unwrap();
-        let out = usage_daily(charged(usage), date(2100, 1, 1))
+        let out = usage_daily_collecting_series(charged(usage), date(2100, 1, 1))
+            .unwrap()
             .collect()
             .unwrap();
         let got: Vec<NaiveDate> = out
@@ -303,6 +415,56 @@ mod tests {
         assert_eq!(costs(&out), [4.0, 10.0, 1.0, 16.0]);
     }
 
+    /// Lines of three customers (one without an id), subscriptions with and without ids, two
+    /// currencies and a purchase, out of order.
+    fn mixed_lines() -> LazyFrame {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let usage = df!(
+            u::CUSTOMER_ID => [Some("c2"), None, Some("c1"), Some("c1"), Some("c1"), None, Some("c2")],
+            u::ENTITLEMENT_ID => [Some("s1"), Some("s1"), None, Some("s1"), Some("s2"), Some("s1"), Some("s1")],
+            u::METER_CATEGORY => ["Storage", "Storage", "Network", "Storage", "Storage", "Storage", "Storage"],
+            u::USAGE_DATE => [day(2), day(1), day(1), day(2), day(1), day(1), day(2)],
+            u::CURRENCY => ["USD", "USD", "EUR", "USD", "USD", "USD", "EUR"],
+            u::COST => [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+            u::QUANTITY => [1.0; 7],
+        )
+        .unwrap();
+        charged(usage)
+    }
+
+    #[test]
+    fn by_key_hash_and_by_text_keys_give_the_same_table() {
+        let usage = mixed_lines();
+        let s = series(usage.clone(), day30()).collect().unwrap();
+        let by_hash = daily_of_series(usage.clone(), &s, day30(), true)
+            .collect()
+            .unwrap();
+        let by_text = daily_of_series(usage, &s, day30(), false)
+            .collect()
+            .unwrap();
+        assert!(by_hash.equals_missing(&by_text), "{by_hash}\n{by_text}");
+        // c1 on the 1st: s2, then the line without a subscription (nulls last); c1 on the 2nd;
+        // c2 on the 2nd: EUR, then USD; no customer (last): 2 + 32 on the 1st.
+        assert_eq!(costs(&by_hash), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
+    }
+
+    #[test]
+    fn series_sharing_a_hash_are_still_told_apart_by_their_keys() {
+        // Two series with one hash (forced here; 64-bit hashes of real keys have never collided)
+        // must not be summed together: usage_daily then matches lines on the text keys.
+        let usage = mixed_lines();
+        let mut s = series(usage.clone(), day30()).collect().unwrap();
+        let n = s.height();
+        s.with_column(UInt64Chunked::from_vec(KEY_HASH.into(), vec![7; n]).into_column())
+            .unwrap();
+        let out = usage_daily(usage, &s, day30()).unwrap().collect().unwrap();
+        assert_eq!(costs(&out), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
+    }
+
+    fn day30() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+    }
+
     #[test]
     fn null_keys_group_together_and_sort_last_on_either_engine() {
         // Rows without a customer or a subscription still count: nulls match each other (one
@@ -319,7 +481,9 @@ mod tests {
         )
         .unwrap();
         for engine in [Engine::InMemory, Engine::Streaming] {
-            let plan = usage_daily(charged(usage.clone()), day(30)).logical_plan;
+            let plan = usage_daily_collecting_series(charged(usage.clone()), day(30))
+                .unwrap()
+                .logical_plan;
             let out = LazyFrame::collect_all_with_engine(vec![plan], engine, OptFlags::default())
                 .unwrap()
                 .pop()

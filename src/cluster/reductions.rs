@@ -419,7 +419,8 @@ pub(crate) mod tests {
             .collect()
             .unwrap();
         check_usage_daily(&out);
-        let plan = local::usage_daily(lines().lazy(), day(2))
+        let plan = local::usage_daily_collecting_series(lines().lazy(), day(2))
+            .unwrap()
             .collect()
             .unwrap();
         assert!(out.equals_missing(&plan), "{out}\n{plan}");
@@ -502,7 +503,8 @@ pub(crate) mod tests {
         let sql = usage_daily(run_polars(&usage_daily_sql(day(2)), lines().lazy()).unwrap())
             .collect()
             .unwrap();
-        let plan = local::usage_daily(lines().lazy(), day(2))
+        let plan = local::usage_daily_collecting_series(lines().lazy(), day(2))
+            .unwrap()
             .collect()
             .unwrap();
         check_usage_daily(&plan);

@@ -83,11 +83,10 @@ pub(crate) fn customer_days(usage: &LazyFrame) -> Result<LazyFrame> {
 /// and day): it is streamed to `file`, never held in memory, and written to the output as a copy
 /// of that file.
 pub(crate) fn usage_daily(usage: &LazyFrame, as_of: NaiveDate, file: &Path) -> Result<()> {
-    reduce_to_file(
-        analysis::usage_daily::usage_daily(usage.clone(), as_of),
-        file,
-        "analyses",
-    )
+    use analysis::usage_daily as ud;
+    let series = reduce_one(ud::series(usage.clone(), as_of))?;
+    let plan = ud::usage_daily(usage.clone(), &series, as_of).stage("analyses")?;
+    reduce_to_file(plan, file, "analyses")
 }
 
 /// The usage signals read usage through a small summary, collected first; the two parts that

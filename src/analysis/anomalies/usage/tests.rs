@@ -136,7 +136,8 @@ struct Row {
 
 fn run_with(lines: &[Line], customers: LazyFrame, cfg: &UsageSignalConfig) -> Vec<Row> {
     let usage = usage_frame(lines);
-    let daily = crate::analysis::usage_daily::usage_daily(usage.clone(), a());
+    let daily =
+        crate::analysis::usage_daily::usage_daily_collecting_series(usage.clone(), a()).unwrap();
     let df = usage_signals(usage, daily, customers, a(), cfg)
         .collect()
         .unwrap();
@@ -716,7 +717,8 @@ fn parts_collected_apart_give_the_same_signals() {
         });
     }
     let usage = usage_frame(&lines);
-    let daily = crate::analysis::usage_daily::usage_daily(usage.clone(), a());
+    let daily =
+        crate::analysis::usage_daily::usage_daily_collecting_series(usage.clone(), a()).unwrap();
     let cfg = UsageSignalConfig::default();
     let customers = customers_frame(&[]);
     let whole = usage_signals(usage.clone(), daily.clone(), customers.clone(), a(), &cfg)
