@@ -132,6 +132,11 @@ fn daily_of_series(
     by_hash: bool,
 ) -> LazyFrame {
     let series = series.clone().lazy();
+    let keys_and_id = || {
+        let mut cols = SERIES_KEYS.map(col).to_vec();
+        cols.push(col(SERIES_ID));
+        cols
+    };
     let lines = consumption(usage, as_of);
     let numbered = if by_hash {
         lines
@@ -150,13 +155,8 @@ fn daily_of_series(
     } else {
         let mut match_nulls = JoinArgs::new(JoinType::Inner);
         match_nulls.nulls_equal = true;
-        let keys_and_id = SERIES_KEYS
-            .map(col)
-            .into_iter()
-            .chain([col(SERIES_ID)])
-            .collect::<Vec<_>>();
         lines.join(
-            series.clone().select(keys_and_id),
+            series.clone().select(keys_and_id()),
             SERIES_KEYS.map(col),
             SERIES_KEYS.map(col),
             match_nulls,
@@ -224,13 +224,7 @@ fn daily_of_series(
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .join(
-            series.select(
-                SERIES_KEYS
-                    .map(col)
-                    .into_iter()
-                    .chain([col(SERIES_ID)])
-                    .collect::<Vec<_>>(),
-            ),
+            series.select(keys_and_id()),
             [col(SERIES_ID)],
             [col(SERIES_ID)],
             in_order,
