@@ -107,18 +107,19 @@ pub(super) fn round_the_clock(
     let flagged = per_resource.clone().select(who());
     let keyed = |lf: LazyFrame| lf.select([col(us::CUSTOMER_ID), resource_expr().alias(RESOURCE)]);
     let earlier = lines.filter(col(DAY).lt(lit(w.recent_start)));
-    let seen_last_day = keyed(earlier.clone().filter(col(DAY).eq(lit(w.recent_start - 1)))).join(
-        flagged.clone(),
-        who(),
-        who(),
-        JoinArgs::new(JoinType::Semi),
-    );
-    let unresolved = flagged.join(
-        seen_last_day.clone(),
-        who(),
-        who(),
-        JoinArgs::new(JoinType::Anti),
-    );
+    // Both are read twice below: cached, or each reading would scan usage again (Polars' common
+    // subplan elimination did not merge them: three scans for the day before the window).
+    let seen_last_day = keyed(earlier.clone().filter(col(DAY).eq(lit(w.recent_start - 1))))
+        .join(flagged.clone(), who(), who(), JoinArgs::new(JoinType::Semi))
+        .cache();
+    let unresolved = flagged
+        .join(
+            seen_last_day.clone(),
+            who(),
+            who(),
+            JoinArgs::new(JoinType::Anti),
+        )
+        .cache();
     let their_customers = unresolved
         .clone()
         .select([col(us::CUSTOMER_ID)])
