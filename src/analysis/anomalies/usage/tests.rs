@@ -190,6 +190,11 @@ fn run(lines: &[Line]) -> Vec<Row> {
     run_with(lines, customers_frame(&[]), &UsageSignalConfig::default())
 }
 
+/// The rows of one signal.
+fn of_signal<'a>(rows: &'a [Row], signal: &str) -> Vec<&'a Row> {
+    rows.iter().filter(|r| r.signal == signal).collect()
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
@@ -378,7 +383,7 @@ fn new_gpu_meter_is_a_gpu_meter_not_a_new_meter() {
         });
     }
     let rows = run(&lines);
-    let gpu: Vec<&Row> = rows.iter().filter(|r| r.signal == GPU_METER).collect();
+    let gpu = of_signal(&rows, GPU_METER);
     assert_eq!(gpu.len(), 2, "{rows:?}");
     assert_eq!(
         (
@@ -403,7 +408,7 @@ fn new_gpu_meter_is_a_gpu_meter_not_a_new_meter() {
     assert!(rows.iter().all(|r| r.signal != NEW_METER), "{rows:?}");
     // The series' first GPU day is also a spike: 386 against a Saturday median of 20,
     // scale max(0, 2, 5) = 5, z = 366 / 5 = 73.2; labelled GPU (366 of 386 is GPU).
-    let spikes: Vec<&Row> = rows.iter().filter(|r| r.signal == USAGE_SPIKE).collect();
+    let spikes = of_signal(&rows, USAGE_SPIKE);
     assert_eq!(spikes.len(), 1, "{rows:?}");
     assert!(close(spikes[0].score, 73.2));
     assert_eq!(
@@ -426,7 +431,7 @@ fn new_plain_meter_is_a_new_meter() {
         });
     }
     let rows = run(&lines);
-    let new: Vec<&Row> = rows.iter().filter(|r| r.signal == NEW_METER).collect();
+    let new = of_signal(&rows, NEW_METER);
     assert_eq!(new.len(), 1, "{rows:?}");
     assert_eq!(new[0].entity, "SQL Database / vCore");
     assert!(close(new[0].score, 30.0));
@@ -517,10 +522,7 @@ fn round_the_clock_on_new_compute_not_on_an_old_server() {
         });
     }
     let rows = run(&lines);
-    let rtc: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.signal == ROUND_THE_CLOCK)
-        .collect();
+    let rtc = of_signal(&rows, ROUND_THE_CLOCK);
     assert_eq!(rtc.len(), 1, "{rows:?}");
     assert_eq!(
         (rtc[0].entity.as_str(), rtc[0].date.as_str()),
@@ -566,10 +568,7 @@ fn round_the_clock_fires_on_the_first_day_of_new_compute_of_an_established_custo
         });
     }
     let rows = run(&lines);
-    let rtc: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.signal == ROUND_THE_CLOCK)
-        .collect();
+    let rtc = of_signal(&rows, ROUND_THE_CLOCK);
     assert_eq!(rtc.len(), 1, "{rows:?}");
     assert_eq!(
         (
@@ -636,10 +635,7 @@ fn round_the_clock_knows_resources_seen_long_before_the_window() {
         }
     }
     let rows = run(&lines);
-    let rtc: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.signal == ROUND_THE_CLOCK)
-        .collect();
+    let rtc = of_signal(&rows, ROUND_THE_CLOCK);
     assert_eq!(rtc.len(), 1, "{rows:?}");
     assert_eq!(rtc[0].customer, "back");
     assert!(close(rtc[0].actual, 2400.0), "{rows:?}");
@@ -795,7 +791,7 @@ fn new_region_is_flagged_and_usage_after_a_is_ignored() {
         ..vm("reg", -1, 10_000.0)
     });
     let rows = run(&lines);
-    let regions: Vec<&Row> = rows.iter().filter(|r| r.signal == NEW_REGION).collect();
+    let regions = of_signal(&rows, NEW_REGION);
     assert_eq!(regions.len(), 1, "{rows:?}");
     assert_eq!(
         (regions[0].entity.as_str(), regions[0].date.as_str()),
