@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::analysis::{exact, order_free_sum};
+use crate::ingest::read::values::date_days;
 use crate::ingest::usage::{is_consumption, PURCHASE};
 
 use crate::schema::{usage as u, usage_daily as d};
@@ -15,9 +16,11 @@ use crate::schema::{usage as u, usage_daily as d};
 // Working columns.
 const SERIES_ID: &str = "_series";
 const CUSTOMER_RANK: &str = "_customer_rank";
-const SORT_KEY: &str = "_sort_key";
-const GROUP_KEY: &str = "_group_key";
+const FIRST_DAY: &str = "_first_day";
 const KEY_HASH: &str = "_key_hash";
+const PREFIX: &str = "_prefix";
+const KEY: &str = "_key";
+const KEY_LOW: &str = "_key_low";
 
 /// The keys of a series: customer, subscription, meter category, currency.
 const SERIES_KEYS: [&str; 4] = [
@@ -36,12 +39,13 @@ fn consumption(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
 
 /// usage_daily's series (customer, subscription, meter category, currency: 98k of them at 10.8M
 /// usage lines), one row each, sorted as the table sorts them (nulls last), numbered in that order
-/// (`_series`), with their customer's dense rank (`_customer_rank`) and a 64-bit hash of their
-/// four keys (`_key_hash`). Collected before [`usage_daily`], which reads it.
+/// (`_series`), with their customer's dense rank (`_customer_rank`), their first day of
+/// consumption (`_first_day`) and a 64-bit hash of their four keys (`_key_hash`). Collected before
+/// [`usage_daily`], which reads it.
 pub fn series(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     consumption(usage, as_of)
-        .select(SERIES_KEYS.map(col))
-        .unique(None, UniqueKeepStrategy::Any)
+        .group_by(SERIES_KEYS.map(col))
+        .agg([col(u::USAGE_DATE).min().alias(FIRST_DAY)])
         .sort(
             SERIES_KEYS,
             SortMultipleOptions::default().with_nulls_last(true),
@@ -63,11 +67,11 @@ pub fn series(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
 
 /// usage_daily of `usage`, given its [`series`] collected. The table has nearly a row per usage
 /// line (8.8M rows at 10.8M lines). Grouping, sorting and holding that many rows on four text
-/// keys took 4 GiB at 10M lines, so every line gets its series' number first and the rows are
-/// grouped and sorted on integers; the text keys are joined back last, in order, as the rows
-/// stream to the file.
+/// keys took 4 GiB at 10M lines, so the rows are grouped and sorted on one integer key (see
+/// [`DailyKey`]), and the text keys are joined back last, in order, as the rows stream to the
+/// file.
 ///
-/// The number is found by the hash of the line's four keys, a join on one u64, when no two series
+/// Each line finds its series by the hash of its four keys, a join on one u64, when no two series
 /// share a hash: every line's keys are those of one series, so the hash then names the series
 /// exactly (checked on the collected series each run, not assumed). Otherwise (two series of one
 /// run with the same 64-bit hash, which no test data has ever had) by a join on the four text
@@ -80,7 +84,8 @@ pub fn usage_daily(
     as_of: NaiveDate,
 ) -> PolarsResult<LazyFrame> {
     let by_hash = series.column(KEY_HASH)?.n_unique()? == series.height();
-    Ok(daily_of_series(usage, series, as_of, by_hash))
+    let key = DailyKey::of(series, as_of, 64)?;
+    daily_of_series(usage, series, as_of, by_hash, &key)
 }
 
 /// [`series`] collected, then [`usage_daily`]: for tests and benches, which have no pipeline to
@@ -123,19 +128,135 @@ fn hash_columns(cols: &mut [Column]) -> PolarsResult<Column> {
     Ok(UInt64Chunked::from_vec(KEY_HASH.into(), hashes).into_column())
 }
 
+/// The integer key usage_daily's rows are grouped and sorted on: (customer rank, day, series id),
+/// whose order is the table's (by customer, day, then subscription, meter category and currency,
+/// the series' own order), so one group-by and one sort on it give the rows in order. Polars
+/// encodes several keys of a group-by or sort into one byte string per row, even integer ones;
+/// on one u64 it does neither.
+///
+/// The three parts are packed into one u64 when their widths fit in 64 bits: the rank (a customer
+/// without an id ranks after every customer, as nulls sort last), the day as days since the first
+/// day of consumption, and the series id. They fit at any real size: 20,000 customers, 98k series
+/// and 90 days take 15 + 7 + 17 bits. Otherwise (days spread over millennia with millions of
+/// series) the key is two u64 columns, (rank, day) and the series id: the same table, more slowly.
+#[derive(Debug, Clone, Copy)]
+struct DailyKey {
+    /// Days since 1970 of the first day of consumption (the day stored as 0).
+    first_day: i64,
+    /// The rank of a customer without an id: after every customer's.
+    null_rank: u64,
+    /// The bits the series id takes; None: the key is two columns.
+    packed_series_bits: Option<u32>,
+    /// The bits the day takes (in the one-column key).
+    day_bits: u32,
+}
+
+impl DailyKey {
+    /// The key for the collected `series` of a run as of `as_of`, packed when the parts fit in
+    /// `max_bits` (64; less only in tests, to try the two-column key).
+    fn of(series: &DataFrame, as_of: NaiveDate, max_bits: u32) -> PolarsResult<DailyKey> {
+        let bits = |max: u64| (u64::BITS - max.leading_zeros()).max(1);
+        let as_of_day = i64::from(date_days(as_of));
+        let first_day = series
+            .column(FIRST_DAY)?
+            .as_materialized_series()
+            .min::<i64>()?
+            .unwrap_or(as_of_day);
+        let null_rank = series
+            .column(CUSTOMER_RANK)?
+            .as_materialized_series()
+            .max::<u64>()?
+            .unwrap_or(0)
+            + 1;
+        let last_series = (series.height() as u64).saturating_sub(1);
+        let day_bits = bits(as_of_day.saturating_sub(first_day).max(0) as u64);
+        let series_bits = bits(last_series);
+        let packed = bits(null_rank) + day_bits + series_bits <= max_bits;
+        Ok(DailyKey {
+            first_day,
+            null_rank,
+            packed_series_bits: packed.then_some(series_bits),
+            day_bits,
+        })
+    }
+
+    /// The series' customer rank, nulls after every rank.
+    fn rank(&self) -> Expr {
+        col(CUSTOMER_RANK)
+            .cast(DataType::UInt64)
+            .fill_null(lit(self.null_rank))
+    }
+
+    /// The part of the key each series gives (`_prefix`), and with two columns its id.
+    fn of_series(&self) -> Vec<Expr> {
+        match self.packed_series_bits {
+            Some(s) => vec![(self.rank() * lit(1u64 << (self.day_bits + s))
+                + col(SERIES_ID).cast(DataType::UInt64))
+            .alias(PREFIX)],
+            None => vec![
+                (self.rank() * lit(1u64 << 32)).alias(PREFIX),
+                col(SERIES_ID).cast(DataType::UInt64).alias(KEY_LOW),
+            ],
+        }
+    }
+
+    /// Days since the first day of consumption, as u64.
+    fn day(&self, date: Expr) -> Expr {
+        (date.cast(DataType::Int32).cast(DataType::Int64) - lit(self.first_day))
+            .cast(DataType::UInt64)
+    }
+
+    /// The key of a line, from its series' part and its day: the columns to group and sort on.
+    fn of_line(&self) -> Vec<Expr> {
+        let day = self.day(col(u::USAGE_DATE));
+        match self.packed_series_bits {
+            Some(s) => vec![(col(PREFIX) + day * lit(1u64 << s)).alias(KEY)],
+            None => vec![(col(PREFIX) + day).alias(KEY), col(KEY_LOW)],
+        }
+    }
+
+    /// The key columns' names.
+    fn names(&self) -> Vec<&'static str> {
+        match self.packed_series_bits {
+            Some(_) => vec![KEY],
+            None => vec![KEY, KEY_LOW],
+        }
+    }
+
+    /// The series id and the date, back from the key.
+    fn unpacked(&self) -> [Expr; 2] {
+        let (series, day) = match self.packed_series_bits {
+            Some(s) => (
+                col(KEY) % lit(1u64 << s),
+                col(KEY).floor_div(lit(1u64 << s)) % lit(1u64 << self.day_bits),
+            ),
+            None => (col(KEY_LOW), col(KEY) % lit(1u64 << 32)),
+        };
+        [
+            series.cast(IDX_DTYPE).alias(SERIES_ID),
+            (day.cast(DataType::Int64) + lit(self.first_day))
+                .cast(DataType::Int32)
+                .cast(DataType::Date)
+                .alias(d::USAGE_DATE),
+        ]
+    }
+}
+
 /// usage_daily from the collected series, each line's series found by its keys' hash
-/// (`by_hash`, only when the series' hashes are distinct) or by its four text keys.
+/// (`by_hash`, only when the series' hashes are distinct) or by its four text keys, grouped and
+/// sorted on `key`.
 fn daily_of_series(
     usage: LazyFrame,
     series: &DataFrame,
     as_of: NaiveDate,
     by_hash: bool,
-) -> LazyFrame {
+    key: &DailyKey,
+) -> PolarsResult<LazyFrame> {
     let series = series.clone().lazy();
-    let keys_and_id = || {
-        let mut cols = SERIES_KEYS.map(col).to_vec();
-        cols.push(col(SERIES_ID));
-        cols
+    // Each series' part of the key, computed once on the collected series.
+    let parts = |mut cols: Vec<Expr>| {
+        cols.extend(key.of_series());
+        series.clone().select(cols).collect()
     };
     let lines = consumption(usage, as_of);
     let numbered = if by_hash {
@@ -147,7 +268,7 @@ fn daily_of_series(
                 col(u::QUANTITY),
             ])
             .join(
-                series.clone().select([col(KEY_HASH), col(SERIES_ID)]),
+                parts(vec![col(KEY_HASH)])?.lazy(),
                 [col(KEY_HASH)],
                 [col(KEY_HASH)],
                 JoinArgs::new(JoinType::Inner),
@@ -156,7 +277,7 @@ fn daily_of_series(
         let mut match_nulls = JoinArgs::new(JoinType::Inner);
         match_nulls.nulls_equal = true;
         lines.join(
-            series.clone().select(keys_and_id()),
+            parts(SERIES_KEYS.map(col).to_vec())?.lazy(),
             SERIES_KEYS.map(col),
             SERIES_KEYS.map(col),
             match_nulls,
@@ -164,77 +285,30 @@ fn daily_of_series(
     };
     let mut in_order = JoinArgs::new(JoinType::Left);
     in_order.maintain_order = MaintainOrderJoin::Left;
-    numbered
-        // Grouped on one u64 (the series id in the high 32 bits, the day shifted from i32 in the
-        // low ones), not on the two columns: Polars encodes several keys of a group-by into one
-        // byte string per line, even integer ones.
-        .select([
-            (col(SERIES_ID).cast(DataType::UInt64) * lit(1u64 << 32)
-                + shifted_day(col(u::USAGE_DATE)))
-            .alias(GROUP_KEY),
-            col(u::COST),
-            col(u::QUANTITY),
-        ])
-        .group_by([col(GROUP_KEY)])
+    let mut keys_and_id = SERIES_KEYS.map(col).to_vec();
+    keys_and_id.push(col(SERIES_ID));
+    let mut line_cols = key.of_line();
+    line_cols.extend([col(u::COST), col(u::QUANTITY)]);
+    let mut table_cols = key.unpacked().to_vec();
+    table_cols.extend([col(d::COST), col(d::QUANTITY), col(d::ROWS)]);
+    Ok(numbered
+        .select(line_cols)
+        .group_by(key.names().into_iter().map(col).collect::<Vec<_>>())
         .agg([
             order_free_sum(col(u::COST)).alias(d::COST),
             order_free_sum(col(u::QUANTITY)).alias(d::QUANTITY),
             len().cast(DataType::UInt32).alias(d::ROWS),
         ])
-        .select([
-            col(GROUP_KEY)
-                .floor_div(lit(1u64 << 32))
-                .cast(IDX_DTYPE)
-                .alias(SERIES_ID),
-            ((col(GROUP_KEY) % lit(1u64 << 32)).cast(DataType::Int64) - lit(1i64 << 31))
-                .cast(DataType::Int32)
-                .cast(DataType::Date)
-                .alias(d::USAGE_DATE),
-            col(d::COST),
-            col(d::QUANTITY),
-            col(d::ROWS),
-        ])
-        // A total order of the keys, so the table never depends on input order: by customer,
-        // day, then subscription, meter category and currency (the series id's own order); the
-        // day comes second because within a customer that is how exports are laid out.
-        //
-        // Two sorts on one integer column each, the second stable, instead of one sort on three
-        // columns (which Polars row-encodes and merge-sorts with a byte comparison per step):
-        // first by series id, then by one u64 holding the customer's rank (high 32 bits) and the
-        // day (low 32 bits), so rows of one customer and day keep their series order. A null
-        // customer has a null rank, taken as u32::MAX: it sorts last, as the customer itself
-        // would, and its rows still by day and series.
+        // A total order of the keys, so the table never depends on input order.
+        .sort(key.names(), SortMultipleOptions::default())
+        .select(table_cols)
         .join(
-            series.clone().select([col(SERIES_ID), col(CUSTOMER_RANK)]),
-            [col(SERIES_ID)],
-            [col(SERIES_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .sort([SERIES_ID], SortMultipleOptions::default())
-        .with_column(
-            (col(CUSTOMER_RANK)
-                .fill_null(lit(u32::MAX))
-                .cast(DataType::UInt64)
-                * lit(1u64 << 32)
-                + shifted_day(col(d::USAGE_DATE)))
-            .alias(SORT_KEY),
-        )
-        .sort(
-            [SORT_KEY],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .join(
-            series.select(keys_and_id()),
+            series.select(keys_and_id),
             [col(SERIES_ID)],
             [col(SERIES_ID)],
             in_order,
         )
-        .select(d::DEF.columns_exprs())
-}
-
-/// A date as a u64 below 2^32, in the date's order: its days since 1970 (i32) shifted by 2^31.
-fn shifted_day(date: Expr) -> Expr {
-    (date.cast(DataType::Int32).cast(DataType::Int64) + lit(1i64 << 31)).cast(DataType::UInt64)
+        .select(d::DEF.columns_exprs()))
 }
 
 /// Usage summed per customer, currency and day, with `cost` the exact sum (Decimal(38, 10), see
@@ -364,8 +438,9 @@ mod tests {
 
     #[test]
     fn days_packed_with_the_series_into_one_key_come_back_whole_and_in_order() {
-        // The group key packs the series id and the day shifted by 2^31: days before 1970
-        // (negative) and far ahead must come back as the same dates, in date order.
+        // The key packs the days since the first day of consumption (1900-03-01 here, 73k days
+        // before the as-of date): days before 1970 (negative) and far ahead must come back as
+        // the same dates, in date order.
         let date = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         let days = [
             date(2100, 1, 1),
@@ -430,16 +505,52 @@ mod tests {
     fn by_key_hash_and_by_text_keys_give_the_same_table() {
         let usage = mixed_lines();
         let s = series(usage.clone(), day30()).collect().unwrap();
-        let by_hash = daily_of_series(usage.clone(), &s, day30(), true)
+        let key = DailyKey::of(&s, day30(), 64).unwrap();
+        let by_hash = daily_of_series(usage.clone(), &s, day30(), true, &key)
+            .unwrap()
             .collect()
             .unwrap();
-        let by_text = daily_of_series(usage, &s, day30(), false)
+        let by_text = daily_of_series(usage, &s, day30(), false, &key)
+            .unwrap()
             .collect()
             .unwrap();
         assert!(by_hash.equals_missing(&by_text), "{by_hash}\n{by_text}");
         // c1 on the 1st: s2, then the line without a subscription (nulls last); c1 on the 2nd;
         // c2 on the 2nd: EUR, then USD; no customer (last): 2 + 32 on the 1st.
         assert_eq!(costs(&by_hash), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
+    }
+
+    #[test]
+    fn the_key_in_one_column_and_in_two_give_the_same_table() {
+        // 3 customer ranks (2 bits), days 0..29 since the first (5 bits), 6 series (3 bits): 10
+        // bits, packed into one u64 unless the key may have fewer.
+        let usage = mixed_lines();
+        let s = series(usage.clone(), day30()).collect().unwrap();
+        let one = DailyKey::of(&s, day30(), 64).unwrap();
+        let two = DailyKey::of(&s, day30(), 9).unwrap();
+        assert_eq!((one.packed_series_bits, one.day_bits), (Some(3), 5));
+        assert_eq!(two.packed_series_bits, None);
+        let packed = daily_of_series(usage.clone(), &s, day30(), true, &one)
+            .unwrap()
+            .collect()
+            .unwrap();
+        let wide = daily_of_series(usage, &s, day30(), true, &two)
+            .unwrap()
+            .collect()
+            .unwrap();
+        assert!(packed.equals_missing(&wide), "{packed}\n{wide}");
+        assert_eq!(costs(&wide), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
+        let days: Vec<i32> = wide
+            .column(d::USAGE_DATE)
+            .unwrap()
+            .cast(&DataType::Int32)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let day = |d: u32| date_days(NaiveDate::from_ymd_opt(2026, 11, d).unwrap());
+        assert_eq!(days, [day(1), day(1), day(2), day(2), day(2), day(1)]);
     }
 
     #[test]
