@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::collect::reduce_one;
+use super::collect::reduce;
 use super::ingest::Ingested;
 use super::manifest::ManifestOutput;
 use super::tables::{InputTables, OutputTables, Staged, TableMut};
@@ -178,12 +178,31 @@ pub fn report_data(
     data.reconciliation = t.reconciliation.clone();
     data.anomalies = t.anomalies.clone();
     data.risk_scores = t.risk_scores.clone();
-    // The report's usage charts need daily cost per customer only: summed from usage_daily, from
-    // the staged file or (pseudonymized runs) the collected table.
-    // Streamed: 1.2 s instead of 2.5 s in memory at 10M usage lines.
-    data.usage_daily = reduce_one(analysis::usage_daily::per_customer_day(
-        t.usage_daily.lazy()?,
-    ))?;
+    // The report's usage charts need daily cost per customer of the customers it charts, and the
+    // first day of usage: from the staged file or (pseudonymized runs) the collected table.
+    // Summing every customer's days took 1.4 s at 10M usage lines, for 1.8M rows of which the
+    // report draws ten customers'.
+    let charted = report::charted_customers(&t.risk_scores, config.report.top_customers)?;
+    let daily = t.usage_daily.lazy()?;
+    let [per_day, first] = <[DataFrame; 2]>::try_from(reduce(vec![
+        analysis::usage_daily::per_customer_day(daily.clone().filter(
+            col(schema::usage_daily::CUSTOMER_ID).is_in(
+                lit(Series::new(PlSmallStr::EMPTY, charted)).implode(false),
+                false,
+            ),
+        )),
+        daily.select([col(schema::usage_daily::USAGE_DATE).min()]),
+    ])?)
+    .map_err(|v| Error::Internal(format!("2 plans gave {} frames", v.len())))?;
+    data.usage_daily = per_day;
+    data.usage_starts = first
+        .column(schema::usage_daily::USAGE_DATE)
+        .stage("usage_daily")?
+        .date()
+        .stage("usage_daily")?
+        .as_date_iter()
+        .next()
+        .flatten();
     data.rejected_rows = t.rejected_rows.clone();
     data.budget_alerts = t.budget_alerts.clone();
     data.risk_review = t.risk_review.clone();

@@ -333,6 +333,7 @@ fn usage_and_inputs(data: &mut ReportData, ids: [&str; 4]) -> Result<()> {
         }
     }
     let n = u_id.len();
+    data.usage_starts = u_day.iter().min().copied();
     data.usage_daily = df!(
         ud::CUSTOMER_ID => u_id,
         ud::ENTITLEMENT_ID => vec!["sub"; n],

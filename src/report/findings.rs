@@ -550,11 +550,7 @@ pub fn reconciliation(
     let margin = floats(df, rc::MARGIN)?;
     let status = strings(df, rc::STATUS)?;
     // The usage history starts with the first day of usage_daily.
-    let history_starts = dates(&data.usage_daily, ud::USAGE_DATE)?
-        .into_iter()
-        .flatten()
-        .min()
-        .map(|d| d.format("%Y-%m").to_string());
+    let history_starts = data.usage_starts.map(|d| d.format("%Y-%m").to_string());
     let mut counts = ReconCounts {
         history_starts: history_starts.clone(),
         ..ReconCounts::default()
@@ -761,15 +757,7 @@ mod tests {
         use polars::prelude::*;
         let mut data = ReportData::empty(NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(), "t");
         // Usage history starts on 2026-09-03.
-        data.usage_daily = df!(
-            ud::CUSTOMER_ID => ["c1", "c1"],
-            ud::USAGE_DATE => [
-                NaiveDate::from_ymd_opt(2026, 9, 3).unwrap(),
-                NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
-            ],
-            ud::COST => [1.0, 1.0],
-        )
-        .unwrap();
+        data.usage_starts = NaiveDate::from_ymd_opt(2026, 9, 3);
         data.reconciliation = df!(
             rc::CUSTOMER_ID => ["c1", "c2", "c3", "c4", "c5", "c6", "c7"],
             rc::SERVICE_MONTH => ["2026-07", "2026-08", "2026-09", "2026-09", "2026-10", "2026-09", "2026-09"],

@@ -102,7 +102,12 @@ pub struct ReportData {
     pub reconciliation: DataFrame,
     pub anomalies: DataFrame,
     pub risk_scores: DataFrame,
+    /// Daily usage cost per customer (usage_daily summed over subscriptions, meter categories and
+    /// currencies: customer_id, usage_date, cost), for the usage charts. Only the rows of the
+    /// customers the report charts ([`charted_customers`]) are needed; other rows are ignored.
     pub usage_daily: DataFrame,
+    /// The first day of usage_daily (of every customer): where the usage history starts.
+    pub usage_starts: Option<NaiveDate>,
     pub rejected_rows: DataFrame,
     /// The canonical customers table (names, for tables that lack them).
     pub customers: DataFrame,
@@ -150,6 +155,7 @@ impl ReportData {
             anomalies: schema::anomalies::DEF.empty(),
             risk_scores: schema::risk_scores::DEF.empty(),
             usage_daily: schema::usage_daily::DEF.empty(),
+            usage_starts: None,
             rejected_rows: schema::rejected_rows::DEF.empty(),
             customers: schema::customers::DEF.empty(),
             budget_alerts: schema::budget_alerts::DEF.empty(),
@@ -162,10 +168,43 @@ impl ReportData {
     }
 }
 
+/// The customers whose daily usage the report charts: the `top` highest risk scores of
+/// `risk_scores`, in the risk section's order. At 10M usage lines usage_daily has 1.8M customer
+/// days; a run reads only these customers' (see ReportData::usage_daily).
+pub fn charted_customers(risk_scores: &DataFrame, top: usize) -> crate::error::Result<Vec<String>> {
+    Ok(
+        findings::risk(risk_scores, &std::collections::BTreeMap::new())?
+            .into_iter()
+            .take(top)
+            .map(|r| r.customer_id)
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::ReportConfig;
+
+    #[test]
+    fn the_charted_customers_are_those_the_risk_section_draws() {
+        let data = example::tiny().unwrap();
+        let cfg = small_cfg();
+        let charted = charted_customers(&data.risk_scores, cfg.top_customers).unwrap();
+        assert_eq!(charted.len(), 2);
+        let html = render_html(&data, &summarize(&data, &cfg).unwrap(), &cfg).unwrap();
+        let drawn = html
+            .split("Daily usage of the top customers")
+            .nth(1)
+            .unwrap();
+        let drawn = drawn.split("</section>").next().unwrap();
+        let captions: Vec<&str> = drawn
+            .split("<figcaption>")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap())
+            .collect();
+        assert_eq!(captions, charted);
+    }
 
     const HOSTILE: [&str; 4] = [
         "<script>alert(1)</script>",
