@@ -307,6 +307,29 @@ pub fn copy_table(from: &Path, to: &Path) -> Result<(u64, String)> {
     Ok((rows, format!("{:x}", src.hasher.finalize())))
 }
 
+/// Puts a Parquet file billrisk wrote into its scratch folder (a staged table) into the output
+/// folder and returns (rows, sha256 of the file): as a hard link when both folders are on one
+/// file system (the scratch folder's name goes at the end of the run, the output's stays), which
+/// writes nothing (430 MB of staged usage at 10M lines); copied as [`copy_table`] does otherwise.
+/// Only for files of the scratch folder: a file of the input folder is always copied, so that the
+/// output never shares its bytes with a file the user may change.
+pub fn place_scratch_table(from: &Path, to: &Path) -> Result<(u64, String)> {
+    if let Some(p) = to.parent() {
+        fs::create_dir_all(p).map_err(|e| out_err(p, e))?;
+    }
+    if fs::hard_link(from, to).is_err() {
+        return copy_table(from, to);
+    }
+    let rows = parquet_rows(from)?;
+    let mut src = Hashing {
+        inner: fs::File::open(from).map_err(|e| out_err(from, e))?,
+        hasher: Sha256::new(),
+        size: 0,
+    };
+    std::io::copy(&mut src, &mut std::io::sink()).map_err(|e| out_err(from, e))?;
+    Ok((rows, format!("{:x}", src.hasher.finalize())))
+}
+
 /// A lazy scan of a Parquet file billrisk wrote itself (staged inputs).
 pub fn scan_own_parquet(path: &Path) -> Result<LazyFrame> {
     let p = PlRefPath::try_from_path(path).map_err(|e| out_err(path, e))?;
@@ -319,4 +342,36 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     ParquetReader::new(f)
         .finish()
         .map_err(|e| Error::input_file(path.to_path_buf(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scratch_table_placed_in_the_output_is_whole_and_outlives_the_scratch_folder() {
+        let scratch = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let staged = scratch.path().join("staged.parquet");
+        let mut df = df!("a" => [1i64, 2, 3], "b" => ["x", "y", "z"]).unwrap();
+        let (_, written_sha) = write_parquet(&staged, &mut df).unwrap();
+        let placed = out.path().join("tables/t.parquet");
+        let copied = out.path().join("tables/c.parquet");
+        let (rows, sha) = place_scratch_table(&staged, &placed).unwrap();
+        // The same rows and hash as a copy, and the hash of the bytes written.
+        assert_eq!((rows, &sha), (3, &written_sha));
+        assert_eq!(copy_table(&staged, &copied).unwrap(), (3, sha.clone()));
+        // Both folders are in the temporary folder, one file system: linked, not copied.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(fs::metadata(&placed).unwrap().nlink(), 2);
+            assert_eq!(fs::metadata(&copied).unwrap().nlink(), 1);
+        }
+        drop(scratch);
+        assert!(!staged.exists());
+        let bytes = fs::read(&placed).unwrap();
+        assert_eq!(format!("{:x}", Sha256::digest(&bytes)), sha);
+        assert!(read_parquet(&placed).unwrap().equals(&df));
+    }
 }

@@ -91,6 +91,15 @@ fn a_run_from_converted_inputs_writes_the_tables_of_a_run_from_the_exports() {
             .success();
     }
     assert_eq!(outputs(&w, "from-exports"), outputs(&w, "from-converted"));
+    // The converted usage is copied into the output, never linked: the output must not share
+    // its bytes with a file of the input folder.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        for f in ["conv/usage/usage.parquet", "from-converted/inputs/usage.parquet"] {
+            assert_eq!(std::fs::metadata(w.path(f)).unwrap().nlink(), 1, "{f}");
+        }
+    }
     let rej = w.table("from-converted", "rejected_rows");
     assert_eq!(
         strs(&rej, "file"),

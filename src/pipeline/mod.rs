@@ -300,7 +300,7 @@ pub fn run(opts: &RunOptions, progress: &mut Progress) -> Result<RunOutcome> {
 
     let root = staging.path().to_path_buf();
     let mut outputs = progress.stage("writing tables", || {
-        write::write_tables(&root, &mut tables, &mut input_tables)
+        write::write_tables(&root, &mut tables, &mut input_tables, ing.scratch.path())
     })?;
     let mut report_data = write::report_data(&opts.config, as_of, &tables, &input_tables, &ing)?;
     report_data.since = previous.as_ref().map(previous::since_last_run);
