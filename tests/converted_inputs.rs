@@ -96,7 +96,10 @@ fn a_run_from_converted_inputs_writes_the_tables_of_a_run_from_the_exports() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        for f in ["conv/usage/usage.parquet", "from-converted/inputs/usage.parquet"] {
+        for f in [
+            "conv/usage/usage.parquet",
+            "from-converted/inputs/usage.parquet",
+        ] {
             assert_eq!(std::fs::metadata(w.path(f)).unwrap().nlink(), 1, "{f}");
         }
     }
