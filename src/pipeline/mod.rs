@@ -158,14 +158,18 @@ pub fn compute_with(
                 Some(parts) => parts,
                 None => collect::usage_signal_parts(&inputs.usage, as_of, signals)?,
             };
-        // On a cluster, the activity reductions over the converted activity file(s).
-        let activity = crate::cluster::activity_reductions::activity_parts(
+        // On a cluster, the activity reductions over the converted activity file(s); locally,
+        // the same parts collected from the events.
+        let activity = match crate::cluster::activity_reductions::activity_parts(
             engine,
             &usage_file,
             &ing.input_dir,
             as_of,
             &config.anomalies,
-        )?;
+        )? {
+            Some(parts) => parts,
+            None => collect::activity_parts(&inputs.activity, as_of, &config.anomalies)?,
+        };
         let usage = plan::UsageReductions {
             customer_days: customer_days.clone(),
             usage_daily: output::scan_own_parquet(&daily_file)?,

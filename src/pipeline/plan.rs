@@ -38,10 +38,9 @@ pub struct UsageReductions {
     /// that read usage lines again.
     pub round_the_clock: LazyFrame,
     pub gpu_daily: LazyFrame,
-    /// On a cluster, what the activity signals read of the customers' history of events and
-    /// linked_accounts' keys, computed there; None: computed here from inputs.activity, as
-    /// always locally.
-    pub activity: Option<crate::cluster::activity_reductions::ActivityParts>,
+    /// What the activity signals read of the customers' history of events and linked_accounts'
+    /// keys, collected before the phase (collect::activity_parts; on a cluster, computed there).
+    pub activity: crate::cluster::activity_reductions::ActivityParts,
 }
 
 phase! {
@@ -131,25 +130,17 @@ pub fn phase1(
             as_of,
         ),
         signals_usage: usage_signals(inputs, usage, as_of, config),
-        signals_activity: match &usage.activity {
-            Some(parts) => analysis::anomalies::activity::activity_signals_with(
-                inputs.activity.clone(),
-                parts.history.clone(),
-                inputs.audit_records.clone(),
-                as_of,
-                &config.anomalies,
-            ),
-            None => analysis::anomalies::activity_signals(
-                inputs.activity.clone(),
-                inputs.audit_records.clone(),
-                as_of,
-                &config.anomalies,
-            ),
-        },
+        signals_activity: analysis::anomalies::activity::activity_signals_with(
+            inputs.activity.clone(),
+            usage.activity.history.clone(),
+            inputs.audit_records.clone(),
+            as_of,
+            &config.anomalies,
+        ),
         // linked_accounts and high_risk_country (the usage country from the summary).
         signals_identity: analysis::anomalies::linked::identity_signals(
             inputs.activity.clone(),
-            usage.activity.as_ref().map(|p| p.link_keys.clone()),
+            Some(usage.activity.link_keys.clone()),
             inputs.customers.clone(),
             usage.summary.clone(),
             as_of,
