@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::analysis::usage_signals::columns::FIRST;
 use crate::analysis::{exact, order_free_sum};
 use crate::ingest::read::values::date_days;
 use crate::ingest::usage::{is_consumption, PURCHASE};
@@ -43,9 +44,28 @@ fn consumption(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
 /// consumption (`_first_day`) and a 64-bit hash of their four keys (`_key_hash`). Collected before
 /// [`usage_daily`], which reads it.
 pub fn series(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
-    consumption(usage, as_of)
-        .group_by(SERIES_KEYS.map(col))
-        .agg([col(u::USAGE_DATE).min().alias(FIRST_DAY)])
+    numbered(
+        consumption(usage, as_of)
+            .group_by(SERIES_KEYS.map(col))
+            .agg([col(u::USAGE_DATE).min().alias(FIRST_DAY)]),
+    )
+}
+
+/// [`series`], from the usage signals' groups of the same usage and as-of date
+/// (`usage_signals::usage_groups`: the consumption lines up to the as-of date on finer keys, a
+/// missing value its own key, with their first day) instead of a scan of usage of its own: the
+/// same frame.
+pub fn series_of_groups(groups: LazyFrame) -> LazyFrame {
+    numbered(
+        groups
+            .group_by(SERIES_KEYS.map(col))
+            .agg([col(FIRST).min().cast(DataType::Date).alias(FIRST_DAY)]),
+    )
+}
+
+/// The series (their keys and first day), sorted, numbered, ranked and hashed (see [`series`]).
+fn numbered(series: LazyFrame) -> LazyFrame {
+    series
         .sort(
             SERIES_KEYS,
             SortMultipleOptions::default().with_nulls_last(true),
@@ -564,6 +584,38 @@ mod tests {
             .unwrap();
         let out = usage_daily(usage, &s, day30()).unwrap().collect().unwrap();
         assert_eq!(costs(&out), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
+    }
+
+    #[test]
+    fn series_from_the_usage_signals_groups_are_the_series_of_the_lines() {
+        // Lines without a customer or a subscription, two currencies and a purchase: the
+        // groups keep missing values apart from empty ones, as the series do.
+        let empty = Inputs::empty().usage;
+        let usage = concat(
+            [empty, mixed_lines()],
+            UnionArgs {
+                to_supertypes: true,
+                diagonal: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .with_column(
+            when(col(u::COST).eq(lit(8.0)))
+                .then(lit(PURCHASE))
+                .otherwise(col(u::CHARGE_CATEGORY))
+                .alias(u::CHARGE_CATEGORY),
+        );
+        let cfg = crate::analysis::usage_signals::UsageSignalConfig::default();
+        let groups = crate::analysis::usage_signals::usage_groups(usage.clone(), day30(), &cfg);
+        let of_groups = series_of_groups(groups).collect().unwrap();
+        let of_lines = series(usage, day30()).collect().unwrap();
+        assert!(
+            of_groups.equals_missing(&of_lines),
+            "{of_groups}\n{of_lines}"
+        );
+        // c1 (s2, no subscription), c2 (EUR, USD), no customer; the purchase (c1 s1) is none.
+        assert_eq!(of_lines.height(), 5);
     }
 
     fn day30() -> NaiveDate {

@@ -136,18 +136,31 @@ pub fn compute_with(
             }
         },
     )?;
+    // Locally, usage_daily's series and the usage signals' summary both come from one grouping
+    // of the consumption lines (a cluster computes each itself).
+    let signals = &config.usage_signals;
+    let groups = if engine.is_local() {
+        Some(progress.stage("analyses: usage summary", || {
+            collect::usage_groups(&inputs.usage, as_of, signals)
+        })?)
+    } else {
+        None
+    };
+    let local_groups = || match &groups {
+        Some(g) => Ok(g.clone()),
+        None => collect::usage_groups(&inputs.usage, as_of, signals),
+    };
     let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
     progress.stage("analyses: usage_daily", || -> Result<()> {
         match engine.remote(&reductions::usage_daily_sql(as_of), &usage_file)? {
             Some(df) => {
                 collect::reduce_to_file(reductions::usage_daily(df.lazy()), &daily_file, "analyses")
             }
-            None => collect::usage_daily(&inputs.usage, as_of, &daily_file),
+            None => collect::usage_daily(&inputs.usage, local_groups()?, as_of, &daily_file),
         }
     })?;
     let mut phase1 = progress.stage("analyses: aging, budgets, signals", || {
         // On a cluster, its reductions; locally, the streamed Polars plans.
-        let signals = &config.usage_signals;
         let [summary, round_the_clock, gpu_daily] =
             match crate::cluster::signal_reductions::usage_signal_parts(
                 engine,
@@ -156,7 +169,9 @@ pub fn compute_with(
                 signals,
             )? {
                 Some(parts) => parts,
-                None => collect::usage_signal_parts(&inputs.usage, as_of, signals)?,
+                None => {
+                    collect::usage_signal_parts(&inputs.usage, local_groups()?, as_of, signals)?
+                }
             };
         // On a cluster, the activity reductions over the converted activity file(s); locally,
         // the same parts collected from the events.

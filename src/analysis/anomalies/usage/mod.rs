@@ -132,8 +132,18 @@ pub fn usage_signals(
 /// [`summary_signals`]. Before, every family read a cached copy of the priced lines, which held
 /// seven text columns of every line in memory while the families ran (2.1 GiB at 10M lines).
 /// Sums stay Decimal until the last group-by, so each figure is the exact sum over the lines,
-/// whatever the grouping.
+/// whatever the grouping. The orchestrator collects [`usage_groups`] and takes this summary
+/// ([`summary_of_groups`]) and usage_daily's series from it: one scan of usage for both.
 pub fn usage_summary(usage: LazyFrame, as_of: NaiveDate, cfg: &UsageSignalConfig) -> LazyFrame {
+    summary_of_groups(usage_groups(usage, as_of, cfg))
+}
+
+/// The consumption lines up to A, with or without a customer, grouped on the summary's keys as
+/// they are (a missing value its own key; the region lower case): the summary's columns per
+/// group. [`summary_of_groups`] gives [`usage_summary`] from it, and usage_daily's series (per
+/// customer, subscription, meter category and currency, which tell a missing value from an empty
+/// one) come from it too (`usage_daily::series_of_groups`): about as many rows as the summary.
+pub fn usage_groups(usage: LazyFrame, as_of: NaiveDate, cfg: &UsageSignalConfig) -> LazyFrame {
     let w = Window::new(as_of, cfg);
     let day = || col(DAY);
     // The window sums are sums of columns masked beforehand (adding exact zeros changes no sum),
@@ -141,35 +151,69 @@ pub fn usage_summary(usage: LazyFrame, as_of: NaiveDate, cfg: &UsageSignalConfig
     // inside the aggregation.
     let masked = |mask: Expr| {
         when(mask)
-            .then(exact(col(us::COST)))
+            .then(exact(col(us::COST).fill_null(lit(0.0))))
             .otherwise(exact(lit(0.0)))
     };
-    usage_lines(usage, &w)
+    let keys = SUMMARY_KEYS.map(|k| match k {
+        us::REGION => text::lowercase(col(k)).alias(k),
+        _ => col(k),
+    });
+    usage
+        .filter(
+            col(us::USAGE_DATE)
+                .cast(DataType::Int32)
+                .lt_eq(lit(w.a))
+                .and(is_consumption()),
+        )
         .select(
-            SUMMARY_KEYS
-                .map(col)
-                .into_iter()
+            keys.into_iter()
                 .chain([
                     col(us::CUSTOMER_COUNTRY),
-                    day(),
-                    masked(
-                        day()
-                            .gt_eq(lit(w.baseline_start))
-                            .and(day().lt(lit(w.recent_start))),
-                    )
-                    .alias(BASE_SUM),
-                    masked(day().gt_eq(lit(w.recent_start))).alias(RECENT_SUM),
+                    col(us::USAGE_DATE).cast(DataType::Int32).alias(DAY),
+                    col(us::COST),
                 ])
                 .collect::<Vec<_>>(),
         )
-        .group_by(SUMMARY_KEYS.map(col))
-        .agg([
-            // min skips nulls.
-            col(us::CUSTOMER_COUNTRY).min(),
-            day().min().alias(FIRST),
-            col(BASE_SUM).sum(),
-            col(RECENT_SUM).sum(),
+        .with_columns([
+            masked(
+                day()
+                    .gt_eq(lit(w.baseline_start))
+                    .and(day().lt(lit(w.recent_start))),
+            )
+            .alias(BASE_SUM),
+            masked(day().gt_eq(lit(w.recent_start))).alias(RECENT_SUM),
         ])
+        .group_by(SUMMARY_KEYS.map(col))
+        .agg(summary_sums(DAY))
+}
+
+/// What the summary holds per group, the first day the least of `day`; the same over groups of
+/// groups (min of minima, exact sums of exact sums).
+fn summary_sums(day: &str) -> [Expr; 4] {
+    [
+        // min skips nulls.
+        col(us::CUSTOMER_COUNTRY).min(),
+        col(day).min().alias(FIRST),
+        col(BASE_SUM).sum(),
+        col(RECENT_SUM).sum(),
+    ]
+}
+
+/// [`usage_summary`] from [`usage_groups`]: the groups with a customer, their text keys without
+/// nulls (joins then match missing values with each other), regrouped where that made two keys
+/// one (a missing subscription and an empty one).
+pub fn summary_of_groups(groups: LazyFrame) -> LazyFrame {
+    let [customer, texts @ ..] = SUMMARY_KEYS;
+    groups
+        .filter(col(customer).is_not_null())
+        .with_columns(
+            texts
+                .iter()
+                .map(|c| col(*c).fill_null(lit("")))
+                .collect::<Vec<_>>(),
+        )
+        .group_by(SUMMARY_KEYS.map(col))
+        .agg(summary_sums(FIRST))
 }
 
 /// Per spike series (customer, currency, subscription, meter category) and day, the cost of GPU
