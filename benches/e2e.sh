@@ -20,8 +20,9 @@
 # Prints, per size, form and job: median wall seconds, median CPU seconds (user + sys), peak
 # memory (max RSS over the repetitions); then the ratios measured in this run against the
 # targets of issue 18, and whether every repetition of billrisk wrote byte-identical tables (sha256
-# of tables/, inputs/ and actions/ in the manifest). Jobs alternate within each repetition and
-# every job starts from the same warm page cache (the input folder is read once, untimed).
+# of tables/, inputs/ and actions/ in the manifest). Jobs and sizes alternate within each
+# repetition, and every job starts from the same warm page cache (the input folder is read once,
+# untimed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -98,10 +99,14 @@ summarize() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 notes=()
-declare -A wall cpu mib
-printf '%-6s %-9s %-9s %9s %9s %9s %11s %9s\n' size form job wall_s cpu_s peak_MiB usage_rows identical
-for size in $SIZES; do
-  for format in csv parquet ingested; do
+declare -A wall cpu mib out
+# Sizes alternate within each repetition (1M, 10M, 1M, 10M...) as jobs do, so that the growth
+# from the small size to the large one compares runs under the same state of the host (a shared
+# host drifted by 30-50 % within an hour: with each size's repetitions one after the other, the
+# floor itself "grew" 14.6x from 1M to 10M in one run of the script).
+for format in csv parquet ingested; do
+  jobs="billrisk duckdb"; [ "$format" = csv ] && jobs="billrisk duckdb floor"
+  for size in $SIZES; do
     data="$WORK/data-$size-$format"
     if [ "$format" = ingested ]; then
       # The CSV data converted once by `billrisk ingest` (checked canonical Parquet), made again
@@ -120,31 +125,46 @@ for size in $SIZES; do
       "$BIN" -q generate $(args_for "$size") --seed 7 --out "$data" $extra
       echo "$DATA_VERSION" > "$data/.done"
     fi
-    jobs="billrisk duckdb"; [ "$format" = csv ] && jobs="billrisk duckdb floor"
-    for job in $jobs; do rm -f "$WORK/times-$job"; done
-    digests="$WORK/digests-$size-$format"; rm -f "$digests"
-    WARM="$data"
-    for _ in $(seq "$REPS"); do
+    for job in $jobs; do rm -f "$WORK/times-$size-$job"; done
+    rm -f "$WORK/digests-$size-$format"
+  done
+  for _ in $(seq "$REPS"); do
+    for size in $SIZES; do
+      data="$WORK/data-$size-$format"
+      digests="$WORK/digests-$size-$format"
+      WARM="$data"
       for job in $jobs; do
+        times="$WORK/times-$size-$job"
         case "$job" in
           billrisk)
-            time_once "$WORK/times-$job" "$BIN" -q run --input "$data" --out "$WORK/out-billrisk" --no-previous
+            time_once "$times" "$BIN" -q run --input "$data" --out "$WORK/out-billrisk" --no-previous
             # The sha256 of every table, input table and action list (from the manifest): the
             # same inputs must give byte-identical tables, run after run.
-            python3 -c "import json;print(sorted((o['file'], o['sha256']) for o in json.load(open('$WORK/out-billrisk/manifest.json'))['outputs'] if o['file'].startswith(('tables/', 'inputs/', 'actions/'))))" | sha256sum >> "$digests" ;;
-          duckdb) rm -rf "$WORK/out-duckdb"; time_once "$WORK/times-$job" "$PY" benches/duckdb_job.py "$data" "$WORK/out-duckdb" "$format" ;;
-          floor) rm -rf "$WORK/out-floor"; time_once "$WORK/times-$job" "$PY" benches/polars_read_floor.py "$data" "$WORK/out-floor" ;;
+            python3 -c "import json;print(sorted((o['file'], o['sha256']) for o in json.load(open('$WORK/out-billrisk/manifest.json'))['outputs'] if o['file'].startswith(('tables/', 'inputs/', 'actions/'))))" | sha256sum >> "$digests"
+            python3 -c "import json;print(sum(f['rows_read'] for f in json.load(open('$WORK/out-billrisk/manifest.json'))['inputs'] if f['source'] == 'usage'))" > "$WORK/rows-$size-$format" 2>/dev/null || echo "?" > "$WORK/rows-$size-$format" ;;
+          duckdb) rm -rf "$WORK/out-duckdb"; time_once "$times" "$PY" benches/duckdb_job.py "$data" "$WORK/out-duckdb" "$format" ;;
+          floor) rm -rf "$WORK/out-floor"; time_once "$times" "$PY" benches/polars_read_floor.py "$data" "$WORK/out-floor" ;;
         esac
       done
+      WARM=""
     done
-    WARM=""
-    same="yes"; [ "$(sort -u "$digests" | wc -l)" = 1 ] || same="NO"
-    rows=$(python3 -c "import json;print(sum(f['rows_read'] for f in json.load(open('$WORK/out-billrisk/manifest.json'))['inputs'] if f['source'] == 'usage'))" 2>/dev/null || echo "?")
+  done
+  for size in $SIZES; do
+    same="yes"; [ "$(sort -u "$WORK/digests-$size-$format" | wc -l)" = 1 ] || same="NO"
+    rows=$(cat "$WORK/rows-$size-$format")
     for job in $jobs; do
-      read -r w c m < <(summarize "$WORK/times-$job")
+      read -r w c m < <(summarize "$WORK/times-$size-$job")
       wall[$size-$format-$job]=$w; cpu[$size-$format-$job]=$c; mib[$size-$format-$job]=$m
       ident="-"; [ "$job" = billrisk ] && ident=$same
-      printf '%-6s %-9s %-9s %9s %9s %9s %11s %9s\n' "$size" "$format" "$job" "$w" "$c" "$m" "$rows" "$ident"
+      out[$size-$format-$job]=$(printf '%-6s %-9s %-9s %9s %9s %9s %11s %9s' "$size" "$format" "$job" "$w" "$c" "$m" "$rows" "$ident")
+    done
+  done
+done
+printf '%-6s %-9s %-9s %9s %9s %9s %11s %9s\n' size form job wall_s cpu_s peak_MiB usage_rows identical
+for size in $SIZES; do
+  for format in csv parquet ingested; do
+    for job in billrisk duckdb floor; do
+      if [ -n "${out[$size-$format-$job]:-}" ]; then echo "${out[$size-$format-$job]}"; fi
     done
   done
 done
@@ -165,6 +185,8 @@ if [ $# -ge 2 ]; then
   for format in csv parquet ingested; do
     echo "growth $small -> $large, billrisk from $format: $(ratio "${wall[$large-$format-billrisk]}" "${wall[$small-$format-billrisk]}")x [<= 10.5x]"
   done
+  # The baselines' own growth in the same run: how much of billrisk's is the data, not the host.
+  echo "growth $small -> $large of the baselines (for information): floor $(ratio "${wall[$large-csv-floor]}" "${wall[$small-csv-floor]}")x, duckdb from ingested $(ratio "${wall[$large-ingested-duckdb]}" "${wall[$small-ingested-duckdb]}")x"
 fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -m); profile $PROFILE; $REPS repetitions (median)"
 [ "$SMOKE" = 1 ] && echo "smoke run: sizes too small for the ratios to mean anything"
