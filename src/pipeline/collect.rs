@@ -231,19 +231,31 @@ pub(crate) fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFra
     // Developer aid for the benchmarks (issue 8): collect each plan alone and print its time, to
     // find the expensive analysis. Slower overall (shared subplans run once per plan).
     if crate::environment::environment().time_plans {
-        let mut out = Vec::new();
-        for (name, lf) in plans {
-            let timed = TimedPlan::start();
-            let df = collect_frames(vec![lf], engine())?.remove(0);
-            if let Some(t) = timed {
-                t.report(&format!("{name} ({} rows)", df.height()));
-            }
-            out.push(df);
-        }
-        return Ok(out);
+        return collect_each(plans);
     }
     let frames = plans.into_iter().map(|(_, lf)| lf).collect();
     collect_frames(frames, engine())
+}
+
+/// Collects named plans one after another, each alone: the frames, in the order of `plans`. For a
+/// phase of many plans that each read small collected frames (phase 1: the signal families, the
+/// budgets, the receivables base) and use both cores on their own: run together, they were slower
+/// on a 2-core machine: the phase at 1M usage lines from the converted folder took 0.88-1.02 s
+/// together, 0.72-0.81 s each alone (3 alternating runs each); at 10M, 6.4-9.7 s together and
+/// 6.4-8.1 s alone (5 runs each, within the host's noise), and whole 10M runs peaked at 2.04-2.09
+/// GiB instead of 2.17-2.30 (2 paired runs). With BILLRISK_TIME_PLANS, each plan's time and peak
+/// memory are printed.
+pub(crate) fn collect_each(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFrame>> {
+    let mut out = Vec::new();
+    for (name, lf) in plans {
+        let timed = TimedPlan::start();
+        let df = collect_frames(vec![lf], engine())?.remove(0);
+        if let Some(t) = timed {
+            t.report(&format!("{name} ({} rows)", df.height()));
+        }
+        out.push(df);
+    }
+    Ok(out)
 }
 
 /// [`collect_all`] for plans keyed by name (the input tables, a file's rejected rows): the frames
@@ -313,11 +325,25 @@ macro_rules! phase {
 
         impl $plans {
             /// Collects every plan of the phase together (one collect_all).
+            #[allow(dead_code)]
             pub fn collect(self) -> $crate::error::Result<$frames> {
                 use $crate::pipeline::collect::Planned;
                 let mut plans = Vec::new();
                 $(let $field = Planned::push(self.$field, $name, &mut plans);)*
                 let mut frames = $crate::pipeline::collect::collect_all(plans)?.into_iter();
+                Ok($frames {
+                    $($field: <$ty as Planned>::take($field, &mut frames)?,)*
+                })
+            }
+
+            /// Collects the plans of the phase one after another, each alone (see
+            /// collect::collect_each).
+            #[allow(dead_code)]
+            pub fn collect_each(self) -> $crate::error::Result<$frames> {
+                use $crate::pipeline::collect::Planned;
+                let mut plans = Vec::new();
+                $(let $field = Planned::push(self.$field, $name, &mut plans);)*
+                let mut frames = $crate::pipeline::collect::collect_each(plans)?.into_iter();
                 Ok($frames {
                     $($field: <$ty as Planned>::take($field, &mut frames)?,)*
                 })

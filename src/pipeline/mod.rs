@@ -1,6 +1,7 @@
 //! The one orchestrator (SPEC 2, 5): resolves the input folder, ingests every source, fixes the
-//! as-of date, builds every analysis as lazy plans, collects them together (collect_all, so
-//! Polars runs independent parts in parallel and scans shared inputs once), checks the rejected
+//! as-of date, builds every analysis as lazy plans, collects them (collect_all, so Polars runs
+//! independent parts in parallel and scans shared inputs once, where that is faster), checks the
+//! rejected
 //! share of each source, and writes tables, reports, action lists and the manifest into a staging
 //! folder that replaces --out in one step. Nothing else in billrisk touches the output folder.
 //!
@@ -193,7 +194,7 @@ pub fn compute_with(
             gpu_daily,
             activity,
         };
-        plan::phase1(inputs, &usage, as_of, config).collect()
+        plan::phase1(inputs, &usage, as_of, config).collect_each()
     })?;
     let phase2 = progress.stage("analyses: exposure, anomalies", || {
         plan::phase2(inputs, &phase1, customer_days, as_of, config).collect()

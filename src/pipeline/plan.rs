@@ -2,7 +2,8 @@
 //! collected) to structs of LazyFrames, one struct per phase. Nothing here collects or writes.
 //!
 //! The analyses run in three phases. Within a phase, independent plans run as one parallel plan
-//! (collect_all); a result that later phases share (aging, budget status, exposure, each signal
+//! (collect_all), except phase 1's, each collected alone (collect::collect_each says why); a
+//! result that later phases share (aging, budget status, exposure, each signal
 //! family, the anomalies, the risk scores) is collected once and read from memory afterwards,
 //! because the closures in some expressions keep Polars from recognising the repeated subplans
 //! itself. Before phase 1, the row-scaling reductions of usage (cost per customer and day,
