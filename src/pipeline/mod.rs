@@ -120,80 +120,10 @@ pub fn compute_with(
 
     // The row-scaling reductions of usage first (see collect.rs), then the three phases of
     // plan.rs.
-    let usage_file = ing
-        .staged_inputs
-        .get(crate::schema::usage::TABLE)
-        .cloned()
-        .ok_or_else(|| Error::Internal("usage was not staged".into()))?;
-    let customer_days = progress.stage(
-        "analyses: cost per customer and day",
-        || -> Result<LazyFrame> {
-            match engine.remote(&reductions::customer_days_sql(), &usage_file)? {
-                Some(df) => reductions::customer_days(df.lazy())
-                    .collect()
-                    .stage("cost per customer and day")
-                    .map(|df| df.lazy()),
-                None => collect::customer_days(&inputs.usage),
-            }
-        },
-    )?;
-    // Locally, usage_daily's series and the usage signals' summary both come from one grouping
-    // of the consumption lines (a cluster computes each itself).
-    let signals = &config.usage_signals;
-    let groups = if engine.is_local() {
-        Some(progress.stage("analyses: usage summary", || {
-            collect::usage_groups(&inputs.usage, as_of, signals)
-        })?)
-    } else {
-        None
-    };
-    let local_groups = || match &groups {
-        Some(g) => Ok(g.clone()),
-        None => collect::usage_groups(&inputs.usage, as_of, signals),
-    };
     let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
-    progress.stage("analyses: usage_daily", || -> Result<()> {
-        match engine.remote(&reductions::usage_daily_sql(as_of), &usage_file)? {
-            Some(df) => {
-                collect::reduce_to_file(reductions::usage_daily(df.lazy()), &daily_file, "analyses")
-            }
-            None => collect::usage_daily(&inputs.usage, local_groups()?, as_of, &daily_file),
-        }
-    })?;
+    let usage = usage_reductions(&ing, as_of, config, engine, &daily_file, progress)?;
+    let customer_days = usage.customer_days.clone();
     let mut phase1 = progress.stage("analyses: aging, budgets, signals", || {
-        // On a cluster, its reductions; locally, the streamed Polars plans.
-        let [summary, round_the_clock, gpu_daily] =
-            match crate::cluster::signal_reductions::usage_signal_parts(
-                engine,
-                &usage_file,
-                as_of,
-                signals,
-            )? {
-                Some(parts) => parts,
-                None => {
-                    collect::usage_signal_parts(&inputs.usage, local_groups()?, as_of, signals)?
-                }
-            };
-        // On a cluster, the activity reductions over the converted activity file(s); locally,
-        // the same parts collected from the events.
-        let activity = match crate::cluster::activity_reductions::activity_parts(
-            engine,
-            &usage_file,
-            &ing.input_dir,
-            as_of,
-            &config.anomalies,
-        )? {
-            Some(parts) => parts,
-            None => collect::activity_parts(&inputs.activity, as_of, &config.anomalies)?,
-        };
-        let usage = plan::UsageReductions {
-            customer_days: customer_days.clone(),
-            usage_daily: output::scan_own_parquet(&daily_file)?,
-            summary,
-            round_the_clock,
-            gpu_daily,
-            activity,
-        };
         plan::phase1(inputs, &usage, as_of, config).collect_each()
     })?;
     let phase2 = progress.stage("analyses: exposure, anomalies", || {
@@ -232,6 +162,93 @@ pub fn compute_with(
         ingested: ing,
         tables,
         inputs,
+    })
+}
+
+/// The reductions over every usage line (and the activity events' history) that the phases read,
+/// collected: on a cluster, its SQL; locally, the streamed Polars plans of collect.rs. usage_daily
+/// is streamed to `daily_file`.
+fn usage_reductions(
+    ing: &Ingested,
+    as_of: NaiveDate,
+    config: &Config,
+    engine: &mut ReductionEngine,
+    daily_file: &std::path::Path,
+    progress: &mut Progress,
+) -> Result<plan::UsageReductions> {
+    let inputs = &ing.inputs;
+    let usage_file = ing
+        .staged_inputs
+        .get(crate::schema::usage::TABLE)
+        .cloned()
+        .ok_or_else(|| Error::Internal("usage was not staged".into()))?;
+    let customer_days = progress.stage(
+        "analyses: cost per customer and day",
+        || -> Result<LazyFrame> {
+            match engine.remote(&reductions::customer_days_sql(), &usage_file)? {
+                Some(df) => reductions::customer_days(df.lazy())
+                    .collect()
+                    .stage("cost per customer and day")
+                    .map(|df| df.lazy()),
+                None => collect::customer_days(&inputs.usage),
+            }
+        },
+    )?;
+    // Locally, usage_daily's series and the usage signals' summary both come from one grouping
+    // of the consumption lines (a cluster computes each itself).
+    let signals = &config.usage_signals;
+    let groups = if engine.is_local() {
+        Some(progress.stage("analyses: usage summary", || {
+            collect::usage_groups(&inputs.usage, as_of, signals)
+        })?)
+    } else {
+        None
+    };
+    let local_groups = || match &groups {
+        Some(g) => Ok(g.clone()),
+        None => collect::usage_groups(&inputs.usage, as_of, signals),
+    };
+    progress.stage("analyses: usage_daily", || -> Result<()> {
+        match engine.remote(&reductions::usage_daily_sql(as_of), &usage_file)? {
+            Some(df) => {
+                collect::reduce_to_file(reductions::usage_daily(df.lazy()), daily_file, "analyses")
+            }
+            None => collect::usage_daily(&inputs.usage, local_groups()?, as_of, daily_file),
+        }
+    })?;
+    progress.stage("analyses: usage and activity signal parts", || {
+        let [summary, round_the_clock, gpu_daily] =
+            match crate::cluster::signal_reductions::usage_signal_parts(
+                engine,
+                &usage_file,
+                as_of,
+                signals,
+            )? {
+                Some(parts) => parts,
+                None => {
+                    collect::usage_signal_parts(&inputs.usage, local_groups()?, as_of, signals)?
+                }
+            };
+        // On a cluster, the activity reductions over the converted activity file(s); locally,
+        // the same parts collected from the events.
+        let activity = match crate::cluster::activity_reductions::activity_parts(
+            engine,
+            &usage_file,
+            &ing.input_dir,
+            as_of,
+            &config.anomalies,
+        )? {
+            Some(parts) => parts,
+            None => collect::activity_parts(&inputs.activity, as_of, &config.anomalies)?,
+        };
+        Ok(plan::UsageReductions {
+            customer_days: customer_days.clone(),
+            usage_daily: output::scan_own_parquet(daily_file)?,
+            summary,
+            round_the_clock,
+            gpu_daily,
+            activity,
+        })
     })
 }
 
