@@ -521,19 +521,21 @@ mod tests {
         charged(usage)
     }
 
+    /// usage_daily of `usage` as of the 30th, collected, by the given path and key.
+    fn daily(usage: LazyFrame, series: &DataFrame, by_hash: bool, key: &DailyKey) -> DataFrame {
+        daily_of_series(usage, series, day30(), by_hash, key)
+            .unwrap()
+            .collect()
+            .unwrap()
+    }
+
     #[test]
     fn by_key_hash_and_by_text_keys_give_the_same_table() {
         let usage = mixed_lines();
         let s = series(usage.clone(), day30()).collect().unwrap();
         let key = DailyKey::of(&s, day30(), 64).unwrap();
-        let by_hash = daily_of_series(usage.clone(), &s, day30(), true, &key)
-            .unwrap()
-            .collect()
-            .unwrap();
-        let by_text = daily_of_series(usage, &s, day30(), false, &key)
-            .unwrap()
-            .collect()
-            .unwrap();
+        let by_hash = daily(usage.clone(), &s, true, &key);
+        let by_text = daily(usage, &s, false, &key);
         assert!(by_hash.equals_missing(&by_text), "{by_hash}\n{by_text}");
         // c1 on the 1st: s2, then the line without a subscription (nulls last); c1 on the 2nd;
         // c2 on the 2nd: EUR, then USD; no customer (last): 2 + 32 on the 1st.
@@ -550,14 +552,8 @@ mod tests {
         let two = DailyKey::of(&s, day30(), 9).unwrap();
         assert_eq!((one.packed_series_bits, one.day_bits), (Some(3), 5));
         assert_eq!(two.packed_series_bits, None);
-        let packed = daily_of_series(usage.clone(), &s, day30(), true, &one)
-            .unwrap()
-            .collect()
-            .unwrap();
-        let wide = daily_of_series(usage, &s, day30(), true, &two)
-            .unwrap()
-            .collect()
-            .unwrap();
+        let packed = daily(usage.clone(), &s, true, &one);
+        let wide = daily(usage, &s, true, &two);
         assert!(packed.equals_missing(&wide), "{packed}\n{wide}");
         assert_eq!(costs(&wide), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
         let days: Vec<i32> = wide

@@ -327,23 +327,26 @@ macro_rules! phase {
             /// Collects every plan of the phase together (one collect_all).
             #[allow(dead_code)]
             pub fn collect(self) -> $crate::error::Result<$frames> {
-                use $crate::pipeline::collect::Planned;
-                let mut plans = Vec::new();
-                $(let $field = Planned::push(self.$field, $name, &mut plans);)*
-                let mut frames = $crate::pipeline::collect::collect_all(plans)?.into_iter();
-                Ok($frames {
-                    $($field: <$ty as Planned>::take($field, &mut frames)?,)*
-                })
+                self.collect_by($crate::pipeline::collect::collect_all)
             }
 
             /// Collects the plans of the phase one after another, each alone (see
             /// collect::collect_each).
             #[allow(dead_code)]
             pub fn collect_each(self) -> $crate::error::Result<$frames> {
+                self.collect_by($crate::pipeline::collect::collect_each)
+            }
+
+            fn collect_by(
+                self,
+                collect: fn(
+                    Vec<(String, polars::prelude::LazyFrame)>,
+                ) -> $crate::error::Result<Vec<polars::prelude::DataFrame>>,
+            ) -> $crate::error::Result<$frames> {
                 use $crate::pipeline::collect::Planned;
                 let mut plans = Vec::new();
                 $(let $field = Planned::push(self.$field, $name, &mut plans);)*
-                let mut frames = $crate::pipeline::collect::collect_each(plans)?.into_iter();
+                let mut frames = collect(plans)?.into_iter();
                 Ok($frames {
                     $($field: <$ty as Planned>::take($field, &mut frames)?,)*
                 })
