@@ -320,14 +320,10 @@ pub fn place_scratch_table(from: &Path, to: &Path) -> Result<(u64, String)> {
     if fs::hard_link(from, to).is_err() {
         return copy_table(from, to);
     }
-    let rows = parquet_rows(from)?;
-    let mut src = Hashing {
-        inner: fs::File::open(from).map_err(|e| out_err(from, e))?,
-        hasher: Sha256::new(),
-        size: 0,
-    };
-    std::io::copy(&mut src, &mut std::io::sink()).map_err(|e| out_err(from, e))?;
-    Ok((rows, format!("{:x}", src.hasher.finalize())))
+    let mut hasher = Sha256::new();
+    let mut file = fs::File::open(to).map_err(|e| out_err(to, e))?;
+    std::io::copy(&mut file, &mut hasher).map_err(|e| out_err(to, e))?;
+    Ok((parquet_rows(to)?, format!("{:x}", hasher.finalize())))
 }
 
 /// A lazy scan of a Parquet file billrisk wrote itself (staged inputs).

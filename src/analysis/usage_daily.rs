@@ -586,17 +586,7 @@ mod tests {
     fn series_from_the_usage_signals_groups_are_the_series_of_the_lines() {
         // Lines without a customer or a subscription, two currencies and a purchase: the
         // groups keep missing values apart from empty ones, as the series do.
-        let empty = Inputs::empty().usage;
-        let usage = concat(
-            [empty, mixed_lines()],
-            UnionArgs {
-                to_supertypes: true,
-                diagonal: true,
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .with_column(
+        let usage = crate::testutil::frame(&u::DEF, mixed_lines().collect().unwrap()).with_column(
             when(col(u::COST).eq(lit(8.0)))
                 .then(lit(PURCHASE))
                 .otherwise(col(u::CHARGE_CATEGORY))

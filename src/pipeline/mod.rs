@@ -195,7 +195,8 @@ fn usage_reductions(
         },
     )?;
     // Locally, usage_daily's series and the usage signals' summary both come from one grouping
-    // of the consumption lines (a cluster computes each itself).
+    // of the consumption lines (a cluster computes each itself, and the local plans below run
+    // only on the local engine).
     let signals = &config.usage_signals;
     let groups = if engine.is_local() {
         Some(progress.stage("analyses: usage summary", || {
@@ -204,9 +205,10 @@ fn usage_reductions(
     } else {
         None
     };
-    let local_groups = || match &groups {
-        Some(g) => Ok(g.clone()),
-        None => collect::usage_groups(&inputs.usage, as_of, signals),
+    let local_groups = || {
+        groups
+            .clone()
+            .ok_or_else(|| Error::Internal("usage groups are made on the local engine only".into()))
     };
     progress.stage("analyses: usage_daily", || -> Result<()> {
         match engine.remote(&reductions::usage_daily_sql(as_of), &usage_file)? {
