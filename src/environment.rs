@@ -15,14 +15,16 @@ pub struct Environment {
     pub peak_memory: bool,
     /// BILLRISK_TIME_PLANS set: each plan collected alone, with its time and peak memory.
     pub time_plans: bool,
-    /// BILLRISK_ENGINE: the Polars engine of the analyses (default streaming).
+    /// BILLRISK_ENGINE: the Polars engine of the analyses (default: by the size of the run).
     pub engine: EngineChoice,
 }
 
-/// BILLRISK_ENGINE: `in-memory` or `auto`; anything else (or unset) is streaming.
+/// BILLRISK_ENGINE: `streaming`, `in-memory` or `auto`; anything else (or unset) is chosen by
+/// the size of the run (see pipeline/collect.rs, `phase_engine`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EngineChoice {
     #[default]
+    BySize,
     Streaming,
     InMemory,
     Auto,
@@ -37,9 +39,10 @@ impl Environment {
             peak_memory: var("BILLRISK_PEAK_MEMORY").is_some(),
             time_plans: var("BILLRISK_TIME_PLANS").is_some(),
             engine: match var("BILLRISK_ENGINE").as_deref().and_then(|v| v.to_str()) {
+                Some("streaming") => EngineChoice::Streaming,
                 Some("in-memory") => EngineChoice::InMemory,
                 Some("auto") => EngineChoice::Auto,
-                _ => EngineChoice::Streaming,
+                _ => EngineChoice::BySize,
             },
         }
     }

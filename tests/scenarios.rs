@@ -372,39 +372,48 @@ fn reports_agree_with_the_tables() {
 }
 
 #[test]
-fn runs_are_byte_identical_whatever_the_thread_count() {
+fn runs_are_byte_identical_whatever_the_thread_count_and_engine() {
     let w = Workdir::new();
     // Compared with the day before, so changes and first_seen are tested too.
     w.cmd()
         .args(["run", "-q", "--as-of", "2026-11-14", "--out", "prev"])
         .assert()
         .success();
-    for threads in ["1", "2"] {
-        w.cmd()
-            .env("POLARS_MAX_THREADS", threads)
+    // The sample is small, so its phases run on Polars' in-memory engine; "streaming" is the
+    // engine of large runs (pipeline/collect.rs, phase_engine).
+    for (threads, engine, out) in [
+        ("1", None, "out1"),
+        ("2", None, "out2"),
+        ("2", Some("streaming"), "out_streaming"),
+    ] {
+        let mut cmd = w.cmd();
+        if let Some(engine) = engine {
+            cmd.env("BILLRISK_ENGINE", engine);
+        }
+        cmd.env("POLARS_MAX_THREADS", threads)
             .env("RAYON_NUM_THREADS", threads)
-            .args([
-                "run",
-                "-q",
-                "--previous",
-                "prev",
-                "--out",
-                &format!("out{threads}"),
-            ])
+            .args(["run", "-q", "--previous", "prev", "--out", out])
             .assert()
             .success();
     }
     let a = sha256_tree(&w.path("out1/tables"));
-    let b = sha256_tree(&w.path("out2/tables"));
-    assert_eq!(a, b);
-    assert_eq!(
-        sha256_tree(&w.path("out1/inputs")),
-        sha256_tree(&w.path("out2/inputs"))
-    );
-    assert_eq!(
-        std::fs::read(w.path("out1/report.html")).unwrap(),
-        std::fs::read(w.path("out2/report.html")).unwrap()
-    );
+    for other in ["out2", "out_streaming"] {
+        assert_eq!(
+            a,
+            sha256_tree(&w.path(&format!("{other}/tables"))),
+            "{other}"
+        );
+        assert_eq!(
+            sha256_tree(&w.path("out1/inputs")),
+            sha256_tree(&w.path(&format!("{other}/inputs"))),
+            "{other}"
+        );
+        assert_eq!(
+            std::fs::read(w.path("out1/report.html")).unwrap(),
+            std::fs::read(w.path(&format!("{other}/report.html"))).unwrap(),
+            "{other}"
+        );
+    }
     assert_eq!(a.len(), 15, "every table of SPEC 5 and more");
     assert!(
         w.table_at(&w.path("out1"), "tables/changes.parquet")

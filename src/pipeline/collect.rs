@@ -211,30 +211,59 @@ pub fn read_staged(file: &Path) -> Result<DataFrame> {
         .stage("staged table")
 }
 
-/// The engine of [`collect_all`]: Polars' streaming engine, which reads the staged usage in
-/// batches where each plan's in-memory run held the columns it reads of every usage line. At 10M
-/// usage lines from Parquet (commit f1da82d plus the integer-keyed usage_daily) the peak went
-/// from 3.88 to 2.99 GiB and the run from 64.9 s to 62.9 s, tables byte-identical. (Before the
-/// usage signals read a summary, streaming used 10 % more memory at 10M: their cached lines
-/// dominated.) Developer aid: BILLRISK_ENGINE=in-memory or auto picks another engine.
-fn engine() -> Engine {
-    match crate::environment::environment().engine {
+/// The engine that collects a run's phases (and its input tables, the previous run's
+/// annotations), chosen once per run from the number of usage lines (developer aid:
+/// BILLRISK_ENGINE=streaming, in-memory or auto picks one whatever the size).
+///
+/// Polars' streaming engine above [`IN_MEMORY_UP_TO_LINES`]: at 10M usage lines it reads the
+/// collected usage reductions (1.8M rows of cost per customer and day, usage_daily's 8.8M rows) in
+/// batches; run whole in memory, the phases took 5.1 s instead of 3.6 s (each plan collected
+/// alone) and the run peaked at 2.44-2.54 GiB instead of 2.04-2.07 (2 alternating runs each).
+/// At or below it, Polars' in-memory engine: its plans start with less overhead (the streaming
+/// engine's tasks wake and yield on every small plan), so the run from the converted 1M folder
+/// took 1.57-1.69 s instead of 1.72-2.31 s (4 alternating runs each) and the bundled sample 0.22-0.24
+/// s instead of 0.32-0.37 (3 each), tables byte-identical. The row-scaling reductions of usage
+/// always stream ([`reduce`]).
+pub(crate) fn phase_engine(usage_lines: u64) -> Engine {
+    engine_for(crate::environment::environment().engine, usage_lines)
+}
+
+/// [`phase_engine`] for a given BILLRISK_ENGINE choice.
+fn engine_for(choice: EngineChoice, usage_lines: u64) -> Engine {
+    match choice {
         EngineChoice::InMemory => Engine::InMemory,
         EngineChoice::Auto => Engine::Auto,
         EngineChoice::Streaming => Engine::Streaming,
+        EngineChoice::BySize if usage_lines <= IN_MEMORY_UP_TO_LINES => Engine::InMemory,
+        EngineChoice::BySize => Engine::Streaming,
     }
+}
+
+/// The most usage lines a run collects its phases with Polars' in-memory engine for (see
+/// [`phase_engine`]): measured better at 1.07M lines, worse at 10.8M; the crossover between was
+/// not measured, and 2M keeps the phases' frames small (cost per customer and day has about a
+/// row per six usage lines).
+pub(crate) const IN_MEMORY_UP_TO_LINES: u64 = 2_000_000;
+
+/// The engine for plans over small frames whatever the run's size (the previous run's
+/// annotations of the action lists): the in-memory engine unless BILLRISK_ENGINE says otherwise.
+pub(crate) fn small_frames_engine() -> Engine {
+    phase_engine(0)
 }
 
 /// Collects named plans together, so Polars optimises and runs them as one: the frames, in the
 /// order of `plans` (the names label the timings of BILLRISK_TIME_PLANS).
-pub(crate) fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFrame>> {
+pub(crate) fn collect_all(
+    plans: Vec<(String, LazyFrame)>,
+    engine: Engine,
+) -> Result<Vec<DataFrame>> {
     // Developer aid for the benchmarks (issue 8): collect each plan alone and print its time, to
     // find the expensive analysis. Slower overall (shared subplans run once per plan).
     if crate::environment::environment().time_plans {
-        return collect_each(plans);
+        return collect_each(plans, engine);
     }
     let frames = plans.into_iter().map(|(_, lf)| lf).collect();
-    collect_frames(frames, engine())
+    collect_frames(frames, engine)
 }
 
 /// Collects named plans one after another, each alone: the frames, in the order of `plans`. For a
@@ -245,11 +274,14 @@ pub(crate) fn collect_all(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFra
 /// 6.4-8.1 s alone (5 runs each, within the host's noise), and whole 10M runs peaked at 2.04-2.09
 /// GiB instead of 2.17-2.30 (2 paired runs). With BILLRISK_TIME_PLANS, each plan's time and peak
 /// memory are printed.
-pub(crate) fn collect_each(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFrame>> {
+pub(crate) fn collect_each(
+    plans: Vec<(String, LazyFrame)>,
+    engine: Engine,
+) -> Result<Vec<DataFrame>> {
     let mut out = Vec::new();
     for (name, lf) in plans {
         let timed = TimedPlan::start();
-        let df = collect_frames(vec![lf], engine())?.remove(0);
+        let df = collect_frames(vec![lf], engine)?.remove(0);
         if let Some(t) = timed {
             t.report(&format!("{name} ({} rows)", df.height()));
         }
@@ -262,9 +294,10 @@ pub(crate) fn collect_each(plans: Vec<(String, LazyFrame)>) -> Result<Vec<DataFr
 /// by name.
 pub(crate) fn collect_named(
     plans: Vec<(String, LazyFrame)>,
+    engine: Engine,
 ) -> Result<BTreeMap<String, DataFrame>> {
     let names: Vec<String> = plans.iter().map(|(n, _)| n.clone()).collect();
-    Ok(names.into_iter().zip(collect_all(plans)?).collect())
+    Ok(names.into_iter().zip(collect_all(plans, engine)?).collect())
 }
 
 /// One plan of a [`phase!`]: a LazyFrame, or an optional one (a table only some runs have).
@@ -324,29 +357,31 @@ macro_rules! phase {
         }
 
         impl $plans {
-            /// Collects every plan of the phase together (one collect_all).
+            /// Collects every plan of the phase together (one collect_all) on `engine`.
             #[allow(dead_code)]
-            pub fn collect(self) -> $crate::error::Result<$frames> {
-                self.collect_by($crate::pipeline::collect::collect_all)
+            pub fn collect(self, engine: polars::prelude::Engine) -> $crate::error::Result<$frames> {
+                self.collect_by($crate::pipeline::collect::collect_all, engine)
             }
 
             /// Collects the plans of the phase one after another, each alone (see
-            /// collect::collect_each).
+            /// collect::collect_each), on `engine`.
             #[allow(dead_code)]
-            pub fn collect_each(self) -> $crate::error::Result<$frames> {
-                self.collect_by($crate::pipeline::collect::collect_each)
+            pub fn collect_each(self, engine: polars::prelude::Engine) -> $crate::error::Result<$frames> {
+                self.collect_by($crate::pipeline::collect::collect_each, engine)
             }
 
             fn collect_by(
                 self,
                 collect: fn(
                     Vec<(String, polars::prelude::LazyFrame)>,
+                    polars::prelude::Engine,
                 ) -> $crate::error::Result<Vec<polars::prelude::DataFrame>>,
+                engine: polars::prelude::Engine,
             ) -> $crate::error::Result<$frames> {
                 use $crate::pipeline::collect::Planned;
                 let mut plans = Vec::new();
                 $(let $field = Planned::push(self.$field, $name, &mut plans);)*
-                let mut frames = collect(plans)?.into_iter();
+                let mut frames = collect(plans, engine)?.into_iter();
                 Ok($frames {
                     $($field: <$ty as Planned>::take($field, &mut frames)?,)*
                 })
@@ -389,7 +424,7 @@ mod tests {
             maybe: Some(frame(&[7])),
             first: frame(&[1]),
         }
-        .collect()
+        .collect(Engine::Streaming)
         .expect("collect");
         assert_eq!(values(&frames.first), vec![Some(1)]);
         assert_eq!(values(&frames.second), vec![Some(2), Some(3)]);
@@ -403,7 +438,7 @@ mod tests {
             maybe: None,
             first: frame(&[1, 1]),
         }
-        .collect()
+        .collect(Engine::InMemory)
         .expect("collect");
         assert!(frames.maybe.is_none());
         assert_eq!(values(&frames.first), vec![Some(1), Some(1)]);
@@ -411,9 +446,35 @@ mod tests {
     }
 
     #[test]
+    fn small_runs_collect_their_phases_in_memory_and_large_ones_streaming() {
+        let by_size = |lines| engine_for(EngineChoice::BySize, lines);
+        assert!(matches!(by_size(0), Engine::InMemory));
+        assert!(matches!(by_size(1_068_836), Engine::InMemory));
+        assert!(matches!(by_size(IN_MEMORY_UP_TO_LINES), Engine::InMemory));
+        assert!(matches!(
+            by_size(IN_MEMORY_UP_TO_LINES + 1),
+            Engine::Streaming
+        ));
+        assert!(matches!(by_size(10_761_955), Engine::Streaming));
+        // BILLRISK_ENGINE wins whatever the size.
+        assert!(matches!(
+            engine_for(EngineChoice::Streaming, 10),
+            Engine::Streaming
+        ));
+        assert!(matches!(
+            engine_for(EngineChoice::InMemory, 10_761_955),
+            Engine::InMemory
+        ));
+        assert!(matches!(engine_for(EngineChoice::Auto, 10), Engine::Auto));
+    }
+
+    #[test]
     fn collect_all_keeps_the_order_of_the_plans() {
-        let dfs = collect_all(vec![("z".into(), frame(&[3])), ("a".into(), frame(&[1]))])
-            .expect("collect");
+        let dfs = collect_all(
+            vec![("z".into(), frame(&[3])), ("a".into(), frame(&[1]))],
+            Engine::Streaming,
+        )
+        .expect("collect");
         assert_eq!(values(&dfs[0]), vec![Some(3)]);
         assert_eq!(values(&dfs[1]), vec![Some(1)]);
     }

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::collect::{collect_named, phase, reduce};
+use super::collect::{self, collect_named, phase, reduce};
 use super::InputSource;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{self, FileInfo, Inputs};
@@ -44,6 +44,9 @@ pub struct Ingested {
     pub input_dir: PathBuf,
     /// Input tables staged as Parquet files in `scratch` (usage), by name; `inputs` scans them.
     pub staged_inputs: BTreeMap<String, PathBuf>,
+    /// Rows of the canonical usage table: what the engine of the phases is chosen by
+    /// (collect::phase_engine).
+    pub usage_lines: u64,
 }
 
 phase! {
@@ -131,7 +134,7 @@ pub fn ingest_with(
         Some(file) => file.clone(),
         None => scratch.path().join(STAGED_USAGE),
     };
-    let (inputs, rejected) = progress.stage("checking rows", || {
+    let (inputs, rejected, usage_lines) = progress.stage("checking rows", || {
         check_rows(&loaded, &staged_usage, engine)
     })?;
     let per_file_rejected = ingest::count_by(&rejected, schema::rejected_rows::FILE)?;
@@ -146,16 +149,18 @@ pub fn ingest_with(
         scratch,
         input_dir,
         staged_inputs: BTreeMap::from([(schema::usage::TABLE.to_string(), staged_usage)]),
+        usage_lines,
     })
 }
 
 /// Stages usage (unless converted already), collects the other inputs and the rejected rows,
-/// accounts for every row and maps activity to customers.
+/// accounts for every row and maps activity to customers; the inputs, the rejected rows and the
+/// number of usage lines.
 fn check_rows(
     loaded: &ingest::Loaded,
     staged_usage: &std::path::Path,
     engine: &mut crate::cluster::Engine,
-) -> Result<(Inputs, DataFrame)> {
+) -> Result<(Inputs, DataFrame, u64)> {
     let usage = match &loaded.usage_file {
         Some(_) => loaded.inputs.usage.clone(),
         None => {
@@ -172,7 +177,9 @@ fn check_rows(
             output::scan_own_parquet(staged_usage)?
         }
     };
-    let frames = InputPlans::new(loaded).collect()?;
+    let usage_lines = crate::files::parquet_rows(staged_usage)?;
+    let phases = collect::phase_engine(usage_lines);
+    let frames = InputPlans::new(loaded).collect(phases)?;
     let mut accepted = BTreeMap::new();
     for (table, df) in frames.named() {
         for (file, n) in ingest::rows_per_file(df.clone().lazy())? {
@@ -186,7 +193,7 @@ fn check_rows(
             accepted.insert((schema::usage::TABLE.to_string(), file), n);
         }
     }
-    let rejected = with_value_rejects(loaded, &accepted, frames.rejected)?;
+    let rejected = with_value_rejects(loaded, &accepted, frames.rejected, phases)?;
     let lookups = match crate::cluster::reductions::customer_lookups(engine, staged_usage)? {
         Some(on_cluster) => on_cluster,
         None => reduce(ingest::customer_lookups(&usage))?,
@@ -211,7 +218,11 @@ fn check_rows(
         fx_rates: frames.fx_rates.lazy(),
         dispositions: frames.dispositions.lazy(),
     };
-    Ok((inputs, ingest::fill_raw(rejected, &loaded.files)?))
+    Ok((
+        inputs,
+        ingest::fill_raw(rejected, &loaded.files)?,
+        usage_lines,
+    ))
 }
 
 /// Per source: files, rows read, rejected (by kind of reason) and accepted.
@@ -261,6 +272,7 @@ fn with_value_rejects(
     loaded: &ingest::Loaded,
     accepted: &BTreeMap<(String, String), u64>,
     rejected: DataFrame,
+    engine: Engine,
 ) -> Result<DataFrame> {
     let mut known = ingest::count_by(&rejected, schema::rejected_rows::FILE)?;
     let todo = ingest::unaccounted_files(&loaded.value_rejects, &loaded.files, accepted, &known);
@@ -272,7 +284,7 @@ fn with_value_rejects(
         .map(|&i| (i.to_string(), loaded.value_rejects[i].plan.clone()))
         .collect();
     let mut out = rejected;
-    for df in collect_named(plans)?.into_values() {
+    for df in collect_named(plans, engine)?.into_values() {
         out.vstack_mut(&df).stage("rejected rows")?;
     }
     known = ingest::count_by(&out, schema::rejected_rows::FILE)?;

@@ -123,11 +123,12 @@ pub fn compute_with(
     let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
     let usage = usage_reductions(&ing, as_of, config, engine, &daily_file, progress)?;
     let customer_days = usage.customer_days.clone();
+    let phases = collect::phase_engine(ing.usage_lines);
     let mut phase1 = progress.stage("analyses: aging, budgets, signals", || {
-        plan::phase1(inputs, &usage, as_of, config).collect_each()
+        plan::phase1(inputs, &usage, as_of, config).collect_each(phases)
     })?;
     let phase2 = progress.stage("analyses: exposure, anomalies", || {
-        plan::phase2(inputs, &phase1, customer_days, as_of, config).collect()
+        plan::phase2(inputs, &phase1, customer_days, as_of, config).collect(phases)
     })?;
     let anomalies = plan::anomalies(inputs, &mut phase1, phase2.signals_payment, as_of)
         .collect()
@@ -137,7 +138,7 @@ pub fn compute_with(
             .collect()
             .stage("risk scores")
     })?;
-    let phase3 = plan::phase3(inputs, &phase1, &risk_scores, as_of, config).collect()?;
+    let phase3 = plan::phase3(inputs, &phase1, &risk_scores, as_of, config).collect(phases)?;
 
     let tables = Analyses {
         aging_customers: phase3.aging_customers,
@@ -263,6 +264,7 @@ fn input_tables(ing: &Ingested) -> Result<InputTables> {
             .filter(|(name, _)| !ing.staged_inputs.contains_key(*name))
             .map(|(name, lf)| (name.to_string(), lf))
             .collect(),
+        collect::phase_engine(ing.usage_lines),
     )?;
     let mut inputs: InputTables = collected
         .into_iter()

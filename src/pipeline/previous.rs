@@ -120,7 +120,7 @@ pub fn compare_with_previous(
             known,
         ),
     }
-    .collect()?;
+    .collect(super::collect::small_frames_engine())?;
     tables.collections_actions = annotated.collections_actions;
     tables.budget_alerts = annotated.budget_alerts;
     tables.risk_review = annotated.risk_review;
