@@ -25,6 +25,9 @@ fn resource_expr() -> Expr {
         ))
 }
 
+/// Working column: whether a line of the recent window is compute.
+const IS_COMPUTE: &str = "_is_compute";
+
 /// Keys of a round_the_clock row.
 const GROUP: [&str; 4] = [
     us::CUSTOMER_ID,
@@ -52,8 +55,13 @@ pub(super) fn resource_days(lines: LazyFrame, w: &Window) -> LazyFrame {
     let mut resource_day_keys: Vec<Expr> = GROUP.map(col).to_vec();
     resource_day_keys.push(col(RESOURCE));
     resource_day_keys.push(col(DAY));
+    // The text tests run on the recent window's lines only: a column computed after the day's
+    // filter, filtered on, where one predicate of both ran the tests on every line (its plan
+    // alone at 10.8M lines: 0.83-0.87 s instead of 0.99-1.09 s, two runs each).
     lines
-        .filter(col(DAY).gt_eq(lit(w.recent_start)).and(compute))
+        .filter(col(DAY).gt_eq(lit(w.recent_start)))
+        .with_column(compute.alias(IS_COMPUTE))
+        .filter(col(IS_COMPUTE))
         .with_columns([resource_expr().alias(RESOURCE), hours.alias(HOURS)])
         .group_by(resource_day_keys)
         .agg([order_free_sum(col(HOURS)), order_free_sum(col(us::COST))])
