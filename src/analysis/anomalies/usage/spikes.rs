@@ -19,10 +19,21 @@ pub(super) fn usage_spikes(
     w: &Window,
     cfg: &UsageSignalConfig,
 ) -> LazyFrame {
-    let (in_window, first) = series_in_window(summary, gpu_daily, usage_daily, w);
+    let (in_window, first) = series_in_window(summary, usage_daily, w);
     let stats = baseline_stats(in_window, w, cfg);
     let cap = cfg.score_cap;
-    let scored = scored_spikes(stats, first, cfg);
+    // The GPU cost of the spikes' days only (a few rows), joined last: joined to every series day
+    // of the windows (3.4M rows at 10.8M usage lines) on the five keys, it was a fifth of the
+    // signals' plan.
+    let series_day_cols = || SERIES_DAY.map(col);
+    let scored = scored_spikes(stats, first, cfg)
+        .join(
+            gpu_daily,
+            series_day_cols(),
+            series_day_cols(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(GPU_COST).fill_null(lit(0.0)));
     let reason = spike_reason(w);
     anomaly_rows(
         scored,
@@ -41,16 +52,14 @@ pub(super) fn usage_spikes(
 }
 
 /// Per series (an integer id SID) and day of the baseline and recent windows: the day's cost and
-/// GPU cost, and the series' first day (cached: the candidates and their baselines both read it);
-/// and the series with their ids.
+/// the series' first day (cached: the candidates and their baselines both read it); and the
+/// series with their ids.
 fn series_in_window(
     summary: LazyFrame,
-    gpu_daily: LazyFrame,
     usage_daily: LazyFrame,
     w: &Window,
 ) -> (LazyFrame, LazyFrame) {
     let series = SERIES;
-    let series_day_cols = || SERIES_DAY.map(col);
     // A series' daily cost is usage_daily's (same keys, the same exact sum), read back instead of
     // grouping every usage line again: that group-by has nearly a group per line and was most
     // of this signal's time (about 10 s of 12 s at 10M usage rows). Only the GPU share, a few
@@ -85,13 +94,6 @@ fn series_in_window(
         .with_row_index(SID, None);
     let in_window = daily
         .join(
-            gpu_daily,
-            series_day_cols(),
-            series_day_cols(),
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col(GPU_COST).fill_null(lit(0.0)))
-        .join(
             first.clone(),
             series.map(col),
             series.map(col),
@@ -102,7 +104,7 @@ fn series_in_window(
     (in_window, first)
 }
 
-/// Per candidate day (a recent day costing at least `min_spike_cost`): its cost and GPU cost, and
+/// Per candidate day (a recent day costing at least `min_spike_cost`): its cost, and
 /// the median, MAD and maximum of its baseline days, over all days and over the same weekday.
 fn baseline_stats(in_window: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> LazyFrame {
     // Only days that could be spikes get a baseline: a spike costs at least min_spike_cost.
@@ -117,7 +119,7 @@ fn baseline_stats(in_window: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> 
                 .and(col(us::COST).gt_eq(lit(cfg.min_spike_cost)))
                 .and(col(us::COST).gt(lit(0.0))),
         )
-        .select([col(SID), col(DAY), col(FIRST), col(us::COST), col(GPU_COST)])
+        .select([col(SID), col(DAY), col(FIRST), col(us::COST)])
         .cross_join(lags, None)
         .with_column((col(DAY) - col(LAG)).alias(BDAY))
         // Zero-fill from the series' first day, not before it.
@@ -138,7 +140,6 @@ fn baseline_stats(in_window: LazyFrame, w: &Window, cfg: &UsageSignalConfig) -> 
     let v_wd = || v().filter(same_wd());
     joined.group_by([col(SID), col(DAY)]).agg([
         col(us::COST).first(),
-        col(GPU_COST).first(),
         len().cast(DataType::Int64).alias(N_ALL),
         v().median().alias(MED_ALL),
         (v() - v().median()).abs().median().alias(MAD_ALL),
