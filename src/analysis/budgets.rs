@@ -126,6 +126,29 @@ pub fn budget_daily(
 ) -> LazyFrame {
     let m = MonthWindow::new(as_of, cfg.forecast_window_days);
     let (grid, _) = burn_up(usage, budgets, fx_rates, as_of, reporting_currency, &m);
+    budget_daily_of(grid)
+}
+
+/// The burn-up of budget_daily and budget_status, to collect once and give both
+/// ([`budget_daily_of`], [`budget_status_of`]): each built it from cost per customer and day on
+/// its own before (at 10.8M usage lines, 0.24-0.44 s and 0.39-0.60 s of their plans). The grid
+/// (per customer, currency and day of M up to A: spend, cumulative spend, budget) and the chosen
+/// budget per customer and currency. Columns of working names; read them through those two.
+pub fn burn_up_of(
+    usage: LazyFrame,
+    budgets: LazyFrame,
+    fx_rates: LazyFrame,
+    as_of: NaiveDate,
+    reporting_currency: Option<&str>,
+    cfg: &BudgetConfig,
+) -> [LazyFrame; 2] {
+    let m = MonthWindow::new(as_of, cfg.forecast_window_days);
+    let (grid, chosen) = burn_up(usage, budgets, fx_rates, as_of, reporting_currency, &m);
+    [grid, chosen]
+}
+
+/// [`budget_daily`] from the grid of [`burn_up_of`].
+pub fn budget_daily_of(grid: LazyFrame) -> LazyFrame {
     grid.select([
         col(bd::CUSTOMER_ID),
         col(bd::CURRENCY),
@@ -154,6 +177,18 @@ pub fn budget_status(
 ) -> LazyFrame {
     let m = MonthWindow::new(as_of, cfg.forecast_window_days);
     let (grid, chosen) = burn_up(usage, budgets, fx_rates, as_of, reporting_currency, &m);
+    budget_status_of(grid, chosen, as_of, cfg)
+}
+
+/// [`budget_status`] from the grid and the chosen budgets of [`burn_up_of`] for the same as-of
+/// date and configuration.
+pub fn budget_status_of(
+    grid: LazyFrame,
+    chosen: LazyFrame,
+    as_of: NaiveDate,
+    cfg: &BudgetConfig,
+) -> LazyFrame {
+    let m = MonthWindow::new(as_of, cfg.forecast_window_days);
     let share = cfg.warning_share;
     let budget = || col(bs::BUDGET);
     let mtd = || col(bs::MTD_SPEND);
@@ -861,6 +896,43 @@ mod tests {
         assert_eq!(MonthWindow::new(d(2028, 2, 10), 7).end, d(2028, 2, 29));
         assert_eq!(MonthWindow::new(d(2026, 2, 10), 7).end, d(2026, 2, 28));
         assert_eq!(MonthWindow::new(d(2026, 11, 5), 0).k, 1);
+    }
+
+    #[test]
+    fn a_collected_burn_up_gives_both_tables_as_each_plan_does_alone() {
+        // The pipeline collects the burn-up once and reads it twice: the same tables, with
+        // hand-checked figures. Customer a spends 100 + 300 of a 500 budget (80 %: warning on
+        // 11-02, the day the cumulative spend reaches 400); b has a budget and no usage in M.
+        let as_of = d(2026, 11, 2);
+        let u = || {
+            usage(&[
+                ("a", "USD", d(2026, 11, 1), 100.0),
+                ("a", "USD", d(2026, 11, 2), 300.0),
+            ])
+        };
+        let bud = || budgets(&[("a", None, 500.0, "USD"), ("b", None, 50.0, "EUR")]);
+        let [grid, chosen] = burn_up_of(u(), bud(), no_rates(), as_of, Some("USD"), &cfg());
+        let grid = grid.collect().unwrap().lazy();
+        let chosen = chosen.collect().unwrap().lazy();
+        let status = budget_status_of(grid.clone(), chosen, as_of, &cfg())
+            .collect()
+            .unwrap();
+        let daily = budget_daily_of(grid).collect().unwrap();
+        assert!(status.equals_missing(&status_of(u(), bud(), no_rates(), as_of)));
+        assert!(daily.equals_missing(
+            &budget_daily(u(), bud(), no_rates(), as_of, Some("USD"), &cfg())
+                .collect()
+                .unwrap()
+        ));
+        assert_eq!(floats(&status, bs::MTD_SPEND), [Some(400.0), Some(0.0)]);
+        assert_eq!(
+            dates(&status, bs::WARNING_CROSSED_ON),
+            [Some(d(2026, 11, 2)), None]
+        );
+        assert_eq!(
+            floats(&daily, bd::CUMULATIVE_SPEND),
+            [Some(100.0), Some(400.0), Some(0.0), Some(0.0)]
+        );
     }
 
     #[test]

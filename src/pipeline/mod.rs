@@ -125,7 +125,8 @@ pub fn compute_with(
     let customer_days = usage.customer_days.clone();
     let phases = collect::phase_engine(ing.usage_lines);
     let mut phase1 = progress.stage("analyses: aging, budgets, signals", || {
-        plan::phase1(inputs, &usage, as_of, config).collect_each(phases)
+        let burn_up = plan::burn_up(inputs, &usage, as_of, config).collect(phases)?;
+        plan::phase1(inputs, &usage, &burn_up, as_of, config).collect_each(phases)
     })?;
     let phase2 = progress.stage("analyses: exposure, anomalies", || {
         plan::phase2(inputs, &phase1, customer_days, as_of, config).collect(phases)

@@ -10,7 +10,7 @@
 //! usage_daily, the usage signal summaries) are collected on their own (see collect.rs).
 //!
 //! 1. [`Phase1Plans`]: receivables base, budgets, reconciliation and every signal family but
-//!    payment.
+//!    payment; the budgets read their burn-up ([`BurnUpPlans`]), collected just before.
 //! 2. [`Phase2Plans`]: exposure and the payment signals; then [`anomalies`] with the analysts'
 //!    feedback and [`risk_scores`].
 //! 3. [`Phase3Plans`]: what depends on the risk scores (review queue, risk-driven dunning) and
@@ -21,7 +21,6 @@ use polars::prelude::*;
 
 use super::collect::phase;
 use crate::analysis;
-use crate::analysis::budgets::BudgetConfig;
 use crate::config::Config;
 use crate::ingest::Inputs;
 use crate::schema;
@@ -42,6 +41,15 @@ pub struct UsageReductions {
     /// What the activity signals read of the customers' history of events and linked_accounts'
     /// keys, collected before the phase (collect::activity_parts; on a cluster, computed there).
     pub activity: crate::cluster::activity_reductions::ActivityParts,
+}
+
+phase! {
+    /// Before phase 1: the budgets' burn-up (budgets::burn_up_of), read by budget_status and
+    /// budget_daily.
+    BurnUpPlans => BurnUp {
+        grid: LazyFrame = "__budget_grid",
+        chosen: LazyFrame = "__budget_chosen",
+    }
 }
 
 phase! {
@@ -81,18 +89,32 @@ phase! {
     }
 }
 
-/// budgets::budget_status and budget_daily: the same inputs.
-type BudgetPlan =
-    fn(LazyFrame, LazyFrame, LazyFrame, NaiveDate, Option<&str>, &BudgetConfig) -> LazyFrame;
+/// The budgets' burn-up, collected before phase 1.
+pub fn burn_up(
+    inputs: &Inputs,
+    usage: &UsageReductions,
+    as_of: NaiveDate,
+    config: &Config,
+) -> BurnUpPlans {
+    let [grid, chosen] = analysis::budgets::burn_up_of(
+        usage.customer_days.clone(),
+        inputs.budgets.clone(),
+        inputs.fx_rates.clone(),
+        as_of,
+        config.reporting_currency.as_deref(),
+        &config.budgets,
+    );
+    BurnUpPlans { grid, chosen }
+}
 
 /// Phase 1's plans.
 pub fn phase1(
     inputs: &Inputs,
     usage: &UsageReductions,
+    burn_up: &BurnUp,
     as_of: NaiveDate,
     config: &Config,
 ) -> Phase1Plans {
-    let reporting = config.reporting_currency.as_deref();
     let aging_invoices = analysis::aging::aging_invoices(
         inputs.invoices.clone(),
         inputs.payments.clone(),
@@ -108,22 +130,17 @@ pub fn phase1(
         as_of,
         &config.aging,
     );
-    let budget = |f: BudgetPlan| {
-        f(
-            usage.customer_days.clone(),
-            inputs.budgets.clone(),
-            inputs.fx_rates.clone(),
-            as_of,
-            reporting,
-            &config.budgets,
-        )
-    };
     Phase1Plans {
         aging_invoices,
         unapplied_credit: credit,
         aging_base,
-        budget_status: budget(analysis::budgets::budget_status),
-        budget_daily: budget(analysis::budgets::budget_daily),
+        budget_status: analysis::budgets::budget_status_of(
+            burn_up.grid.clone().lazy(),
+            burn_up.chosen.clone().lazy(),
+            as_of,
+            &config.budgets,
+        ),
+        budget_daily: analysis::budgets::budget_daily_of(burn_up.grid.clone().lazy()),
         reconciliation: analysis::reconciliation::reconciliation(
             usage.customer_days.clone(),
             inputs.billed.clone(),
