@@ -124,8 +124,7 @@ pub fn budget_daily(
     reporting_currency: Option<&str>,
     cfg: &BudgetConfig,
 ) -> LazyFrame {
-    let m = MonthWindow::new(as_of, cfg.forecast_window_days);
-    let (grid, _) = burn_up(usage, budgets, fx_rates, as_of, reporting_currency, &m);
+    let [grid, _] = burn_up_of(usage, budgets, fx_rates, as_of, reporting_currency, cfg);
     budget_daily_of(grid)
 }
 
@@ -175,8 +174,7 @@ pub fn budget_status(
     reporting_currency: Option<&str>,
     cfg: &BudgetConfig,
 ) -> LazyFrame {
-    let m = MonthWindow::new(as_of, cfg.forecast_window_days);
-    let (grid, chosen) = burn_up(usage, budgets, fx_rates, as_of, reporting_currency, &m);
+    let [grid, chosen] = burn_up_of(usage, budgets, fx_rates, as_of, reporting_currency, cfg);
     budget_status_of(grid, chosen, as_of, cfg)
 }
 
