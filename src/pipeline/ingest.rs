@@ -49,6 +49,14 @@ pub struct Ingested {
     pub usage_lines: u64,
 }
 
+impl Ingested {
+    /// The Polars engine of the run's phases and input tables, by its number of usage lines
+    /// (collect::phase_engine).
+    pub(crate) fn phase_engine(&self) -> Engine {
+        collect::phase_engine(self.usage_lines)
+    }
+}
+
 phase! {
     /// Every input but usage (sorted as read) and the rejected rows found while reading.
     InputPlans => InputFrames {

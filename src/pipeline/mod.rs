@@ -123,7 +123,7 @@ pub fn compute_with(
     let daily_file = ing.scratch.path().join(STAGED_USAGE_DAILY);
     let usage = usage_reductions(&ing, as_of, config, engine, &daily_file, progress)?;
     let customer_days = usage.customer_days.clone();
-    let phases = collect::phase_engine(ing.usage_lines);
+    let phases = ing.phase_engine();
     let mut phase1 = progress.stage("analyses: aging, budgets, signals", || {
         let burn_up = plan::burn_up(inputs, &usage, as_of, config).collect(phases)?;
         plan::phase1(inputs, &usage, &burn_up, as_of, config).collect_each(phases)
@@ -265,7 +265,7 @@ fn input_tables(ing: &Ingested) -> Result<InputTables> {
             .filter(|(name, _)| !ing.staged_inputs.contains_key(*name))
             .map(|(name, lf)| (name.to_string(), lf))
             .collect(),
-        collect::phase_engine(ing.usage_lines),
+        ing.phase_engine(),
     )?;
     let mut inputs: InputTables = collected
         .into_iter()
