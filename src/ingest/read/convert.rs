@@ -250,7 +250,7 @@ fn clean(e: Expr) -> Expr {
 }
 
 /// A function of one text value: `Cow::Borrowed` of the same text when nothing changes.
-type ValueFn = for<'a> fn(&'a str) -> Option<std::borrow::Cow<'a, str>>;
+pub(crate) type ValueFn = for<'a> fn(&'a str) -> Option<std::borrow::Cow<'a, str>>;
 
 /// One value of [`clean`]: `Some(s)` unchanged when there is nothing to clean.
 fn clean_value(s: &str) -> Option<std::borrow::Cow<'_, str>> {
@@ -386,7 +386,7 @@ pub fn lowercase(e: Expr) -> Expr {
 }
 
 /// A text expression through a Rust function of each value (see [`map_str_kept`]); String out.
-fn per_value(e: Expr, f: ValueFn) -> Expr {
+pub(crate) fn per_value(e: Expr, f: ValueFn) -> Expr {
     e.map(
         move |c| map_str_kept(c, f),
         |_, fld| Ok(Field::new(fld.name().clone(), DataType::String)),
