@@ -16,6 +16,7 @@ use crate::schema::{self, rejected_rows as rj};
 
 const REJECT_COLUMN: &str = "__reject_column";
 const REJECT_REASON: &str = "__reject_reason";
+const REJECTED: &str = "__rejected";
 /// Longest found value quoted in a reason.
 const MAX_FOUND: i64 = 120;
 
@@ -167,6 +168,16 @@ pub fn typed(
             }
         }
     }
+    // Whether a row fails any check: one Boolean per check, or-ed (a check that is null, as a
+    // comparison with a null value is, does not fail). Which column fails first, and why, is
+    // worked out for the rejected rows only: as nested when/then over every row, it built a new
+    // text column per check (a 1M-line folder's usage has 25 checks), 7% of its typing in a
+    // `perf` profile.
+    let rejected_flag = bad
+        .iter()
+        .map(|(c, _, _)| c.clone().fill_null(lit(false)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
     // Nested from the last check outwards, so the first failing column wins.
     let mut reject_column = lit(NULL).cast(DataType::String);
     let mut reject_reason = lit(NULL).cast(DataType::String);
@@ -177,7 +188,7 @@ pub fn typed(
     let staged = raw
         .with_columns(cleaned)
         .with_columns(parsed)
-        .with_column(reject_column.alias(REJECT_COLUMN));
+        .with_column(rejected_flag.alias(REJECTED));
 
     let mut out_cols: Vec<Expr> = specs
         .iter()
@@ -185,13 +196,13 @@ pub fn typed(
         .collect();
     out_cols.push(lit(file.to_string()).alias(schema::SOURCE_FILE));
     out_cols.push(col(schema::SOURCE_LINE));
-    let accepted = staged
-        .clone()
-        .filter(col(REJECT_COLUMN).is_null())
-        .select(out_cols);
+    let accepted = staged.clone().filter(col(REJECTED).not()).select(out_cols);
     let rejected = staged
-        .filter(col(REJECT_COLUMN).is_not_null())
-        .with_column(reject_reason.alias(REJECT_REASON))
+        .filter(col(REJECTED))
+        .with_columns([
+            reject_column.alias(REJECT_COLUMN),
+            reject_reason.alias(REJECT_REASON),
+        ])
         .select([
             lit(source.to_string()).alias(rj::SOURCE),
             lit(file.to_string()).alias(rj::FILE),
@@ -606,6 +617,49 @@ mod tests {
         assert_eq!(
             reasons[2],
             "expected a date (MM/DD/YYYY or YYYY-MM-DD), found an empty field"
+        );
+    }
+
+    #[test]
+    fn an_empty_optional_value_fails_no_check_whose_answer_is_null() {
+        // The range check of an empty optional amount compares a null: neither rejected nor lost.
+        let specs = [
+            spec("d", &["d"], Kind::Date, Need::Required),
+            spec("amount", &["amount"], Kind::Money, Need::Optional),
+            spec("cost", &["cost"], Kind::Float, Need::Optional),
+        ];
+        let raw = df!(
+            "d" => ["2025-11-02", "2025-11-03", "2025-11-04"],
+            "amount" => [None, Some("1e40"), Some("3")],
+            "cost" => [None, Some("1"), None::<&str>],
+            schema::SOURCE_LINE => [2i64, 3, 4],
+        )
+        .unwrap()
+        .lazy();
+        let present: Vec<Present> = specs
+            .iter()
+            .map(|s| Present {
+                spec: s,
+                header: s.name.to_string(),
+                native: false,
+            })
+            .collect();
+        let t = typed(raw, &specs, &present, "invoices", "inv.csv");
+        let acc = t.accepted.collect().unwrap();
+        let rej = t.rejected.collect().unwrap();
+        let lines = |df: &DataFrame, c: &str| -> Vec<i64> {
+            df.column(c)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        };
+        assert_eq!(lines(&acc, schema::SOURCE_LINE), [2, 4]);
+        assert_eq!(lines(&rej, rj::LINE), [3]);
+        assert_eq!(
+            rej.column(rj::COLUMN).unwrap().str().unwrap().get(0),
+            Some("amount")
         );
     }
 

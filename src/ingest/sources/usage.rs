@@ -30,8 +30,8 @@ use std::borrow::Cow;
 
 use polars::prelude::*;
 
-use crate::ingest::read::convert::per_value;
 use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
+use crate::ingest::read::convert::per_value;
 use crate::ingest::read::tabular::{any_header, Format, Source};
 use crate::schema::{self, usage as u};
 
