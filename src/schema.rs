@@ -104,7 +104,7 @@ table!(usage, "usage", {
     METER_SUBCATEGORY: "meter_subcategory" => DataType::String,
     METER_NAME: "meter_name" => DataType::String,
     METER_ID: "meter_id" => DataType::String,
-    REGION: "region" => DataType::String, // ResourceLocation, else MeterRegion; lower-case
+    REGION: "region" => DataType::String, // ResourceLocation, else MeterRegion; lower-case, no spaces (the analyses rely on it)
     RESOURCE_ID: "resource_id" => DataType::String,
     CHARGE_TYPE: "charge_type" => DataType::String, // as written: PC ChargeType, FOCUS ChargeCategory
     // Usage, Purchase, Tax, Credit or Adjustment (FOCUS ChargeCategory; Partner Center rows are
