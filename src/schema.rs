@@ -105,7 +105,7 @@ table!(usage, "usage", {
     METER_NAME: "meter_name" => DataType::String,
     METER_ID: "meter_id" => DataType::String,
     REGION: "region" => DataType::String, // ResourceLocation, else MeterRegion; lower-case, no spaces (the analyses rely on it)
-    RESOURCE_ID: "resource_id" => DataType::String,
+    RESOURCE_ID: "resource_id" => DataType::String, // lower-case, as every id (the analyses rely on it)
     CHARGE_TYPE: "charge_type" => DataType::String, // as written: PC ChargeType, FOCUS ChargeCategory
     // Usage, Purchase, Tax, Credit or Adjustment (FOCUS ChargeCategory; Partner Center rows are
     // Usage, refunds and credits Credit); only Usage that is not a Correction is consumption.

@@ -13,11 +13,11 @@ use crate::analysis::reasons::ROUND_THE_CLOCK;
 use crate::analysis::{order_free_sum, text};
 use crate::schema::usage as us;
 
-/// A line's resource: its resource id, lower-cased; lines without one are counted per meter,
-/// one "resource" per customer and meter.
+/// A line's resource: its resource id (lower case in the canonical table, as every id: see
+/// schema.rs); lines without one are counted per meter, one "resource" per customer and meter.
 fn resource_expr() -> Expr {
     when(col(us::RESOURCE_ID).neq(lit("")))
-        .then(text::lowercase(col(us::RESOURCE_ID)))
+        .then(col(us::RESOURCE_ID))
         .otherwise(concat_str(
             [lit("meter:"), col(us::METER_CATEGORY), col(us::METER_NAME)],
             "/",
