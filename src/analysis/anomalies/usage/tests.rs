@@ -72,8 +72,17 @@ fn running(
     })
 }
 
+/// The canonical usage table of `lines`, as ingest writes it: ids (here resource ids) and regions
+/// lower case, regions without spaces (the signals rely on it; a test may spell them otherwise,
+/// as exports do).
 fn usage_frame(lines: &[Line]) -> LazyFrame {
     let s = |f: fn(&Line) -> &'static str| lines.iter().map(f).collect::<Vec<_>>();
+    let lowered = |f: fn(&Line) -> &'static str, blanks: &str| {
+        lines
+            .iter()
+            .map(|l| f(l).to_lowercase().replace(' ', blanks))
+            .collect::<Vec<_>>()
+    };
     let n = lines.len();
     df!(
         us::CUSTOMER_ID => s(|l| l.customer),
@@ -87,8 +96,8 @@ fn usage_frame(lines: &[Line]) -> LazyFrame {
         us::METER_SUBCATEGORY => s(|l| l.sub),
         us::METER_NAME => s(|l| l.name),
         us::METER_ID => vec!["m"; n],
-        us::REGION => s(|l| l.region),
-        us::RESOURCE_ID => s(|l| l.resource),
+        us::REGION => lowered(|l| l.region, ""),
+        us::RESOURCE_ID => lowered(|l| l.resource, " "),
         us::CHARGE_TYPE => vec!["Usage"; n],
         us::CHARGE_CATEGORY => vec!["Usage"; n],
         us::CHARGE_CLASS => vec![None::<&str>; n],
