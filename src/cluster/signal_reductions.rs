@@ -49,15 +49,16 @@ fn date(d: NaiveDate) -> String {
 }
 
 /// The consumption lines up to the as-of date with a customer, as the signals read them
-/// (`usage_signals::usage_lines`): text keys without nulls, the region lower-cased, null
-/// quantities and costs as 0, and round_the_clock's resource key.
+/// (`usage_signals::usage_lines`): text keys without nulls (regions and resource ids as the
+/// canonical table has them, lower case), null quantities and costs as 0, and round_the_clock's
+/// resource key.
 fn lines_sql(as_of: NaiveDate) -> String {
     format!(
         "(SELECT {cust}, {country},
     COALESCE({cur}, '') AS {cur}, COALESCE({ent}, '') AS {ent},
     COALESCE({cat}, '') AS {cat}, COALESCE({sub}, '') AS {sub}, COALESCE({name}, '') AS {name},
-    LOWER(COALESCE({region}, '')) AS {region}, COALESCE({unit}, '') AS {unit},
-    CASE WHEN COALESCE({res}, '') <> '' THEN LOWER({res})
+    COALESCE({region}, '') AS {region}, COALESCE({unit}, '') AS {unit},
+    CASE WHEN COALESCE({res}, '') <> '' THEN {res}
          ELSE 'meter:/' || COALESCE({cat}, '') || '/' || COALESCE({name}, '') END AS {key},
     COALESCE({qty}, 0.0) AS {qty}, COALESCE({cost}, 0.0) AS {cost}, {date} AS {day}
 FROM {t}
