@@ -6,6 +6,7 @@
 use polars::prelude::*;
 
 pub use crate::ingest::read::convert::lowercase;
+use crate::ingest::read::convert::per_text_value as per_value;
 
 /// Whether `needle` (lower-case ASCII) occurs in `s` ignoring case: the same answer as
 /// `s.to_lowercase().contains(needle)`, without the copy for ASCII text.
@@ -48,26 +49,6 @@ pub fn test(e: Expr, f: fn(&str) -> bool) -> Expr {
 /// A Float64 of each value of a text expression (null, or None, gives null).
 pub fn number(e: Expr, f: fn(&str) -> Option<f64>) -> Expr {
     per_value::<f64, Float64Chunked>(e, DataType::Float64, f)
-}
-
-/// A column of `dtype` (chunked array `C`) from a function of each text value.
-fn per_value<O, C>(
-    e: Expr,
-    dtype: DataType,
-    f: impl Fn(&str) -> Option<O> + Send + Sync + 'static,
-) -> Expr
-where
-    C: FromIterator<Option<O>> + IntoSeries,
-{
-    e.map(
-        move |c| {
-            let name = c.name().clone();
-            let s = c.cast(&DataType::String)?;
-            let out: C = s.str()?.iter().map(|o| o.and_then(&f)).collect();
-            Ok(out.into_series().with_name(name).into_column())
-        },
-        move |_, fld| Ok(Field::new(fld.name().clone(), dtype.clone())),
-    )
 }
 
 #[cfg(test)]

@@ -404,6 +404,27 @@ pub(crate) fn per_value(e: Expr, f: ValueFn) -> Expr {
     )
 }
 
+/// A column of `dtype` (chunked array `C`) from a function of each text value (null stays null,
+/// and so does a value `f` gives None for).
+pub(crate) fn per_text_value<O, C>(
+    e: Expr,
+    dtype: DataType,
+    f: impl Fn(&str) -> Option<O> + Send + Sync + 'static,
+) -> Expr
+where
+    C: FromIterator<Option<O>> + IntoSeries,
+{
+    e.map(
+        move |c| {
+            let name = c.name().clone();
+            let s = c.cast(&DataType::String)?;
+            let out: C = s.str()?.iter().map(|o| o.and_then(&f)).collect();
+            Ok(out.into_series().with_name(name).into_column())
+        },
+        move |_, fld| Ok(Field::new(fld.name().clone(), dtype.clone())),
+    )
+}
+
 /// A text expression through a Rust parser of the whole column, into `dtype`.
 fn per_column(e: Expr, f: fn(&StringChunked) -> Series, dtype: DataType) -> Expr {
     e.map(
@@ -620,6 +641,27 @@ mod tests {
         );
     }
 
+    /// [`typed`] of `raw` with every spec present under its own name (native or text): the
+    /// accepted and the rejected rows.
+    fn typed_frames(
+        specs: &[ColumnSpec],
+        raw: LazyFrame,
+        native: bool,
+        source: &str,
+    ) -> (DataFrame, DataFrame) {
+        let present: Vec<Present> = specs
+            .iter()
+            .map(|s| Present {
+                spec: s,
+                header: s.name.to_string(),
+                native,
+            })
+            .collect();
+        let file = if native { "inv.parquet" } else { "inv.csv" };
+        let t = typed(raw, specs, &present, source, file);
+        (t.accepted.collect().unwrap(), t.rejected.collect().unwrap())
+    }
+
     #[test]
     fn an_empty_optional_value_fails_no_check_whose_answer_is_null() {
         // The range check of an empty optional amount compares a null: neither rejected nor lost.
@@ -636,17 +678,7 @@ mod tests {
         )
         .unwrap()
         .lazy();
-        let present: Vec<Present> = specs
-            .iter()
-            .map(|s| Present {
-                spec: s,
-                header: s.name.to_string(),
-                native: false,
-            })
-            .collect();
-        let t = typed(raw, &specs, &present, "invoices", "inv.csv");
-        let acc = t.accepted.collect().unwrap();
-        let rej = t.rejected.collect().unwrap();
+        let (acc, rej) = typed_frames(&specs, raw, false, "invoices");
         let lines = |df: &DataFrame, c: &str| -> Vec<i64> {
             df.column(c)
                 .unwrap()
@@ -680,17 +712,7 @@ mod tests {
             .unwrap()
             .lazy()
         };
-        let present: Vec<Present> = specs
-            .iter()
-            .map(|s| Present {
-                spec: s,
-                header: s.name.to_string(),
-                native: false,
-            })
-            .collect();
-        let t = typed(raw(), &specs, &present, "invoices", "inv.csv");
-        let acc = t.accepted.collect().unwrap();
-        let rej = t.rejected.collect().unwrap();
+        let (acc, rej) = typed_frames(&specs, raw(), false, "invoices");
         let lines = |df: &DataFrame| -> Vec<i64> {
             df.column(schema::SOURCE_LINE)
                 .or_else(|_| df.column(rj::LINE))
@@ -725,8 +747,8 @@ mod tests {
             ]
         );
         // Outside the ledger and usage, any calendar date is kept (valid until 9999-12-31 = for good).
-        let t = typed(raw(), &specs, &present, "dispositions", "d.csv");
-        assert_eq!(lines(&t.rejected.collect().unwrap()), [8, 9, 10]);
+        let (_, rej) = typed_frames(&specs, raw(), false, "dispositions");
+        assert_eq!(lines(&rej), [8, 9, 10]);
     }
 
     #[test]
@@ -771,16 +793,7 @@ mod tests {
         )
         .unwrap()
         .lazy();
-        let present: Vec<Present> = specs
-            .iter()
-            .map(|s| Present {
-                spec: s,
-                header: s.name.to_string(),
-                native: true,
-            })
-            .collect();
-        let t = typed(raw, &specs, &present, "invoices", "inv.parquet");
-        let acc = t.accepted.collect().unwrap();
+        let (acc, rej) = typed_frames(&specs, raw, true, "invoices");
         assert_eq!(acc.height(), 1);
         assert_eq!(
             acc.column("amount").unwrap().dtype(),
@@ -797,7 +810,6 @@ mod tests {
             Some(true)
         );
         assert_eq!(acc.column("n").unwrap().i64().unwrap().get(0), Some(7));
-        let rej = t.rejected.collect().unwrap();
         let reasons = reasons(&rej);
         assert_eq!(
             reasons,

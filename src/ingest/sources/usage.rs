@@ -31,7 +31,7 @@ use std::borrow::Cow;
 use polars::prelude::*;
 
 use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
-use crate::ingest::read::convert::per_value;
+use crate::ingest::read::convert::{per_text_value, per_value};
 use crate::ingest::read::tabular::{any_header, Format, Source};
 use crate::schema::{self, usage as u};
 
@@ -338,44 +338,17 @@ fn select_canonical(lf: LazyFrame) -> LazyFrame {
 
 /// A value spelled as in `canonical` when it is one of them in any case, else as written.
 fn canonical_spelling(e: Expr, canonical: &'static [&'static str]) -> Expr {
-    e.map(
-        move |c| {
-            let name = c.name().clone();
-            let s = c.cast(&DataType::String)?;
-            let out: StringChunked = s
-                .str()?
-                .iter()
-                .map(|o| {
-                    o.map(|v| {
-                        canonical
-                            .iter()
-                            .find(|c| same_ignoring_case(v, c))
-                            .copied()
-                            .unwrap_or(v)
-                    })
-                })
-                .collect();
-            Ok(out.with_name(name).into_series().into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-    )
+    per_text_value::<String, StringChunked>(e, DataType::String, move |v| {
+        let spelled = canonical.iter().find(|c| same_ignoring_case(v, c));
+        Some(spelled.map_or(v, |c| *c).to_string())
+    })
 }
 
 /// Whether a text is one of `values` in any case (null stays null).
 fn is_one_of(e: Expr, values: &'static [&'static str]) -> Expr {
-    e.map(
-        move |c| {
-            let name = c.name().clone();
-            let s = c.cast(&DataType::String)?;
-            let out: BooleanChunked = s
-                .str()?
-                .iter()
-                .map(|o| o.map(|v| values.iter().any(|t| same_ignoring_case(v, t))))
-                .collect();
-            Ok(out.with_name(name).into_series().into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-    )
+    per_text_value::<bool, BooleanChunked>(e, DataType::Boolean, move |v| {
+        Some(values.iter().any(|t| same_ignoring_case(v, t)))
+    })
 }
 
 /// Whether two texts are equal once lower-cased (Unicode), without lowering ASCII text.
@@ -450,19 +423,7 @@ fn finish_focus(lf: LazyFrame) -> LazyFrame {
 /// The value of `key` (any case) in a JSON object held as text (FOCUS SkuPriceDetails), as text;
 /// null when the text is not such an object or lacks the key.
 fn sku_detail(e: Expr, key: &'static str) -> Expr {
-    e.map(
-        move |c| {
-            let name = c.name().clone();
-            let s = c.cast(&DataType::String)?;
-            let out: StringChunked = s
-                .str()?
-                .iter()
-                .map(|o| o.and_then(|t| json_field(t, key)))
-                .collect();
-            Ok(out.with_name(name).into_series().into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-    )
+    per_text_value::<String, StringChunked>(e, DataType::String, move |t| json_field(t, key))
 }
 
 /// `key`'s value (compared case-insensitively) in a JSON object's text: a string as it is, a
@@ -634,6 +595,7 @@ mod tests {
 
     #[test]
     fn regions_and_charge_categories_read_as_polars_lowercasing_would() {
+        use crate::testutil::opt_strs;
         let locations = [
             Some("West Europe"),
             Some("westeurope"),
@@ -684,15 +646,6 @@ mod tests {
         )
         .collect()
         .unwrap();
-        let strings = |df: &DataFrame, c: &str| -> Vec<Option<String>> {
-            df.column(c)
-                .unwrap()
-                .str()
-                .unwrap()
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect()
-        };
         // Polars' own string kernels, what region() used before.
         let reference = lf
             .select([coalesce(&[col(RESOURCE_LOCATION), col(METER_REGION)])
@@ -703,12 +656,12 @@ mod tests {
                 .alias(u::REGION)])
             .collect()
             .unwrap();
-        assert_eq!(strings(&out, u::REGION), strings(&reference, u::REGION));
+        assert_eq!(opt_strs(&out, u::REGION), opt_strs(&reference, u::REGION));
         let want = |v: &[Option<&str>]| -> Vec<Option<String>> {
             v.iter().map(|o| o.map(str::to_string)).collect()
         };
         assert_eq!(
-            strings(&out, u::REGION),
+            opt_strs(&out, u::REGION),
             want(&[
                 Some("westeurope"),
                 Some("westeurope"),
@@ -721,7 +674,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            strings(&out, u::CHARGE_CATEGORY),
+            opt_strs(&out, u::CHARGE_CATEGORY),
             want(&[
                 Some(USAGE),
                 Some(CREDIT),
