@@ -5,8 +5,8 @@
 
 use polars::prelude::*;
 
-pub use crate::ingest::read::convert::lowercase;
 use crate::ingest::read::convert::per_text_value as per_value;
+pub use crate::ingest::read::convert::{eq_ignore_case, lowercase};
 
 /// Whether `needle` (lower-case ASCII) occurs in `s` ignoring case: the same answer as
 /// `s.to_lowercase().contains(needle)`, without the copy for ASCII text.
@@ -17,15 +17,6 @@ pub fn contains_ignore_case(s: &str, needle: &str) -> bool {
             .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
     } else {
         s.to_lowercase().contains(needle)
-    }
-}
-
-/// Whether `s` equals `lower` (lower-case ASCII) ignoring case, as `s.to_lowercase() == lower`.
-pub fn eq_ignore_case(s: &str, lower: &str) -> bool {
-    if s.is_ascii() {
-        s.eq_ignore_ascii_case(lower)
-    } else {
-        s.to_lowercase() == lower
     }
 }
 

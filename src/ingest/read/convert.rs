@@ -404,6 +404,16 @@ pub(crate) fn per_value(e: Expr, f: ValueFn) -> Expr {
     )
 }
 
+/// Whether two texts are equal once lower-cased (Unicode, as `a.to_lowercase() ==
+/// b.to_lowercase()`), without lowering ASCII text.
+pub fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
 /// A column of `dtype` (chunked array `C`) from a function of each text value (null stays null,
 /// and so does a value `f` gives None for).
 pub(crate) fn per_text_value<O, C>(

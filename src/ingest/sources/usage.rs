@@ -31,7 +31,7 @@ use std::borrow::Cow;
 use polars::prelude::*;
 
 use crate::ingest::read::columns::{spec, ColumnSpec, Kind, Need};
-use crate::ingest::read::convert::{per_text_value, per_value};
+use crate::ingest::read::convert::{eq_ignore_case, per_text_value, per_value};
 use crate::ingest::read::tabular::{any_header, Format, Source};
 use crate::schema::{self, usage as u};
 
@@ -315,8 +315,9 @@ fn region() -> Expr {
 /// `to_lowercase` and `replace_all` built two new columns of every usage line, lowering char by
 /// char (8% of the typing of a 1M-line folder's usage in a `perf` profile).
 fn region_value(s: &str) -> Option<Cow<'_, str>> {
-    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_uppercase() && *b != b' ';
-    if s.bytes().all(|b| plain(&b)) {
+    if s.bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b' ')
+    {
         return Some(Cow::Borrowed(s));
     }
     let lower = if s.is_ascii() {
@@ -339,7 +340,7 @@ fn select_canonical(lf: LazyFrame) -> LazyFrame {
 /// A value spelled as in `canonical` when it is one of them in any case, else as written.
 fn canonical_spelling(e: Expr, canonical: &'static [&'static str]) -> Expr {
     per_text_value::<String, StringChunked>(e, DataType::String, move |v| {
-        let spelled = canonical.iter().find(|c| same_ignoring_case(v, c));
+        let spelled = canonical.iter().find(|c| eq_ignore_case(v, c));
         Some(spelled.map_or(v, |c| *c).to_string())
     })
 }
@@ -347,17 +348,8 @@ fn canonical_spelling(e: Expr, canonical: &'static [&'static str]) -> Expr {
 /// Whether a text is one of `values` in any case (null stays null).
 fn is_one_of(e: Expr, values: &'static [&'static str]) -> Expr {
     per_text_value::<bool, BooleanChunked>(e, DataType::Boolean, move |v| {
-        Some(values.iter().any(|t| same_ignoring_case(v, t)))
+        Some(values.iter().any(|t| eq_ignore_case(v, t)))
     })
-}
-
-/// Whether two texts are equal once lower-cased (Unicode), without lowering ASCII text.
-fn same_ignoring_case(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
-    }
 }
 
 /// Partner Center: consumption, but refunds and credits (Credit) and tax (Tax).
