@@ -16,7 +16,24 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// decay (10 s). At 10.8M usage rows: sys 13.4 -> 7.3 s, peak 2.17 -> 2.43 GiB; with no
 /// threshold at all (0) sys was 6.5 s but the peak 2.78 GiB, too close to the 3 GiB target.
 /// Measured in the README ("How fast it is").
-#[cfg(not(target_env = "msvc"))]
+///
+/// `percpu_arena:percpu` (Linux): one arena per CPU, chosen by the CPU a thread runs on, instead
+/// of jemalloc's default of four arenas per CPU handed to threads in turn. A run has 20-25 threads
+/// (Polars' pool and its streaming executor, rayon's pool for the files, the writers), so with
+/// eight arenas memory one thread freed sat in an arena the next allocating thread did not use,
+/// and came back as fresh pages (page faults and zeroing). Alternating runs of the same binary, the
+/// option set in the environment: from the converted 1M folder 1.70 s instead of 1.90 (medians of
+/// 8; page faults 102k instead of 162k, peak 444 MB instead of 678); from the 1M CSV exports 4.83
+/// s instead of 5.02 (6 each, peak 497 MB instead of 775); from the 10M exports 45.6-52.2 s
+/// instead of 44.2-56.7 (3 each), peak 2.37-2.42 GiB instead of 2.27-2.34. `narenas:2` saved as
+/// much at 1M, but on 25 threads two of its four 10M runs from CSV stalled (62 and 77 s).
+#[cfg(all(not(target_env = "msvc"), target_os = "linux"))]
+#[export_name = "_rjem_malloc_conf"]
+static MALLOC_CONF: MallocConf =
+    MallocConf(c"oversize_threshold:33554432,percpu_arena:percpu".as_ptr());
+
+/// Elsewhere, jemalloc's arenas as they come (per-CPU arenas need Linux's `sched_getcpu`).
+#[cfg(all(not(target_env = "msvc"), not(target_os = "linux")))]
 #[export_name = "_rjem_malloc_conf"]
 static MALLOC_CONF: MallocConf = MallocConf(c"oversize_threshold:33554432".as_ptr());
 
