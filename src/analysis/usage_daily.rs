@@ -19,6 +19,7 @@ const SERIES_ID: &str = "_series";
 const CUSTOMER_RANK: &str = "_customer_rank";
 const FIRST_DAY: &str = "_first_day";
 const KEY_HASH: &str = "_key_hash";
+const NARROW_HASH: &str = "_narrow_hash";
 const PREFIX: &str = "_prefix";
 const KEY: &str = "_key";
 const KEY_LOW: &str = "_key_low";
@@ -31,6 +32,11 @@ const SERIES_KEYS: [&str; 4] = [
     d::CURRENCY,
 ];
 
+/// Two of the series keys, subscription and meter category: in real exports a subscription
+/// belongs to one customer and bills in one currency, so these two alone tell the series apart,
+/// and a line's series is then found from them (see [`SeriesMatch`]).
+const NARROW_KEYS: [&str; 2] = [d::ENTITLEMENT_ID, d::METER_CATEGORY];
+
 /// The lines usage_daily sums: consumption up to the as-of date. Purchases, tax, credits and
 /// corrections are money (budgets, reconciliation and exposure read them through
 /// cost_per_customer_day), not a usage series.
@@ -41,7 +47,8 @@ fn consumption(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
 /// usage_daily's series (customer, subscription, meter category, currency: 98k of them at 10.8M
 /// usage lines), one row each, sorted as the table sorts them (nulls last), numbered in that order
 /// (`_series`), with their customer's dense rank (`_customer_rank`), their first day of
-/// consumption (`_first_day`) and a 64-bit hash of their four keys (`_key_hash`). Collected before
+/// consumption (`_first_day`), a 64-bit hash of their four keys (`_key_hash`) and one of their
+/// [`NARROW_KEYS`] (`_narrow_hash`). Collected before
 /// [`usage_daily`], which reads it.
 pub fn series(usage: LazyFrame, as_of: NaiveDate) -> LazyFrame {
     numbered(
@@ -81,7 +88,8 @@ fn numbered(series: LazyFrame) -> LazyFrame {
                     None,
                 )
                 .alias(CUSTOMER_RANK),
-            key_hash(),
+            key_hash(&SERIES_KEYS, KEY_HASH),
+            key_hash(&NARROW_KEYS, NARROW_HASH),
         ])
 }
 
@@ -91,21 +99,49 @@ fn numbered(series: LazyFrame) -> LazyFrame {
 /// [`DailyKey`]), and the text keys are gathered back last by series id, as the rows stream to the
 /// file.
 ///
-/// Each line finds its series by the hash of its four keys, a join on one u64, when no two series
-/// share a hash: every line's keys are those of one series, so the hash then names the series
-/// exactly (checked on the collected series each run, not assumed). Otherwise (two series of one
-/// run with the same 64-bit hash, which no test data has ever had) by a join on the four text
-/// keys, which gives the same table more slowly: Polars joins on several text columns by encoding
-/// each line's keys into one byte string, hashing and comparing it (`memcmp` led a `perf` profile
-/// of a 10M-line run).
+/// Each line finds its series as [`SeriesMatch::of`] says: by a join on one u64 hash where the
+/// series' hashes are distinct, else by a join on the four text keys.
 pub fn usage_daily(
     usage: LazyFrame,
     series: &DataFrame,
     as_of: NaiveDate,
 ) -> PolarsResult<LazyFrame> {
-    let by_hash = series.column(KEY_HASH)?.n_unique()? == series.height();
     let key = DailyKey::of(series, as_of, 64)?;
-    daily_of_series(usage, series, as_of, by_hash, &key)
+    daily_of_series(usage, series, as_of, SeriesMatch::of(series)?, &key)
+}
+
+/// How each consumption line finds its series (one of the collected [`series`]).
+///
+/// By a hash of some of its keys, a join on one u64, when no two series share that hash: every
+/// line's keys are those of one series, and only that series has the line's hash, so the hash names
+/// the series exactly (checked on the collected series each run, not assumed). The [`NARROW_KEYS`]
+/// first: the line's customer and currency are then neither hashed nor even read (usage_daily's
+/// stage at 10.8M lines from the converted folder: 3.57-4.10 s instead of 4.15-4.33, three
+/// alternating pairs). Then all four keys. Otherwise (two series with the same 64-bit hash of their
+/// four keys, which no test data has ever had) by a join on the four text keys, which gives the
+/// same table more slowly: Polars joins on several text columns by encoding each line's keys into
+/// one byte string, hashing and comparing it (`memcmp` led a `perf` profile of a 10M-line run).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SeriesMatch {
+    /// By the hash (the series' column of that name) of these keys.
+    Hash(&'static str, &'static [&'static str]),
+    /// By the four text keys.
+    Keys,
+}
+
+impl SeriesMatch {
+    fn of(series: &DataFrame) -> PolarsResult<SeriesMatch> {
+        let distinct = |hash: &str| -> PolarsResult<bool> {
+            Ok(series.column(hash)?.n_unique()? == series.height())
+        };
+        Ok(if distinct(NARROW_HASH)? {
+            SeriesMatch::Hash(NARROW_HASH, &NARROW_KEYS)
+        } else if distinct(KEY_HASH)? {
+            SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS)
+        } else {
+            SeriesMatch::Keys
+        })
+    }
 }
 
 /// [`series`] collected, then [`usage_daily`]: for tests and benches, which have no pipeline to
@@ -118,15 +154,15 @@ pub fn usage_daily_collecting_series(
     usage_daily(usage, &series, as_of)
 }
 
-/// A 64-bit hash of the four series keys of each line (Polars' own vectorised hash, as its
+/// A 64-bit hash of the `keys` of each line, named `name` (Polars' own vectorised hash, as its
 /// group-bys use; nulls hash to a value of their own).
-fn key_hash() -> Expr {
-    let [first, rest @ ..] = SERIES_KEYS.map(col);
-    first
-        .map_many(hash_columns, &rest, |_, _| {
-            Ok(Field::new(KEY_HASH.into(), DataType::UInt64))
+fn key_hash(keys: &[&str], name: &'static str) -> Expr {
+    let rest: Vec<Expr> = keys.iter().skip(1).map(|k| col(*k)).collect();
+    col(keys[0])
+        .map_many(hash_columns, &rest, move |_, _| {
+            Ok(Field::new(name.into(), DataType::UInt64))
         })
-        .alias(KEY_HASH)
+        .alias(name)
 }
 
 fn hash_columns(cols: &mut [Column]) -> PolarsResult<Column> {
@@ -282,14 +318,13 @@ fn series_keys_of_ids(keys: &DataFrame) -> PolarsResult<Vec<Expr>> {
         .collect()
 }
 
-/// usage_daily from the collected series, each line's series found by its keys' hash
-/// (`by_hash`, only when the series' hashes are distinct) or by its four text keys, grouped and
-/// sorted on `key`.
+/// usage_daily from the collected series, each line's series found `by` ([`SeriesMatch`]),
+/// grouped and sorted on `key`.
 fn daily_of_series(
     usage: LazyFrame,
     series: &DataFrame,
     as_of: NaiveDate,
-    by_hash: bool,
+    by: SeriesMatch,
     key: &DailyKey,
 ) -> PolarsResult<LazyFrame> {
     // Row i the keys of series i (numbered() made the ids so; sorted again, as the gather relies
@@ -305,18 +340,18 @@ fn daily_of_series(
         series.clone().select(cols).collect()
     };
     let lines = consumption(usage, as_of);
-    let numbered = if by_hash {
+    let numbered = if let SeriesMatch::Hash(hash, keys) = by {
         lines
             .select([
-                key_hash(),
+                key_hash(keys, hash),
                 col(u::USAGE_DATE),
                 col(u::COST),
                 col(u::QUANTITY),
             ])
             .join(
-                parts(vec![col(KEY_HASH)])?.lazy(),
-                [col(KEY_HASH)],
-                [col(KEY_HASH)],
+                parts(vec![col(hash)])?.lazy(),
+                [col(hash)],
+                [col(hash)],
                 JoinArgs::new(JoinType::Inner),
             )
     } else {
@@ -540,8 +575,8 @@ mod tests {
     }
 
     /// usage_daily of `usage` as of the 30th, collected, by the given path and key.
-    fn daily(usage: LazyFrame, series: &DataFrame, by_hash: bool, key: &DailyKey) -> DataFrame {
-        daily_of_series(usage, series, day30(), by_hash, key)
+    fn daily(usage: LazyFrame, series: &DataFrame, by: SeriesMatch, key: &DailyKey) -> DataFrame {
+        daily_of_series(usage, series, day30(), by, key)
             .unwrap()
             .collect()
             .unwrap()
@@ -552,8 +587,13 @@ mod tests {
         let usage = mixed_lines();
         let s = series(usage.clone(), day30()).collect().unwrap();
         let key = DailyKey::of(&s, day30(), 64).unwrap();
-        let by_hash = daily(usage.clone(), &s, true, &key);
-        let by_text = daily(usage, &s, false, &key);
+        let by_hash = daily(
+            usage.clone(),
+            &s,
+            SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS),
+            &key,
+        );
+        let by_text = daily(usage, &s, SeriesMatch::Keys, &key);
         assert!(by_hash.equals_missing(&by_text), "{by_hash}\n{by_text}");
         // c1 on the 1st: s2, then the line without a subscription (nulls last); c1 on the 2nd;
         // c2 on the 2nd: EUR, then USD; no customer (last): 2 + 32 on the 1st.
@@ -570,8 +610,9 @@ mod tests {
         let two = DailyKey::of(&s, day30(), 9).unwrap();
         assert_eq!((one.packed_series_bits, one.day_bits), (Some(3), 5));
         assert_eq!(two.packed_series_bits, None);
-        let packed = daily(usage.clone(), &s, true, &one);
-        let wide = daily(usage, &s, true, &two);
+        let by = SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS);
+        let packed = daily(usage.clone(), &s, by, &one);
+        let wide = daily(usage, &s, by, &two);
         assert!(packed.equals_missing(&wide), "{packed}\n{wide}");
         assert_eq!(costs(&wide), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
         let days: Vec<i32> = wide
@@ -588,14 +629,58 @@ mod tests {
     }
 
     #[test]
+    fn lines_found_by_subscription_and_meter_category_alone_give_the_same_table() {
+        // Each subscription of one customer and currency (as in real exports): the narrow hash
+        // tells the series apart. A line without a subscription or customer is a series too.
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let usage = charged(
+            df!(
+                u::CUSTOMER_ID => [Some("c2"), Some("c1"), Some("c1"), None, Some("c2"), Some("c1")],
+                u::ENTITLEMENT_ID => [Some("s3"), Some("s1"), None, Some("s9"), Some("s3"), Some("s1")],
+                u::METER_CATEGORY => ["Storage", "Storage", "Network", "Storage", "Compute", "Storage"],
+                u::USAGE_DATE => [day(2), day(1), day(1), day(1), day(2), day(1)],
+                u::CURRENCY => ["EUR", "USD", "USD", "USD", "EUR", "USD"],
+                u::COST => [1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+                u::QUANTITY => [1.0; 6],
+            )
+            .unwrap(),
+        );
+        let s = series(usage.clone(), day30()).collect().unwrap();
+        let key = DailyKey::of(&s, day30(), 64).unwrap();
+        assert_eq!(
+            SeriesMatch::of(&s).unwrap(),
+            SeriesMatch::Hash(NARROW_HASH, &NARROW_KEYS)
+        );
+        let narrow = daily(usage.clone(), &s, SeriesMatch::of(&s).unwrap(), &key);
+        let by_text = daily(usage, &s, SeriesMatch::Keys, &key);
+        assert!(narrow.equals_missing(&by_text), "{narrow}\n{by_text}");
+        // c1 on the 1st: s1 (2 + 32), no subscription (nulls last); c2 on the 2nd: s3 Compute,
+        // then s3 Storage; no customer (last).
+        assert_eq!(costs(&narrow), [34.0, 4.0, 16.0, 1.0, 8.0]);
+    }
+
+    #[test]
+    fn the_narrow_hash_is_not_used_where_a_subscription_has_two_customers() {
+        // mixed_lines: s1 Storage is a series of c2, of c1 and of no customer.
+        let s = series(mixed_lines(), day30()).collect().unwrap();
+        assert_eq!(
+            SeriesMatch::of(&s).unwrap(),
+            SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS)
+        );
+    }
+
+    #[test]
     fn series_sharing_a_hash_are_still_told_apart_by_their_keys() {
         // Two series with one hash (forced here; 64-bit hashes of real keys have never collided)
         // must not be summed together: usage_daily then matches lines on the text keys.
         let usage = mixed_lines();
         let mut s = series(usage.clone(), day30()).collect().unwrap();
         let n = s.height();
-        s.with_column(UInt64Chunked::from_vec(KEY_HASH.into(), vec![7; n]).into_column())
-            .unwrap();
+        for hash in [KEY_HASH, NARROW_HASH] {
+            s.with_column(UInt64Chunked::from_vec(hash.into(), vec![7; n]).into_column())
+                .unwrap();
+        }
+        assert_eq!(SeriesMatch::of(&s).unwrap(), SeriesMatch::Keys);
         let out = usage_daily(usage, &s, day30()).unwrap().collect().unwrap();
         assert_eq!(costs(&out), [16.0, 4.0, 8.0, 64.0, 1.0, 34.0]);
     }
