@@ -88,8 +88,8 @@ fn numbered(series: LazyFrame) -> LazyFrame {
                     None,
                 )
                 .alias(CUSTOMER_RANK),
-            key_hash(&SERIES_KEYS, KEY_HASH),
-            key_hash(&NARROW_KEYS, NARROW_HASH),
+            Hashed::Full.key_hash(),
+            Hashed::Narrow.key_hash(),
         ])
 }
 
@@ -123,24 +123,57 @@ pub fn usage_daily(
 /// one byte string, hashing and comparing it (`memcmp` led a `perf` profile of a 10M-line run).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum SeriesMatch {
-    /// By the hash (the series' column of that name) of these keys.
-    Hash(&'static str, &'static [&'static str]),
+    /// By a hash of some keys.
+    Hash(Hashed),
     /// By the four text keys.
     Keys,
 }
 
+/// The keys a line's series is found by the hash of.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Hashed {
+    /// The [`NARROW_KEYS`] (the series' `_narrow_hash`).
+    Narrow,
+    /// The four keys (the series' `_key_hash`).
+    Full,
+}
+
 impl SeriesMatch {
     fn of(series: &DataFrame) -> PolarsResult<SeriesMatch> {
-        let distinct = |hash: &str| -> PolarsResult<bool> {
-            Ok(series.column(hash)?.n_unique()? == series.height())
-        };
-        Ok(if distinct(NARROW_HASH)? {
-            SeriesMatch::Hash(NARROW_HASH, &NARROW_KEYS)
-        } else if distinct(KEY_HASH)? {
-            SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS)
-        } else {
-            SeriesMatch::Keys
-        })
+        for hashed in [Hashed::Narrow, Hashed::Full] {
+            if series.column(hashed.name())?.n_unique()? == series.height() {
+                return Ok(SeriesMatch::Hash(hashed));
+            }
+        }
+        Ok(SeriesMatch::Keys)
+    }
+}
+
+impl Hashed {
+    /// The name of the hash column (in the series, and of each line).
+    fn name(self) -> &'static str {
+        match self {
+            Hashed::Narrow => NARROW_HASH,
+            Hashed::Full => KEY_HASH,
+        }
+    }
+
+    /// A 64-bit hash of these keys of each line (Polars' own vectorised hash, as its group-bys
+    /// use; nulls hash to a value of their own).
+    fn key_hash(self) -> Expr {
+        let name = self.name();
+        let output = move |_: &Schema, _: &[Field]| Ok(Field::new(name.into(), DataType::UInt64));
+        match self {
+            Hashed::Narrow => {
+                let [first, rest @ ..] = NARROW_KEYS.map(col);
+                first.map_many(hash_columns, &rest, output)
+            }
+            Hashed::Full => {
+                let [first, rest @ ..] = SERIES_KEYS.map(col);
+                first.map_many(hash_columns, &rest, output)
+            }
+        }
+        .alias(name)
     }
 }
 
@@ -152,17 +185,6 @@ pub fn usage_daily_collecting_series(
 ) -> PolarsResult<LazyFrame> {
     let series = series(usage.clone(), as_of).collect()?;
     usage_daily(usage, &series, as_of)
-}
-
-/// A 64-bit hash of the `keys` of each line, named `name` (Polars' own vectorised hash, as its
-/// group-bys use; nulls hash to a value of their own).
-fn key_hash(keys: &[&str], name: &'static str) -> Expr {
-    let rest: Vec<Expr> = keys.iter().skip(1).map(|k| col(*k)).collect();
-    col(keys[0])
-        .map_many(hash_columns, &rest, move |_, _| {
-            Ok(Field::new(name.into(), DataType::UInt64))
-        })
-        .alias(name)
 }
 
 fn hash_columns(cols: &mut [Column]) -> PolarsResult<Column> {
@@ -340,10 +362,11 @@ fn daily_of_series(
         series.clone().select(cols).collect()
     };
     let lines = consumption(usage, as_of);
-    let numbered = if let SeriesMatch::Hash(hash, keys) = by {
+    let numbered = if let SeriesMatch::Hash(hashed) = by {
+        let hash = hashed.name();
         lines
             .select([
-                key_hash(keys, hash),
+                hashed.key_hash(),
                 col(u::USAGE_DATE),
                 col(u::COST),
                 col(u::QUANTITY),
@@ -587,12 +610,7 @@ mod tests {
         let usage = mixed_lines();
         let s = series(usage.clone(), day30()).collect().unwrap();
         let key = DailyKey::of(&s, day30(), 64).unwrap();
-        let by_hash = daily(
-            usage.clone(),
-            &s,
-            SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS),
-            &key,
-        );
+        let by_hash = daily(usage.clone(), &s, SeriesMatch::Hash(Hashed::Full), &key);
         let by_text = daily(usage, &s, SeriesMatch::Keys, &key);
         assert!(by_hash.equals_missing(&by_text), "{by_hash}\n{by_text}");
         // c1 on the 1st: s2, then the line without a subscription (nulls last); c1 on the 2nd;
@@ -610,7 +628,7 @@ mod tests {
         let two = DailyKey::of(&s, day30(), 9).unwrap();
         assert_eq!((one.packed_series_bits, one.day_bits), (Some(3), 5));
         assert_eq!(two.packed_series_bits, None);
-        let by = SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS);
+        let by = SeriesMatch::Hash(Hashed::Full);
         let packed = daily(usage.clone(), &s, by, &one);
         let wide = daily(usage, &s, by, &two);
         assert!(packed.equals_missing(&wide), "{packed}\n{wide}");
@@ -649,7 +667,7 @@ mod tests {
         let key = DailyKey::of(&s, day30(), 64).unwrap();
         assert_eq!(
             SeriesMatch::of(&s).unwrap(),
-            SeriesMatch::Hash(NARROW_HASH, &NARROW_KEYS)
+            SeriesMatch::Hash(Hashed::Narrow)
         );
         let narrow = daily(usage.clone(), &s, SeriesMatch::of(&s).unwrap(), &key);
         let by_text = daily(usage, &s, SeriesMatch::Keys, &key);
@@ -665,7 +683,7 @@ mod tests {
         let s = series(mixed_lines(), day30()).collect().unwrap();
         assert_eq!(
             SeriesMatch::of(&s).unwrap(),
-            SeriesMatch::Hash(KEY_HASH, &SERIES_KEYS)
+            SeriesMatch::Hash(Hashed::Full)
         );
     }
 
