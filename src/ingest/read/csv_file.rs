@@ -102,7 +102,7 @@ impl<R: io::BufRead> Records<R> {
                 start = self.line;
             }
             quotes += memchr::memchr_iter(b'"', &self.buf[from..]).count();
-            if quotes % 2 == 0 {
+            if quotes.is_multiple_of(2) {
                 let bytes = trim_line_end(&self.buf);
                 return Ok(Some(Rec {
                     line: start,
@@ -1013,7 +1013,7 @@ mod tests {
         ) {
             let text: String = text.into_iter().collect();
             let mut spans = Vec::new();
-            if !text.is_empty() && !text.contains('\n') && !text.starts_with('\u{feff}') && !split_fields(text.as_bytes(), &mut spans) && memchr::memchr_iter(b'"', text.as_bytes()).count() % 2 == 0 {
+            if !text.is_empty() && !text.contains('\n') && !text.starts_with('\u{feff}') && !split_fields(text.as_bytes(), &mut spans) && memchr::memchr_iter(b'"', text.as_bytes()).count().is_multiple_of(2) {
                 let ours: Vec<String> = spans.iter().map(|s| span_text(&text, s).map(|v| v.into_owned()).unwrap_or_default()).collect();
                 let theirs: Vec<String> = fields(text.as_bytes()).into_iter().map(|f| String::from_utf8(f).unwrap()).collect();
                 prop_assert_eq!(ours, theirs);
